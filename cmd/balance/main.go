@@ -1,0 +1,55 @@
+// Command balance runs the balance system: with no arguments the embedded
+// default (in-process MQTT broker, embedded store, simulated wearables);
+// `serve` against external services; `sim` the wearable simulator;
+// `analyze` the analysis of a recording file.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "balance:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: balance [command] [flags]
+
+commands:
+  (none)    start the embedded default: broker, store, simulated wearables, API
+  serve     run against external services (--config FILE)
+  sim       run the wearable simulator
+  analyze   analyse a recording file
+  help      show this text
+
+Run 'balance COMMAND -h' for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return runServe(ctx, nil, stdout, stderr, true)
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr, false)
+	case "embedded":
+		return runServe(ctx, args[1:], stdout, stderr, true)
+	case "sim":
+		return runSim(ctx, args[1:], stdout, stderr)
+	case "analyze":
+		return runAnalyze(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}

@@ -1,0 +1,79 @@
+package balance
+
+import (
+	"context"
+	"time"
+)
+
+// Patient is a person whose wearable data the system monitors.
+type Patient struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// HeightM and SensorHeightM (height of the lower-back sensor above the
+	// floor, for the inverted-pendulum step-length model) in metres; 0 = unknown.
+	HeightM       float64   `json:"height_m,omitempty"`
+	SensorHeightM float64   `json:"sensor_height_m,omitempty"`
+	Neuropathy    bool      `json:"neuropathy"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// Device is a wearable IMU, optionally bound to a patient.
+type Device struct {
+	ID        string    `json:"id"`
+	PatientID string    `json:"patient_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// SelfRegistered marks devices that announced themselves (embedded demo only).
+	SelfRegistered bool `json:"self_registered,omitempty"`
+}
+
+// DeviceStatus is the last status a device reported.
+type DeviceStatus struct {
+	DeviceID   string    `json:"device_id"`
+	Online     bool      `json:"online"`
+	BatteryPct float64   `json:"battery_pct"`
+	Firmware   string    `json:"firmware,omitempty"`
+	DeviceTime time.Time `json:"device_time,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Event kinds a device or the patient's app marks with start and stop.
+const (
+	SessionSway       = "sway_test"
+	SessionFourStage  = "four_stage_balance"
+	SessionTUG        = "tug"
+	SessionSitToStand = "sit_to_stand_5x"
+	SessionWalk       = "walk"
+	SessionExercise   = "exercise"
+)
+
+// DeviceEvent is the start or stop of a session, sent by the device.
+type DeviceEvent struct {
+	DeviceID   string    `json:"device_id"`
+	PatientID  string    `json:"patient_id,omitempty"`
+	Action     string    `json:"action"` // "start" or "stop"
+	Kind       string    `json:"kind"`   // one of the Session* constants
+	ExerciseID string    `json:"exercise_id,omitempty"`
+	SessionID  string    `json:"session_id,omitempty"`
+	Time       time.Time `json:"time"`
+}
+
+// Registry keeps patients, devices and their bindings.
+type Registry interface {
+	// Device returns the device, or an ENOTFOUND error.
+	Device(ctx context.Context, id string) (Device, error)
+	Devices(ctx context.Context) ([]Device, error)
+	// RegisterDevice creates the device if it does not exist (idempotent).
+	RegisterDevice(ctx context.Context, d Device) error
+	// BindDevice binds a device to a patient; an empty patientID unbinds.
+	BindDevice(ctx context.Context, deviceID, patientID string) error
+	Patient(ctx context.Context, id string) (Patient, error)
+	Patients(ctx context.Context) ([]Patient, error)
+	// CreatePatient creates or updates a patient.
+	CreatePatient(ctx context.Context, p Patient) error
+	// SaveStatus stores the latest status of a device.
+	SaveStatus(ctx context.Context, s DeviceStatus) error
+	Statuses(ctx context.Context) ([]DeviceStatus, error)
+	// SaveEvent records a device event.
+	SaveEvent(ctx context.Context, e DeviceEvent) error
+	Events(ctx context.Context, deviceID string, since time.Time) ([]DeviceEvent, error)
+}
