@@ -1,0 +1,15 @@
+// Package analysis turns body-worn IMU samples into clinical measures: signal
+// basics (Butterworth filters in second-order sections, resampling,
+// integration, Welch spectra), sensor-to-body orientation, postural sway
+// (the iSway measures of Mancini et al. 2012), sit-to-stand, Timed Up and Go
+// and 4-stage balance test segmentation, fall detection on a continuous
+// stream, and gait (in the gait*.go, icd*.go, stride*.go, turn*.go and
+// bout*.go files).
+//
+// Kernels are pure functions on []float64 with an explicit sample rate in Hz;
+// where it fits they take a destination slice first (nil allocates), in the
+// style of gonum's stat and floats packages. Nothing here does I/O, reads the
+// clock or logs. Bad input yields a typed error (see errors.go) or a quality
+// flag, never a panic or a silent NaN; only programming errors such as an
+// impossible filter design panic, with the prefix "analysis: ".
+package analysis
