@@ -1,0 +1,76 @@
+// Package broker embeds an MQTT broker (mochi-mqtt) in the process, for the
+// embedded default and for tests that need a broker without installing one.
+package broker
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// Broker is a running in-process MQTT broker with one TCP listener.
+type Broker struct {
+	server *mqtt.Server
+	addr   string
+}
+
+// Config configures the embedded broker.
+type Config struct {
+	// Addr is the TCP listen address, e.g. "127.0.0.1:1884"; port 0 picks a free one.
+	Addr string
+	// MaxPacketBytes limits one MQTT packet (0 = 2 MiB).
+	MaxPacketBytes uint32
+	Logger         *slog.Logger
+}
+
+// Start starts a broker that allows every client (it is meant to listen on
+// loopback only) and returns once it accepts connections.
+func Start(cfg Config) (*Broker, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.MaxPacketBytes == 0 {
+		cfg.MaxPacketBytes = 2 << 20
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = cfg.MaxPacketBytes
+	s := mqtt.New(&mqtt.Options{Capabilities: caps, Logger: logger, InlineClient: true})
+	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+		return nil, fmt.Errorf("broker: add auth hook: %w", err)
+	}
+	// Resolve port 0 ourselves so that Addr reports the real port.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("broker: listen on %s: %w", cfg.Addr, err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
+	if err := s.AddListener(tcp); err != nil {
+		return nil, fmt.Errorf("broker: listen on %s: %w", addr, err)
+	}
+	if err := s.Serve(); err != nil {
+		return nil, fmt.Errorf("broker: serve: %w", err)
+	}
+	return &Broker{server: s, addr: addr}, nil
+}
+
+// Addr returns the host:port the broker listens on.
+func (b *Broker) Addr() string { return b.addr }
+
+// URL returns the broker address as a paho URL, tcp://host:port.
+func (b *Broker) URL() string { return "tcp://" + b.addr }
+
+// Clients returns the number of connected clients.
+func (b *Broker) Clients() int { return b.server.Clients.Len() }
+
+// Close stops the broker and disconnects every client.
+func (b *Broker) Close() error { return b.server.Close() }

@@ -1,0 +1,204 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func rec(i int) []byte { return []byte(fmt.Sprintf("record-%04d", i)) }
+
+// drain reads and commits everything, in chunks of n records.
+func drain(t *testing.T, s *Spool, n int) []string {
+	t.Helper()
+	var got []string
+	for {
+		c, err := s.Peek(n, 1<<20)
+		if err != nil {
+			t.Fatalf("Peek: %v", err)
+		}
+		if len(c.Records) == 0 {
+			return got
+		}
+		for _, r := range c.Records {
+			got = append(got, string(r))
+		}
+		if err := s.Commit(c); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+	}
+}
+
+func want(from, to int) []string {
+	var w []string
+	for i := from; i < to; i++ {
+		w = append(w, string(rec(i)))
+	}
+	return w
+}
+
+func TestFIFOAcrossSegments(t *testing.T) {
+	dir := t.TempDir()
+	// 19-byte records: 8 header + 11 payload; 64-byte segments hold 3 records.
+	s, err := Open(dir, Options{SegmentBytes: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 10; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			t.Fatalf("Append(%d): %v", i, err)
+		}
+	}
+	if got := s.Pending(); got != 10 {
+		t.Fatalf("Pending() = %d, want 10", got)
+	}
+	if got := drain(t, s, 4); !cmp.Equal(got, want(0, 10)) {
+		t.Fatalf("drained records differ (-got +want):\n%s", cmp.Diff(got, want(0, 10)))
+	}
+	if got := s.Pending(); got != 0 {
+		t.Errorf("Pending() after drain = %d, want 0", got)
+	}
+	if got := s.Bytes(); got != 0 {
+		t.Errorf("Bytes() after drain = %d, want 0", got)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if len(files) != 1 {
+		t.Errorf("segments left after drain = %d, want 1 (the open one)", len(files))
+	}
+	// Still usable after a full drain.
+	if err := s.Append(rec(10)); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, s, 4); !cmp.Equal(got, want(10, 11)) {
+		t.Fatalf("after reuse got %v", got)
+	}
+}
+
+func TestReopenReplaysUncommitted(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{SegmentBytes: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 7; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Commit the first segment's three records only.
+	c, err := s.Peek(3, 1<<20)
+	if err != nil || len(c.Records) != 3 {
+		t.Fatalf("Peek = %d records, %v", len(c.Records), err)
+	}
+	if err := s.Commit(c); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2, err := Open(dir, Options{SegmentBytes: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	// Records 3..6 were in later segments and were never committed.
+	if got := drain(t, s2, 100); !cmp.Equal(got, want(3, 7)) {
+		t.Fatalf("replay after reopen (-got +want):\n%s", cmp.Diff(got, want(3, 7)))
+	}
+}
+
+func TestTornTailIsCut(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	f, err := os.OpenFile(files[0], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A crash during Append: a header promising 11 bytes, then only 4 of them.
+	f.Write([]byte{11, 0, 0, 0, 1, 2, 3, 4, 'r', 'e', 'c', 'o'})
+	f.Close()
+
+	s2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open with torn tail: %v", err)
+	}
+	defer s2.Close()
+	if err := s2.Append(rec(3)); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, s2, 100); !cmp.Equal(got, want(0, 4)) {
+		t.Fatalf("after torn tail (-got +want):\n%s", cmp.Diff(got, want(0, 4)))
+	}
+}
+
+func TestCorruptOlderSegmentIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{SegmentBytes: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		s.Append(rec(i))
+	}
+	s.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	b, _ := os.ReadFile(files[0])
+	b[len(b)-1] ^= 0xff
+	os.WriteFile(files[0], b, 0o640)
+	if _, err := Open(dir, Options{SegmentBytes: 40}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open with a corrupt old segment: err = %v, want ErrCorrupt", err)
+	}
+}
+
+func TestBudget(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{MaxBytes: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Each record takes 19 bytes: two fit in 50, a third does not.
+	for i := 0; i < 2; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			t.Fatalf("Append(%d) within budget: %v", i, err)
+		}
+	}
+	if err := s.Append(rec(2)); !errors.Is(err, ErrFull) {
+		t.Fatalf("Append over budget: err = %v, want ErrFull", err)
+	}
+	if got := s.Pending(); got != 2 {
+		t.Fatalf("Pending() = %d after a refused append, want 2", got)
+	}
+	drain(t, s, 1)
+	if err := s.Append(rec(2)); err != nil {
+		t.Fatalf("Append after drain: %v", err)
+	}
+}
+
+func BenchmarkAppend100Samples(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	payload := make([]byte, 100*56)
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		if err := s.Append(payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
