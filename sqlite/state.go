@@ -1,0 +1,322 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+// StateDB is the state database: everything that is not a time series.
+// It implements balance.Registry.
+type StateDB struct {
+	db *sql.DB
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+	// QuarantineLimit caps the quarantined payloads kept per device (oldest go first).
+	QuarantineLimit int
+}
+
+var _ balance.Registry = (*StateDB)(nil)
+
+// OpenState opens (creating and migrating as needed) the state database at path.
+func OpenState(ctx context.Context, path string) (*StateDB, error) {
+	db, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, "state"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &StateDB{db: db, Now: time.Now, QuarantineLimit: 1000}, nil
+}
+
+// DB exposes the handle for packages that add their own tables through the
+// same migrations (alerts, plans).
+func (s *StateDB) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *StateDB) Close() error { return s.db.Close() }
+
+func notFound(what, id string) error {
+	return balance.Errorf(balance.ENOTFOUND, "%s %q not found", what, id)
+}
+
+// Device implements balance.Registry.
+func (s *StateDB) Device(ctx context.Context, id string) (balance.Device, error) {
+	var d balance.Device
+	var patient sql.NullString
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, patient_id, self_registered, created_at FROM devices WHERE id = ?`, id).
+		Scan(&d.ID, &patient, &d.SelfRegistered, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, notFound("device", id)
+	}
+	if err != nil {
+		return d, fmt.Errorf("sqlite: device %s: %w", id, err)
+	}
+	d.PatientID = patient.String
+	d.CreatedAt = time.Unix(0, created).UTC()
+	return d, nil
+}
+
+// Devices implements balance.Registry.
+func (s *StateDB) Devices(ctx context.Context) ([]balance.Device, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, patient_id, self_registered, created_at FROM devices ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: devices: %w", err)
+	}
+	defer rows.Close()
+	var out []balance.Device
+	for rows.Next() {
+		var d balance.Device
+		var patient sql.NullString
+		var created int64
+		if err := rows.Scan(&d.ID, &patient, &d.SelfRegistered, &created); err != nil {
+			return nil, err
+		}
+		d.PatientID = patient.String
+		d.CreatedAt = time.Unix(0, created).UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// RegisterDevice implements balance.Registry.
+func (s *StateDB) RegisterDevice(ctx context.Context, d balance.Device) error {
+	if err := balance.ValidateDeviceID(d.ID); err != nil {
+		return err
+	}
+	if d.PatientID != "" {
+		if _, err := s.Patient(ctx, d.PatientID); err != nil {
+			return err
+		}
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO devices (id, patient_id, self_registered, created_at) VALUES (?, NULLIF(?, ''), ?, ?) ON CONFLICT(id) DO NOTHING`,
+		d.ID, d.PatientID, d.SelfRegistered, s.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("sqlite: register device %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// BindDevice implements balance.Registry.
+func (s *StateDB) BindDevice(ctx context.Context, deviceID, patientID string) error {
+	if patientID != "" {
+		if _, err := s.Patient(ctx, patientID); err != nil {
+			return err
+		}
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE devices SET patient_id = NULLIF(?, '') WHERE id = ?`, patientID, deviceID)
+	if err != nil {
+		return fmt.Errorf("sqlite: bind device %s: %w", deviceID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("device", deviceID)
+	}
+	return nil
+}
+
+// Patient implements balance.Registry.
+func (s *StateDB) Patient(ctx context.Context, id string) (balance.Patient, error) {
+	var p balance.Patient
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, created_at FROM patients WHERE id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, notFound("patient", id)
+	}
+	if err != nil {
+		return p, fmt.Errorf("sqlite: patient %s: %w", id, err)
+	}
+	p.CreatedAt = time.Unix(0, created).UTC()
+	return p, nil
+}
+
+// Patients implements balance.Registry.
+func (s *StateDB) Patients(ctx context.Context) ([]balance.Patient, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, created_at FROM patients ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: patients: %w", err)
+	}
+	defer rows.Close()
+	var out []balance.Patient
+	for rows.Next() {
+		var p balance.Patient
+		var created int64
+		if err := rows.Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &created); err != nil {
+			return nil, err
+		}
+		p.CreatedAt = time.Unix(0, created).UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// CreatePatient implements balance.Registry.
+func (s *StateDB) CreatePatient(ctx context.Context, p balance.Patient) error {
+	if err := balance.ValidateDeviceID(p.ID); err != nil {
+		return balance.Errorf(balance.EINVALID, "patient id %q must have 1 to 64 letters, digits, '_', '-' or '.'", p.ID)
+	}
+	if p.HeightM < 0 || p.HeightM > 2.6 || p.SensorHeightM < 0 || p.SensorHeightM > 1.6 {
+		return balance.Errorf(balance.EINVALID, "patient %s: height %.2f m or sensor height %.2f m out of range", p.ID, p.HeightM, p.SensorHeightM)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO patients (id, name, height_m, sensor_height_m, neuropathy, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET name = excluded.name, height_m = excluded.height_m, sensor_height_m = excluded.sensor_height_m, neuropathy = excluded.neuropathy`,
+		p.ID, p.Name, p.HeightM, p.SensorHeightM, p.Neuropathy, s.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("sqlite: create patient %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// SaveStatus implements balance.Registry.
+func (s *StateDB) SaveStatus(ctx context.Context, st balance.DeviceStatus) error {
+	var devTime int64
+	if !st.DeviceTime.IsZero() {
+		devTime = st.DeviceTime.UnixNano()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO device_status (device_id, online, battery_pct, firmware, device_time, received_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(device_id) DO UPDATE SET online = excluded.online,
+			battery_pct = CASE WHEN excluded.battery_pct >= 0 THEN excluded.battery_pct ELSE device_status.battery_pct END,
+			firmware = CASE WHEN excluded.firmware != '' THEN excluded.firmware ELSE device_status.firmware END,
+			device_time = CASE WHEN excluded.device_time != 0 THEN excluded.device_time ELSE device_status.device_time END,
+			received_at = excluded.received_at`,
+		st.DeviceID, st.Online, st.BatteryPct, st.Firmware, devTime, st.ReceivedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("sqlite: save status of %s: %w", st.DeviceID, err)
+	}
+	return nil
+}
+
+// Statuses implements balance.Registry.
+func (s *StateDB) Statuses(ctx context.Context) ([]balance.DeviceStatus, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT device_id, online, battery_pct, firmware, device_time, received_at FROM device_status ORDER BY device_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: statuses: %w", err)
+	}
+	defer rows.Close()
+	var out []balance.DeviceStatus
+	for rows.Next() {
+		var st balance.DeviceStatus
+		var devTime, recv int64
+		if err := rows.Scan(&st.DeviceID, &st.Online, &st.BatteryPct, &st.Firmware, &devTime, &recv); err != nil {
+			return nil, err
+		}
+		if devTime != 0 {
+			st.DeviceTime = time.Unix(0, devTime).UTC()
+		}
+		st.ReceivedAt = time.Unix(0, recv).UTC()
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// SaveEvent implements balance.Registry. A repeated event (same device, time,
+// action and kind) is stored once.
+func (s *StateDB) SaveEvent(ctx context.Context, e balance.DeviceEvent) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO device_events (device_id, patient_id, action, kind, exercise_id, session_id, time) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
+		e.DeviceID, e.PatientID, e.Action, e.Kind, e.ExerciseID, e.SessionID, e.Time.UnixNano())
+	if err != nil {
+		return fmt.Errorf("sqlite: save event of %s: %w", e.DeviceID, err)
+	}
+	return nil
+}
+
+// Events implements balance.Registry.
+func (s *StateDB) Events(ctx context.Context, deviceID string, since time.Time) ([]balance.DeviceEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT device_id, patient_id, action, kind, exercise_id, session_id, time FROM device_events
+		WHERE (? = '' OR device_id = ?) AND time >= ? ORDER BY time, id`, deviceID, deviceID, since.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events: %w", err)
+	}
+	defer rows.Close()
+	var out []balance.DeviceEvent
+	for rows.Next() {
+		var e balance.DeviceEvent
+		var t int64
+		if err := rows.Scan(&e.DeviceID, &e.PatientID, &e.Action, &e.Kind, &e.ExerciseID, &e.SessionID, &t); err != nil {
+			return nil, err
+		}
+		e.Time = time.Unix(0, t).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// QuarantinedPayload is a message kept aside because its device is unknown or unbound.
+type QuarantinedPayload struct {
+	ID         int64     `json:"id"`
+	DeviceID   string    `json:"device_id"`
+	Topic      string    `json:"topic"`
+	Reason     string    `json:"reason"`
+	Payload    []byte    `json:"payload"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Quarantine stores a payload aside, keeping at most QuarantineLimit per device.
+func (s *StateDB) Quarantine(ctx context.Context, q QuarantinedPayload) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: quarantine: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine (device_id, topic, reason, payload, received_at) VALUES (?, ?, ?, ?, ?)`,
+		q.DeviceID, q.Topic, q.Reason, q.Payload, q.ReceivedAt.UnixNano()); err != nil {
+		return fmt.Errorf("sqlite: quarantine: %w", err)
+	}
+	if s.QuarantineLimit > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE device_id = ? AND id <= (SELECT id FROM quarantine WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+			q.DeviceID, q.DeviceID, s.QuarantineLimit); err != nil {
+			return fmt.Errorf("sqlite: quarantine trim: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Quarantined returns the payloads kept aside for a device ("" = all), oldest first.
+func (s *StateDB) Quarantined(ctx context.Context, deviceID string, limit int) ([]QuarantinedPayload, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, device_id, topic, reason, payload, received_at FROM quarantine WHERE (? = '' OR device_id = ?) ORDER BY id LIMIT ?`, deviceID, deviceID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: quarantined: %w", err)
+	}
+	defer rows.Close()
+	var out []QuarantinedPayload
+	for rows.Next() {
+		var q QuarantinedPayload
+		var t int64
+		if err := rows.Scan(&q.ID, &q.DeviceID, &q.Topic, &q.Reason, &q.Payload, &t); err != nil {
+			return nil, err
+		}
+		q.ReceivedAt = time.Unix(0, t).UTC()
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// QuarantineCounts returns how many payloads are quarantined per device.
+func (s *StateDB) QuarantineCounts(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: quarantine counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,137 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/sqlite"
+)
+
+func openState(t *testing.T, path string) *sqlite.StateDB {
+	t.Helper()
+	db, err := sqlite.OpenState(context.Background(), path)
+	if err != nil {
+		t.Fatalf("OpenState: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestMigrationsAreIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openState(t, path)
+	ctx := context.Background()
+	if err := db.CreatePatient(ctx, balance.Patient{ID: "p1", Name: "Ada"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2 := openState(t, path) // re-running migrations must keep the data
+	p, err := db2.Patient(ctx, "p1")
+	if err != nil || p.Name != "Ada" {
+		t.Fatalf("Patient after reopen = %+v, %v", p, err)
+	}
+}
+
+func TestDeviceBinding(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	if err := db.RegisterDevice(ctx, balance.Device{ID: "d1", PatientID: "ghost"}); balance.ErrorCode(err) != balance.ENOTFOUND {
+		t.Fatalf("RegisterDevice bound to a missing patient: err = %v, want %s", err, balance.ENOTFOUND)
+	}
+	if err := db.RegisterDevice(ctx, balance.Device{ID: "bad/id"}); balance.ErrorCode(err) != balance.EDEVICEID {
+		t.Fatalf("RegisterDevice(bad/id): err = %v, want %s", err, balance.EDEVICEID)
+	}
+	if err := db.CreatePatient(ctx, balance.Patient{ID: "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterDevice(ctx, balance.Device{ID: "d1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterDevice(ctx, balance.Device{ID: "d1"}); err != nil {
+		t.Fatalf("second RegisterDevice must be a no-op, got %v", err)
+	}
+	if err := db.BindDevice(ctx, "d1", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Device(ctx, "d1")
+	if err != nil || d.PatientID != "p1" {
+		t.Fatalf("Device(d1) = %+v, %v; want bound to p1", d, err)
+	}
+	if err := db.BindDevice(ctx, "d1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := db.Device(ctx, "d1"); d.PatientID != "" {
+		t.Fatalf("after unbind PatientID = %q", d.PatientID)
+	}
+	if err := db.BindDevice(ctx, "nope", "p1"); balance.ErrorCode(err) != balance.ENOTFOUND {
+		t.Fatalf("BindDevice(unknown) err = %v", err)
+	}
+}
+
+func TestStatusMergesPartialUpdates(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if err := db.SaveStatus(ctx, balance.DeviceStatus{DeviceID: "d1", Online: true, BatteryPct: 80, Firmware: "1.2", ReceivedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	// The last will carries only online=false: battery and firmware stay known.
+	if err := db.SaveStatus(ctx, balance.DeviceStatus{DeviceID: "d1", Online: false, BatteryPct: -1, ReceivedAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.Statuses(ctx)
+	if err != nil || len(st) != 1 {
+		t.Fatalf("Statuses = %v, %v", st, err)
+	}
+	if st[0].Online || st[0].BatteryPct != 80 || st[0].Firmware != "1.2" || !st[0].ReceivedAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("merged status = %+v", st[0])
+	}
+}
+
+func TestEventsDeduplicated(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	e := balance.DeviceEvent{DeviceID: "d1", Action: "start", Kind: balance.SessionSway, Time: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	for i := 0; i < 3; i++ {
+		if err := db.SaveEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := e
+	stop.Action = "stop"
+	stop.Time = e.Time.Add(30 * time.Second)
+	db.SaveEvent(ctx, stop)
+	got, err := db.Events(ctx, "d1", e.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Action != "start" || got[1].Action != "stop" {
+		t.Fatalf("Events = %+v, want start then stop once each", got)
+	}
+}
+
+func TestQuarantineKeepsNewestWithinLimit(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db.QuarantineLimit = 3
+	for i := 0; i < 5; i++ {
+		err := db.Quarantine(ctx, sqlite.QuarantinedPayload{DeviceID: "stranger", Topic: "balance/v1/stranger/imu", Reason: balance.EUNKNOWNDEV, Payload: []byte{byte(i)}, ReceivedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Quarantined(ctx, "stranger", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Payload[0] != 2 || got[2].Payload[0] != 4 {
+		t.Fatalf("Quarantined kept %d payloads %v, want the newest 3 (2,3,4)", len(got), got)
+	}
+	counts, _ := db.QuarantineCounts(ctx)
+	if counts["stranger"] != 3 {
+		t.Fatalf("QuarantineCounts = %v", counts)
+	}
+}
