@@ -1,0 +1,47 @@
+// Package recording reads and writes IMU recording files: Mobilise-D/mobgap
+// CSV exports, SisFall text files, GENEActiv CSV exports and a generic CSV
+// format of the project's own. Every reader returns a Recording whose samples
+// are in SI units (m/s², rad/s) in the sensor's own axis frame, with
+// TimeNS in Unix nanoseconds when the file carries absolute times and
+// nanoseconds since the first sample otherwise.
+//
+// # Generic CSV
+//
+// The generic format is what `balance sim` writes in file mode and what
+// `balance analyze` reads by default. It is UTF-8 text with "\n" or "\r\n"
+// line ends:
+//
+//	# format: balance-csv/1
+//	# rate_hz: 100
+//	# acc_unit: m/s2
+//	# gyro_unit: rad/s
+//	# start_unix_ns: 1764300000000000000
+//	# height_m: 1.70
+//	# sensor_height_m: 0.90
+//	time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z
+//	0.00,0.12,9.79,0.31,0.001,-0.002,0.000
+//	0.01,...
+//
+// Comment lines start with "#" and hold "key: value" pairs; they may appear
+// anywhere but are normally before the header. Known keys:
+//
+//   - rate_hz: nominal sample rate in Hz. Required when there is no time
+//     column; otherwise the rate is the median interval of the times.
+//   - acc_unit: "m/s2" (default) or "g" (multiplied by 9.80665).
+//   - gyro_unit: "rad/s" (default) or "deg/s".
+//   - start_unix_ns: Unix time of time_s = 0, in nanoseconds (default 0).
+//   - height_m, sensor_height_m: the wearer's height and the height of the
+//     lower-back sensor above the floor, in metres, for gait analysis.
+//
+// Every other key is kept in Recording.Meta. The header names the columns;
+// time_s and the three gyr_* columns are optional (without gyroscope columns
+// HasGyro is false and Gyro is zero), the three acc_* columns are required,
+// and unknown columns are ignored. Values are decimal numbers; an empty,
+// non-numeric, NaN or infinite value is an error naming the line. Other
+// column names, units and rates are mapped with GenericOptions.
+//
+// Readers never panic on bad input: they return a *balance.Error with code
+// balance.EMALFORMED (unparseable text), balance.EUNITS (unknown unit),
+// balance.ENONFINITE, balance.ERATE (missing or impossible rate) or
+// balance.ECOUNT (no samples).
+package recording

@@ -1,0 +1,221 @@
+package recording
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/balance-pt/balance"
+)
+
+// Recording is a whole IMU recording in SI units, in the sensor's own frame.
+type Recording struct {
+	// Samples in time order; Acc in m/s², Gyro in rad/s.
+	Samples []balance.Sample
+	// RateHz is the nominal sample rate.
+	RateHz float64
+	// Source names the format the recording was read from (a Format* value).
+	Source string
+	// HasGyro is false when the file carries no gyroscope (Gyro is then zero).
+	HasGyro bool
+	// Meta holds what else the file says (participant height, device, ...).
+	Meta map[string]string
+}
+
+// Format names accepted by Read.
+const (
+	FormatGeneric   = "generic"
+	FormatMobgap    = "mobgap"
+	FormatSisFall   = "sisfall"
+	FormatGENEActiv = "geneactiv"
+)
+
+// Formats lists the accepted format names.
+var Formats = []string{FormatGeneric, FormatMobgap, FormatSisFall, FormatGENEActiv}
+
+// Options control Read.
+type Options struct {
+	// Format is one of the Format* names; "" detects it from the content.
+	Format string
+	// Generic maps columns, units and rate for the generic CSV format.
+	Generic GenericOptions
+}
+
+// maxLine bounds one line of text; longer lines are rejected as malformed.
+const maxLine = 1 << 20
+
+// ReadFile opens path and reads it with Read.
+func ReadFile(path string, opts Options) (Recording, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Recording{}, fmt.Errorf("recording: %w", err)
+	}
+	defer f.Close()
+	return Read(f, opts)
+}
+
+// Read reads a recording in the format opts.Format, or the format Detect
+// finds in its first bytes when opts.Format is empty.
+func Read(r io.Reader, opts Options) (Recording, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	format := opts.Format
+	if format == "" {
+		head, _ := br.Peek(8 << 10)
+		f, err := Detect(head)
+		if err != nil {
+			return Recording{}, err
+		}
+		format = f
+	}
+	switch format {
+	case FormatGeneric:
+		return ReadGeneric(br, opts.Generic)
+	case FormatMobgap:
+		return ReadMobgap(br)
+	case FormatSisFall:
+		return ReadSisFall(br)
+	case FormatGENEActiv:
+		return ReadGENEActiv(br)
+	}
+	return Recording{}, balance.Errorf(balance.EINVALID, "unknown recording format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// Detect names the format of a file from its first bytes: a GENEActiv export
+// starts with "Device Type,GENEActiv"; a mobgap export has a header with
+// acc_x_g; SisFall lines are nine integers ending in ";"; anything else with a
+// header naming acc_x (or starting with "# " comments) is generic CSV.
+func Detect(head []byte) (string, error) {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	first := firstLine(head)
+	switch {
+	case bytes.HasPrefix(first, []byte("Device Type,GENEActiv")):
+		return FormatGENEActiv, nil
+	case bytes.Contains(first, []byte("acc_x_g")):
+		return FormatMobgap, nil
+	case bytes.HasPrefix(first, []byte("#")) || bytes.Contains(first, []byte("acc_x")):
+		return FormatGeneric, nil
+	case isSisFallLine(string(first)):
+		return FormatSisFall, nil
+	}
+	return "", balance.Errorf(balance.EMALFORMED, "cannot tell the recording format from its first line %q; give the format", truncate(string(first), 60))
+}
+
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.TrimRight(b, "\r")
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// lineReader yields lines without their end, counting them for messages.
+type lineReader struct {
+	sc   *bufio.Scanner
+	line int
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	return &lineReader{sc: sc}
+}
+
+func (l *lineReader) next() (string, bool) {
+	if !l.sc.Scan() {
+		return "", false
+	}
+	l.line++
+	return strings.TrimRight(l.sc.Text(), "\r"), true
+}
+
+func (l *lineReader) err() error {
+	if err := l.sc.Err(); err != nil {
+		if err == bufio.ErrTooLong {
+			return balance.Errorf(balance.EMALFORMED, "line %d is longer than %d bytes", l.line+1, maxLine)
+		}
+		return fmt.Errorf("recording: read: %w", err)
+	}
+	return nil
+}
+
+// parseNum parses one decimal field, rejecting empty, NaN and infinite values.
+func parseNum(field string, line int, name string) (float64, error) {
+	s := strings.TrimSpace(field)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, balance.Errorf(balance.EMALFORMED, "line %d: %s %q is not a number", line, name, truncate(s, 30))
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, balance.Errorf(balance.ENONFINITE, "line %d: %s is %v", line, name, v)
+	}
+	return v, nil
+}
+
+// medianInterval returns the median of successive differences of t (seconds).
+func medianInterval(t []float64) float64 {
+	if len(t) < 2 {
+		return 0
+	}
+	d := make([]float64, len(t)-1)
+	for i := range d {
+		d[i] = t[i+1] - t[i]
+	}
+	sort.Float64s(d)
+	return d[len(d)/2]
+}
+
+// checkRate rejects a rate outside balance.MinRateHz..MaxRateHz.
+func checkRate(hz float64) error {
+	if !(hz >= balance.MinRateHz && hz <= balance.MaxRateHz) {
+		return balance.Errorf(balance.ERATE, "sample rate %.4g Hz is outside %v..%v Hz", hz, balance.MinRateHz, balance.MaxRateHz)
+	}
+	return nil
+}
+
+// rateFromTimes derives the rate from sample times in seconds and checks that
+// they increase.
+func rateFromTimes(t []float64) (float64, error) {
+	for i := 1; i < len(t); i++ {
+		if !(t[i] > t[i-1]) {
+			return 0, balance.Errorf(balance.EMALFORMED, "sample %d: time %.6g s does not increase (previous %.6g s)", i, t[i], t[i-1])
+		}
+	}
+	dt := medianInterval(t)
+	if !(dt > 0) {
+		return 0, balance.Errorf(balance.ERATE, "cannot derive a sample rate from %d time stamps", len(t))
+	}
+	hz := 1 / dt
+	if err := checkRate(hz); err != nil {
+		return 0, err
+	}
+	return hz, nil
+}
+
+// secondsToNS converts seconds to integer nanoseconds, rounding.
+func secondsToNS(s float64) int64 { return int64(math.Round(s * 1e9)) }
+
+// checkSamples rejects a recording without samples and values no body-worn
+// IMU can produce.
+func checkSamples(rec *Recording) error {
+	if len(rec.Samples) == 0 {
+		return balance.Errorf(balance.ECOUNT, "recording has no samples")
+	}
+	for i := range rec.Samples {
+		if err := rec.Samples[i].Validate(); err != nil {
+			return fmt.Errorf("sample %d: %w", i, err)
+		}
+	}
+	return nil
+}
