@@ -1,0 +1,55 @@
+package analysis
+
+import (
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
+)
+
+func TestQuatFromUp(t *testing.T) {
+	for _, u := range [][3]float64{{0, 0, 1}, {0, -1, 0}, {1, 0, 0}, {0.3, -0.5, 0.8}, {0, 0, -1}, {-0.2, 0.1, -0.97}} {
+		u = unit(u)
+		got := QuatFromUp(u).Up()
+		for i := range got {
+			if !scalar.EqualWithinAbs(got[i], u[i], 1e-12) {
+				t.Fatalf("QuatFromUp(%v).Up() = %v", u, got)
+			}
+		}
+	}
+}
+
+// TestMadgwickStaticConverges: a still sensor (acc = g·u, no rotation) must
+// converge from a wrong initial tilt to Up() = u; Madgwick's correction
+// rate is at most β rad/s, so a 0.5 rad error needs at least 5 s at β = 0.1.
+func TestMadgwickStaticConverges(t *testing.T) {
+	u := unit([3]float64{0.5, -0.8, 0.2})
+	m := NewMadgwick(100, 0.1, Quat{1, 0, 0, 0})
+	for i := 0; i < 3000; i++ {
+		m.Update([3]float64{9.81 * u[0], 9.81 * u[1], 9.81 * u[2]}, [3]float64{})
+	}
+	if a := angleDeg(m.Q.Up(), u); a > 0.5 {
+		t.Errorf("after 30 s the tilt error is %v deg", a)
+	}
+}
+
+// TestMadgwickGyroIntegration: with β = 0 the filter integrates the gyro
+// exactly up to the first-order step; a constant rate ω about x for t
+// seconds tilts the up vector by ωt (rotation kinematics).
+func TestMadgwickGyroIntegration(t *testing.T) {
+	m := NewMadgwick(1000, 0, Quat{1, 0, 0, 0})
+	w := 0.5 // rad/s about sensor x
+	for i := 0; i < 1000; i++ {
+		m.Update([3]float64{}, [3]float64{w, 0, 0})
+	}
+	// A vector fixed in the earth, seen from a frame rotating at ω, obeys
+	// du/dt = -ω × u = u × ω; from u = (0,0,1) with ω = (w,0,0) that gives
+	// u(t) = (0, sin wt, cos wt). The first-order step's error is O(dt).
+	got := m.Q.Up()
+	want := [3]float64{0, math.Sin(w), math.Cos(w)}
+	for i := range got {
+		if !scalar.EqualWithinAbs(got[i], want[i], 1e-3) {
+			t.Fatalf("Up() after 1 s at 0.5 rad/s about x = %v, want %v", got, want)
+		}
+	}
+}
