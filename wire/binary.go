@@ -1,0 +1,203 @@
+package wire
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"math"
+
+	"github.com/balance-pt/balance"
+)
+
+// Binary frame layout, version 1 (all little-endian):
+//
+//	off size field
+//	  0  2   magic "BF"
+//	  2  1   version (1)
+//	  3  1   flags: bit 0 = gyro present; other bits reserved, must be 0
+//	  4  4   seq, uint32
+//	  8  8   t0, int64 Unix microseconds: time of sample 0
+//	 16  4   rate_hz, float32
+//	 20  4   acc_scale, float32, m/s² per LSB
+//	 24  4   gyro_scale, float32, rad/s per LSB (ignored without gyro)
+//	 28  2   n, uint16: number of samples
+//	 30  n×6 or n×12: int16 ax,ay,az[,gx,gy,gz] per sample
+//	  …  4   CRC-32C (Castagnoli) of all preceding bytes, uint32
+const (
+	binaryMagic0     = 'B'
+	binaryMagic1     = 'F'
+	binaryHeaderSize = 30
+	binaryCRCSize    = 4
+	flagGyro         = 1 << 0
+	// saturatedLSB is the int16 magnitude at which an axis counts as clipped.
+	saturatedLSB = math.MaxInt16
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// decodeBinary decodes a binary frame into dst. Samples at the int16 limits
+// are counted in d.stats.Saturated.
+func (d *Decoder) decodeBinary(p []byte, dst *balance.Batch) (declared, error) {
+	u := declared{acc: unitSI, gyro: unitSI}
+	if len(p) < 3 {
+		return u, balance.Errorf(balance.ETRUNCATED, "frame of %d bytes is shorter than its %d-byte header", len(p), binaryHeaderSize)
+	}
+	if p[2] != Version {
+		return u, balance.Errorf(balance.EVERSION, "frame version %d; this receiver speaks version %d", p[2], Version)
+	}
+	if len(p) < binaryHeaderSize+binaryCRCSize {
+		return u, balance.Errorf(balance.ETRUNCATED, "frame of %d bytes is shorter than its %d-byte header and CRC", len(p), binaryHeaderSize+binaryCRCSize)
+	}
+	flags := p[3]
+	if flags&^flagGyro != 0 {
+		return u, balance.Errorf(balance.EMALFORMED, "reserved flag bits set: %#02x", flags)
+	}
+	axes := 3
+	if flags&flagGyro != 0 {
+		axes = 6
+	}
+	n := int(binary.LittleEndian.Uint16(p[28:]))
+	want := binaryHeaderSize + n*axes*2 + binaryCRCSize
+	if len(p) < want {
+		return u, balance.Errorf(balance.ETRUNCATED, "frame of %d bytes is shorter than the %d bytes its header declares (%d samples × %d axes)", len(p), want, n, axes)
+	}
+	if len(p) > want {
+		return u, balance.Errorf(balance.EMALFORMED, "frame of %d bytes has %d bytes after its CRC", len(p), len(p)-want)
+	}
+	body := p[:want-binaryCRCSize]
+	if got, sum := binary.LittleEndian.Uint32(p[want-binaryCRCSize:]), crc32.Checksum(body, castagnoli); got != sum {
+		return u, balance.Errorf(balance.ECRC, "CRC-32C is %#08x, the frame says %#08x", sum, got)
+	}
+	if n == 0 {
+		return u, balance.Errorf(balance.ECOUNT, "batch has no samples")
+	}
+	if n > balance.MaxBatchSize {
+		return u, balance.Errorf(balance.ECOUNT, "batch has %d samples, more than %d", n, balance.MaxBatchSize)
+	}
+	rate := float64(math.Float32frombits(binary.LittleEndian.Uint32(p[16:])))
+	if err := checkRate(rate); err != nil {
+		return u, err
+	}
+	accScale := float64(math.Float32frombits(binary.LittleEndian.Uint32(p[20:])))
+	gyroScale := float64(math.Float32frombits(binary.LittleEndian.Uint32(p[24:])))
+	if !(accScale > 0 && accScale <= math.MaxFloat32) {
+		return u, balance.Errorf(balance.EMALFORMED, "acc_scale %v must be a positive finite number", accScale)
+	}
+	if axes == 6 && !(gyroScale > 0 && gyroScale <= math.MaxFloat32) {
+		return u, balance.Errorf(balance.EMALFORMED, "gyro_scale %v must be a positive finite number", gyroScale)
+	}
+	t0us := int64(binary.LittleEndian.Uint64(p[8:]))
+	if t0us > math.MaxInt64/1000 || t0us < math.MinInt64/1000 {
+		return u, balance.Errorf(balance.ECLOCK, "t0 %d µs is beyond the years 1678 to 2262", t0us)
+	}
+	t0 := t0us * 1000
+	dst.Seq = uint64(binary.LittleEndian.Uint32(p[4:]))
+	dst.RateHz = rate
+	dst.Samples = growSamples(dst.Samples, n)
+	sat := 0
+	q := body[binaryHeaderSize:]
+	for i := range dst.Samples {
+		s := &dst.Samples[i]
+		s.TimeNS = sampleTime(t0, i, rate)
+		clipped := false
+		for k := range 3 {
+			v := int16(binary.LittleEndian.Uint16(q[2*k:]))
+			clipped = clipped || v >= saturatedLSB || v <= -saturatedLSB
+			s.Acc[k] = float64(v) * accScale
+		}
+		if axes == 6 {
+			for k := range 3 {
+				v := int16(binary.LittleEndian.Uint16(q[6+2*k:]))
+				clipped = clipped || v >= saturatedLSB || v <= -saturatedLSB
+				s.Gyro[k] = float64(v) * gyroScale
+			}
+		} else {
+			s.Gyro = [3]float64{}
+		}
+		if clipped {
+			sat++
+		}
+		q = q[2*axes:]
+	}
+	d.stats.Saturated = sat
+	return u, nil
+}
+
+// AppendBinary appends b as a binary frame (see docs/wire-format.md) to dst.
+//
+// Values are quantised to the nearest multiple of the scales as float32
+// (accScale in m/s² per LSB; gyroScale in rad/s per LSB, or ≤ 0 for an
+// acc-only frame) and clamped to ±32767, which the decoder then counts as
+// saturated. t0 is the first sample's time in whole microseconds (floored);
+// the rate is b.RateHz, or, if that is 0, (n−1)/(last−first time). The
+// frame carries no per-sample times, so decoding gives back the samples'
+// times only if they lie on the grid t0 + round(i·10⁹/rate) ns.
+// b must hold 1 to 65535 samples; b.Seq is truncated to 32 bits.
+func AppendBinary(dst []byte, b *balance.Batch, accScale, gyroScale float64) []byte {
+	n := min(len(b.Samples), math.MaxUint16)
+	flags := byte(0)
+	axes := 3
+	if gyroScale > 0 {
+		flags |= flagGyro
+		axes = 6
+	}
+	rate := b.RateHz
+	if rate == 0 && n > 1 {
+		rate = float64(n-1) * 1e9 / float64(b.Samples[n-1].TimeNS-b.Samples[0].TimeNS)
+	}
+	var t0us int64
+	if n > 0 {
+		t0us = floorDiv(b.Samples[0].TimeNS, 1000)
+	}
+	acc32, gyro32 := float32(accScale), float32(gyroScale)
+	start := len(dst)
+	dst = append(dst, binaryMagic0, binaryMagic1, Version, flags)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(b.Seq))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(t0us))
+	dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(rate)))
+	dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(acc32))
+	dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(gyro32))
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(n))
+	for i := range n {
+		s := &b.Samples[i]
+		for k := range 3 {
+			dst = binary.LittleEndian.AppendUint16(dst, uint16(quantise(s.Acc[k], float64(acc32))))
+		}
+		if axes == 6 {
+			for k := range 3 {
+				dst = binary.LittleEndian.AppendUint16(dst, uint16(quantise(s.Gyro[k], float64(gyro32))))
+			}
+		}
+	}
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// quantise returns round(v/scale) clamped to ±32767 (NaN gives 0).
+func quantise(v, scale float64) int16 {
+	q := math.Round(v / scale)
+	switch {
+	case q >= saturatedLSB:
+		return saturatedLSB
+	case q <= -saturatedLSB:
+		return -saturatedLSB
+	case q == q:
+		return int16(q)
+	}
+	return 0
+}
+
+// floorDiv returns ⌊a/b⌋ for b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+// growSamples returns s resized to n samples, reusing its capacity.
+func growSamples(s []balance.Sample, n int) []balance.Sample {
+	if cap(s) < n {
+		return make([]balance.Sample, n, n+n/4)
+	}
+	return s[:n]
+}
