@@ -2,7 +2,9 @@ package balance
 
 import (
 	"context"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,6 +43,30 @@ type Measurement struct {
 	Time      time.Time          `json:"time"`
 	Tags      map[string]string  `json:"tags,omitempty"`
 	Fields    map[string]float64 `json:"fields"`
+}
+
+// TagsKey returns the canonical form of the tag set: sorted k=v pairs joined
+// by commas ("" for no tags). Two measurements with equal Name, PatientID,
+// TagsKey and Time are the same point.
+func (m Measurement) TagsKey() string {
+	if len(m.Tags) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m.Tags))
+	for k := range m.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(m.Tags[k])
+	}
+	return b.String()
 }
 
 // MeasurementQuery selects derived measurements of one patient.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -172,28 +171,6 @@ func (s *SampleStore) LatestSample(ctx context.Context, deviceID string) (balanc
 	return smp, nil
 }
 
-// TagsKey returns the canonical form of a tag set: sorted k=v pairs joined by commas.
-func TagsKey(tags map[string]string) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(tags[k])
-	}
-	return b.String()
-}
-
 // WriteMeasurements implements balance.MeasurementStore.
 func (s *SampleStore) WriteMeasurements(ctx context.Context, ms []balance.Measurement) error {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -211,7 +188,7 @@ func (s *SampleStore) WriteMeasurements(ctx context.Context, ms []balance.Measur
 			return &balance.WriteError{Err: balance.Errorf(balance.EINVALID, "measurement %s: %v", m.Name, err)}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO measurements (name, patient_id, tags_key, t_ns, tags, fields) VALUES (?, ?, ?, ?, ?, ?)`,
-			m.Name, m.PatientID, TagsKey(m.Tags), m.Time.UnixNano(), string(tags), string(fields)); err != nil {
+			m.Name, m.PatientID, m.TagsKey(), m.Time.UnixNano(), string(tags), string(fields)); err != nil {
 			return &balance.WriteError{Retryable: true, Err: err}
 		}
 	}

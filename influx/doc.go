@@ -1,0 +1,16 @@
+// Package influx implements balance.SampleStore on InfluxDB through
+// github.com/influxdata/influxdb-client-go/v2: the v2 write API for samples
+// and measurements, Flux for reading them back. It works with InfluxDB 2.x
+// (buckets) and 1.8+ (bucket "database/retention-policy", Flux enabled).
+//
+// Schema (also in docs/storage.md):
+//
+//	raw bucket (default "balance/raw", short retention):
+//	  measurement imu, tags device, patient; fields ax ay az (m/s²), gx gy gz (rad/s)
+//	derived bucket (default "balance/autogen", kept):
+//	  one measurement per result kind (sway, gait_bout, fall, risk, ...),
+//	  tag patient plus the result's own tags; float fields
+//
+// Timestamps are the device's, written at microsecond precision, so a
+// redelivered or resent sample lands on the same point and overwrites itself.
+package influx

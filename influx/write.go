@@ -1,0 +1,170 @@
+package influx
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
+
+	"github.com/balance-pt/balance"
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+
+// AppendSampleLines appends the line protocol of a batch's samples to dst:
+//
+//	imu,device=<id>,patient=<id> ax=..,ay=..,az=..,gx=..,gy=..,gz=.. <unix µs>
+//
+// Floats are written in the shortest form that parses back to the same bits.
+func AppendSampleLines(dst []byte, b *balance.Batch) []byte {
+	var prefix []byte
+	prefix = append(prefix, "imu,device="...)
+	prefix = appendTag(prefix, b.DeviceID)
+	if b.PatientID != "" {
+		prefix = append(prefix, ",patient="...)
+		prefix = appendTag(prefix, b.PatientID)
+	}
+	for i := range b.Samples {
+		s := &b.Samples[i]
+		dst = append(dst, prefix...)
+		dst = append(dst, " ax="...)
+		dst = strconv.AppendFloat(dst, s.Acc[0], 'g', -1, 64)
+		dst = append(dst, ",ay="...)
+		dst = strconv.AppendFloat(dst, s.Acc[1], 'g', -1, 64)
+		dst = append(dst, ",az="...)
+		dst = strconv.AppendFloat(dst, s.Acc[2], 'g', -1, 64)
+		dst = append(dst, ",gx="...)
+		dst = strconv.AppendFloat(dst, s.Gyro[0], 'g', -1, 64)
+		dst = append(dst, ",gy="...)
+		dst = strconv.AppendFloat(dst, s.Gyro[1], 'g', -1, 64)
+		dst = append(dst, ",gz="...)
+		dst = strconv.AppendFloat(dst, s.Gyro[2], 'g', -1, 64)
+		dst = append(dst, ' ')
+		dst = strconv.AppendInt(dst, micros(s.TimeNS), 10)
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+func micros(ns int64) int64 {
+	if ns >= 0 {
+		return (ns + 500) / 1000
+	}
+	return (ns - 500) / 1000
+}
+
+// appendTag escapes a tag key or value or a measurement name (commas, spaces
+// and equals signs) for line protocol.
+func appendTag(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ',', ' ', '=', '\\':
+			dst = append(dst, '\\', c)
+		case '\n', '\r':
+			dst = append(dst, ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// WriteBatches implements balance.SampleWriter with one HTTP request.
+func (s *Store) WriteBatches(ctx context.Context, batches []*balance.Batch) error {
+	bp := bufPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	for _, b := range batches {
+		buf = AppendSampleLines(buf, b)
+	}
+	if len(buf) == 0 {
+		bufPool.Put(bp)
+		return nil
+	}
+	err := s.raw.WriteRecord(ctx, string(buf[:len(buf)-1]))
+	*bp = buf
+	if cap(buf) <= 64<<20 {
+		bufPool.Put(bp)
+	}
+	return classify(err)
+}
+
+// classify turns a client error into a *balance.WriteError: connection
+// errors, timeouts, 429 and 5xx can succeed later; other 4xx cannot.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *influxhttp.Error
+	if errors.As(err, &he) && he.StatusCode != 0 {
+		return &balance.WriteError{
+			StatusCode: he.StatusCode,
+			Retryable:  he.StatusCode == 429 || he.StatusCode >= 500,
+			RetryAfter: time.Duration(he.RetryAfter) * time.Second,
+			Err:        err,
+		}
+	}
+	return &balance.WriteError{Retryable: true, Err: err}
+}
+
+// WriteMeasurements implements balance.MeasurementStore.
+func (s *Store) WriteMeasurements(ctx context.Context, ms []balance.Measurement) error {
+	var buf []byte
+	for _, m := range ms {
+		if m.Name == "" || m.PatientID == "" || len(m.Fields) == 0 {
+			return &balance.WriteError{Err: balance.Errorf(balance.EINVALID, "measurement needs a name, a patient and fields")}
+		}
+		buf = appendTag(buf, m.Name)
+		buf = append(buf, ",patient="...)
+		buf = appendTag(buf, m.PatientID)
+		keys := make([]string, 0, len(m.Tags))
+		for k := range m.Tags {
+			if k == "patient" {
+				return &balance.WriteError{Err: balance.Errorf(balance.EINVALID, "measurement %s: tag name patient is reserved", m.Name)}
+			}
+			if m.Tags[k] != "" {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			buf = append(buf, ',')
+			buf = appendTag(buf, k)
+			buf = append(buf, '=')
+			buf = appendTag(buf, m.Tags[k])
+		}
+		fields := make([]string, 0, len(m.Fields))
+		for k := range m.Fields {
+			if _, clash := m.Tags[k]; clash {
+				return &balance.WriteError{Err: balance.Errorf(balance.EINVALID, "measurement %s: %q is both a tag and a field", m.Name, k)}
+			}
+			fields = append(fields, k)
+		}
+		sort.Strings(fields)
+		for i, k := range fields {
+			v := m.Fields[k]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return &balance.WriteError{Err: balance.Errorf(balance.ENONFINITE, "measurement %s field %s is %v", m.Name, k, v)}
+			}
+			if i == 0 {
+				buf = append(buf, ' ')
+			} else {
+				buf = append(buf, ',')
+			}
+			buf = appendTag(buf, k)
+			buf = append(buf, '=')
+			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+		}
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, micros(m.Time.UnixNano()), 10)
+		buf = append(buf, '\n')
+	}
+	if len(buf) == 0 {
+		return nil
+	}
+	return classify(s.derived.WriteRecord(ctx, string(buf[:len(buf)-1])))
+}
