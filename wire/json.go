@@ -186,15 +186,25 @@ func jsonUnits(v *fastjson.Value) (declared, error) {
 	if err != nil {
 		return u, balance.Errorf(balance.EUNITS, `"units" must be an object like {"acc":"g","gyro":"deg/s"}`)
 	}
-	acc, _ := o.Get("acc").StringBytes()
+	acc := stringOrNil(o.Get("acc"))
 	if u.acc = accUnitFactor(acc); u.acc == unitUnknown {
 		return u, balance.Errorf(balance.EUNITS, `units.acc %s is not one of "g", "m/s2", "m/s^2", "m/s²"`, abbrev(o.Get("acc")))
 	}
-	gyro, _ := o.Get("gyro").StringBytes()
+	gyro := stringOrNil(o.Get("gyro"))
 	if u.gyro = gyroUnitFactor(gyro); u.gyro == unitUnknown {
 		return u, balance.Errorf(balance.EUNITS, `units.gyro %s is not one of "rad/s", "deg/s", "dps", "°/s"`, abbrev(o.Get("gyro")))
 	}
 	return u, nil
+}
+
+// stringOrNil returns the bytes of JSON string v, or nil when v is absent or
+// not a string.
+func stringOrNil(v *fastjson.Value) []byte {
+	if v == nil {
+		return nil
+	}
+	b, _ := v.StringBytes()
+	return b
 }
 
 // numText returns the JSON text of number v in d.num, or false if v is not a
