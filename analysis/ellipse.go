@@ -1,0 +1,90 @@
+package analysis
+
+import (
+	"math"
+	"sort"
+)
+
+// chi2At95 is the 95 % quantile of χ² with 2 degrees of freedom,
+// −2·ln(0.05) = 5.991 (closed form for 2 dof).
+var chi2At95 = -2 * math.Log(0.05)
+
+// EllipseArea95 returns the area of the 95 % confidence (prediction)
+// ellipse of the points (x, y): π·χ²₂,₀.₉₅·sqrt(λ1·λ2) = π·5.991·sqrt(det Σ)
+// with Σ the sample covariance (n−1), in the squared units of x (m²/s⁴ for
+// accelerations). For independent Gaussian axes it is π·5.991·σx·σy. It
+// returns 0 for fewer than 3 points.
+func EllipseArea95(x, y []float64) float64 {
+	n := len(x)
+	if n < 3 || len(y) != n {
+		return 0
+	}
+	mx, my := mean(x), mean(y)
+	var sxx, syy, sxy float64
+	for i := range x {
+		dx, dy := x[i]-mx, y[i]-my
+		sxx += dx * dx
+		syy += dy * dy
+		sxy += dx * dy
+	}
+	d := float64(n - 1)
+	det := (sxx/d)*(syy/d) - (sxy/d)*(sxy/d)
+	return math.Pi * chi2At95 * math.Sqrt(math.Max(0, det))
+}
+
+// Range returns RANGE for one axis (max − min of x) when y is nil, and
+// for two the largest distance between any two points (the diameter of
+// their convex hull), in the units of x.
+func Range(x, y []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	if y == nil {
+		lo, hi := x[0], x[0]
+		for _, v := range x {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		return hi - lo
+	}
+	h := convexHull(x, y)
+	var best float64
+	for i := range h {
+		for j := i + 1; j < len(h); j++ {
+			best = math.Max(best, math.Hypot(h[i][0]-h[j][0], h[i][1]-h[j][1]))
+		}
+	}
+	return best
+}
+
+// convexHull returns the hull of the points by Andrew's monotone chain.
+func convexHull(x, y []float64) [][2]float64 {
+	p := make([][2]float64, len(x))
+	for i := range x {
+		p[i] = [2]float64{x[i], y[i]}
+	}
+	sort.Slice(p, func(i, j int) bool {
+		return p[i][0] < p[j][0] || p[i][0] == p[j][0] && p[i][1] < p[j][1]
+	})
+	if len(p) < 3 {
+		return p
+	}
+	crossZ := func(o, a, b [2]float64) float64 {
+		return (a[0]-o[0])*(b[1]-o[1]) - (a[1]-o[1])*(b[0]-o[0])
+	}
+	h := make([][2]float64, 0, 2*len(p))
+	for _, q := range p {
+		for len(h) >= 2 && crossZ(h[len(h)-2], h[len(h)-1], q) <= 0 {
+			h = h[:len(h)-1]
+		}
+		h = append(h, q)
+	}
+	lower := len(h) + 1
+	for i := len(p) - 2; i >= 0; i-- {
+		q := p[i]
+		for len(h) >= lower && crossZ(h[len(h)-2], h[len(h)-1], q) <= 0 {
+			h = h[:len(h)-1]
+		}
+		h = append(h, q)
+	}
+	return h[:len(h)-1]
+}
