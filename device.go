@@ -77,3 +77,22 @@ type Registry interface {
 	SaveEvent(ctx context.Context, e DeviceEvent) error
 	Events(ctx context.Context, deviceID string, since time.Time) ([]DeviceEvent, error)
 }
+
+// QuarantinedPayload is a message kept aside because its device is unknown or
+// not bound to a patient: never mixed into a patient's data, kept to be
+// inspected or replayed once the device is bound.
+type QuarantinedPayload struct {
+	ID         int64     `json:"id"`
+	DeviceID   string    `json:"device_id"`
+	Topic      string    `json:"topic"`
+	Reason     string    `json:"reason"`
+	Payload    []byte    `json:"payload"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Quarantine keeps payloads from unknown or unbound devices.
+type Quarantine interface {
+	Quarantine(ctx context.Context, q QuarantinedPayload) error
+	Quarantined(ctx context.Context, deviceID string, limit int) ([]QuarantinedPayload, error)
+	QuarantineCounts(ctx context.Context) (map[string]int64, error)
+}

@@ -20,7 +20,10 @@ type StateDB struct {
 	QuarantineLimit int
 }
 
-var _ balance.Registry = (*StateDB)(nil)
+var (
+	_ balance.Registry   = (*StateDB)(nil)
+	_ balance.Quarantine = (*StateDB)(nil)
+)
 
 // OpenState opens (creating and migrating as needed) the state database at path.
 func OpenState(ctx context.Context, path string) (*StateDB, error) {
@@ -249,18 +252,8 @@ func (s *StateDB) Events(ctx context.Context, deviceID string, since time.Time) 
 	return out, rows.Err()
 }
 
-// QuarantinedPayload is a message kept aside because its device is unknown or unbound.
-type QuarantinedPayload struct {
-	ID         int64     `json:"id"`
-	DeviceID   string    `json:"device_id"`
-	Topic      string    `json:"topic"`
-	Reason     string    `json:"reason"`
-	Payload    []byte    `json:"payload"`
-	ReceivedAt time.Time `json:"received_at"`
-}
-
 // Quarantine stores a payload aside, keeping at most QuarantineLimit per device.
-func (s *StateDB) Quarantine(ctx context.Context, q QuarantinedPayload) error {
+func (s *StateDB) Quarantine(ctx context.Context, q balance.QuarantinedPayload) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: quarantine: %w", err)
@@ -280,7 +273,7 @@ func (s *StateDB) Quarantine(ctx context.Context, q QuarantinedPayload) error {
 }
 
 // Quarantined returns the payloads kept aside for a device ("" = all), oldest first.
-func (s *StateDB) Quarantined(ctx context.Context, deviceID string, limit int) ([]QuarantinedPayload, error) {
+func (s *StateDB) Quarantined(ctx context.Context, deviceID string, limit int) ([]balance.QuarantinedPayload, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -289,9 +282,9 @@ func (s *StateDB) Quarantined(ctx context.Context, deviceID string, limit int) (
 		return nil, fmt.Errorf("sqlite: quarantined: %w", err)
 	}
 	defer rows.Close()
-	var out []QuarantinedPayload
+	var out []balance.QuarantinedPayload
 	for rows.Next() {
-		var q QuarantinedPayload
+		var q balance.QuarantinedPayload
 		var t int64
 		if err := rows.Scan(&q.ID, &q.DeviceID, &q.Topic, &q.Reason, &q.Payload, &t); err != nil {
 			return nil, err

@@ -118,7 +118,7 @@ func TestQuarantineKeepsNewestWithinLimit(t *testing.T) {
 	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	db.QuarantineLimit = 3
 	for i := 0; i < 5; i++ {
-		err := db.Quarantine(ctx, sqlite.QuarantinedPayload{DeviceID: "stranger", Topic: "balance/v1/stranger/imu", Reason: balance.EUNKNOWNDEV, Payload: []byte{byte(i)}, ReceivedAt: time.Now()})
+		err := db.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: "stranger", Topic: "balance/v1/stranger/imu", Reason: balance.EUNKNOWNDEV, Payload: []byte{byte(i)}, ReceivedAt: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,76 @@
+package ingest
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the pipeline's Prometheus metrics.
+type metrics struct {
+	messages       *prometheus.CounterVec // by kind
+	samplesIn      prometheus.Counter
+	samplesStored  *prometheus.CounterVec // by path: direct, replay
+	samplesSpooled prometheus.Counter
+	rejected       *prometheus.CounterVec // by reason
+	quarantined    *prometheus.CounterVec // by reason
+	deadLettered   prometheus.Counter
+	writeSeconds   *prometheus.HistogramVec // by outcome
+	writeErrors    *prometheus.CounterVec   // by retryable
+	spoolFull      prometheus.Gauge
+	acked          prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
+	m := &metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_ingest_messages_total", Help: "MQTT messages received, by topic kind.",
+		}, []string{"kind"}),
+		samplesIn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_samples_received_total", Help: "IMU samples decoded and accepted.",
+		}),
+		samplesStored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_ingest_samples_stored_total", Help: "IMU samples written to the store, directly or replayed from the spool.",
+		}, []string{"path"}),
+		samplesSpooled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_samples_spooled_total", Help: "IMU samples appended to the disk spool.",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_ingest_rejected_total", Help: "Messages rejected as bad input, by reason.",
+		}, []string{"reason"}),
+		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_ingest_quarantined_total", Help: "Messages kept aside because their device is unknown or unbound, by reason.",
+		}, []string{"reason"}),
+		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_dead_lettered_batches_total", Help: "Batches the store refused permanently (4xx), kept in quarantine.",
+		}),
+		writeSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "balance_ingest_write_seconds", Help: "Latency of store writes.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}, []string{"outcome"}),
+		writeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_ingest_write_errors_total", Help: "Failed store writes, by whether they can be retried.",
+		}, []string{"retryable"}),
+		spoolFull: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "balance_ingest_spool_full", Help: "1 while the spool's disk budget is exhausted and messages are held unacknowledged.",
+		}),
+		acked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_acked_total", Help: "Messages acknowledged to the broker.",
+		}),
+	}
+	queueDepth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "balance_ingest_queue_depth", Help: "Batches waiting in the in-memory queue.",
+	}, func() float64 { return float64(len(p.queue)) })
+	spoolBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "balance_ingest_spool_bytes", Help: "Bytes in the disk spool.",
+	}, func() float64 { return float64(p.spool.Bytes()) })
+	spoolRecords := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "balance_ingest_spool_batches", Help: "Batches in the disk spool waiting for the store.",
+	}, func() float64 { return float64(p.spool.Pending()) })
+	spoolBudget := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "balance_ingest_spool_budget_bytes", Help: "Disk budget of the spool.",
+	}, func() float64 { return float64(p.spool.MaxBytes()) })
+	if reg != nil {
+		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.quarantined,
+			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.acked, queueDepth, spoolBytes, spoolRecords, spoolBudget)
+	}
+	return m
+}

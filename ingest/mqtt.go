@@ -1,0 +1,164 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/balance-pt/balance/wire"
+)
+
+// MQTTConfig configures the subscriber. Zero fields take the defaults in brackets.
+type MQTTConfig struct {
+	// Broker is the broker URL, tcp://host:port or ssl://host:port.
+	Broker string `yaml:"broker"`
+	// ClientID must be stable and unique: with a persistent session the
+	// broker keeps unacknowledged messages for this id [balance-ingest].
+	ClientID string `yaml:"client_id"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Topic is the subscription filter [balance/v1/+/+].
+	Topic string `yaml:"topic"`
+	// KeepAlive [30s]; MaxReconnectInterval caps paho's reconnect backoff [10s].
+	KeepAlive            time.Duration `yaml:"keep_alive"`
+	MaxReconnectInterval time.Duration `yaml:"max_reconnect_interval"`
+}
+
+// Validate reports the first unusable setting.
+func (c MQTTConfig) Validate() error {
+	if c.Broker == "" {
+		return errors.New("mqtt.broker is required (e.g. tcp://127.0.0.1:1883)")
+	}
+	if !strings.HasPrefix(c.Broker, "tcp://") && !strings.HasPrefix(c.Broker, "ssl://") && !strings.HasPrefix(c.Broker, "ws://") && !strings.HasPrefix(c.Broker, "wss://") {
+		return fmt.Errorf("mqtt.broker %q must start with tcp://, ssl://, ws:// or wss://", c.Broker)
+	}
+	return nil
+}
+
+func (c MQTTConfig) withDefaults() MQTTConfig {
+	if c.ClientID == "" {
+		c.ClientID = "balance-ingest"
+	}
+	if c.Topic == "" {
+		c.Topic = wire.SubscribeFilter
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 30 * time.Second
+	}
+	if c.MaxReconnectInterval <= 0 {
+		c.MaxReconnectInterval = 10 * time.Second
+	}
+	return c
+}
+
+// Subscriber connects to the broker with a persistent session and feeds
+// every message to a handler, acknowledging only when the handler says so.
+type Subscriber struct {
+	cfg       MQTTConfig
+	handle    func(topic string, payload []byte, ack func())
+	log       *slog.Logger
+	client    mqtt.Client
+	connected atomic.Bool
+
+	reconnects prometheus.Counter
+}
+
+// NewSubscriber returns a subscriber that passes messages to handle (usually
+// Pipeline.Handle). It does not connect; see Start.
+func NewSubscriber(cfg MQTTConfig, handle func(topic string, payload []byte, ack func()), log *slog.Logger, reg prometheus.Registerer) (*Subscriber, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Subscriber{cfg: cfg.withDefaults(), handle: handle, log: log}
+	s.reconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "balance_mqtt_connects_total", Help: "Successful connections to the MQTT broker (first and reconnections)."})
+	connected := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "balance_mqtt_connected", Help: "1 while connected to the MQTT broker."}, func() float64 {
+		if s.connected.Load() {
+			return 1
+		}
+		return 0
+	})
+	if reg != nil {
+		reg.MustRegister(s.reconnects, connected)
+	}
+	return s, nil
+}
+
+// Connected reports whether the client is connected now.
+func (s *Subscriber) Connected() bool { return s.connected.Load() }
+
+// Start connects (retrying in the background until it succeeds) and
+// subscribes on every connection. It waits up to wait for the first
+// connection and returns an error if it did not come, while retries go on.
+func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
+	c := s.cfg
+	opts := mqtt.NewClientOptions().
+		AddBroker(c.Broker).
+		SetClientID(c.ClientID).
+		SetUsername(c.Username).
+		SetPassword(c.Password).
+		SetCleanSession(false). // persistent session: the broker keeps what we have not acked
+		SetOrderMatters(false). // a slow handler must not stall the network loop
+		SetAutoAckDisabled(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(c.MaxReconnectInterval).
+		SetKeepAlive(c.KeepAlive).
+		SetPingTimeout(10 * time.Second).
+		SetResumeSubs(true)
+	// The handler must be registered before connecting: a resumed session
+	// delivers queued messages before Subscribe is called.
+	opts.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
+		s.handle(m.Topic(), m.Payload(), m.Ack)
+	})
+	opts.SetOnConnectHandler(func(cl mqtt.Client) {
+		s.connected.Store(true)
+		s.reconnects.Inc()
+		tok := cl.Subscribe(c.Topic, 1, nil)
+		go func() {
+			if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+				s.log.Error("mqtt subscribe failed", "topic", c.Topic, "err", tok.Error())
+				return
+			}
+			s.log.Info("mqtt subscribed", "broker", c.Broker, "topic", c.Topic, "client_id", c.ClientID)
+		}()
+	})
+	opts.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		s.connected.Store(false)
+		s.log.Warn("mqtt connection lost; reconnecting", "broker", c.Broker, "err", err)
+	})
+	opts.SetReconnectingHandler(func(mqtt.Client, *mqtt.ClientOptions) {
+		s.log.Info("mqtt reconnecting", "broker", c.Broker)
+	})
+	s.client = mqtt.NewClient(opts)
+	tok := s.client.Connect()
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("mqtt connect to %s: %w", c.Broker, err)
+		}
+		return nil
+	case <-time.After(wait):
+		return fmt.Errorf("mqtt broker %s not reachable after %s; still retrying", c.Broker, wait)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stop disconnects. Messages not yet acknowledged stay with the broker.
+func (s *Subscriber) Stop() {
+	if s.client != nil {
+		s.client.Disconnect(500)
+		s.connected.Store(false)
+	}
+}

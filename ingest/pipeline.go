@@ -1,0 +1,575 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/spool"
+	"github.com/balance-pt/balance/wire"
+)
+
+// Config tunes the pipeline. Zero fields take the defaults in brackets.
+type Config struct {
+	// QueueBatches bounds the in-memory queue between the MQTT handler and the
+	// writer [4096 batches]. Size it above the broker's in-flight window.
+	QueueBatches int `yaml:"queue_batches"`
+	// MaxWriteSamples caps the samples of one store write [20000].
+	MaxWriteSamples int `yaml:"max_write_samples"`
+	// Linger is how long the writer waits for more batches when it holds
+	// fewer than MinWriteSamples [10ms, 500 samples].
+	Linger          time.Duration `yaml:"linger"`
+	MinWriteSamples int           `yaml:"min_write_samples"`
+	// WriteTimeout bounds one store write [10s].
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// RetryMin and RetryMax bound the replayer's exponential backoff with
+	// full jitter while the store is down [250ms, 15s].
+	RetryMin time.Duration `yaml:"retry_min"`
+	RetryMax time.Duration `yaml:"retry_max"`
+	// Limits bound what the decoder accepts (payload size, clock window).
+	Limits wire.Limits `yaml:"-"`
+	// SelfRegister lets unknown devices register themselves, each with a
+	// patient of its own (the embedded demo only; never in a clinic).
+	SelfRegister bool `yaml:"self_register"`
+	// DeviceCacheTTL is how long a device's binding is cached [5s].
+	DeviceCacheTTL time.Duration `yaml:"device_cache_ttl"`
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.QueueBatches, 4096)
+	def(&c.MaxWriteSamples, 20000)
+	def(&c.MinWriteSamples, 500)
+	defd(&c.Linger, 10*time.Millisecond)
+	defd(&c.WriteTimeout, 10*time.Second)
+	defd(&c.RetryMin, 250*time.Millisecond)
+	defd(&c.RetryMax, 15*time.Second)
+	defd(&c.DeviceCacheTTL, 5*time.Second)
+	return c
+}
+
+// Deps are what the pipeline writes to.
+type Deps struct {
+	Store      balance.SampleWriter
+	Registry   balance.Registry
+	Quarantine balance.Quarantine
+	Spool      *spool.Spool
+	Logger     *slog.Logger
+	// Metrics registers the pipeline's Prometheus metrics (nil: none).
+	Metrics prometheus.Registerer
+	// Now is the clock for the decoder's time checks (nil: time.Now).
+	Now func() time.Time
+	// OnBatch, if set, sees every accepted batch after it is durable
+	// (monitoring hooks in here). It must not block for long.
+	OnBatch func(*balance.Batch)
+	// OnEvent, if set, sees every device event after it is stored.
+	OnEvent func(balance.DeviceEvent)
+}
+
+// item is a decoded batch waiting in the queue with the acks of its message.
+type item struct {
+	batch *balance.Batch
+	ack   func()
+}
+
+// Pipeline is the ingest path from MQTT messages to durable storage.
+type Pipeline struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	rlog    *rateLog
+	m       *metrics
+	queue   chan item
+	spool   *spool.Spool
+	devices *deviceCache
+	now     func() time.Time
+
+	decoders sync.Pool
+
+	stats Stats
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	closing  atomic.Bool
+}
+
+// Stats are running totals, readable at any time.
+type Stats struct {
+	Messages       atomic.Int64
+	SamplesIn      atomic.Int64
+	SamplesStored  atomic.Int64
+	SamplesSpooled atomic.Int64
+	Rejected       atomic.Int64
+	Quarantined    atomic.Int64
+	WriteErrors    atomic.Int64
+}
+
+// New validates the configuration and returns a pipeline; Start runs it.
+func New(cfg Config, deps Deps) (*Pipeline, error) {
+	if deps.Store == nil || deps.Registry == nil || deps.Spool == nil || deps.Quarantine == nil {
+		return nil, errors.New("ingest: Store, Registry, Quarantine and Spool are required")
+	}
+	cfg = cfg.withDefaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	p := &Pipeline{
+		cfg:   cfg,
+		deps:  deps,
+		log:   deps.Logger,
+		rlog:  newRateLog(deps.Logger, 10*time.Second),
+		queue: make(chan item, cfg.QueueBatches),
+		spool: deps.Spool,
+		now:   deps.Now,
+		stop:  make(chan struct{}),
+	}
+	p.devices = newDeviceCache(deps.Registry, cfg.DeviceCacheTTL, cfg.SelfRegister, deps.Now)
+	p.decoders.New = func() any { return wire.NewDecoder(cfg.Limits) }
+	p.m = newMetrics(deps.Metrics, p)
+	return p, nil
+}
+
+// Stats returns the running totals.
+func (p *Pipeline) Stats() *Stats { return &p.stats }
+
+// QueueDepth returns the batches waiting in memory.
+func (p *Pipeline) QueueDepth() int { return len(p.queue) }
+
+// InvalidateDevice drops a cached device binding (call after bind/unbind).
+func (p *Pipeline) InvalidateDevice(id string) { p.devices.invalidate(id) }
+
+// Start runs the writer and the spool replayer until Stop.
+func (p *Pipeline) Start() {
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.writeLoop() }()
+	go func() { defer p.wg.Done(); p.replayLoop() }()
+}
+
+// Stop drains the queue (writing or spooling what it holds, so that the acks
+// go out) and stops the goroutines. Stop the MQTT subscriber first.
+func (p *Pipeline) Stop() {
+	p.stopOnce.Do(func() {
+		p.closing.Store(true)
+		close(p.stop)
+	})
+	p.wg.Wait()
+}
+
+// reject counts and logs bad input; the message is acknowledged, because a
+// redelivery would be just as bad.
+func (p *Pipeline) reject(deviceID, topic string, err error, ack func()) {
+	reason := balance.ErrorCode(err)
+	if reason == balance.EINTERNAL {
+		reason = "other"
+	}
+	p.m.rejected.WithLabelValues(reason).Inc()
+	p.stats.Rejected.Add(1)
+	p.rlog.Warn(p.now(), reason+"|"+deviceID, "rejected message", "reason", reason, "device", deviceID, "topic", topic, "err", err)
+	p.ack(ack)
+}
+
+func (p *Pipeline) ack(ack func()) {
+	if ack != nil {
+		ack()
+	}
+	p.m.acked.Inc()
+}
+
+// Handle processes one MQTT message. It never blocks on storage: the batch is
+// queued, or spooled when the queue is full; only when the spool's budget is
+// exhausted too does it wait for room (backpressure: the broker holds the
+// rest, unacknowledged). ack is called once the message's data is durable or
+// the message has been rejected.
+func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
+	p.stats.Messages.Add(1)
+	deviceID, kind, err := wire.ParseTopic(topic)
+	if err != nil {
+		p.m.messages.WithLabelValues("unknown").Inc()
+		p.reject(deviceID, topic, err, ack)
+		return
+	}
+	p.m.messages.WithLabelValues(kind.String()).Inc()
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
+	defer cancel()
+	now := p.now()
+
+	dev, err := p.devices.lookup(ctx, deviceID)
+	if err != nil && balance.ErrorCode(err) != balance.ENOTFOUND {
+		// The state database failed: do not ack, the broker will redeliver.
+		p.rlog.Warn(now, "registry", "device lookup failed; message left unacknowledged", "device", deviceID, "err", err)
+		return
+	}
+	switch {
+	case err != nil:
+		p.quarantine(ctx, deviceID, topic, balance.EUNKNOWNDEV, payload, now, ack)
+		return
+	case dev.PatientID == "" && kind != wire.KindStatus:
+		p.quarantine(ctx, deviceID, topic, "unbound_device", payload, now, ack)
+		return
+	}
+
+	switch kind {
+	case wire.KindStatus:
+		st, err := wire.DecodeStatus(deviceID, payload, now)
+		if err != nil {
+			p.reject(deviceID, topic, err, ack)
+			return
+		}
+		if err := p.deps.Registry.SaveStatus(ctx, st); err != nil {
+			p.rlog.Warn(now, "status", "saving device status failed; message left unacknowledged", "device", deviceID, "err", err)
+			return
+		}
+		p.ack(ack)
+	case wire.KindEvent:
+		ev, err := wire.DecodeEvent(deviceID, payload, now)
+		if err != nil {
+			p.reject(deviceID, topic, err, ack)
+			return
+		}
+		ev.PatientID = dev.PatientID
+		if err := p.deps.Registry.SaveEvent(ctx, ev); err != nil {
+			p.rlog.Warn(now, "event", "saving device event failed; message left unacknowledged", "device", deviceID, "err", err)
+			return
+		}
+		p.ack(ack)
+		if p.deps.OnEvent != nil {
+			p.deps.OnEvent(ev)
+		}
+	case wire.KindIMU:
+		b := &balance.Batch{}
+		dec := p.decoders.Get().(*wire.Decoder)
+		_, err := dec.DecodeIMU(deviceID, payload, now, b)
+		p.decoders.Put(dec)
+		if err != nil {
+			p.reject(deviceID, topic, err, ack)
+			return
+		}
+		b.PatientID = dev.PatientID
+		p.enqueue(item{batch: b, ack: ack})
+	}
+}
+
+func (p *Pipeline) quarantine(ctx context.Context, deviceID, topic, reason string, payload []byte, now time.Time, ack func()) {
+	err := p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: deviceID, Topic: topic, Reason: reason, Payload: payload, ReceivedAt: now})
+	if err != nil {
+		p.rlog.Warn(now, "quarantine", "quarantine write failed; message left unacknowledged", "device", deviceID, "err", err)
+		return
+	}
+	p.m.quarantined.WithLabelValues(reason).Inc()
+	p.stats.Quarantined.Add(1)
+	p.rlog.Warn(now, "quarantine|"+deviceID, "message quarantined", "reason", reason, "device", deviceID, "topic", topic)
+	p.ack(ack)
+}
+
+func (p *Pipeline) enqueue(it item) {
+	n := int64(len(it.batch.Samples))
+	p.stats.SamplesIn.Add(n)
+	p.m.samplesIn.Add(float64(n))
+	select {
+	case p.queue <- it:
+		return
+	default:
+	}
+	// Queue full: make the batch durable in the spool instead.
+	if err := p.spool.Append(appendRecord(nil, it.batch)); err == nil {
+		p.spooled(n)
+		p.ack(it.ack)
+		return
+	} else if !errors.Is(err, spool.ErrFull) {
+		p.rlog.Warn(p.now(), "spool", "spool append failed", "err", err)
+	}
+	// Queue and spool full: wait for room, holding the ack (backpressure).
+	p.m.spoolFull.Set(1)
+	select {
+	case p.queue <- it:
+	case <-p.stop:
+		// Shutting down: leave it unacknowledged; the broker redelivers it.
+	}
+}
+
+func (p *Pipeline) spooled(n int64) {
+	p.stats.SamplesSpooled.Add(n)
+	p.m.samplesSpooled.Add(float64(n))
+}
+
+// writeLoop is the single writer: it gathers queued batches into writes.
+func (p *Pipeline) writeLoop() {
+	var items []item
+	for {
+		items = items[:0]
+		select {
+		case it := <-p.queue:
+			items = append(items, it)
+		case <-p.stop:
+			p.drainOnStop()
+			return
+		}
+		samples := len(items[0].batch.Samples)
+		linger := time.NewTimer(p.cfg.Linger)
+	gather:
+		for samples < p.cfg.MaxWriteSamples {
+			select {
+			case it := <-p.queue:
+				items = append(items, it)
+				samples += len(it.batch.Samples)
+			default:
+				if samples >= p.cfg.MinWriteSamples {
+					break gather
+				}
+				select {
+				case it := <-p.queue:
+					items = append(items, it)
+					samples += len(it.batch.Samples)
+				case <-linger.C:
+					break gather
+				case <-p.stop:
+					break gather
+				}
+			}
+		}
+		linger.Stop()
+		p.flush(items)
+	}
+}
+
+func (p *Pipeline) drainOnStop() {
+	var items []item
+	for {
+		select {
+		case it := <-p.queue:
+			items = append(items, it)
+		default:
+			if len(items) > 0 {
+				p.flush(items)
+			}
+			return
+		}
+	}
+}
+
+func batchesOf(items []item) ([]*balance.Batch, int) {
+	bs := make([]*balance.Batch, len(items))
+	n := 0
+	for i, it := range items {
+		bs[i] = it.batch
+		n += len(it.batch.Samples)
+	}
+	return bs, n
+}
+
+// write writes batches to the store, timing and counting the outcome.
+func (p *Pipeline) write(bs []*balance.Batch) error {
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
+	defer cancel()
+	start := time.Now()
+	err := p.deps.Store.WriteBatches(ctx, bs)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+		p.stats.WriteErrors.Add(1)
+		p.m.writeErrors.WithLabelValues(fmt.Sprint(retryable(err))).Inc()
+	}
+	p.m.writeSeconds.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
+	return err
+}
+
+func retryable(err error) bool {
+	var we *balance.WriteError
+	if errors.As(err, &we) {
+		return we.Retryable
+	}
+	return true
+}
+
+func (p *Pipeline) stored(path string, n int) {
+	p.stats.SamplesStored.Add(int64(n))
+	p.m.samplesStored.WithLabelValues(path).Add(float64(n))
+}
+
+// flush makes items durable, then acknowledges them: directly in the store
+// when nothing waits in the spool (order is kept), else or on a retryable
+// failure in the spool.
+func (p *Pipeline) flush(items []item) {
+	bs, n := batchesOf(items)
+	if p.spool.Pending() == 0 {
+		err := p.write(bs)
+		if err == nil {
+			p.stored("direct", n)
+			p.ackAll(items, bs)
+			return
+		}
+		if !retryable(err) {
+			p.deadLetter(bs, err, "direct")
+			p.ackAll(items, nil)
+			return
+		}
+		p.rlog.Warn(p.now(), "store-down", "store write failed; spooling to disk until it recovers", "samples", n, "err", err)
+	}
+	recs := make([][]byte, len(bs))
+	for i, b := range bs {
+		recs[i] = appendRecord(nil, b)
+	}
+	for {
+		err := p.spool.Append(recs...)
+		if err == nil {
+			p.m.spoolFull.Set(0)
+			p.spooled(int64(n))
+			p.ackAll(items, nil)
+			return
+		}
+		if errors.Is(err, spool.ErrFull) {
+			p.m.spoolFull.Set(1)
+			p.rlog.Warn(p.now(), "spool-full", "spool disk budget exhausted: holding messages unacknowledged until the store recovers", "spool_bytes", p.spool.Bytes(), "budget_bytes", p.spool.MaxBytes())
+		} else {
+			p.rlog.Warn(p.now(), "spool", "spool append failed; retrying", "err", err)
+		}
+		// Meanwhile try the store directly: it may be back.
+		select {
+		case <-time.After(time.Second):
+		case <-p.stop:
+			if p.closing.Load() {
+				// Leave unacknowledged; the broker redelivers after restart.
+				return
+			}
+		}
+		if err := p.write(bs); err == nil {
+			p.stored("direct", n)
+			p.ackAll(items, bs)
+			return
+		}
+	}
+}
+
+func (p *Pipeline) ackAll(items []item, stored []*balance.Batch) {
+	for _, it := range items {
+		p.ack(it.ack)
+	}
+	if p.deps.OnBatch != nil {
+		for _, b := range stored {
+			p.deps.OnBatch(b)
+		}
+	}
+}
+
+// deadLetter handles a write the store refused permanently: each batch is
+// retried alone so that one bad batch does not take others with it, and the
+// ones still refused are kept in the quarantine with their reason.
+func (p *Pipeline) deadLetter(bs []*balance.Batch, err error, path string) {
+	if len(bs) > 1 {
+		for _, b := range bs {
+			if e := p.write([]*balance.Batch{b}); e == nil {
+				p.stored(path, len(b.Samples))
+			} else if retryable(e) {
+				// Transient after all: spool it.
+				if p.spool.Append(appendRecord(nil, b)) == nil {
+					p.spooled(int64(len(b.Samples)))
+				}
+			} else {
+				p.deadLetter([]*balance.Batch{b}, e, path)
+			}
+		}
+		return
+	}
+	b := bs[0]
+	p.m.deadLettered.Inc()
+	p.log.Error("store refused a batch permanently; kept in quarantine", "device", b.DeviceID, "samples", len(b.Samples), "err", err)
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
+	defer cancel()
+	p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{
+		DeviceID: b.DeviceID, Topic: "spool-record", Reason: "store_refused", Payload: appendRecord(nil, b), ReceivedAt: p.now(),
+	})
+}
+
+// replayLoop writes the spool back to the store, oldest first, with
+// exponential backoff and full jitter while the store is down.
+func (p *Pipeline) replayLoop() {
+	backoff := p.cfg.RetryMin
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.spool.NotEmpty():
+		case <-tick.C:
+		}
+		for p.spool.Pending() > 0 {
+			chunk, err := p.spool.Peek(256, 8<<20)
+			if err != nil {
+				p.log.Error("spool read failed", "err", err)
+				break
+			}
+			if len(chunk.Records) == 0 {
+				break
+			}
+			bs := make([]*balance.Batch, 0, len(chunk.Records))
+			n := 0
+			for _, r := range chunk.Records {
+				b, err := decodeRecord(r)
+				if err != nil {
+					p.log.Error("dropping malformed spool record", "err", err)
+					continue
+				}
+				bs = append(bs, b)
+				n += len(b.Samples)
+			}
+			err = nil
+			if len(bs) > 0 {
+				err = p.write(bs)
+			}
+			switch {
+			case err == nil:
+				backoff = p.cfg.RetryMin
+				if e := p.spool.Commit(chunk); e != nil {
+					p.log.Error("spool commit failed", "err", e)
+				}
+				p.stored("replay", n)
+				if p.deps.OnBatch != nil {
+					for _, b := range bs {
+						p.deps.OnBatch(b)
+					}
+				}
+				if p.spool.Pending() == 0 {
+					p.log.Info("spool drained; writing directly to the store again")
+				}
+				continue
+			case !retryable(err):
+				p.deadLetter(bs, err, "replay")
+				p.spool.Commit(chunk)
+				continue
+			}
+			// Store still down: back off with full jitter.
+			wait := time.Duration(rand.Int64N(int64(backoff))) + p.cfg.RetryMin
+			p.rlog.Warn(p.now(), "replay", "store still unavailable; replay waits", "pending_batches", p.spool.Pending(), "wait", wait.Round(time.Millisecond), "err", err)
+			if backoff *= 2; backoff > p.cfg.RetryMax {
+				backoff = p.cfg.RetryMax
+			}
+			select {
+			case <-time.After(wait):
+			case <-p.stop:
+				return
+			}
+		}
+	}
+}

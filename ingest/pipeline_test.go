@@ -1,0 +1,325 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/spool"
+	"github.com/balance-pt/balance/sqlite"
+	"github.com/balance-pt/balance/wire"
+)
+
+// fakeStore is an in-memory SampleWriter for unit tests of the pipeline's
+// logic; the integration tests use real InfluxDB and SQLite.
+type fakeStore struct {
+	mu      sync.Mutex
+	down    bool   // retryable failure
+	refuse  string // device whose batches get a permanent 400
+	points  map[string]balance.Sample
+	writes  int
+	writeCh chan struct{}
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{points: map[string]balance.Sample{}, writeCh: make(chan struct{}, 1000)}
+}
+
+func (f *fakeStore) WriteBatches(_ context.Context, bs []*balance.Batch) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return &balance.WriteError{Retryable: true, Err: errors.New("connection refused")}
+	}
+	for _, b := range bs {
+		if b.DeviceID == f.refuse {
+			return &balance.WriteError{StatusCode: 400, Err: errors.New("field type conflict")}
+		}
+	}
+	for _, b := range bs {
+		for _, s := range b.Samples {
+			f.points[fmt.Sprintf("%s/%d", b.DeviceID, s.TimeNS)] = s
+		}
+	}
+	f.writes++
+	select {
+	case f.writeCh <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (f *fakeStore) setDown(v bool) { f.mu.Lock(); f.down = v; f.mu.Unlock() }
+func (f *fakeStore) count() int     { f.mu.Lock(); defer f.mu.Unlock(); return len(f.points) }
+
+type harness struct {
+	p     *Pipeline
+	store *fakeStore
+	state *sqlite.StateDB
+	spool *spool.Spool
+	reg   *prometheus.Registry
+	acks  atomic.Int64
+	now   time.Time
+}
+
+func newHarness(t *testing.T, spoolBudget int64, cfg Config) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	state, err := sqlite.OpenState(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { state.Close() })
+	sp, err := spool.Open(filepath.Join(dir, "spool"), spool.Options{MaxBytes: spoolBudget, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	ctx := context.Background()
+	state.CreatePatient(ctx, balance.Patient{ID: "p1"})
+	state.RegisterDevice(ctx, balance.Device{ID: "dev-a", PatientID: "p1"})
+	state.RegisterDevice(ctx, balance.Device{ID: "dev-b", PatientID: "p1"})
+	state.RegisterDevice(ctx, balance.Device{ID: "dev-unbound"})
+	h := &harness{store: newFakeStore(), state: state, spool: sp, reg: prometheus.NewRegistry(), now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	cfg.RetryMin, cfg.RetryMax = 5*time.Millisecond, 20*time.Millisecond
+	p, err := New(cfg, Deps{Store: h.store, Registry: state, Quarantine: state, Spool: sp, Metrics: h.reg, Now: func() time.Time { return h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.p = p
+	p.Start()
+	t.Cleanup(p.Stop)
+	return h
+}
+
+func (h *harness) ackFn() func() { return func() { h.acks.Add(1) } }
+
+// jsonBatch returns a valid JSON IMU payload of n samples at 100 Hz starting
+// at start, made with the wire package's own encoder.
+func jsonBatch(device string, seq uint64, start time.Time, n int) []byte {
+	b := &balance.Batch{DeviceID: device, Seq: seq, RateHz: 100}
+	for i := 0; i < n; i++ {
+		b.Samples = append(b.Samples, balance.Sample{
+			TimeNS: start.UnixNano() + int64(i)*10_000_000,
+			Acc:    [3]float64{0.1 * float64(i%7), 9.81, -0.2},
+			Gyro:   [3]float64{0.01, -0.02, 0.03 * float64(i%5)},
+		})
+	}
+	return wire.AppendJSON(nil, b, wire.JSONOptions{})
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestBadInputIsRejectedAndGoodDataAroundItKept(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{})
+	t0 := h.now.Add(-time.Minute)
+	good := jsonBatch("dev-a", 1, t0, 100)
+	cases := []struct {
+		name, topic string
+		payload     []byte
+		reason      string
+	}{
+		{"malformed json", "balance/v1/dev-a/imu", []byte(`{"v":1,"samples":[[1,2,`), balance.EMALFORMED},
+		{"nan", "balance/v1/dev-a/imu", []byte(fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"units":{"acc":"m/s2","gyro":"rad/s"},"samples":[[NaN,0,9.8,0,0,0]]}`, t0.UnixMilli())), balance.ENONFINITE},
+		{"out of range", "balance/v1/dev-a/imu", []byte(fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"units":{"acc":"m/s2","gyro":"rad/s"},"samples":[[1e6,0,9.8,0,0,0]]}`, t0.UnixMilli())), balance.ERANGE},
+		{"no units", "balance/v1/dev-a/imu", []byte(fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"samples":[[0,0,9.8,0,0,0]]}`, t0.UnixMilli())), balance.EUNITS},
+		{"future clock", "balance/v1/dev-a/imu", jsonBatch("dev-a", 2, h.now.Add(time.Hour), 10), balance.ECLOCK},
+		{"ancient clock", "balance/v1/dev-a/imu", jsonBatch("dev-a", 3, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), 10), balance.ECLOCK},
+		{"bad crc", "balance/v1/dev-a/imu", corruptCRC(t0), balance.ECRC},
+		{"oversized", "balance/v1/dev-a/imu", make([]byte, wire.DefaultMaxPayloadBytes+1), balance.ETOOLARGE},
+		{"unknown topic", "balance/v1/dev-a/other", good, balance.EUNKNOWNTOPIC},
+		{"foreign topic", "weather/today", good, balance.EUNKNOWNTOPIC},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := testutil.ToFloat64(h.p.m.rejected.WithLabelValues(c.reason))
+			acksBefore := h.acks.Load()
+			h.p.Handle(c.topic, c.payload, h.ackFn())
+			if got := testutil.ToFloat64(h.p.m.rejected.WithLabelValues(c.reason)) - before; got != 1 {
+				t.Errorf("rejected{reason=%q} rose by %v, want 1", c.reason, got)
+			}
+			if h.acks.Load() != acksBefore+1 {
+				t.Errorf("a rejected message must be acknowledged once")
+			}
+			// A good batch right after the bad one is stored.
+			h.p.Handle("balance/v1/dev-b/imu", jsonBatch("dev-b", uint64(10+i), t0.Add(time.Duration(i)*time.Second), 100), h.ackFn())
+		})
+	}
+	waitFor(t, "good batches stored", func() bool { return h.store.count() == 100*len(cases) })
+}
+
+func corruptCRC(t0 time.Time) []byte {
+	b := &balance.Batch{DeviceID: "dev-a", RateHz: 100}
+	for i := 0; i < 10; i++ {
+		b.Samples = append(b.Samples, balance.Sample{TimeNS: t0.UnixNano() + int64(i)*1e7, Acc: [3]float64{0, 0, 9.8}})
+	}
+	f := wire.AppendBinary(nil, b, 9.80665/2048, math.Pi/180/16.4)
+	f[len(f)-1] ^= 0xff
+	return f
+}
+
+func TestUnknownAndUnboundDevicesAreQuarantined(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{})
+	t0 := h.now.Add(-time.Minute)
+	h.p.Handle("balance/v1/stranger/imu", jsonBatch("stranger", 1, t0, 50), h.ackFn())
+	h.p.Handle("balance/v1/dev-unbound/imu", jsonBatch("dev-unbound", 1, t0, 50), h.ackFn())
+	if got := testutil.ToFloat64(h.p.m.quarantined.WithLabelValues(balance.EUNKNOWNDEV)); got != 1 {
+		t.Errorf("quarantined{unknown_device} = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(h.p.m.quarantined.WithLabelValues("unbound_device")); got != 1 {
+		t.Errorf("quarantined{unbound_device} = %v, want 1", got)
+	}
+	counts, err := h.state.QuarantineCounts(context.Background())
+	if err != nil || counts["stranger"] != 1 || counts["dev-unbound"] != 1 {
+		t.Fatalf("QuarantineCounts = %v, %v", counts, err)
+	}
+	if h.acks.Load() != 2 {
+		t.Errorf("acks = %d, want 2 (quarantine is durable)", h.acks.Load())
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := h.store.count(); n != 0 {
+		t.Fatalf("store holds %d samples from unknown devices, want none", n)
+	}
+}
+
+func TestSelfRegisterCreatesPatient(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{SelfRegister: true})
+	h.p.Handle("balance/v1/sim-007/imu", jsonBatch("sim-007", 1, h.now.Add(-time.Minute), 20), h.ackFn())
+	waitFor(t, "self-registered device's data", func() bool { return h.store.count() == 20 })
+	d, err := h.state.Device(context.Background(), "sim-007")
+	if err != nil || d.PatientID != "p-sim-007" || !d.SelfRegistered {
+		t.Fatalf("Device(sim-007) = %+v, %v", d, err)
+	}
+}
+
+func TestStoreOutageSpoolsThenReplaysExactlyOnce(t *testing.T) {
+	h := newHarness(t, 64<<20, Config{})
+	t0 := h.now.Add(-10 * time.Minute)
+	h.store.setDown(true)
+	const batches = 50
+	for i := 0; i < batches; i++ {
+		h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", uint64(i), t0.Add(time.Duration(i)*time.Second), 100), h.ackFn())
+	}
+	// Every message is acknowledged once durable in the spool, while the store is down.
+	waitFor(t, "acks of spooled batches", func() bool { return h.acks.Load() == batches })
+	if h.store.count() != 0 {
+		t.Fatal("store took writes while down")
+	}
+	if h.spool.Pending() == 0 {
+		t.Fatal("spool is empty during the outage")
+	}
+	// A redelivery of batch 0 (the broker resends) is harmless.
+	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 0, t0, 100), h.ackFn())
+	h.store.setDown(false)
+	waitFor(t, "replay", func() bool { return h.store.count() == batches*100 && h.spool.Pending() == 0 })
+	if got := h.p.Stats().SamplesStored.Load(); got < batches*100 {
+		t.Errorf("SamplesStored = %d, want >= %d", got, batches*100)
+	}
+	// Direct writes resume after the drain.
+	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 99, t0.Add(5*time.Minute), 100), h.ackFn())
+	waitFor(t, "direct write after replay", func() bool { return h.store.count() == batches*100+100 })
+}
+
+func TestSpoolFullHoldsAcksUntilStoreReturns(t *testing.T) {
+	// A 40 KiB spool holds about 6 batches of 100 samples (5.6 KiB each).
+	h := newHarness(t, 40<<10, Config{QueueBatches: 2})
+	t0 := h.now.Add(-10 * time.Minute)
+	h.store.setDown(true)
+	const batches = 20
+	var wg sync.WaitGroup
+	for i := 0; i < batches; i++ {
+		wg.Add(1)
+		go func(i int) { // paho runs each handler in its own goroutine
+			defer wg.Done()
+			h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", uint64(i), t0.Add(time.Duration(i)*time.Second), 100), h.ackFn())
+		}(i)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := h.acks.Load(); got >= batches {
+		t.Fatalf("acks = %d with a full spool and the store down; some must be held back", got)
+	}
+	if testutil.ToFloat64(h.p.m.spoolFull) != 1 {
+		t.Error("spool_full alarm not raised")
+	}
+	h.store.setDown(false)
+	wg.Wait()
+	waitFor(t, "everything stored", func() bool { return h.store.count() == batches*100 })
+	waitFor(t, "every ack", func() bool { return h.acks.Load() == batches })
+}
+
+func TestPermanentStoreRefusalIsolatesTheBadBatch(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{Linger: 50 * time.Millisecond, MinWriteSamples: 1000})
+	h.store.refuse = "dev-b"
+	t0 := h.now.Add(-time.Minute)
+	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 1, t0, 100), h.ackFn())
+	h.p.Handle("balance/v1/dev-b/imu", jsonBatch("dev-b", 1, t0, 100), h.ackFn())
+	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 2, t0.Add(time.Second), 100), h.ackFn())
+	waitFor(t, "dev-a stored", func() bool { return h.store.count() == 200 })
+	waitFor(t, "dead letter", func() bool { return testutil.ToFloat64(h.p.m.deadLettered) == 1 })
+	waitFor(t, "acks", func() bool { return h.acks.Load() == 3 })
+	q, _ := h.state.Quarantined(context.Background(), "dev-b", 10)
+	if len(q) != 1 || q[0].Reason != "store_refused" {
+		t.Fatalf("dead-lettered batch not kept in quarantine: %+v", q)
+	}
+}
+
+func TestStatusAndEventsAreStored(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{})
+	var seen []balance.DeviceEvent
+	h.p.deps.OnEvent = func(e balance.DeviceEvent) { seen = append(seen, e) }
+	h.p.Handle("balance/v1/dev-a/status", wire.EncodeStatus(balance.DeviceStatus{Online: true, BatteryPct: 64, Firmware: "2.1"}), h.ackFn())
+	ev := balance.DeviceEvent{Action: "start", Kind: balance.SessionSway, Time: h.now.Add(-time.Second)}
+	h.p.Handle("balance/v1/dev-a/event", wire.EncodeEvent(ev), h.ackFn())
+	st, err := h.state.Statuses(context.Background())
+	if err != nil || len(st) != 1 || !st[0].Online || st[0].BatteryPct != 64 || st[0].Firmware != "2.1" {
+		t.Fatalf("Statuses = %+v, %v", st, err)
+	}
+	evs, err := h.state.Events(context.Background(), "dev-a", time.Time{})
+	if err != nil || len(evs) != 1 || evs[0].PatientID != "p1" || evs[0].Kind != balance.SessionSway {
+		t.Fatalf("Events = %+v, %v", evs, err)
+	}
+	if len(seen) != 1 {
+		t.Fatalf("OnEvent saw %d events, want 1", len(seen))
+	}
+	if h.acks.Load() != 2 {
+		t.Fatalf("acks = %d, want 2", h.acks.Load())
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	b := &balance.Batch{DeviceID: "d", PatientID: "p", Seq: 7, RateHz: 104.5, Samples: []balance.Sample{
+		{TimeNS: 1, Acc: [3]float64{math.Pi, -0, 1e-300}, Gyro: [3]float64{math.MaxFloat64, 2, 3}},
+		{TimeNS: -5, Acc: [3]float64{1, 2, 3}},
+	}}
+	got, err := decodeRecord(appendRecord(nil, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", b) {
+		t.Fatalf("record round trip: got %+v, want %+v", got, b)
+	}
+	for _, bad := range [][]byte{nil, {2}, appendRecord(nil, b)[:30]} {
+		if _, err := decodeRecord(bad); err == nil {
+			t.Errorf("decodeRecord(%x) accepted a malformed record", bad)
+		}
+	}
+}
