@@ -1,0 +1,352 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/balance-pt/balance"
+)
+
+// GaitParams describe the wearer for gait analysis.
+type GaitParams struct {
+	// HeightM is the wearer's height in metres; 0 if unknown.
+	HeightM float64
+	// SensorHeightM is the height of the lower-back sensor above the floor in
+	// metres (the inverted pendulum's length); 0 means 0.53 × HeightM, the
+	// leg length of GaitPy and scikit-digital-health (from Winter's
+	// anthropometric proportions). Without either, step length and speed are
+	// not estimated.
+	SensorHeightM float64
+	// K scales the inverted-pendulum step length; 0 means ZijlstraK.
+	K float64
+	// Rules assemble walking bouts; the zero value means MobilisedBoutRules.
+	Rules BoutRules
+}
+
+// LegLengthFraction is the sensor (leg) height as a fraction of body height
+// used when only the height is known (GaitPy, scikit-digital-health; Winter
+// DA, Biomechanics and Motor Control of Human Movement: greater trochanter at
+// 0.53 H).
+const LegLengthFraction = 0.53
+
+// Quality and bout flags.
+const (
+	FlagGaps                    = "gaps"                      // time gaps split the recording
+	FlagSaturated               = "saturated"                 // some accelerometer values sit on a clipping plateau
+	FlagNoSensorHeight          = "no_sensor_height"          // no step length or speed without a height
+	FlagNoGyro                  = "no_gyro"                   // no turns without a gyroscope
+	FlagShortBout               = "short_bout"                // < 10 s: speed and length less reliable
+	FlagCadenceImplausible      = "cadence_implausible"       // outside 40-172.9 steps/min
+	FlagSpeedImplausible        = "speed_implausible"         // outside 0.08-2.22 m/s
+	FlagStrideLengthImplausible = "stride_length_implausible" // outside 0.15-2.19 m
+)
+
+// Mobilise-D plausibility limits of digital mobility outcomes (official
+// DMO thresholds, all cohorts).
+const (
+	dmoCadenceMin, dmoCadenceMax           = 40.0, 172.9
+	dmoSpeedMin, dmoSpeedMax               = 0.08, 2.22
+	dmoStrideLengthMin, dmoStrideLengthMax = 0.15, 2.19
+)
+
+// WalkingBout is one walking bout and its gait measures. Times are seconds
+// since the first sample of the recording.
+type WalkingBout struct {
+	Start float64 `json:"start_s"`
+	End   float64 `json:"end_s"`
+	// StartTimeNS is Start as device time, Unix ns (0-based when the
+	// samples carry no absolute time).
+	StartTimeNS int64   `json:"start_unix_ns"`
+	DurationS   float64 `json:"duration_s"`
+	// ICs are the initial contacts, s; Start and End are the first and last.
+	ICs        []float64 `json:"initial_contacts_s"`
+	NumSteps   int       `json:"num_steps"`
+	NumStrides int       `json:"num_strides"`
+	// CadenceSPM is 120 / mean stride time (steps/min; Mobilise-D's
+	// 2 × stride frequency).
+	CadenceSPM float64 `json:"cadence_spm"`
+	// StepTimeS, StrideTimeS: means; *SD sample standard deviations (s);
+	// *CV coefficients of variation (%).
+	StepTimeS    float64 `json:"step_time_s"`
+	StepTimeCV   float64 `json:"step_time_cv_pct"`
+	StrideTimeS  float64 `json:"stride_time_s"`
+	StrideTimeSD float64 `json:"stride_time_sd_s"`
+	StrideTimeCV float64 `json:"stride_time_cv_pct"`
+	// Regularity and symmetry of the vertical acceleration (Moe-Nilssen &
+	// Helbostad 2004) and the vertical harmonic ratio (Menz 2003).
+	StepRegularity   float64 `json:"step_regularity"`
+	StrideRegularity float64 `json:"stride_regularity"`
+	Symmetry         float64 `json:"symmetry"`
+	HarmonicRatio    float64 `json:"harmonic_ratio"`
+	// HasLength is false when no sensor height was known; StrideLengthM and
+	// SpeedMPS are then 0.
+	HasLength     bool     `json:"has_length"`
+	StrideLengthM float64  `json:"stride_length_m"`
+	SpeedMPS      float64  `json:"speed_mps"`
+	Turns         []Turn   `json:"turns"`
+	Flags         []string `json:"flags"`
+}
+
+func (b *WalkingBout) flagged(f string) bool { return slices.Contains(b.Flags, f) }
+
+// GaitResult is the gait analysis of a recording.
+type GaitResult struct {
+	// DurationS is the recording's length in seconds.
+	DurationS float64 `json:"duration_s"`
+	// SensorHeightM is the pendulum length used, 0 if none.
+	SensorHeightM float64 `json:"sensor_height_m"`
+	// Sequences are the gait sequences searched for steps, [start, end] s.
+	Sequences [][2]float64  `json:"gait_sequences_s"`
+	Bouts     []WalkingBout `json:"bouts"`
+	// Aggregates summarise Bouts.
+	Aggregates GaitAggregates `json:"aggregates"`
+	// Quality holds Flag* values about the whole recording.
+	Quality []string `json:"quality"`
+}
+
+// minGaitSeconds is the shortest recording Gait accepts: one 3 s window of
+// gait-sequence detection.
+const minGaitSeconds = gsdWindowS
+
+// icdEdgeS drops initial contacts this close to a gait sequence's ends,
+// where the band-pass and wavelet see zero padding.
+const icdEdgeS = 0.3
+
+// Gait analyses walking in samples (sensor frame, SI units, fs Hz), the
+// Mobilise-D way for one lower-back IMU:
+//
+//  1. split the recording at time gaps (flag FlagGaps);
+//  2. gait sequences (GaitSequences), cheap, on the whole recording;
+//  3. within each, the vertical from the mean acceleration, initial
+//     contacts (InitialContacts), walking bouts (AssembleBouts with
+//     p.Rules), vertical displacement for step length (Zijlstra & Hof 2003)
+//     and turns (Turns) on the yaw rate;
+//  4. per bout: cadence, step and stride times and their variability,
+//     regularity and symmetry, harmonic ratio, stride length and speed,
+//     turns, and plausibility flags (Mobilise-D DMO thresholds);
+//  5. aggregates over the bouts.
+//
+// It returns ErrBadRate for a rate outside balance.MinRateHz..MaxRateHz or
+// timestamps that contradict it, ErrTooShort below 3 s, ErrNonFinite,
+// ErrGap for times that do not increase, and ErrFlat for a constant
+// accelerometer. A recording without walking gives no bouts and no error.
+func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error) {
+	if !(fs >= balance.MinRateHz && fs <= balance.MaxRateHz) {
+		return GaitResult{}, fmt.Errorf("%w: %v Hz is outside %v..%v Hz", ErrBadRate, fs, balance.MinRateHz, balance.MaxRateHz)
+	}
+	if n := len(samples); float64(n) < minGaitSeconds*fs {
+		return GaitResult{}, fmt.Errorf("%w: %d samples (%.2f s), gait needs %.0f s", ErrTooShort, n, float64(n)/fs, minGaitSeconds)
+	}
+	for i := range samples {
+		s := &samples[i]
+		for k := 0; k < 3; k++ {
+			if math.IsNaN(s.Acc[k]) || math.IsInf(s.Acc[k], 0) || math.IsNaN(s.Gyro[k]) || math.IsInf(s.Gyro[k], 0) {
+				return GaitResult{}, fmt.Errorf("%w: sample %d", ErrNonFinite, i)
+			}
+		}
+	}
+	if isFlat(samples) {
+		return GaitResult{}, fmt.Errorf("%w: every accelerometer axis is constant", ErrFlat)
+	}
+	segs, gaps, err := splitAtGaps(samples, fs)
+	if err != nil {
+		return GaitResult{}, err
+	}
+	res := GaitResult{DurationS: float64(len(samples)) / fs}
+	if gaps {
+		res.Quality = append(res.Quality, FlagGaps)
+	}
+	if SaturatedFraction(samples) > 0 {
+		res.Quality = append(res.Quality, FlagSaturated)
+	}
+	l, k, rules := gaitSettings(p)
+	if l == 0 {
+		res.Quality = append(res.Quality, FlagNoSensorHeight)
+	}
+	res.SensorHeightM = l
+	hasGyro := false
+	for i := range samples {
+		if samples[i].Gyro != [3]float64{} {
+			hasGyro = true
+			break
+		}
+	}
+	if !hasGyro {
+		res.Quality = append(res.Quality, FlagNoGyro)
+	}
+	t00 := samples[0].TimeNS
+	timed := samples[0].TimeNS != 0 || samples[len(samples)-1].TimeNS != 0
+	for _, seg := range segs {
+		segT := float64(seg.Start) / fs
+		if timed {
+			segT = float64(samples[seg.Start].TimeNS-t00) / 1e9
+		}
+		part := samples[seg.Start:seg.End]
+		for _, gs := range GaitSequences(part, fs) {
+			t0 := segT + float64(gs.Start)/fs
+			res.Sequences = append(res.Sequences, [2]float64{t0, segT + float64(gs.End)/fs})
+			bouts := gaitSequence(part[gs.Start:gs.End], fs, t0, l, k, rules, hasGyro)
+			for i := range bouts {
+				bouts[i].StartTimeNS = t00 + int64(math.Round(bouts[i].Start*1e9))
+			}
+			res.Bouts = append(res.Bouts, bouts...)
+		}
+	}
+	res.Aggregates = Aggregate(res.Bouts)
+	return res, nil
+}
+
+// splitAtGaps returns the stretches between time gaps (a step over twice
+// 1/fs), whether there were any, and ErrGap for a time that does not
+// increase or ErrBadRate when the times contradict fs by more than 10 %.
+// All-zero times (no timestamps) give one stretch.
+func splitAtGaps(samples []balance.Sample, fs float64) ([]Interval, bool, error) {
+	n := len(samples)
+	if samples[0].TimeNS == 0 && samples[n-1].TimeNS == 0 {
+		return []Interval{{0, n}}, false, nil
+	}
+	dt := 1e9 / fs
+	var out []Interval
+	start := 0
+	var span, count float64
+	for i := 1; i < n; i++ {
+		d := float64(samples[i].TimeNS - samples[i-1].TimeNS)
+		if d <= 0 {
+			return nil, false, fmt.Errorf("%w: time does not increase at sample %d", ErrGap, i)
+		}
+		if d > 2*dt {
+			out = append(out, Interval{start, i})
+			start = i
+			continue
+		}
+		span += d
+		count++
+	}
+	out = append(out, Interval{start, n})
+	if count > 0 {
+		if mean := span / count; math.Abs(mean-dt) > 0.1*dt {
+			return nil, false, fmt.Errorf("%w: timestamps say %.4g Hz, declared %v Hz", ErrBadRate, 1e9/mean, fs)
+		}
+	}
+	return out, len(out) > 1, nil
+}
+
+// gaitSequence analyses one gait sequence starting t0 s into the recording.
+func gaitSequence(seq []balance.Sample, fs, t0, l, k float64, rules BoutRules, hasGyro bool) []WalkingBout {
+	acc := make([][3]float64, len(seq))
+	var gyro [][3]float64
+	if hasGyro {
+		gyro = make([][3]float64, len(seq))
+	}
+	for i := range seq {
+		acc[i] = seq[i].Acc
+		if hasGyro {
+			gyro[i] = seq[i].Gyro
+		}
+	}
+	accV, yaw, _ := verticalFrame(acc, gyro)
+	edge := int(icdEdgeS * fs)
+	var idx []int
+	for _, ic := range InitialContacts(accV, fs) {
+		if ic >= edge && ic < len(seq)-edge {
+			idx = append(idx, ic)
+		}
+	}
+	times := make([]float64, len(idx))
+	for i, ic := range idx {
+		times[i] = t0 + float64(ic)/fs
+	}
+	var disp, stepLen []float64
+	if l > 0 && len(idx) > 1 {
+		disp = VerticalDisplacement(nil, accV, fs)
+		stepLen = StepLengths(nil, disp, idx, l, k)
+	}
+	spans := AssembleBouts(times, stepLen, rules)
+	if len(spans) == 0 {
+		return nil
+	}
+	var turns []Turn
+	if hasGyro {
+		turns = Turns(yaw, fs, t0)
+	}
+	out := make([]WalkingBout, 0, len(spans))
+	for _, sp := range spans {
+		out = append(out, boutMeasures(sp, times, idx, accV, stepLen, turns, fs))
+	}
+	return out
+}
+
+// boutMeasures computes the measures of one assembled bout.
+func boutMeasures(sp BoutSpan, times []float64, idx []int, accV, stepLen []float64, turns []Turn, fs float64) WalkingBout {
+	ics := times[sp.First : sp.Last+1]
+	b := WalkingBout{
+		Start: ics[0], End: ics[len(ics)-1],
+		ICs:        append([]float64(nil), ics...),
+		NumSteps:   len(ics) - 1,
+		NumStrides: sp.NumStrides,
+	}
+	b.DurationS = b.End - b.Start
+	var strides, steps []float64
+	inValid := make([]bool, len(ics)-1) // step s belongs to a valid stride
+	for j, ok := range sp.Valid {
+		if ok {
+			strides = append(strides, ics[j+2]-ics[j])
+			inValid[j], inValid[j+1] = true, true
+		}
+	}
+	for s := range inValid {
+		if inValid[s] {
+			steps = append(steps, ics[s+1]-ics[s])
+		}
+	}
+	b.StrideTimeS, b.StrideTimeSD, b.StrideTimeCV = Variability(strides)
+	b.StepTimeS, _, b.StepTimeCV = Variability(steps)
+	b.CadenceSPM = CadenceFromStrides(strides)
+
+	bi := idx[sp.First : sp.Last+1]
+	seg := accV[bi[0] : bi[len(bi)-1]+1]
+	b.StepRegularity, b.StrideRegularity, b.Symmetry = Regularity(seg, fs, medianOf(append([]float64(nil), steps...)), medianOf(append([]float64(nil), strides...)))
+	var hr []float64
+	for j, ok := range sp.Valid {
+		if ok {
+			hr = append(hr, HarmonicRatio(accV[bi[j]:bi[j+2]]))
+		}
+	}
+	b.HarmonicRatio = meanOf(hr)
+
+	if stepLen != nil {
+		sl := Hampel(append([]float64(nil), stepLen[sp.First:sp.Last]...), 2, 3)
+		var used []float64
+		for s, ok := range inValid {
+			if ok {
+				used = append(used, sl[s])
+			}
+		}
+		b.HasLength = true
+		b.StrideLengthM = 2 * meanOf(used)
+		if b.StrideTimeS > 0 {
+			b.SpeedMPS = b.StrideLengthM / b.StrideTimeS
+		}
+	}
+	for _, t := range turns {
+		if c := (t.Start + t.End) / 2; c >= b.Start && c <= b.End {
+			b.Turns = append(b.Turns, t)
+		}
+	}
+	if b.DurationS < 10 {
+		b.Flags = append(b.Flags, FlagShortBout)
+	}
+	if b.CadenceSPM < dmoCadenceMin || b.CadenceSPM > dmoCadenceMax {
+		b.Flags = append(b.Flags, FlagCadenceImplausible)
+	}
+	if b.HasLength {
+		if b.SpeedMPS < dmoSpeedMin || b.SpeedMPS > dmoSpeedMax {
+			b.Flags = append(b.Flags, FlagSpeedImplausible)
+		}
+		if b.StrideLengthM < dmoStrideLengthMin || b.StrideLengthM > dmoStrideLengthMax {
+			b.Flags = append(b.Flags, FlagStrideLengthImplausible)
+		}
+	}
+	return b
+}

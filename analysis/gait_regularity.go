@@ -1,0 +1,117 @@
+package analysis
+
+import "math"
+
+// UnbiasedAutocorr returns the unbiased autocorrelation of x (after removing
+// its mean) at lag m, normalised by its value at lag 0 (Moe-Nilssen &
+// Helbostad 2004):
+//
+//	Ad(m) = [1/(N−m) Σ_{i<N−m} x(i)·x(i+m)] / [1/N Σ x(i)²]
+//
+// It returns 0 for m outside [0, N) or a constant x.
+func UnbiasedAutocorr(x []float64, m int) float64 {
+	n := len(x)
+	if m < 0 || m >= n {
+		return 0
+	}
+	var mu float64
+	for _, v := range x {
+		mu += v
+	}
+	mu /= float64(n)
+	return unbiasedAutocorrCentered(x, mu, m, energy(x, mu)/float64(n))
+}
+
+func energy(x []float64, mu float64) float64 {
+	var e float64
+	for _, v := range x {
+		e += (v - mu) * (v - mu)
+	}
+	return e
+}
+
+func unbiasedAutocorrCentered(x []float64, mu float64, m int, c0 float64) float64 {
+	if c0 <= 0 {
+		return 0
+	}
+	n := len(x)
+	var s float64
+	for i := 0; i+m < n; i++ {
+		s += (x[i] - mu) * (x[i+m] - mu)
+	}
+	return s / float64(n-m) / c0
+}
+
+// Regularity returns the step and stride regularity of the vertical trunk
+// acceleration x (one walking bout, fs Hz) and their ratio, the symmetry
+// (Moe-Nilssen & Helbostad 2004, J Biomech 37:121-126): Ad1, the highest
+// unbiased autocorrelation at lags within ±40 % of the step time stepS, and
+// Ad2, the highest within ±20 % of the stride time strideS; symmetry =
+// Ad1/Ad2 (1 for identical left and right steps). Searching near the
+// measured step and stride times follows skdh's StepRegularityV. Values are
+// in [-1, 1] in theory (the unbiased estimator may exceed 1 slightly on short
+// bouts); lags beyond half the bout give 0.
+func Regularity(x []float64, fs, stepS, strideS float64) (step, stride, symmetry float64) {
+	n := len(x)
+	if n < 4 || !(stepS > 0) || !(strideS > 0) {
+		return 0, 0, 0
+	}
+	var mu float64
+	for _, v := range x {
+		mu += v
+	}
+	mu /= float64(n)
+	c0 := energy(x, mu) / float64(n)
+	best := func(lo, hi float64) float64 {
+		a, b := max(1, int(math.Floor(lo*fs))), min(n/2, int(math.Ceil(hi*fs)))
+		if a > b {
+			return 0
+		}
+		m := math.Inf(-1)
+		for lag := a; lag <= b; lag++ {
+			m = math.Max(m, unbiasedAutocorrCentered(x, mu, lag, c0))
+		}
+		return m
+	}
+	step = best(0.6*stepS, 1.4*stepS)
+	stride = best(0.8*strideS, 1.2*strideS)
+	if stride > 0 {
+		symmetry = step / stride
+	}
+	return step, stride, symmetry
+}
+
+// HarmonicRatio returns the harmonic ratio of one stride of acceleration x
+// (exactly one stride long) for the vertical or antero-posterior axis
+// (Menz, Lord & Fitzpatrick 2003; Bellanca et al. 2013): with A_k the
+// amplitude of the k-th harmonic of the stride frequency (the k-th DFT bin of
+// the stride),
+//
+//	HR = Σ_{k=1..10} A_{2k} / Σ_{k=1..10} A_{2k−1}
+//
+// Steps repeat twice per stride, so even harmonics dominate a symmetric
+// gait. Harmonics at or above the Nyquist bin are left out; no harmonic
+// energy gives 0.
+func HarmonicRatio(x []float64) float64 {
+	n := len(x)
+	var even, odd float64
+	for k := 1; k <= 20 && 2*k < n; k++ {
+		var re, im float64
+		w := 2 * math.Pi * float64(k) / float64(n)
+		for i, v := range x {
+			s, c := math.Sincos(w * float64(i))
+			re += v * c
+			im -= v * s
+		}
+		a := math.Hypot(re, im)
+		if k%2 == 0 {
+			even += a
+		} else {
+			odd += a
+		}
+	}
+	if odd == 0 {
+		return 0
+	}
+	return even / odd
+}
