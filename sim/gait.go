@@ -87,7 +87,7 @@ func stepExcursion(s, l, k float64) float64 {
 // (φ = 0) with S′(0) = 0, peak-to-peak 2 for b < 1/4, so that the vertical
 // displacement (h/2)(S + 1 + b) spans exactly [0, h] in every step and
 // position and velocity are continuous across steps of different h and T.
-const stepShapeB = 0.2
+const stepShapeB = 0.1
 
 // Walk appends a walking bout.
 func (s *Scenario) Walk(w WalkSpec) {
@@ -129,7 +129,7 @@ func (s *Scenario) walk(w WalkSpec, jog bool) {
 	}
 	irregular := newAR1(0.12+0.15*s.body.Impairment, 0.05, s.rate)
 	irregAP := newAR1(0.10+0.1*s.body.Impairment, 0.05, s.rate)
-	irregV := newAR1(0.06+0.08*s.body.Impairment, 0.05, s.rate)
+	irregV := newAR1(0.03+0.04*s.body.Impairment, 0.05, s.rate)
 	g := GaitTruth{StepLengthK: k, Aid: w.Aid}
 	var dist, hSum float64
 	var stepTimes []float64

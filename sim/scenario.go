@@ -53,6 +53,13 @@ func NewScenario(body Body, rateHz float64, seed uint64) *Scenario {
 	return s
 }
 
+// StartSitting makes an empty scenario start seated.
+func (s *Scenario) StartSitting() {
+	if len(s.motions) == 0 {
+		s.posture, s.att = Sitting, [3]float64{sitPitch, 0, 0}
+	}
+}
+
 // Err returns the first error of the scenario.
 func (s *Scenario) Err() error { return s.err }
 

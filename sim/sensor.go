@@ -55,7 +55,7 @@ func TypicalSensor() Sensor {
 
 // mounting returns the rotation whose columns are the sensor axes in the
 // body frame.
-func (s *Sensor) mounting() mat3 {
+func (s Sensor) mounting() mat3 {
 	m := bodyToHeading(s.TiltPitchDeg*math.Pi/180, s.TiltRollDeg*math.Pi/180, 0)
 	if s.UpsideDown {
 		m = m.mul(mat3{{-1, 0, 0}, {0, -1, 0}, {0, 0, 1}})
@@ -65,7 +65,7 @@ func (s *Sensor) mounting() mat3 {
 
 // Read converts true motions into samples timed from startNS at rateHz.
 // rng drives the noise; it may be nil when the sensor has no noise.
-func (s *Sensor) Read(dst []balance.Sample, motions []Motion, startNS int64, rateHz float64, rng *rand.Rand) []balance.Sample {
+func (s Sensor) Read(dst []balance.Sample, motions []Motion, startNS int64, rateHz float64, rng *rand.Rand) []balance.Sample {
 	m := s.mounting()
 	period := 1e9 / rateHz
 	for i, mo := range motions {

@@ -100,3 +100,32 @@ type SwayMeasures struct {
 	AngleRMSDeg float64 `json:"angle_rms_deg"` // RMS lean about the mean, degrees
 	MeanLeanDeg float64 `json:"mean_lean_deg"` // mean forward lean, degrees
 }
+
+// Shifted returns a copy of seg with every time moved by dt seconds.
+func (seg Segment) Shifted(dt float64) Segment {
+	seg.StartS += dt
+	seg.EndS += dt
+	if seg.ImpactS != 0 {
+		seg.ImpactS += dt
+	}
+	if seg.LossOfBalanceS != nil {
+		l := make([]float64, len(seg.LossOfBalanceS))
+		for i, v := range seg.LossOfBalanceS {
+			l[i] = v + dt
+		}
+		seg.LossOfBalanceS = l
+	}
+	if seg.Gait != nil {
+		g := *seg.Gait
+		g.InitialContacts = make([]float64, len(seg.Gait.InitialContacts))
+		for i, v := range seg.Gait.InitialContacts {
+			g.InitialContacts[i] = v + dt
+		}
+		g.Turns = make([]Turn, len(seg.Gait.Turns))
+		for i, t := range seg.Gait.Turns {
+			g.Turns[i] = Turn{StartS: t.StartS + dt, EndS: t.EndS + dt, AngleDeg: t.AngleDeg}
+		}
+		seg.Gait = &g
+	}
+	return seg
+}

@@ -1,0 +1,359 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/wire"
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// FleetConfig configures RunFleet.
+type FleetConfig struct {
+	Broker       string   // e.g. tcp://127.0.0.1:1883
+	Devices      int      // number of wearables
+	RateHz       float64  // sample rate (100 when 0)
+	Speed        float64  // 1 = real time, 60 = an hour a minute (1 when 0)
+	Encoding     Encoding // json, binary, lp or mixed (mixed when empty)
+	Seed         uint64
+	DevicePrefix string // device ids are prefix + 0001, … ("sim-" when empty)
+	// Duration of the run in wall time; 0 runs until ctx is done.
+	Duration time.Duration
+	// Faults turns on duplicates, reordering and link losses.
+	Faults bool
+	// TruthDir, when set, receives one JSON-lines ground-truth file per
+	// device (<id>.truth.jsonl).
+	TruthDir string
+	// Username and Password for the broker, if it wants them.
+	Username, Password string
+	// Now returns the wall clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// FleetStats counts what a fleet sent. Fields are safe to read while the
+// fleet runs.
+type FleetStats struct {
+	Messages atomic.Int64 // publications acknowledged (QoS 1)
+	Samples  atomic.Int64 // IMU samples in them
+	Bytes    atomic.Int64 // payload bytes
+	Errors   atomic.Int64 // failed or timed-out publications and connects
+	Connects atomic.Int64
+	Online   atomic.Int64 // devices connected now
+}
+
+// StatsSnapshot is a copy of FleetStats at one time.
+type StatsSnapshot struct {
+	Messages, Samples, Bytes, Errors, Connects, Online int64
+}
+
+// Snapshot reads the counters.
+func (s *FleetStats) Snapshot() StatsSnapshot {
+	return StatsSnapshot{Messages: s.Messages.Load(), Samples: s.Samples.Load(), Bytes: s.Bytes.Load(),
+		Errors: s.Errors.Load(), Connects: s.Connects.Load(), Online: s.Online.Load()}
+}
+
+func (c *FleetConfig) defaults() error {
+	if c.RateHz == 0 {
+		c.RateHz = 100
+	}
+	if c.Speed == 0 {
+		c.Speed = 1
+	}
+	if c.Encoding == "" {
+		c.Encoding = EncodingMixed
+	}
+	if c.DevicePrefix == "" {
+		c.DevicePrefix = "sim-"
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if _, err := ParseEncoding(string(c.Encoding)); err != nil {
+		return err
+	}
+	if c.Devices < 1 || c.Devices > 100000 {
+		return balance.Errorf(balance.EINVALID, "sim: %d devices (want 1..100000)", c.Devices)
+	}
+	if !(c.Speed >= 1 && c.Speed <= 10000) {
+		return balance.Errorf(balance.EINVALID, "sim: speed %v (want 1..10000)", c.Speed)
+	}
+	if c.Broker == "" {
+		return balance.Errorf(balance.EINVALID, "sim: no broker")
+	}
+	return nil
+}
+
+// simClock maps wall time to simulation time. Accelerated runs start in the
+// past and catch up with the wall clock, then continue in real time, so
+// that device times never run ahead of now (ingest rejects future samples).
+type simClock struct {
+	wall0, sim0 time.Time
+	speed       float64
+	now         func() time.Time
+}
+
+func newSimClock(now func() time.Time, speed float64, d time.Duration) simClock {
+	w := now()
+	back := time.Duration(0)
+	if speed > 1 {
+		back = 24 * time.Hour
+		if d > 0 {
+			back = time.Duration(float64(d) * (speed - 1))
+		}
+	}
+	return simClock{wall0: w, sim0: w.Add(-back), speed: speed, now: now}
+}
+
+func (c simClock) at() time.Time {
+	w := c.now()
+	t := c.sim0.Add(time.Duration(float64(w.Sub(c.wall0)) * c.speed))
+	if t.After(w) {
+		return w
+	}
+	return t
+}
+
+// RunFleet publishes cfg.Devices simulated wearables to the broker, each on
+// its own MQTT connection (QoS 1, retained status with an offline last
+// will), until ctx is done or cfg.Duration has passed. stats may be nil; when
+// given, the caller can read it while the fleet runs. It returns the final
+// counts and the first error that stopped the fleet (a context ending is not
+// an error).
+func RunFleet(ctx context.Context, cfg FleetConfig, stats *FleetStats, log *slog.Logger) (*FleetStats, error) {
+	if err := cfg.defaults(); err != nil {
+		return stats, err
+	}
+	if stats == nil {
+		stats = new(FleetStats)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	if cfg.TruthDir != "" {
+		if err := os.MkdirAll(cfg.TruthDir, 0o755); err != nil {
+			return stats, fmt.Errorf("sim: truth dir: %w", err)
+		}
+	}
+	clock := newSimClock(cfg.Now, cfg.Speed, cfg.Duration)
+	pop := Population(cfg.Devices, cfg.DevicePrefix, cfg.RateHz, cfg.Encoding, cfg.Seed, cfg.Faults)
+	log.Info("fleet starting", "devices", cfg.Devices, "broker", cfg.Broker, "speed", cfg.Speed, "encoding", cfg.Encoding, "sim_start", clock.sim0)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(pop))
+	for i := range pop {
+		wg.Add(1)
+		go func(sd SimDevice) {
+			defer wg.Done()
+			if err := runDevice(ctx, cfg, sd, clock, stats, log); err != nil {
+				errs <- err
+			}
+		}(pop[i])
+		// Stagger connects so a big fleet does not hit the broker at once.
+		if i%50 == 49 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return stats, <-errs
+}
+
+// runDevice drives one device until ctx is done.
+func runDevice(ctx context.Context, cfg FleetConfig, sd SimDevice, clock simClock, stats *FleetStats, log *slog.Logger) error {
+	src := &DaySource{Model: sd.Model, Sensor: sd.Sensor, RateHz: cfg.RateHz}
+	start := clock.at()
+	dev, err := NewDevice(sd.Config, src, start, sd.Seed)
+	if err != nil {
+		return err
+	}
+	if cfg.TruthDir != "" {
+		closeTruth, err := writeTruth(cfg.TruthDir, sd, dev.sampleNS(0), src)
+		if err != nil {
+			return err
+		}
+		defer closeTruth()
+	}
+	link := newLink(cfg, sd.Config.ID, stats, log)
+	defer link.close()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var out []Message
+	for {
+		out = dev.Advance(clock.at(), out[:0])
+		if err := src.Err(); err != nil {
+			return fmt.Errorf("sim: device %s: %w", sd.Config.ID, err)
+		}
+		if !dev.Online() {
+			link.drop()
+		} else if link.ensure(ctx) {
+			for _, m := range out {
+				link.publish(m)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// writeTruth writes the device's ground truth as JSON lines: a header with
+// the device, patient model, sensor and the device time of the first
+// sample, then one line per segment as the source generates it.
+func writeTruth(dir string, sd SimDevice, startNS int64, src *DaySource) (func(), error) {
+	f, err := os.Create(filepath.Join(dir, sd.Config.ID+".truth.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	enc := json.NewEncoder(f)
+	_ = enc.Encode(map[string]any{"device": sd.Config.ID, "patient": sd.Model.Patient, "baseline_impairment": sd.Model.Baseline,
+		"adherence": sd.Model.Adherence, "sensor": sd.Sensor, "rate_hz": sd.Config.RateHz, "start_ns": startNS,
+		"clock_offset_ns": sd.Config.ClockOffset, "drift_ppm": sd.Config.DriftPPM})
+	src.OnSegment = func(day int, seg Segment) {
+		_ = enc.Encode(struct {
+			Day int `json:"day"`
+			Segment
+		}{day, seg})
+	}
+	return func() { f.Close() }, nil
+}
+
+// link is one device's MQTT connection. Dropping it closes the socket
+// without a DISCONNECT, so the broker publishes the device's last will.
+type link struct {
+	cfg    FleetConfig
+	id     string
+	stats  *FleetStats
+	log    *slog.Logger
+	client mqtt.Client
+	mu     sync.Mutex
+	conn   net.Conn
+	up     bool
+	retry  time.Time
+}
+
+func newLink(cfg FleetConfig, id string, stats *FleetStats, log *slog.Logger) *link {
+	return &link{cfg: cfg, id: id, stats: stats, log: log}
+}
+
+func (l *link) options() *mqtt.ClientOptions {
+	o := mqtt.NewClientOptions().AddBroker(l.cfg.Broker).SetClientID(l.id).
+		SetCleanSession(true).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second).
+		SetKeepAlive(30 * time.Second).SetWriteTimeout(10 * time.Second).SetOrderMatters(false).
+		SetBinaryWill(wire.Topic(l.id, wire.KindStatus), wire.OfflineWill(), 1, true)
+	if l.cfg.Username != "" {
+		o.SetUsername(l.cfg.Username).SetPassword(l.cfg.Password)
+	}
+	o.SetCustomOpenConnectionFn(func(uri *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
+		c, err := net.DialTimeout("tcp", uri.Host, 5*time.Second)
+		if err == nil {
+			l.mu.Lock()
+			l.conn = c
+			l.mu.Unlock()
+		}
+		return c, err
+	})
+	o.SetConnectionLostHandler(func(mqtt.Client, error) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.up {
+			l.up = false
+			l.stats.Online.Add(-1)
+		}
+	})
+	return o
+}
+
+// ensure connects if needed; it reports whether the link is up.
+func (l *link) ensure(ctx context.Context) bool {
+	l.mu.Lock()
+	up := l.up
+	l.mu.Unlock()
+	if up {
+		return true
+	}
+	if time.Now().Before(l.retry) || ctx.Err() != nil {
+		return false
+	}
+	if l.client == nil {
+		l.client = mqtt.NewClient(l.options())
+	}
+	t := l.client.Connect()
+	if !t.WaitTimeout(6*time.Second) || t.Error() != nil {
+		l.stats.Errors.Add(1)
+		l.retry = time.Now().Add(2 * time.Second)
+		l.log.Debug("connect failed", "device", l.id, "err", t.Error())
+		return false
+	}
+	l.stats.Connects.Add(1)
+	l.mu.Lock()
+	l.up = true
+	l.mu.Unlock()
+	l.stats.Online.Add(1)
+	return true
+}
+
+// drop closes the socket abruptly (a lost link), so the will fires.
+func (l *link) drop() {
+	l.mu.Lock()
+	c, up := l.conn, l.up
+	l.mu.Unlock()
+	if up && c != nil {
+		c.Close()
+		// The connection-lost handler marks the link down; wait for it so
+		// that the next ensure reconnects cleanly.
+		for i := 0; i < 50 && l.client.IsConnectionOpen(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func (l *link) publish(m Message) {
+	t := l.client.Publish(m.Topic, 1, m.Retained, m.Payload)
+	if !t.WaitTimeout(10*time.Second) || t.Error() != nil {
+		l.stats.Errors.Add(1)
+		if t.Error() != nil && !errors.Is(t.Error(), mqtt.ErrNotConnected) {
+			l.log.Debug("publish failed", "device", l.id, "err", t.Error())
+		}
+		return
+	}
+	l.stats.Messages.Add(1)
+	l.stats.Samples.Add(int64(m.Samples))
+	l.stats.Bytes.Add(int64(len(m.Payload)))
+}
+
+// close disconnects cleanly after publishing the offline status (a clean
+// DISCONNECT suppresses the will, so the device says it itself).
+func (l *link) close() {
+	if l.client == nil {
+		return
+	}
+	l.mu.Lock()
+	up := l.up
+	l.mu.Unlock()
+	if up {
+		t := l.client.Publish(wire.Topic(l.id, wire.KindStatus), 1, true, wire.OfflineWill())
+		t.WaitTimeout(2 * time.Second)
+		l.client.Disconnect(250)
+		l.stats.Online.Add(-1)
+	}
+}
