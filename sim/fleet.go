@@ -257,8 +257,8 @@ func newLink(cfg FleetConfig, id string, stats *FleetStats, log *slog.Logger) *l
 
 func (l *link) options() *mqtt.ClientOptions {
 	o := mqtt.NewClientOptions().AddBroker(l.cfg.Broker).SetClientID(l.id).
-		SetCleanSession(true).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second).
-		SetKeepAlive(30 * time.Second).SetWriteTimeout(10 * time.Second).SetOrderMatters(false).
+		SetCleanSession(true).SetAutoReconnect(false).SetConnectTimeout(5*time.Second).
+		SetKeepAlive(30*time.Second).SetWriteTimeout(10*time.Second).SetOrderMatters(false).
 		SetBinaryWill(wire.Topic(l.id, wire.KindStatus), wire.OfflineWill(), 1, true)
 	if l.cfg.Username != "" {
 		o.SetUsername(l.cfg.Username).SetPassword(l.cfg.Password)
