@@ -1,0 +1,213 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/influx"
+	"github.com/balance-pt/balance/ingest"
+)
+
+// Config is the whole configuration of `balance serve` and the embedded
+// default. Sources, later ones winning: DefaultConfig, the YAML file given by
+// --config, BALANCE_* environment variables, flags. deploy/balance.sample.yaml
+// documents every key.
+type Config struct {
+	// DataDir holds the state database, the embedded store and the spool.
+	DataDir string `yaml:"data_dir"`
+	HTTP    struct {
+		Addr string `yaml:"addr"`
+	} `yaml:"http"`
+	MQTT ingest.MQTTConfig `yaml:"mqtt"`
+	// EmbeddedBroker runs an in-process MQTT broker (embedded mode).
+	EmbeddedBroker struct {
+		Enabled bool   `yaml:"enabled"`
+		Addr    string `yaml:"addr"`
+	} `yaml:"embedded_broker"`
+	Storage struct {
+		// Kind is "influx" or "embedded" (SQLite, pure Go).
+		Kind   string        `yaml:"kind"`
+		Influx influx.Config `yaml:"influx"`
+	} `yaml:"storage"`
+	Ingest ingest.Config `yaml:"ingest"`
+	Spool  struct {
+		MaxBytes int64 `yaml:"max_bytes"`
+	} `yaml:"spool"`
+	// Sim runs simulated wearables in-process against the broker.
+	Sim struct {
+		Devices  int     `yaml:"devices"`
+		RateHz   float64 `yaml:"rate_hz"`
+		Encoding string  `yaml:"encoding"`
+		Seed     uint64  `yaml:"seed"`
+	} `yaml:"sim"`
+	Log struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	// ProgressEvery prints a progress line this often (0: never).
+	ProgressEvery time.Duration     `yaml:"progress_every"`
+	Patients      []balance.Patient `yaml:"patients"`
+	Devices       []struct {
+		ID        string `yaml:"id"`
+		PatientID string `yaml:"patient_id"`
+	} `yaml:"devices"`
+}
+
+// DefaultConfig returns the configuration of `balance serve` with nothing set.
+func DefaultConfig() Config {
+	var c Config
+	c.DataDir = "balance-data"
+	c.HTTP.Addr = "127.0.0.1:8080"
+	c.MQTT.Broker = "tcp://127.0.0.1:1883"
+	c.MQTT.ClientID = "balance-ingest"
+	c.EmbeddedBroker.Addr = "127.0.0.1:1884"
+	c.Storage.Kind = "influx"
+	c.Storage.Influx = influx.Config{URL: "http://127.0.0.1:8086", RawBucket: "balance/raw", DerivedBucket: "balance/autogen", Timeout: 10 * time.Second}
+	c.Spool.MaxBytes = 1 << 30
+	c.Sim.RateHz = 100
+	c.Sim.Encoding = "mixed"
+	c.Sim.Seed = 1
+	c.Log.Level = "info"
+	c.Log.Format = "text"
+	c.ProgressEvery = 0
+	return c
+}
+
+// EmbeddedConfig returns the configuration of the embedded default: an
+// in-process broker, the embedded store, self-registering simulated devices.
+func EmbeddedConfig() Config {
+	c := DefaultConfig()
+	c.EmbeddedBroker.Enabled = true
+	c.Storage.Kind = "embedded"
+	c.Ingest.SelfRegister = true
+	c.Sim.Devices = 3
+	c.ProgressEvery = 5 * time.Second
+	return c
+}
+
+// loadFile merges a YAML file into c; unknown keys are errors.
+func (c *Config) loadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// envVars maps BALANCE_* environment variables to settings.
+var envVars = []struct {
+	name, help string
+	set        func(c *Config, v string) error
+}{
+	{"BALANCE_DATA_DIR", "data directory", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"BALANCE_HTTP_ADDR", "HTTP listen address", func(c *Config, v string) error { c.HTTP.Addr = v; return nil }},
+	{"BALANCE_MQTT_BROKER", "MQTT broker URL", func(c *Config, v string) error { c.MQTT.Broker = v; return nil }},
+	{"BALANCE_MQTT_CLIENT_ID", "MQTT client id", func(c *Config, v string) error { c.MQTT.ClientID = v; return nil }},
+	{"BALANCE_MQTT_USERNAME", "MQTT user name", func(c *Config, v string) error { c.MQTT.Username = v; return nil }},
+	{"BALANCE_MQTT_PASSWORD", "MQTT password", func(c *Config, v string) error { c.MQTT.Password = v; return nil }},
+	{"BALANCE_STORAGE", "influx or embedded", func(c *Config, v string) error { c.Storage.Kind = v; return nil }},
+	{"BALANCE_INFLUX_URL", "InfluxDB URL", func(c *Config, v string) error { c.Storage.Influx.URL = v; return nil }},
+	{"BALANCE_INFLUX_TOKEN", "InfluxDB token", func(c *Config, v string) error { c.Storage.Influx.Token = v; return nil }},
+	{"BALANCE_INFLUX_ORG", "InfluxDB organisation", func(c *Config, v string) error { c.Storage.Influx.Org = v; return nil }},
+	{"BALANCE_INFLUX_RAW_BUCKET", "raw-sample bucket", func(c *Config, v string) error { c.Storage.Influx.RawBucket = v; return nil }},
+	{"BALANCE_INFLUX_DERIVED_BUCKET", "derived-measurement bucket", func(c *Config, v string) error { c.Storage.Influx.DerivedBucket = v; return nil }},
+	{"BALANCE_SPOOL_MAX_BYTES", "spool disk budget in bytes", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		c.Spool.MaxBytes = n
+		return err
+	}},
+	{"BALANCE_SIM_DEVICES", "simulated devices to run in-process", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		c.Sim.Devices = n
+		return err
+	}},
+	{"BALANCE_LOG_LEVEL", "debug, info, warn or error", func(c *Config, v string) error { c.Log.Level = v; return nil }},
+}
+
+func (c *Config) loadEnv(getenv func(string) string) error {
+	for _, e := range envVars {
+		if v := getenv(e.name); v != "" {
+			if err := e.set(c, v); err != nil {
+				return fmt.Errorf("%s=%q: %w", e.name, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Validate reports every unusable setting at once, each with its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.DataDir == "" {
+		bad("data_dir is required")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr %q: %v", c.HTTP.Addr, err)
+	}
+	if c.EmbeddedBroker.Enabled {
+		if _, _, err := net.SplitHostPort(c.EmbeddedBroker.Addr); err != nil {
+			bad("embedded_broker.addr %q: %v", c.EmbeddedBroker.Addr, err)
+		}
+	} else if err := c.MQTT.Validate(); err != nil {
+		bad("%v", err)
+	}
+	switch c.Storage.Kind {
+	case "influx":
+		if err := c.Storage.Influx.Validate(); err != nil {
+			bad("storage.%v", err)
+		}
+	case "embedded":
+	default:
+		bad("storage.kind %q must be influx or embedded", c.Storage.Kind)
+	}
+	if c.Spool.MaxBytes < 1<<20 {
+		bad("spool.max_bytes %d is below 1 MiB", c.Spool.MaxBytes)
+	}
+	if c.Sim.Devices < 0 || c.Sim.Devices > 10000 {
+		bad("sim.devices %d must be 0..10000", c.Sim.Devices)
+	}
+	if c.Sim.RateHz < balance.MinRateHz || c.Sim.RateHz > balance.MaxRateHz {
+		bad("sim.rate_hz %v must be %v..%v", c.Sim.RateHz, balance.MinRateHz, balance.MaxRateHz)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level %q must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format %q must be text or json", c.Log.Format)
+	}
+	patients := map[string]bool{}
+	for i, p := range c.Patients {
+		if err := balance.ValidateDeviceID(p.ID); err != nil {
+			bad("patients[%d].id %q: letters, digits, '_', '-', '.' only, 1 to 64", i, p.ID)
+		}
+		patients[p.ID] = true
+	}
+	for i, d := range c.Devices {
+		if err := balance.ValidateDeviceID(d.ID); err != nil {
+			bad("devices[%d].id: %v", i, err)
+		}
+		if d.PatientID != "" && !patients[d.PatientID] {
+			bad("devices[%d] (%s) is bound to patient %q, which the patients list lacks", i, d.ID, d.PatientID)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,425 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/balance-pt/balance"
+)
+
+// IngestStatus is what the API shows of the ingest pipeline.
+type IngestStatus struct {
+	MQTTConnected  bool  `json:"mqtt_connected"`
+	Messages       int64 `json:"messages"`
+	SamplesIn      int64 `json:"samples_received"`
+	SamplesStored  int64 `json:"samples_stored"`
+	SamplesSpooled int64 `json:"samples_spooled"`
+	Rejected       int64 `json:"rejected"`
+	Quarantined    int64 `json:"quarantined"`
+	QueueDepth     int   `json:"queue_depth"`
+	SpoolBytes     int64 `json:"spool_bytes"`
+	SpoolBatches   int64 `json:"spool_batches"`
+}
+
+// Server holds the API's dependencies.
+type Server struct {
+	Registry   balance.Registry
+	Quarantine balance.Quarantine
+	Store      balance.SampleStore
+	// Ingest returns the pipeline's status (nil: not shown).
+	Ingest func() IngestStatus
+	// OnBind is called after a device is bound or unbound (cache invalidation).
+	OnBind   func(deviceID string)
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+	// MaxSamples caps one samples query [100000].
+	MaxSamples int
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.MaxSamples <= 0 {
+		s.MaxSamples = 100000
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
+	}
+	mux.HandleFunc("GET /api/v1/status", s.status)
+	mux.HandleFunc("GET /api/v1/patients", s.listPatients)
+	mux.HandleFunc("POST /api/v1/patients", s.createPatient)
+	mux.HandleFunc("GET /api/v1/patients/{id}", s.getPatient)
+	mux.HandleFunc("GET /api/v1/patients/{id}/samples", s.patientSamples)
+	mux.HandleFunc("GET /api/v1/devices", s.listDevices)
+	mux.HandleFunc("POST /api/v1/devices", s.createDevice)
+	mux.HandleFunc("GET /api/v1/devices/{id}", s.getDevice)
+	mux.HandleFunc("PUT /api/v1/devices/{id}/binding", s.bindDevice)
+	mux.HandleFunc("GET /api/v1/devices/{id}/latest", s.latest)
+	mux.HandleFunc("GET /api/v1/devices/{id}/samples", s.deviceSamples)
+	mux.HandleFunc("GET /api/v1/quarantine", s.quarantined)
+	return mux
+}
+
+// errorStatus maps domain error codes to HTTP statuses in one place.
+var errorStatus = map[string]int{
+	balance.EINVALID:      http.StatusBadRequest,
+	balance.EDEVICEID:     http.StatusBadRequest,
+	balance.ENOTFOUND:     http.StatusNotFound,
+	balance.ECONFLICT:     http.StatusConflict,
+	balance.EUNAUTHORIZED: http.StatusUnauthorized,
+	balance.EFORBIDDEN:    http.StatusForbidden,
+	balance.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := balance.ErrorCode(err)
+	st, ok := errorStatus[code]
+	if !ok {
+		st = http.StatusInternalServerError
+		s.Logger.Error("api error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, st, map[string]string{"error": code, "message": balance.ErrorMessage(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func readJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return balance.Errorf(balance.EINVALID, "request body: %v", err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz reports 503 unless the store answers and MQTT is connected; while
+// the store is down ingest still works (it spools), so this is for load
+// balancers and dashboards, not for restarting the process.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ok := true
+	if err := s.Store.Ping(ctx); err != nil {
+		checks["store"] = err.Error()
+		ok = false
+	} else {
+		checks["store"] = "ok"
+	}
+	if s.Ingest != nil {
+		if s.Ingest().MQTTConnected {
+			checks["mqtt"] = "ok"
+		} else {
+			checks["mqtt"] = "disconnected"
+			ok = false
+		}
+	}
+	st := http.StatusOK
+	if !ok {
+		st = http.StatusServiceUnavailable
+	}
+	writeJSON(w, st, map[string]any{"ready": ok, "checks": checks})
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{}
+	if s.Ingest != nil {
+		out["ingest"] = s.Ingest()
+	}
+	sts, err := s.Registry.Statuses(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	online := 0
+	for _, st := range sts {
+		if st.Online {
+			online++
+		}
+	}
+	out["devices_online"] = online
+	out["devices_reporting"] = len(sts)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listPatients(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.Registry.Patients(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if ps == nil {
+		ps = []balance.Patient{}
+	}
+	writeJSON(w, http.StatusOK, ps)
+}
+
+func (s *Server) createPatient(w http.ResponseWriter, r *http.Request) {
+	var p balance.Patient
+	if err := readJSON(r, &p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Registry.CreatePatient(r.Context(), p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := s.Registry.Patient(r.Context(), p.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *Server) getPatient(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Registry.Patient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	devs, err := s.Registry.Devices(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var mine []string
+	for _, d := range devs {
+		if d.PatientID == p.ID {
+			mine = append(mine, d.ID)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"patient": p, "devices": mine})
+}
+
+// DeviceView is a device with its last status.
+type DeviceView struct {
+	balance.Device
+	Status *balance.DeviceStatus `json:"status,omitempty"`
+}
+
+func (s *Server) devices(ctx context.Context) ([]DeviceView, error) {
+	devs, err := s.Registry.Devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := s.Registry.Statuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*balance.DeviceStatus{}
+	for i := range sts {
+		byID[sts[i].DeviceID] = &sts[i]
+	}
+	out := make([]DeviceView, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, DeviceView{Device: d, Status: byID[d.ID]})
+	}
+	return out, nil
+}
+
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
+	out, err := s.devices(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) {
+	out, err := s.devices(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, d := range out {
+		if d.ID == r.PathValue("id") {
+			writeJSON(w, http.StatusOK, d)
+			return
+		}
+	}
+	s.fail(w, r, balance.Errorf(balance.ENOTFOUND, "device %q not found", r.PathValue("id")))
+}
+
+func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
+	var d struct {
+		ID        string `json:"id"`
+		PatientID string `json:"patient_id"`
+	}
+	if err := readJSON(r, &d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.Registry.Device(r.Context(), d.ID); err == nil {
+		s.fail(w, r, balance.Errorf(balance.ECONFLICT, "device %q exists; bind it with PUT /api/v1/devices/%s/binding", d.ID, d.ID))
+		return
+	}
+	if err := s.Registry.RegisterDevice(r.Context(), balance.Device{ID: d.ID, PatientID: d.PatientID}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.OnBind != nil {
+		s.OnBind(d.ID)
+	}
+	dev, err := s.Registry.Device(r.Context(), d.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, dev)
+}
+
+func (s *Server) bindDevice(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		PatientID string `json:"patient_id"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.Registry.BindDevice(r.Context(), id, body.PatientID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.OnBind != nil {
+		s.OnBind(id)
+	}
+	dev, err := s.Registry.Device(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, dev)
+}
+
+// SampleView is a sample in the API's JSON: device time (RFC 3339), m/s², rad/s.
+type SampleView struct {
+	Time time.Time  `json:"t"`
+	Acc  [3]float64 `json:"acc"`
+	Gyro [3]float64 `json:"gyro"`
+}
+
+func views(ss []balance.Sample) []SampleView {
+	out := make([]SampleView, len(ss))
+	for i, s := range ss {
+		out[i] = SampleView{Time: s.Time(), Acc: s.Acc, Gyro: s.Gyro}
+	}
+	return out
+}
+
+func (s *Server) latest(w http.ResponseWriter, r *http.Request) {
+	smp, err := s.Store.LatestSample(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, views([]balance.Sample{smp})[0])
+}
+
+// interval parses from/to (RFC 3339); the default is the last minute.
+func interval(r *http.Request) (from, to time.Time, err error) {
+	to = time.Now()
+	if v := r.URL.Query().Get("to"); v != "" {
+		if to, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return from, to, balance.Errorf(balance.EINVALID, "to: %v", err)
+		}
+	}
+	from = to.Add(-time.Minute)
+	if v := r.URL.Query().Get("from"); v != "" {
+		if from, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return from, to, balance.Errorf(balance.EINVALID, "from: %v", err)
+		}
+	}
+	if !from.Before(to) {
+		return from, to, balance.Errorf(balance.EINVALID, "from must be before to")
+	}
+	return from, to, nil
+}
+
+func (s *Server) samples(w http.ResponseWriter, r *http.Request, q balance.SampleQuery) {
+	from, to, err := interval(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q.From, q.To = from, to
+	n, err := s.Store.CountSamples(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if n > int64(s.MaxSamples) {
+		s.fail(w, r, balance.Errorf(balance.EINVALID, "%d samples in the interval, more than %d: narrow from/to", n, s.MaxSamples))
+		return
+	}
+	ss, err := s.Store.ReadSamples(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "count": len(ss), "samples": views(ss)})
+}
+
+func (s *Server) deviceSamples(w http.ResponseWriter, r *http.Request) {
+	s.samples(w, r, balance.SampleQuery{DeviceID: r.PathValue("id")})
+}
+
+func (s *Server) patientSamples(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Registry.Patient(r.Context(), r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.samples(w, r, balance.SampleQuery{PatientID: r.PathValue("id")})
+}
+
+func (s *Server) quarantined(w http.ResponseWriter, r *http.Request) {
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 1000 {
+			s.fail(w, r, balance.Errorf(balance.EINVALID, "limit must be 1..1000"))
+			return
+		}
+		limit = n
+	}
+	qs, err := s.Quarantine.Quarantined(r.Context(), r.URL.Query().Get("device"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	counts, err := s.Quarantine.QuarantineCounts(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if qs == nil {
+		qs = []balance.QuarantinedPayload{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"counts": counts, "payloads": qs})
+}
