@@ -10,13 +10,13 @@ import (
 // fallScenario builds body-frame |acc| scenarios (z up) at fs Hz and rotates
 // them into the sensor frame by r: 3 s upright standing, then the event,
 // then 6 s in the end posture, still. Gravity is g₀ along the current up.
-type phase struct {
+type corePhase struct {
 	sec   float64
 	accG  float64 // |acc| in g during the phase (along the current up)
 	tiltD float64 // tilt of the body from upright at the end of the phase (deg, about y)
 }
 
-func scenario(fs float64, r [3][3]float64, phases []phase) []balance.Sample {
+func coreScenario(fs float64, r [3][3]float64, phases []corePhase) []balance.Sample {
 	var out []balance.Sample
 	tilt := 0.0
 	add := func(sec, accG, tiltEnd float64) {
@@ -26,7 +26,7 @@ func scenario(fs float64, r [3][3]float64, phases []phase) []balance.Sample {
 			// Up in the body frame tilted by th about y.
 			up := [3]float64{-math.Sin(th), 0, math.Cos(th)}
 			a := scale3(up, accG*balance.StandardGravity)
-			out = append(out, balance.Sample{TimeNS: int64(len(out)) * int64(1e9/fs), Acc: mulMV(r, a)})
+			out = append(out, balance.Sample{TimeNS: int64(len(out)) * int64(1e9/fs), Acc: coreMulMV(r, a)})
 		}
 		tilt = tiltEnd
 	}
@@ -41,32 +41,32 @@ func scenario(fs float64, r [3][3]float64, phases []phase) []balance.Sample {
 func TestFallDetectorScenarios(t *testing.T) {
 	fs := 100.0
 	mounts := map[string][3][3]float64{
-		"upright":     rotMat([3]float64{0, 0, 1}, 0),
-		"upside down": rotMat([3]float64{1, 0, 0}, math.Pi),
-		"tilted 30":   rotMat([3]float64{1, 1, 0}, 30*math.Pi/180),
+		"upright":     coreRotMat([3]float64{0, 0, 1}, 0),
+		"upside down": coreRotMat([3]float64{1, 0, 0}, math.Pi),
+		"tilted 30":   coreRotMat([3]float64{1, 1, 0}, 30*math.Pi/180),
 	}
 	for _, tc := range []struct {
 		name   string
-		phases []phase
+		phases []corePhase
 		fall   bool
 	}{
 		// Free fall 0.3 s at 0.2 g while tipping to 45°, impact 4 g for
 		// 50 ms, lying (90°): every cue present.
-		{"forward fall", []phase{{0.3, 0.2, 45}, {0.05, 4, 90}}, true},
+		{"forward fall", []corePhase{{0.3, 0.2, 45}, {0.05, 4, 90}}, true},
 		// Soft fall from sitting: no free fall, 2.5 g impact, ends at 80°.
-		{"soft fall", []phase{{0.5, 0.9, 60}, {0.05, 2.5, 80}}, true},
+		{"soft fall", []corePhase{{0.5, 0.9, 60}, {0.05, 2.5, 80}}, true},
 		// Lying down in bed: 90° over 2 s with no impact.
-		{"lying down", []phase{{2, 1, 90}}, false},
+		{"lying down", []corePhase{{2, 1, 90}}, false},
 		// Jump: 0.3 s near 0 g, landing at 4 g, upright again.
-		{"jump", []phase{{0.3, 0.05, 0}, {0.05, 4.2, 0}}, false},
+		{"jump", []corePhase{{0.3, 0.05, 0}, {0.05, 4.2, 0}}, false},
 		// Collapse into a chair: 6 g impact, trunk reclined 25°.
-		{"collapse into chair", []phase{{0.4, 0.5, 15}, {0.05, 6.3, 25}}, false},
+		{"collapse into chair", []corePhase{{0.4, 0.5, 15}, {0.05, 6.3, 25}}, false},
 		// Impact then lying but not still (rolling, |acc| varies ±0.3 g):
 		// no alarm by default. Built below.
 	} {
 		for mname, r := range mounts {
 			t.Run(tc.name+"/"+mname, func(t *testing.T) {
-				s := scenario(fs, r, tc.phases)
+				s := coreScenario(fs, r, tc.phases)
 				evs := DetectFalls(s, fs, FallConfig{})
 				if got := len(evs) == 1; got != tc.fall || len(evs) > 1 {
 					t.Fatalf("events %+v, want fall=%v", evs, tc.fall)
@@ -97,7 +97,7 @@ func TestFallDetectorScenarios(t *testing.T) {
 
 func TestFallDetectorNotStill(t *testing.T) {
 	fs := 100.0
-	s := scenario(fs, rotMat([3]float64{0, 0, 1}, 0), []phase{{0.3, 0.2, 45}, {0.05, 4, 90}})
+	s := coreScenario(fs, coreRotMat([3]float64{0, 0, 1}, 0), []corePhase{{0.3, 0.2, 45}, {0.05, 4, 90}})
 	// Add ±0.3 g movement at 2 Hz after the impact: lying but active.
 	for i := int(3.6 * fs); i < len(s); i++ {
 		k := 1 + 0.3*math.Sin(2*math.Pi*2*float64(i)/fs)
@@ -117,7 +117,7 @@ func TestFallDetectorNotStill(t *testing.T) {
 
 func TestFallDetectorBadSamples(t *testing.T) {
 	fs := 100.0
-	s := scenario(fs, rotMat([3]float64{0, 0, 1}, 0), []phase{{0.3, 0.2, 45}, {0.05, 4, 90}})
+	s := coreScenario(fs, coreRotMat([3]float64{0, 0, 1}, 0), []corePhase{{0.3, 0.2, 45}, {0.05, 4, 90}})
 	d := NewFallDetector(fs, FallConfig{})
 	n := 0
 	for i := range s {

@@ -8,10 +8,10 @@ import (
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
-// butterMag is the closed-form magnitude of the bilinear-transformed
+// coreButterMag is the closed-form magnitude of the bilinear-transformed
 // Butterworth design: |H| = 1/sqrt(1 + (W/Wc)^(2n)), W = tan(πf/fs)
 // (Oppenheim & Schafer, Discrete-Time Signal Processing, §7.2.2).
-func butterMag(f, fc, fs float64, n int, high bool) float64 {
+func coreButterMag(f, fc, fs float64, n int, high bool) float64 {
 	r := math.Tan(math.Pi*f/fs) / math.Tan(math.Pi*fc/fs)
 	if high {
 		r = 1 / r
@@ -46,7 +46,7 @@ func TestButterMagnitude(t *testing.T) {
 					continue
 				}
 				got := cmplx.Abs(s.Response(f, fs))
-				want := butterMag(f, tc.fc, fs, tc.order, tc.high)
+				want := coreButterMag(f, tc.fc, fs, tc.order, tc.high)
 				if !scalar.EqualWithinAbsOrRel(got, want, 1e-12, 1e-9) {
 					t.Errorf("|H(%v Hz)| = %v, want %v", f, got, want)
 				}
@@ -102,10 +102,10 @@ func TestButterPanics(t *testing.T) {
 	}
 }
 
-func sine(n int, fs, f, a, phase float64) []float64 {
+func coreSine(n int, fs, f, a, corePhase float64) []float64 {
 	x := make([]float64, n)
 	for i := range x {
-		x[i] = a * math.Sin(2*math.Pi*f*float64(i)/fs+phase)
+		x[i] = a * math.Sin(2*math.Pi*f*float64(i)/fs+corePhase)
 	}
 	return x
 }
@@ -115,7 +115,7 @@ func sine(n int, fs, f, a, phase float64) []float64 {
 func TestFilterSteadyState(t *testing.T) {
 	fs, f := 100.0, 4.0
 	s := ButterLowpass(4, 3.5, fs)
-	x := sine(2000, fs, f, 1, 0)
+	x := coreSine(2000, fs, f, 1, 0)
 	y := s.Filter(nil, x)
 	h := s.Response(f, fs)
 	for i := 1500; i < 2000; i += 37 {
@@ -141,7 +141,7 @@ func TestFiltFiltZeroPhase(t *testing.T) {
 	fs := 100.0
 	s := ButterLowpass(4, 3.5, fs)
 	for _, f := range []float64{1, 3.5, 5} {
-		x := sine(3000, fs, f, 2, 0.3)
+		x := coreSine(3000, fs, f, 2, 0.3)
 		y := s.FiltFilt(nil, x)
 		g := math.Pow(cmplx.Abs(s.Response(f, fs)), 2)
 		for i := 1000; i < 2000; i += 13 {

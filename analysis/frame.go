@@ -221,12 +221,7 @@ func AlignToBody(samples []balance.Sample, fs float64, opts AlignOptions) (Body,
 			a0[k] += samples[i].Acc[k]
 		}
 	}
-	vs := make([][3]float64, n)
-	mf := NewMadgwick(fs, beta, QuatFromUp(unit(a0)))
-	for i := range samples {
-		mf.Update(samples[i].Acc, samples[i].Gyro)
-		vs[i] = mf.Q.Up()
-	}
+	vs := trackUp(samples, fs, beta, a0)
 
 	b.V = make([]float64, n)
 	for i := range samples {
@@ -377,4 +372,16 @@ func mean(x []float64) float64 {
 		s += v
 	}
 	return s / float64(len(x))
+}
+
+// trackUp runs a Madgwick filter from the orientation whose up is a0 and
+// returns the earth's up in sensor coordinates at every sample.
+func trackUp(samples []balance.Sample, fs, beta float64, a0 [3]float64) [][3]float64 {
+	vs := make([][3]float64, len(samples))
+	mf := NewMadgwick(fs, beta, QuatFromUp(unit(a0)))
+	for i := range samples {
+		mf.Update(samples[i].Acc, samples[i].Gyro)
+		vs[i] = mf.Q.Up()
+	}
+	return vs
 }

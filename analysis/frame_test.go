@@ -13,8 +13,8 @@ import (
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
-// rotMat is a rotation matrix from Rodrigues' formula (axis k unit, angle a).
-func rotMat(k [3]float64, a float64) [3][3]float64 {
+// coreRotMat is a rotation matrix from Rodrigues' formula (axis k unit, angle a).
+func coreRotMat(k [3]float64, a float64) [3][3]float64 {
 	k = unit(k)
 	c, s := math.Cos(a), math.Sin(a)
 	var r [3][3]float64
@@ -35,17 +35,17 @@ func rotMat(k [3]float64, a float64) [3][3]float64 {
 	return r
 }
 
-func mulMV(r [3][3]float64, v [3]float64) [3]float64 {
+func coreMulMV(r [3][3]float64, v [3]float64) [3]float64 {
 	return [3]float64{dot(r[0], v), dot(r[1], v), dot(r[2], v)}
 }
 
-// synthWalk makes body-frame samples (x forward, y left, z up) of straight
+// coreSynthWalk makes body-frame samples (x forward, y left, z up) of straight
 // walking by the inverted-pendulum pattern the alignment relies on:
 // a_V = -A·cos(2πf t) (least at mid-stance t = 0), a_AP = A_AP·sin(2πf t)
 // (leading a_V by a quarter step), a_ML = A_ML·sin(π f t) (stride rhythm),
 // preceded by 3 s of quiet standing; then rotates every vector by r into
 // the sensor frame.
-func synthWalk(fs float64, seconds float64, r [3][3]float64) []balance.Sample {
+func coreSynthWalk(fs float64, seconds float64, r [3][3]float64) []balance.Sample {
 	n := int(seconds * fs)
 	out := make([]balance.Sample, n)
 	f := 1.8
@@ -57,7 +57,7 @@ func synthWalk(fs float64, seconds float64, r [3][3]float64) []balance.Sample {
 			a = [3]float64{1.5 * math.Sin(w), 0.8 * math.Sin(w/2), -2 * math.Cos(w)}
 		}
 		a[2] += balance.StandardGravity
-		out[i] = balance.Sample{TimeNS: int64(float64(i) * 1e9 / fs), Acc: mulMV(r, a)}
+		out[i] = balance.Sample{TimeNS: int64(float64(i) * 1e9 / fs), Acc: coreMulMV(r, a)}
 	}
 	return out
 }
@@ -69,14 +69,14 @@ func TestAlignToBodySynthetic(t *testing.T) {
 		r    [3][3]float64
 		decl bool
 	}{
-		{"identity", rotMat([3]float64{0, 0, 1}, 0), false},
-		{"tilt30", rotMat([3]float64{0, 1, 0}, 30*math.Pi/180), false},
-		{"upside down, yawed", rotMat([3]float64{1, 0.3, 0}, math.Pi), true},
-		{"sisfall-like y down", rotMat([3]float64{1, 0, 0}, math.Pi/2), false},
-		{"arbitrary", rotMat([3]float64{0.2, -0.7, 0.4}, 2.1), true},
+		{"identity", coreRotMat([3]float64{0, 0, 1}, 0), false},
+		{"tilt30", coreRotMat([3]float64{0, 1, 0}, 30*math.Pi/180), false},
+		{"upside down, yawed", coreRotMat([3]float64{1, 0.3, 0}, math.Pi), true},
+		{"sisfall-like y down", coreRotMat([3]float64{1, 0, 0}, math.Pi/2), false},
+		{"arbitrary", coreRotMat([3]float64{0.2, -0.7, 0.4}, 2.1), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := synthWalk(fs, 40, tc.r)
+			s := coreSynthWalk(fs, 40, tc.r)
 			var opts AlignOptions
 			if tc.decl {
 				opts.DeclaredUp = [3]float64{0, 0, 1}
@@ -87,7 +87,7 @@ func TestAlignToBodySynthetic(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The true body axes in sensor coordinates are r·e_x and r·e_z.
-			wantF, wantU := mulMV(tc.r, [3]float64{1, 0, 0}), mulMV(tc.r, [3]float64{0, 0, 1})
+			wantF, wantU := coreMulMV(tc.r, [3]float64{1, 0, 0}), coreMulMV(tc.r, [3]float64{0, 0, 1})
 			if a := angleDeg(b.Up, wantU); a > 1 {
 				t.Errorf("Up off by %.2f deg", a)
 			}
@@ -116,7 +116,7 @@ func TestAlignToBodySynthetic(t *testing.T) {
 }
 
 func TestAlignToBodyBadInput(t *testing.T) {
-	good := synthWalk(100, 10, rotMat([3]float64{0, 0, 1}, 0))
+	good := coreSynthWalk(100, 10, coreRotMat([3]float64{0, 0, 1}, 0))
 	nan := append([]balance.Sample(nil), good...)
 	nan[500].Gyro[1] = math.NaN()
 	gap := append([]balance.Sample(nil), good...)
@@ -146,8 +146,8 @@ func TestAlignToBodyBadInput(t *testing.T) {
 	}
 }
 
-// readMobgap reads a mobgap CSV (acc in g, gyro in deg/s) into SI samples.
-func readMobgap(t *testing.T, path string) []balance.Sample {
+// coreReadMobgap reads a mobgap CSV (acc in g, gyro in deg/s) into SI samples.
+func coreReadMobgap(t *testing.T, path string) []balance.Sample {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -180,7 +180,7 @@ func readMobgap(t *testing.T, path string) []balance.Sample {
 func TestAlignToBodyMobgap(t *testing.T) {
 	for _, p := range []string{"HA_001/Test5_Trial1_imu.csv", "HA_001/Test5_Trial2_imu.csv", "MS_001/Test5_Trial1_imu.csv", "HA_001/Test11_Trial1_imu.csv"} {
 		t.Run(p, func(t *testing.T) {
-			s := readMobgap(t, filepath.Join("testdata", "mobgap", p))
+			s := coreReadMobgap(t, filepath.Join("testdata", "mobgap", p))
 			b, err := AlignToBody(s, 100, AlignOptions{})
 			if err != nil {
 				t.Fatal(err)

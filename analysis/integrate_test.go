@@ -24,7 +24,7 @@ func TestCumTrapz(t *testing.T) {
 	}
 	// ∫0^t cos(2πfu) du = sin(2πft)/(2πf); trapezoid error O(h²) ≈ (2πf)²h²/12 relative.
 	f := 1.0
-	c := sine(n, fs, f, 1, math.Pi/2)
+	c := coreSine(n, fs, f, 1, math.Pi/2)
 	y = CumTrapz(nil, c, fs)
 	for i, v := range y {
 		want := math.Sin(2*math.Pi*f*float64(i)/fs) / (2 * math.Pi * f)

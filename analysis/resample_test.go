@@ -14,7 +14,7 @@ func TestResampleSine(t *testing.T) {
 	for _, tc := range []struct{ fsIn, fsOut float64 }{{200, 100}, {100, 200}, {50, 100}, {128, 100}, {100, 60}} {
 		f := 2.3
 		n := int(10 * tc.fsIn)
-		x := sine(n, tc.fsIn, f, 1, 0.2)
+		x := coreSine(n, tc.fsIn, f, 1, 0.2)
 		y := Resample(nil, x, tc.fsIn, tc.fsOut)
 		if want := int(math.Floor(float64(n-1)*tc.fsOut/tc.fsIn)) + 1; len(y) != want {
 			t.Fatalf("%v->%v: len %d, want %d", tc.fsIn, tc.fsOut, len(y), want)
@@ -32,7 +32,7 @@ func TestResampleAntiAlias(t *testing.T) {
 	// An 80 Hz tone at 200 Hz lies above the 100 Hz output's Nyquist (50 Hz)
 	// and the 45 Hz interpolation cutoff: it must be removed, not aliased to
 	// 20 Hz.
-	x := sine(4000, 200, 80, 1, 0)
+	x := coreSine(4000, 200, 80, 1, 0)
 	y := Resample(nil, x, 200, 100)
 	var ss float64
 	for _, v := range y[200 : len(y)-200] {

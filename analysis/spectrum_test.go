@@ -15,7 +15,7 @@ func TestWelchSine(t *testing.T) {
 	fs, nper := 100.0, 256
 	f := 10 * fs / float64(nper) // bin 10
 	a := 1.5
-	x := sine(4096, fs, f, a, 0.4)
+	x := coreSine(4096, fs, f, a, 0.4)
 	freqs, psd := Welch(x, fs, nper)
 	if len(freqs) != nper/2+1 || len(psd) != nper/2+1 {
 		t.Fatalf("lengths %d %d", len(freqs), len(psd))

@@ -15,7 +15,7 @@ import (
 func TestSwaySineAxis(t *testing.T) {
 	fs, f, a, T := 100.0, 1.0, 0.2, 20.0
 	n := int(T * fs)
-	x := sine(n, fs, f, a, 0)
+	x := coreSine(n, fs, f, a, 0)
 	m := SwayXY(x, make([]float64, n), fs, 0.1, 3.5).AP
 	h := 1 / fs
 	df := 0.1 // Welch with 10 s segments
@@ -61,8 +61,8 @@ func TestSwaySineAxis(t *testing.T) {
 func TestSwayCircle(t *testing.T) {
 	fs, f, r, T := 100.0, 1.0, 0.1, 20.0
 	n := int(T * fs)
-	x := sine(n, fs, f, r, math.Pi/2)
-	y := sine(n, fs, f, r, 0)
+	x := coreSine(n, fs, f, r, math.Pi/2)
+	y := coreSine(n, fs, f, r, 0)
 	m := SwayXY(x, y, fs, 0.1, 3.5)
 	dth := 2 * math.Pi * f / fs
 	for _, c := range []struct {
@@ -127,22 +127,22 @@ func TestEllipseGaussian(t *testing.T) {
 // standing builds a quiet-stance trial: gravity along the sensor up axis of
 // mount r, with AP sway a·sin(2πf t) and ML sway b·sin(2πf2 t) (m/s²) in the
 // body frame (x forward, y left, z up).
-func standing(fs, sec float64, r [3][3]float64, a, f, b, f2 float64) []balance.Sample {
+func coreStanding(fs, sec float64, r [3][3]float64, a, f, b, f2 float64) []balance.Sample {
 	n := int(sec * fs)
 	out := make([]balance.Sample, n)
 	for i := range out {
 		tt := float64(i) / fs
 		body := [3]float64{a * math.Sin(2*math.Pi*f*tt), b * math.Sin(2*math.Pi*f2*tt), balance.StandardGravity}
-		out[i] = balance.Sample{TimeNS: int64(float64(i) * 1e9 / fs), Acc: mulMV(r, body)}
+		out[i] = balance.Sample{TimeNS: int64(float64(i) * 1e9 / fs), Acc: coreMulMV(r, body)}
 	}
 	return out
 }
 
 func TestSwayEndToEnd(t *testing.T) {
 	fs := 100.0
-	r := rotMat([3]float64{1, 1, 0}, 25*math.Pi/180) // sensor tilted 25°
-	s := standing(fs, 32, r, 0.1, 0.5, 0.05, 1.2)
-	res, err := Sway(s, fs, SwayOptions{Forward: mulMV(r, [3]float64{1, 0, 0})})
+	r := coreRotMat([3]float64{1, 1, 0}, 25*math.Pi/180) // sensor tilted 25°
+	s := coreStanding(fs, 32, r, 0.1, 0.5, 0.05, 1.2)
+	res, err := Sway(s, fs, SwayOptions{Forward: coreMulMV(r, [3]float64{1, 0, 0})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +172,9 @@ func TestSwayEndToEnd(t *testing.T) {
 
 func TestSwayFlags(t *testing.T) {
 	fs := 100.0
-	r := rotMat([3]float64{0, 0, 1}, 0)
+	r := coreRotMat([3]float64{0, 0, 1}, 0)
 	fwd := [3]float64{1, 0, 0}
-	base := func() []balance.Sample { return standing(fs, 32, r, 0.1, 0.5, 0.05, 1.2) }
+	base := func() []balance.Sample { return coreStanding(fs, 32, r, 0.1, 0.5, 0.05, 1.2) }
 
 	step := base()
 	for i := 1500; i < 1560; i++ { // a 0.6 s vertical jolt of ±2 m/s² at 2 Hz
@@ -182,7 +182,7 @@ func TestSwayFlags(t *testing.T) {
 	}
 	move := base()
 	for i := 1000; i < 1400; i++ { // bend 40° forward for 4 s
-		move[i].Acc = mulMV(rotMat([3]float64{0, 1, 0}, 40*math.Pi/180), move[i].Acc)
+		move[i].Acc = coreMulMV(coreRotMat([3]float64{0, 1, 0}, 40*math.Pi/180), move[i].Acc)
 	}
 	sat := base()
 	for i := 800; i < 810; i++ {
