@@ -18,9 +18,9 @@ const (
 	LossStep
 	// LossTransient: a grab or arm swing: trunk angular rate above 1 rad/s
 	// (57 °/s; quiet stance stays under 0.2 rad/s) or horizontal
-	// acceleration (3.5 Hz low-passed, stance mean removed) above
-	// 2.5 m/s² (the hardest ladder stances sway with RMS under 1 m/s²,
-	// Neville 2015).
+	// acceleration band-passed at 0.5-3.5 Hz (fast movement; a slow lean is
+	// LossTilt) above 2.5 m/s² (the hardest ladder stances sway with RMS
+	// under 1 m/s², Neville 2015).
 	LossTransient
 	// LossTilt: the 0.5 Hz low-passed gravity direction left the stance's
 	// initial posture by more than 15°.
@@ -104,11 +104,10 @@ func Hold(samples []balance.Sample, fs float64, opts HoldOptions) (HoldResult, e
 		}
 	}
 	// Transient.
-	lp := ButterLowpass(4, math.Min(3.5, 0.4*fs), fs)
-	l1, l2 := lp.FiltFilt(nil, h1), lp.FiltFilt(nil, h2)
-	m1, m2 := mean(l1[s0:min(n, s0+int(fs))]), mean(l2[s0:min(n, s0+int(fs))])
+	bp := ButterBandpass(2, 0.5, math.Min(3.5, 0.4*fs), fs)
+	l1, l2 := bp.FiltFilt(nil, h1), bp.FiltFilt(nil, h2)
 	for i := s0; i < n; i++ {
-		if math.Hypot(l1[i]-m1, l2[i]-m2) > 2.5 || norm3(samples[i].Gyro) > 1 {
+		if math.Hypot(l1[i], l2[i]) > 2.5 || norm3(samples[i].Gyro) > 1 {
 			mark(LossTransient, i)
 			break
 		}
