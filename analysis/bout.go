@@ -32,12 +32,16 @@ type BoutSpan struct {
 // alternating) into walking bouts. A stride k runs from IC k to IC k+2 and is
 // valid when its duration lies in [MinStrideS, MaxStrideS] and, when
 // stepLen (the length of each step, len(ics)-1 values) is not nil, its
-// length stepLen[k] + stepLen[k+1] is at least MinStrideLengthM. Runs of valid
+// length stepLen[k] + stepLen[k+1] is at least MinStrideLengthM, and, when
+// active is not nil, active[k] holds. Runs of valid
 // strides separated by at most MaxBreakS (from the end of one valid stride
 // to the start of the next) form one bout; bouts with fewer than MinStrides
 // valid strides are dropped.
-func AssembleBouts(ics, stepLen []float64, r BoutRules) []BoutSpan {
+func AssembleBouts(ics, stepLen []float64, active []bool, r BoutRules) []BoutSpan {
 	valid := func(k int) bool {
+		if active != nil && !active[k] {
+			return false
+		}
 		d := ics[k+2] - ics[k]
 		if d < r.MinStrideS || d > r.MaxStrideS {
 			return false

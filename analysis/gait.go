@@ -262,7 +262,7 @@ func gaitSequence(seq []balance.Sample, fs, t0, l, k float64, rules BoutRules, h
 		disp = VerticalDisplacement(nil, accV, fs)
 		stepLen = StepLengths(nil, disp, idx, l, k)
 	}
-	spans := AssembleBouts(times, stepLen, rules)
+	spans := AssembleBouts(times, stepLen, strideActive(accV, idx, fs), rules)
 	if len(spans) == 0 {
 		return nil
 	}
@@ -349,4 +349,21 @@ func boutMeasures(sp BoutSpan, times []float64, idx []int, accV, stepLen []float
 		}
 	}
 	return b
+}
+
+// strideActive reports for each stride (IC k to IC k+2) whether the
+// 0.5-3 Hz band of the vertical acceleration moves as in walking: a
+// standard deviation over the stride above gsdMinStd, the threshold of
+// gait-sequence detection applied at stride level, which removes the
+// "strides" the IC detector finds in standing before and after walking.
+func strideActive(accV []float64, idx []int, fs float64) []bool {
+	if len(idx) < 3 {
+		return nil
+	}
+	bp := ButterBandpass(2, gsdLowHz, gsdHighHz, fs).FiltFilt(nil, accV)
+	out := make([]bool, len(idx)-2)
+	for k := range out {
+		out[k] = stdPop(bp[idx[k]:idx[k+2]+1]) > gsdMinStd
+	}
+	return out
 }

@@ -91,10 +91,13 @@ func Regularity(x []float64, fs, stepS, strideS float64) (step, stride, symmetry
 //
 // Steps repeat twice per stride, so even harmonics dominate a symmetric
 // gait. Harmonics at or above the Nyquist bin are left out; no harmonic
-// energy gives 0.
+// energy (odd harmonics below 1e-12 of Σ|x|) gives 0.
 func HarmonicRatio(x []float64) float64 {
 	n := len(x)
-	var even, odd float64
+	var even, odd, scale float64
+	for _, v := range x {
+		scale += math.Abs(v)
+	}
 	for k := 1; k <= 20 && 2*k < n; k++ {
 		var re, im float64
 		w := 2 * math.Pi * float64(k) / float64(n)
@@ -110,7 +113,8 @@ func HarmonicRatio(x []float64) float64 {
 			odd += a
 		}
 	}
-	if odd == 0 {
+	// Below 1e-12 of Σ|x| the harmonics are rounding noise.
+	if odd <= 1e-12*scale || even+odd <= 1e-12*scale {
 		return 0
 	}
 	return even / odd

@@ -220,7 +220,7 @@ func TestGaitMobgapINDIP(t *testing.T) {
 		name  string
 		s     *gaitScore
 		check bool
-	}{{"within INDIP bouts", &block, true}, {"full pipeline", &full, false}} {
+	}{{"within INDIP bouts", &block, true}, {"full pipeline", &full, true}} {
 		sens, prec, cad, speed, sl := e.s.summary()
 		t.Logf("%s: IC sensitivity %.3f (%d/%d), precision %.3f (%d/%d); cadence rel. error %.1f %%, speed MAE %.3f m/s, stride length MAE %.3f m over %d WBs (%d missed)",
 			e.name, sens, e.s.matched, e.s.refICs, prec, e.s.matched, e.s.detICs, 100*cad, speed, sl, len(e.s.cadErr), e.s.missedWBs)
