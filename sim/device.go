@@ -157,7 +157,7 @@ func (d *Device) Advance(now time.Time, out []Message) []Message {
 	d.linkModel(now, &out)
 	per := int64(math.Round(d.cfg.BatchS * d.cfg.RateHz))
 	// Samples due: the device's oscillator runs (1 + drift) fast.
-	due := int64(now.Sub(d.start).Seconds() * d.cfg.RateHz * (1 + d.cfg.DriftPPM*1e-6))
+	due := int64(now.Sub(d.start).Seconds()*d.cfg.RateHz*(1+d.cfg.DriftPPM*1e-6) + 1e-6)
 	for d.produced+per <= due {
 		msgs := d.makeBatch(int(per))
 		for _, m := range msgs {
@@ -239,7 +239,7 @@ func (d *Device) makeBatch(n int) []Message {
 	}
 	var msgs []Message
 	for _, m := range marks {
-		ev := balance.DeviceEvent{Action: m.Action, Kind: m.Kind, SessionID: m.SessionID,
+		ev := balance.DeviceEvent{Action: m.Action, Kind: m.Kind, SessionID: m.SessionID, ExerciseID: m.ExerciseID,
 			Time: time.Unix(0, d.sampleNS(d.produced+int64(m.Offset))).UTC()}
 		msgs = append(msgs, Message{Kind: wire.KindEvent, Topic: wire.Topic(d.cfg.ID, wire.KindEvent), Payload: wire.EncodeEvent(ev)})
 	}

@@ -12,6 +12,8 @@ type Mark struct {
 	Action    string // "start" or "stop"
 	Kind      string // a balance.Session* kind
 	SessionID string
+	// ExerciseID names the exercise of an exercise session.
+	ExerciseID string
 }
 
 // Source yields the successive sensor readings of one wearer. TimeNS of the
@@ -139,9 +141,13 @@ func (d *DaySource) refill() bool {
 	for i, seg := range s.Segments() {
 		if seg.Session != "" {
 			id := sessionID(d.Model.Seed, d.blockNo, i)
+			var ex string
+			if seg.Session == balance.SessionExercise && seg.Stance != nil {
+				ex = seg.Stance.ExerciseID()
+			}
 			d.marks = append(d.marks,
-				Mark{Offset: int(seg.StartS * d.RateHz), Action: "start", Kind: seg.Session, SessionID: id},
-				Mark{Offset: max(0, int(seg.EndS*d.RateHz)-1), Action: "stop", Kind: seg.Session, SessionID: id})
+				Mark{Offset: int(seg.StartS * d.RateHz), Action: "start", Kind: seg.Session, SessionID: id, ExerciseID: ex},
+				Mark{Offset: max(0, int(seg.EndS*d.RateHz)-1), Action: "stop", Kind: seg.Session, SessionID: id, ExerciseID: ex})
 		}
 		if d.OnSegment != nil {
 			d.OnSegment(d.day, seg.Shifted(d.baseS+d.posS))

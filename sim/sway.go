@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"strings"
 
 	"github.com/balance-pt/balance"
 )
@@ -38,6 +39,19 @@ var stanceRMS = map[Stance]struct{ rms, mlRatio float64 }{
 	SemiTandem:   {0.080, 1.1},
 	Tandem:       {0.160, 1.4},
 	SingleLeg:    {0.300, 1.2},
+}
+
+// ExerciseID names the rung for session events: the stance with dashes,
+// then "-eyes-closed" and "-foam" as they apply, e.g. "tandem-eyes-closed".
+func (c StanceCondition) ExerciseID() string {
+	id := strings.ReplaceAll(string(c.Stance), "_", "-")
+	if c.EyesClosed {
+		id += "-eyes-closed"
+	}
+	if c.Foam {
+		id += "-foam"
+	}
+	return id
 }
 
 // Validate reports an unknown stance.

@@ -1,0 +1,189 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/wire"
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// startMochi runs an in-process broker on a free port and returns its URL.
+func startMochi(t *testing.T) string {
+	t.Helper()
+	srv := mochi.New(&mochi.Options{InlineClient: true})
+	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		t.Fatal(err)
+	}
+	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
+	if err := srv.AddListener(l); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return "tcp://" + l.Address()
+}
+
+// mosquitto returns the URL of the Mosquitto broker on this machine, or
+// skips the test when none is listening.
+func mosquitto(t *testing.T) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", "127.0.0.1:1883", time.Second)
+	if err != nil {
+		t.Skip("no MQTT broker on 127.0.0.1:1883")
+	}
+	c.Close()
+	return "tcp://127.0.0.1:1883"
+}
+
+// collector subscribes to every balance topic and keeps the messages of
+// devices whose id starts with prefix.
+type collector struct {
+	mu   sync.Mutex
+	msgs map[string][]mqtt.Message // by topic
+}
+
+func collect(t *testing.T, broker, prefix string) *collector {
+	t.Helper()
+	c := &collector{msgs: map[string][]mqtt.Message{}}
+	o := mqtt.NewClientOptions().AddBroker(broker).SetClientID(prefix + "sub").SetOrderMatters(true)
+	cl := mqtt.NewClient(o)
+	if tk := cl.Connect(); !tk.WaitTimeout(5*time.Second) || tk.Error() != nil {
+		t.Fatalf("subscriber connect: %v", tk.Error())
+	}
+	tk := cl.Subscribe(wire.SubscribeFilter, 1, func(_ mqtt.Client, m mqtt.Message) {
+		dev, _, err := wire.ParseTopic(m.Topic())
+		if err != nil || !strings.HasPrefix(dev, prefix) {
+			return
+		}
+		c.mu.Lock()
+		c.msgs[m.Topic()] = append(c.msgs[m.Topic()], m)
+		c.mu.Unlock()
+	})
+	if !tk.WaitTimeout(5*time.Second) || tk.Error() != nil {
+		t.Fatalf("subscribe: %v", tk.Error())
+	}
+	t.Cleanup(func() { cl.Disconnect(100) })
+	return c
+}
+
+func (c *collector) get(topic string) []mqtt.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]mqtt.Message(nil), c.msgs[topic]...)
+}
+
+func testFleet(t *testing.T, broker string) {
+	prefix := fmt.Sprintf("t%d-", time.Now().UnixNano()%1_000_000_000)
+	col := collect(t, broker, prefix)
+	stats := new(FleetStats)
+	cfg := FleetConfig{Broker: broker, Devices: 3, Speed: 20, Duration: 3 * time.Second, Encoding: EncodingMixed, Seed: 5, DevicePrefix: prefix}
+	if _, err := RunFleet(context.Background(), cfg, stats, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // let the last deliveries arrive
+	snap := stats.Snapshot()
+	if snap.Errors != 0 || snap.Connects != 3 || snap.Online != 0 {
+		t.Errorf("stats %+v: want 0 errors, 3 connects, 0 online at the end", snap)
+	}
+	dec := wire.NewDecoder(wire.DefaultLimits())
+	encodings := map[wire.Encoding]bool{}
+	var samples int64
+	for _, sd := range Population(3, prefix, 100, EncodingMixed, 5, false) {
+		id := sd.Config.ID
+		imu := col.get(wire.Topic(id, wire.KindIMU))
+		if len(imu) < 20 {
+			t.Errorf("%s: %d IMU messages in 60 s of simulated time", id, len(imu))
+			continue
+		}
+		next := uint64(1)
+		for _, m := range imu {
+			var b balance.Batch
+			enc, err := dec.DecodeIMU(id, m.Payload(), time.Now(), &b)
+			if err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			encodings[enc] = true
+			if b.Seq < next {
+				continue // a QoS 1 redelivery
+			}
+			if b.Seq != next {
+				t.Errorf("%s: seq %d, want %d", id, b.Seq, next)
+			}
+			next = b.Seq + 1
+			samples += int64(len(b.Samples))
+		}
+		st := col.get(wire.Topic(id, wire.KindStatus))
+		if len(st) < 2 {
+			t.Fatalf("%s: %d status messages", id, len(st))
+		}
+		first, _ := wire.DecodeStatus(id, st[0].Payload(), time.Now())
+		last, _ := wire.DecodeStatus(id, st[len(st)-1].Payload(), time.Now())
+		if !first.Online || last.Online {
+			t.Errorf("%s: first status online=%v, last online=%v", id, first.Online, last.Online)
+		}
+	}
+	if len(encodings) != 3 {
+		t.Errorf("encodings received: %v, want all three", encodings)
+	}
+	if samples != snap.Samples {
+		t.Errorf("subscriber decoded %d samples, fleet counted %d acknowledged", samples, snap.Samples)
+	}
+}
+
+func TestFleetEmbeddedBroker(t *testing.T) { testFleet(t, startMochi(t)) }
+
+func TestFleetMosquitto(t *testing.T) { testFleet(t, mosquitto(t)) }
+
+// A link lost without DISCONNECT makes the broker publish the retained
+// offline will; reconnecting works.
+func TestLinkDropPublishesWill(t *testing.T) {
+	broker := startMochi(t)
+	prefix := fmt.Sprintf("w%d-", time.Now().UnixNano()%1_000_000_000)
+	col := collect(t, broker, prefix)
+	id := prefix + "0001"
+	stats := new(FleetStats)
+	l := newLink(FleetConfig{Broker: broker}, id, stats, nil)
+	if !l.ensure(context.Background()) {
+		t.Fatal("no connection")
+	}
+	l.publish(Message{Kind: wire.KindStatus, Topic: wire.Topic(id, wire.KindStatus), Payload: wire.EncodeStatus(balance.DeviceStatus{Online: true}), Retained: true})
+	l.drop()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		// QoS 1 may deliver a message twice: look for any offline status
+		// after the online one.
+		st := col.get(wire.Topic(id, wire.KindStatus))
+		offline := false
+		for i, m := range st {
+			s, err := wire.DecodeStatus(id, m.Payload(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 && !s.Online {
+				t.Fatal("first status is offline")
+			}
+			offline = offline || !s.Online
+		}
+		if offline {
+			if !l.ensure(context.Background()) {
+				t.Fatal("no reconnection")
+			}
+			l.close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no will within 3 s: %d status messages, stats %+v", len(col.get(wire.Topic(id, wire.KindStatus))), stats.Snapshot())
+}
