@@ -39,6 +39,9 @@ type FleetConfig struct {
 	Username, Password string
 	// Now returns the wall clock (time.Now when nil).
 	Now func() time.Time
+	// Stats, when set, is updated while the fleet runs so that the caller
+	// can read it concurrently; RunFleet returns it (or a new one).
+	Stats *FleetStats
 }
 
 // FleetStats counts what a fleet sent. Fields are safe to read while the
@@ -126,16 +129,16 @@ func (c simClock) at() time.Time {
 
 // RunFleet publishes cfg.Devices simulated wearables to the broker, each on
 // its own MQTT connection (QoS 1, retained status with an offline last
-// will), until ctx is done or cfg.Duration has passed. stats may be nil; when
-// given, the caller can read it while the fleet runs. It returns the final
-// counts and the first error that stopped the fleet (a context ending is not
-// an error).
-func RunFleet(ctx context.Context, cfg FleetConfig, stats *FleetStats, log *slog.Logger) (*FleetStats, error) {
-	if err := cfg.defaults(); err != nil {
-		return stats, err
-	}
+// will), until ctx is done or cfg.Duration has passed. It returns the
+// counts (cfg.Stats when set, which can be read while the fleet runs) and
+// the first error that stopped a device (a context ending is not an error).
+func RunFleet(ctx context.Context, cfg FleetConfig, log *slog.Logger) (*FleetStats, error) {
+	stats := cfg.Stats
 	if stats == nil {
 		stats = new(FleetStats)
+	}
+	if err := cfg.defaults(); err != nil {
+		return stats, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

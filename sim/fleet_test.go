@@ -88,8 +88,8 @@ func testFleet(t *testing.T, broker string) {
 	prefix := fmt.Sprintf("t%d-", time.Now().UnixNano()%1_000_000_000)
 	col := collect(t, broker, prefix)
 	stats := new(FleetStats)
-	cfg := FleetConfig{Broker: broker, Devices: 3, Speed: 20, Duration: 3 * time.Second, Encoding: EncodingMixed, Seed: 5, DevicePrefix: prefix}
-	if _, err := RunFleet(context.Background(), cfg, stats, nil); err != nil {
+	cfg := FleetConfig{Broker: broker, Devices: 3, Speed: 20, Duration: 3 * time.Second, Encoding: EncodingMixed, Seed: 5, DevicePrefix: prefix, Stats: stats}
+	if _, err := RunFleet(context.Background(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond) // let the last deliveries arrive

@@ -34,6 +34,8 @@ type LoadConfig struct {
 	Duration time.Duration
 	// Username and Password for the broker, if it wants them.
 	Username, Password string
+	// Stats, when set, is updated while the load runs.
+	Stats *FleetStats
 }
 
 func (c *LoadConfig) defaults() error {
@@ -163,13 +165,14 @@ func (g *LoadGen) Tick(from, to int, t0 int64, sink func(topic string, payload [
 // RunLoad runs a load test against cfg.Broker: Conns connections each send
 // the batches of their share of the devices once per BatchS of wall time,
 // with QoS 1, until ctx is done or Duration has passed. Stats count
-// acknowledged messages.
-func RunLoad(ctx context.Context, cfg LoadConfig, stats *FleetStats, log *slog.Logger) (*FleetStats, error) {
-	if err := cfg.defaults(); err != nil {
-		return stats, err
-	}
+// acknowledged messages (cfg.Stats when set).
+func RunLoad(ctx context.Context, cfg LoadConfig, log *slog.Logger) (*FleetStats, error) {
+	stats := cfg.Stats
 	if stats == nil {
 		stats = new(FleetStats)
+	}
+	if err := cfg.defaults(); err != nil {
+		return stats, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
