@@ -1,0 +1,133 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestSampleConfigsLoadAndValidate(t *testing.T) {
+	for _, f := range []string{"balance.sample.yaml", "balance.compose.yaml"} {
+		t.Run(f, func(t *testing.T) {
+			cfg, err := loadConfig([]string{"--config", filepath.Join("..", "..", "deploy", f)}, io.Discard, false, env(nil))
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			if f == "balance.sample.yaml" {
+				// The sample documents the defaults: loading it changes nothing.
+				want := DefaultConfig()
+				if cfg.HTTP.Addr != want.HTTP.Addr || cfg.MQTT.Broker != want.MQTT.Broker || cfg.Storage.Influx != want.Storage.Influx || cfg.Spool.MaxBytes != want.Spool.MaxBytes {
+					t.Errorf("sample differs from DefaultConfig: %+v", cfg)
+				}
+			}
+		})
+	}
+}
+
+func TestPrecedenceFileEnvFlags(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte("http:\n  addr: 127.0.0.1:9001\nmqtt:\n  broker: tcp://file:1883\nstorage:\n  influx:\n    url: http://file:8086\n"), 0o644)
+	cfg, err := loadConfig([]string{"--config", path, "--influx-url", "http://flag:8086"}, io.Discard, false,
+		env(map[string]string{"BALANCE_MQTT_BROKER": "tcp://env:1883", "BALANCE_INFLUX_URL": "http://env:8086"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Addr != "127.0.0.1:9001" {
+		t.Errorf("http.addr = %q, want the file's", cfg.HTTP.Addr)
+	}
+	if cfg.MQTT.Broker != "tcp://env:1883" {
+		t.Errorf("mqtt.broker = %q, want the environment's", cfg.MQTT.Broker)
+	}
+	if cfg.Storage.Influx.URL != "http://flag:8086" {
+		t.Errorf("influx url = %q, want the flag's", cfg.Storage.Influx.URL)
+	}
+}
+
+func TestBadConfigsAreRefusedWithClearMessages(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown key", "htp:\n  addr: x\n", []string{"field htp not found"}},
+		{"wrong type", "spool:\n  max_bytes: lots\n", []string{"line 2", "lots"}},
+		{"many errors at once", "storage:\n  kind: cassandra\nmqtt:\n  broker: mqtt.example.org\nlog:\n  level: loud\n",
+			[]string{`storage.kind "cassandra"`, `log.level "loud"`}},
+		{"bad broker url", "mqtt:\n  broker: mqtt.example.org:1883\n", []string{"must start with tcp://"}},
+		{"device bound to unknown patient", "devices:\n  - id: w1\n    patient_id: ghost\n", []string{`devices[0] (w1) is bound to patient "ghost"`}},
+		{"tiny spool", "spool:\n  max_bytes: 10\n", []string{"spool.max_bytes 10 is below 1 MiB"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			os.WriteFile(path, []byte(c.yaml), 0o644)
+			_, err := loadConfig([]string{"--config", path}, io.Discard, false, env(nil))
+			if err == nil {
+				t.Fatal("accepted a bad configuration")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := loadConfig(nil, io.Discard, false, env(map[string]string{"BALANCE_SPOOL_MAX_BYTES": "many"})); err == nil || !strings.Contains(err.Error(), "BALANCE_SPOOL_MAX_BYTES") {
+		t.Errorf("bad environment value: err = %v", err)
+	}
+}
+
+// TestComposeFileIsValid checks the compose file's structure (no Docker
+// engine runs here): its services, and that every file it mounts exists.
+func TestComposeFileIsValid(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Services map[string]struct {
+			Image   string   `yaml:"image"`
+			Volumes []string `yaml:"volumes"`
+			Build   *struct {
+				Context    string `yaml:"context"`
+				Dockerfile string `yaml:"dockerfile"`
+			} `yaml:"build"`
+		} `yaml:"services"`
+		Volumes map[string]any `yaml:"volumes"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	for _, s := range []string{"mosquitto", "influxdb", "balance"} {
+		if _, ok := doc.Services[s]; !ok {
+			t.Errorf("service %s missing", s)
+		}
+	}
+	for name, s := range doc.Services {
+		if s.Image == "" && s.Build == nil {
+			t.Errorf("service %s has neither image nor build", name)
+		}
+		if s.Build != nil {
+			if _, err := os.Stat(filepath.Join("..", "..", s.Build.Context, s.Build.Dockerfile)); err != nil {
+				t.Errorf("service %s: %v", name, err)
+			}
+		}
+		for _, v := range s.Volumes {
+			src := strings.SplitN(v, ":", 2)[0]
+			if strings.HasPrefix(src, "./") {
+				if _, err := os.Stat(filepath.Join("..", "..", src)); err != nil {
+					t.Errorf("service %s mounts %s: %v", name, src, err)
+				}
+			} else if _, ok := doc.Volumes[src]; !ok {
+				t.Errorf("service %s uses volume %s, which is not declared", name, src)
+			}
+		}
+	}
+}
