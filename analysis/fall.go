@@ -137,6 +137,8 @@ type FallDetector struct {
 	cands    []fallCand
 	lastCand int64 // index of the last candidate's first crossing
 	quiet    int64 // no new candidates before this index (after an event)
+	// Window lengths in samples.
+	nImpact, nSettle, nPost int64
 	// Skipped counts samples ignored because a value was not finite.
 	Skipped int64
 }
@@ -147,13 +149,15 @@ func NewFallDetector(fs float64, cfg FallConfig) *FallDetector {
 	if !(fs >= balance.MinRateHz && fs <= balance.MaxRateHz) {
 		panic("analysis: fall detector rate outside the accepted band")
 	}
-	return &FallDetector{
+	d := &FallDetector{
 		cfg:      cfg.withDefaults(),
 		fs:       fs,
 		ring:     make([]ringEntry, int(math.Ceil(ringSec*fs))),
 		lastCand: math.MinInt64 / 2,
 		cands:    make([]fallCand, 0, maxCands),
 	}
+	d.nImpact, d.nSettle, d.nPost = d.secs(impactWin), d.secs(d.cfg.SettleSec), d.secs(d.cfg.PostureSec)
+	return d
 }
 
 func (d *FallDetector) secs(s float64) int64 { return int64(math.Round(s * d.fs)) }
@@ -162,27 +166,31 @@ func (d *FallDetector) secs(s float64) int64 { return int64(math.Round(s * d.fs)
 // this sample (SettleSec + PostureSec after its impact). Samples with a
 // non-finite value are skipped and counted.
 func (d *FallDetector) Push(s balance.Sample) (ev FallEvent, ok bool) {
-	m := norm3(s.Acc)
-	if math.IsNaN(m) || math.IsInf(m, 0) || math.IsNaN(norm3(s.Gyro)) || math.IsInf(norm3(s.Gyro), 0) {
+	a2, w2 := dot(s.Acc, s.Acc), dot(s.Gyro, s.Gyro)
+	// NaN fails every comparison and ±Inf squares to +Inf: one test each.
+	if !(a2 <= math.MaxFloat64) || !(w2 <= math.MaxFloat64) {
 		d.Skipped++
 		return FallEvent{}, false
 	}
 	i := d.n
 	d.n++
-	g := m / balance.StandardGravity
+	g := math.Sqrt(a2) * (1 / balance.StandardGravity)
 	d.ring[i%int64(len(d.ring))] = ringEntry{s.TimeNS, s.Acc, g}
 
-	if g >= d.cfg.ImpactG && i >= d.quiet && i-d.lastCand >= d.secs(impactWin) && len(d.cands) < maxCands {
+	if g >= d.cfg.ImpactG && i >= d.quiet && i-d.lastCand >= d.nImpact && len(d.cands) < maxCands {
 		d.cands = append(d.cands, fallCand{first: i, imp: i, peak: g})
 		d.cands[len(d.cands)-1].ev.ImpactTimeNS = s.TimeNS
 		d.lastCand = i
 	}
-	settle, win := d.secs(d.cfg.SettleSec), d.secs(d.cfg.PostureSec)
+	if len(d.cands) == 0 {
+		return FallEvent{}, false
+	}
+	settle, win := d.nSettle, d.nPost
 	keep := d.cands[:0]
 	for k := range d.cands {
 		c := &d.cands[k]
 		switch {
-		case i < c.first+d.secs(impactWin):
+		case i < c.first+d.nImpact:
 			if g > c.peak {
 				c.peak, c.imp, c.ev.ImpactTimeNS = g, i, s.TimeNS
 			}
@@ -196,7 +204,7 @@ func (d *FallDetector) Push(s balance.Sample) (ev FallEvent, ok bool) {
 			c.post = add3(c.post, s.Acc)
 			c.m += g
 			c.m2 += g * g
-			c.gyro += norm3(s.Gyro)
+			c.gyro += math.Sqrt(w2)
 			c.nPost++
 		}
 		if c.preDone && i == c.imp+settle+win-1 {

@@ -114,8 +114,10 @@ func AlignToBody(samples []balance.Sample, fs float64, opts AlignOptions) (Body,
 	n := len(samples)
 	var b Body
 	mag := make([]float64, n)
+	gm := make([]float64, n)
 	for i := range samples {
 		mag[i] = norm3(samples[i].Acc)
+		gm[i] = norm3(samples[i].Gyro)
 	}
 
 	// Still windows and gravity.
@@ -131,7 +133,7 @@ func AlignToBody(samples []balance.Sample, fs float64, opts AlignOptions) (Body,
 		for i := s; i < s+win; i++ {
 			m += mag[i]
 			m2 += mag[i] * mag[i]
-			gy += norm3(samples[i].Gyro)
+			gy += gm[i]
 			for k := 0; k < 3; k++ {
 				mv[k] += samples[i].Acc[k]
 			}
@@ -164,7 +166,7 @@ func AlignToBody(samples []balance.Sample, fs float64, opts AlignOptions) (Body,
 			var m2, gy float64
 			for i := s; i < s+ww; i++ {
 				m2 += bp[i] * bp[i]
-				gy += norm3(samples[i].Gyro)
+				gy += gm[i]
 			}
 			if math.Sqrt(m2/float64(ww)) > walkAccStd && gy/float64(ww) < walkGyroMax {
 				for i := s; i < s+ww; i++ {
@@ -272,8 +274,10 @@ func (b *Body) findForward(samples []balance.Sample, vs [][3]float64, walk []boo
 	}
 	// Gather up to maxAPSamples seconds of walking: vertical and the two
 	// horizontal components (sensor acc minus its vertical part).
-	limit := int(maxAPSamples * fs)
-	var av, h1, h2 []float64
+	limit := min(int(maxAPSamples*fs), nWalk)
+	av := make([]float64, 0, limit)
+	h1 := make([]float64, 0, limit)
+	h2 := make([]float64, 0, limit)
 	for i := range samples {
 		if !walk[i] {
 			continue

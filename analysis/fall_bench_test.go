@@ -1,0 +1,37 @@
+package analysis
+
+import (
+	"testing"
+
+	"github.com/balance-pt/balance"
+)
+
+// benchDay is 10 minutes of 100 Hz walking with a still start (the
+// synthetic walk of coreSynthWalk), standing in for a day's stream.
+func benchDay() []balance.Sample {
+	return coreSynthWalk(100, 600, coreRotMat([3]float64{1, 0.2, 0}, 2.5))
+}
+
+// BenchmarkFallDetectorPush: cost per sample of the streaming detector.
+func BenchmarkFallDetectorPush(b *testing.B) {
+	s := benchDay()
+	d := NewFallDetector(100, FallConfig{})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.Push(s[i%len(s)])
+	}
+}
+
+// BenchmarkContinuousPath: the per-sample continuous path, a Madgwick
+// orientation update plus the fall detector (ns/op = ns/sample).
+func BenchmarkContinuousPath(b *testing.B) {
+	s := benchDay()
+	d := NewFallDetector(100, FallConfig{})
+	m := NewMadgwick(100, 0.1, QuatFromUp(s[0].Acc))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x := s[i%len(s)]
+		m.Update(x.Acc, x.Gyro)
+		d.Push(x)
+	}
+}

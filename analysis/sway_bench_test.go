@@ -1,0 +1,20 @@
+package analysis
+
+import (
+	"math"
+	"testing"
+)
+
+// BenchmarkSway30s: one 30 s (+2 s trimmed) 100 Hz quiet-stance analysis.
+func BenchmarkSway30s(b *testing.B) {
+	r := coreRotMat([3]float64{1, 1, 0}, 25*math.Pi/180)
+	s := coreStanding(100, 32, r, 0.1, 0.5, 0.05, 1.2)
+	opts := SwayOptions{Forward: coreMulMV(r, [3]float64{1, 0, 0})}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Sway(s, 100, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s)), "ns/sample")
+}
