@@ -255,6 +255,9 @@ type link struct {
 }
 
 func newLink(cfg FleetConfig, id string, stats *FleetStats, log *slog.Logger) *link {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &link{cfg: cfg, id: id, stats: stats, log: log}
 }
 
