@@ -292,8 +292,14 @@ func (d *FallDetector) decide(c *fallCand) (FallEvent, bool) {
 }
 
 // DetectFalls runs a FallDetector over a whole recording. Impacts too close
-// to the end for their posture window to complete are not reported.
+// to the end for their posture window to complete are not reported. Unlike
+// NewFallDetector it does not panic on a rate outside balance.MinRateHz..
+// MaxRateHz: it returns no events (rates are validated at ingest by
+// balance.Batch.Validate; use CheckRate to tell the cases apart).
 func DetectFalls(samples []balance.Sample, fs float64, cfg FallConfig) []FallEvent {
+	if CheckRate(fs) != nil {
+		return nil
+	}
 	d := NewFallDetector(fs, cfg)
 	var out []FallEvent
 	for i := range samples {

@@ -92,3 +92,82 @@ func fmtSec(ns int64) string { return fmtF(float64(ns)/1e9) + "s" }
 func fmtF(v float64) string { return strings.TrimRight(strings.TrimRight(strconvF(v), "0"), ".") }
 
 func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// TestFallDetectionSisFallStream joins every trial, daily activities and
+// falls interleaved, into one continuous 200 Hz stream through a single
+// detector (state carries across trials, as on a worn device): there must
+// be exactly one event inside each fall trial and none elsewhere.
+func TestFallDetectionSisFallStream(t *testing.T) {
+	dir := sisFallDir(t)
+	files, err := filepath.Glob(filepath.Join(dir, "raw", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no trials under %s: %v", dir, err)
+	}
+	// Interleave: D, F, D, F, ... (sorted names put all D before F).
+	var ds, fs []string
+	for _, f := range files {
+		if filepath.Base(f)[0] == 'D' {
+			ds = append(ds, f)
+		} else {
+			fs = append(fs, f)
+		}
+	}
+	var order []string
+	for i := 0; i < max(len(ds), len(fs)); i++ {
+		if i < len(fs) {
+			order = append(order, fs[i])
+		}
+		if i < len(ds) {
+			order = append(order, ds[i])
+		}
+	}
+	type span struct {
+		name     string
+		lo, hi   int64
+		fall     bool
+		detected int
+	}
+	var spans []span
+	d := analysis.NewFallDetector(200, analysis.FallConfig{})
+	var tns int64
+	var events []analysis.FallEvent
+	for _, f := range order {
+		rf, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := recording.ReadSisFall(rf)
+		rf.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := span{name: filepath.Base(f), lo: tns, fall: filepath.Base(f)[0] == 'F'}
+		for _, s := range rec.Samples {
+			s.TimeNS = tns
+			tns += 5e6
+			if ev, ok := d.Push(s); ok {
+				events = append(events, ev)
+			}
+		}
+		sp.hi = tns
+		spans = append(spans, sp)
+	}
+	for _, ev := range events {
+		found := false
+		for k := range spans {
+			if ev.ImpactTimeNS >= spans[k].lo && ev.ImpactTimeNS < spans[k].hi {
+				spans[k].detected++
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("event outside every trial: %+v", ev)
+		}
+	}
+	for _, sp := range spans {
+		if sp.fall && sp.detected != 1 || !sp.fall && sp.detected != 0 {
+			t.Errorf("%s: %d events, want %d", sp.name, sp.detected, map[bool]int{true: 1}[sp.fall])
+		}
+	}
+	t.Logf("continuous stream of %d trials (%.0f s): %d events", len(spans), float64(tns)/1e9, len(events))
+}

@@ -134,4 +134,7 @@ func TestFallDetectorBadSamples(t *testing.T) {
 	if evs := DetectFalls(s[:50], fs, FallConfig{}); len(evs) != 0 {
 		t.Error("events in half a second of standing")
 	}
+	if evs := DetectFalls(s, math.NaN(), FallConfig{}); evs != nil || CheckRate(math.NaN()) == nil {
+		t.Error("NaN rate must give no events and a CheckRate error")
+	}
 }

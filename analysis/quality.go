@@ -14,8 +14,8 @@ import (
 // with steps within half to twice 1/fs, and the signal must not be
 // flat-lined. Errors wrap the sentinels in errors.go.
 func checkInput(samples []balance.Sample, fs, minSec float64) error {
-	if !(fs >= balance.MinRateHz && fs <= balance.MaxRateHz) {
-		return fmt.Errorf("%w: %v Hz is outside %v..%v Hz", ErrBadRate, fs, balance.MinRateHz, balance.MaxRateHz)
+	if err := CheckRate(fs); err != nil {
+		return err
 	}
 	if need := int(math.Ceil(minSec * fs)); len(samples) < need || len(samples) < 2 {
 		return fmt.Errorf("%w: %d samples (%.2f s), need %d (%.1f s)", ErrTooShort, len(samples), float64(len(samples))/fs, need, minSec)
@@ -37,6 +37,15 @@ func checkInput(samples []balance.Sample, fs, minSec float64) error {
 	}
 	if isFlat(samples) {
 		return fmt.Errorf("%w: every accelerometer axis is constant", ErrFlat)
+	}
+	return nil
+}
+
+// CheckRate returns ErrBadRate (wrapped) unless fs lies within
+// balance.MinRateHz..MaxRateHz.
+func CheckRate(fs float64) error {
+	if !(fs >= balance.MinRateHz && fs <= balance.MaxRateHz) {
+		return fmt.Errorf("%w: %v Hz is outside %v..%v Hz", ErrBadRate, fs, balance.MinRateHz, balance.MaxRateHz)
 	}
 	return nil
 }
