@@ -29,7 +29,7 @@ func Ricker(dst []float64, n int, a float64) []float64 {
 //	W(k) = Σ_j x(k+j) · ψ(j),   j = -L..L, L = ceil(5a)
 //
 // with x taken as zero outside its ends (numpy.convolve(x, ψ, "same"), the
-// wavelet being symmetric). Direct convolution costs (2L+1) multiply-adds per
+// wavelet being symmetric), by direct summation: 2L+1 multiply-adds per
 // sample. dst (nil allocates) must have len(x) and may not alias x.
 func CWTRicker(dst, x []float64, a float64) []float64 {
 	n := len(x)

@@ -99,12 +99,17 @@ func HarmonicRatio(x []float64) float64 {
 		scale += math.Abs(v)
 	}
 	for k := 1; k <= 20 && 2*k < n; k++ {
+		// exp(-i·w·j) by rotation: one complex multiply per sample.
 		var re, im float64
-		w := 2 * math.Pi * float64(k) / float64(n)
-		for i, v := range x {
-			s, c := math.Sincos(w * float64(i))
+		ws, wc := math.Sincos(2 * math.Pi * float64(k) / float64(n))
+		c, s := 1.0, 0.0
+		for j, v := range x {
+			if j%64 == 0 { // refresh against rounding drift
+				s, c = math.Sincos(2 * math.Pi * float64(k) * float64(j) / float64(n))
+			}
 			re += v * c
 			im -= v * s
+			c, s = c*wc-s*ws, s*wc+c*ws
 		}
 		a := math.Hypot(re, im)
 		if k%2 == 0 {

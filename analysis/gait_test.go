@@ -74,8 +74,10 @@ func TestInitialContactsSine(t *testing.T) {
 			}
 			got++
 			k := math.Round(ts*tc.f - 0.25)
-			if want := (k + 0.25) / tc.f; math.Abs(ts-want) > 1/tc.fs {
-				t.Errorf("fs %v f %v: IC at %.3f s, want %.3f s ±1 sample", tc.fs, tc.f, ts, want)
+			// ICs are found on a 40 Hz grid: within half a grid step plus
+			// one input sample of the true instant.
+			if want := (k + 0.25) / tc.f; math.Abs(ts-want) > 0.5/40+1/tc.fs {
+				t.Errorf("fs %v f %v: IC at %.3f s, want %.3f s ±(12.5 ms + 1 sample)", tc.fs, tc.f, ts, want)
 			}
 		}
 		if want := int(24 * tc.f); got < want-1 || got > want+1 {
@@ -324,8 +326,11 @@ func TestGaitSynthetic(t *testing.T) {
 	if b.Start > 10+1/f || b.End < 50-1/f || b.Start < 10-1/f || b.End > 50+1/f {
 		t.Errorf("bout %.2f-%.2f s, want 10-50 s ± one step", b.Start, b.End)
 	}
-	if b.StrideTimeCV > 1 {
-		t.Errorf("stride CV %.2f %%, want < 1 %% for a perfect rhythm", b.StrideTimeCV)
+	// A perfect rhythm; the 40 Hz IC grid (uniform rounding error, SD
+	// 25 ms/√12 per IC, √2 that per stride) alone gives a CV of about
+	// 100·10.2 ms/1111 ms = 0.9 %.
+	if b.StrideTimeCV > 2 {
+		t.Errorf("stride CV %.2f %%, want < 2 %% for a perfect rhythm", b.StrideTimeCV)
 	}
 	// Step length: h attenuated by the filters (closed form as in
 	// TestVerticalDisplacementPendulum), through the model with K; ±2 % for

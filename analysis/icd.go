@@ -11,7 +11,8 @@ import "math"
 const (
 	icdLowHz      = 0.15
 	icdHighHz     = 3.14
-	icdRickerSecs = 9 / math.Sqrt2 / 40
+	icdRateHz     = 40.0
+	icdRickerSecs = 9 / math.Sqrt2 / icdRateHz
 )
 
 // InitialContacts detects initial contacts (heel strikes) in the vertical
@@ -20,7 +21,10 @@ const (
 // order:
 //
 //  1. band-pass 0.15-3.14 Hz (2nd-order Butterworth, zero phase);
-//  2. integrate (cumulative trapezoid) to a vertical velocity;
+//  2. resample to 40 Hz (as mobgap) by linear interpolation, exact enough
+//     for a signal band-limited to 3.14 Hz (error below (π·3.14/40)²/8 =
+//     0.8 % of its amplitude), and integrate (cumulative trapezoid) to a
+//     vertical velocity;
 //  3. CWT with a Ricker wavelet of width 0.159 s (a smoothed negative
 //     derivative, which turns the velocity back into a smoothed negative
 //     acceleration slope); remove its mean;
@@ -30,17 +34,47 @@ const (
 //
 // Sources: McCamley J, Donati M, Grimpampi E, Mazzà C. Gait Posture
 // 36:316-318 (2012); Paraschiv-Ionescu A, Soltani A, Aminian K. EMBC 2020
-// 4596-4599. fs must be above 2·3.14 Hz; shorter inputs than 1 s give none.
+// 4596-4599. ICs are found on the 40 Hz grid and mapped back to the nearest
+// input sample (25 ms resolution, as mobgap). fs must be above 2·3.14 Hz;
+// inputs shorter than 1 s give none.
 func InitialContacts(accV []float64, fs float64) []int {
 	if len(accV) < int(fs) || !(fs > 2*icdHighHz) {
 		return nil
 	}
 	bp := ButterBandpass(2, icdLowHz, icdHighHz, fs).FiltFilt(nil, accV)
-	vel := CumTrapz(nil, bp, fs)
+	fw := math.Min(fs, icdRateHz)
+	x := linearResample(bp, fs, fw)
+	vel := CumTrapz(x, x, fw)
 	RemoveMean(vel, vel)
-	w := CWTRicker(nil, vel, icdRickerSecs*fs)
+	w := CWTRicker(nil, vel, icdRickerSecs*fw)
 	RemoveMean(w, w)
-	return minimaBetweenZeroCrossings(w)
+	ics := minimaBetweenZeroCrossings(w)
+	for i, j := range ics {
+		ics[i] = min(len(accV)-1, int(math.Round(float64(j)*fs/fw)))
+	}
+	return ics
+}
+
+// linearResample samples x (at fsIn) at fsOut by linear interpolation; the
+// output spans the input's duration. Equal rates copy.
+func linearResample(x []float64, fsIn, fsOut float64) []float64 {
+	if fsIn == fsOut {
+		return append([]float64(nil), x...)
+	}
+	n := int(math.Floor(float64(len(x)-1)*fsOut/fsIn+1e-9)) + 1
+	out := make([]float64, n)
+	r := fsIn / fsOut
+	for j := range out {
+		t := float64(j) * r
+		k := int(t)
+		if k >= len(x)-1 {
+			out[j] = x[len(x)-1]
+			continue
+		}
+		f := t - float64(k)
+		out[j] = x[k] + f*(x[k+1]-x[k])
+	}
+	return out
 }
 
 // minimaBetweenZeroCrossings returns, for each run of negative values that
