@@ -27,7 +27,11 @@ const (
 	LossTilt
 )
 
+// String names the kind.
 func (k LossKind) String() string {
+	if k < NoLoss || k > LossTilt {
+		return "unknown"
+	}
 	return [...]string{"none", "step", "transient", "tilt"}[k]
 }
 

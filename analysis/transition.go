@@ -19,6 +19,7 @@ const (
 	StandToSit
 )
 
+// String names the kind.
 func (k TransitionKind) String() string {
 	switch k {
 	case SitToStand:
