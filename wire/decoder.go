@@ -36,7 +36,7 @@ func NewDecoder(l Limits) *Decoder {
 	return &Decoder{Limits: l}
 }
 
-// Stats returns statistics of the last successful DecodeIMU call.
+// Stats returns statistics of the last DecodeIMU call (zero after an error).
 func (d *Decoder) Stats() DecodeStats { return d.stats }
 
 // declared holds the units a payload declared, as factors to SI, for the

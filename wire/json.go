@@ -186,6 +186,9 @@ func jsonUnits(v *fastjson.Value) (declared, error) {
 	if err != nil {
 		return u, balance.Errorf(balance.EUNITS, `"units" must be an object like {"acc":"g","gyro":"deg/s"}`)
 	}
+	if o.Get("acc") == nil || o.Get("gyro") == nil {
+		return u, balance.Errorf(balance.EUNITS, `"units" must give both "acc" and "gyro"`)
+	}
 	acc := stringOrNil(o.Get("acc"))
 	if u.acc = accUnitFactor(acc); u.acc == unitUnknown {
 		return u, balance.Errorf(balance.EUNITS, `units.acc %s is not one of "g", "m/s2", "m/s^2", "m/s²"`, abbrev(o.Get("acc")))
