@@ -29,6 +29,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(benchPublisherEnv); spec != "" {
+		os.Exit(runBenchPublisher(spec))
+	}
 	code := m.Run()
 	testenv.StopShared()
 	os.Exit(code)
@@ -91,11 +94,16 @@ func (r *rig) bind(t *testing.T, patient string, devices ...string) {
 	}
 }
 
+// influxNew returns an InfluxDB store on a test instance, with a generous
+// timeout: reading back 100,000 samples through Flux on a loaded 2-core
+// machine takes seconds.
+func influxNew(in *testenv.Influx) (*influx.Store, error) {
+	return influx.New(influx.Config{URL: in.URL, RawBucket: testenv.RawBucket, DerivedBucket: testenv.DerivedBucket, Timeout: 60 * time.Second})
+}
+
 func newInfluxStore(t *testing.T, in *testenv.Influx) *influx.Store {
 	t.Helper()
-	// A generous timeout: reading back 100,000 samples through Flux on a
-	// loaded 2-core machine takes seconds.
-	s, err := influx.New(influx.Config{URL: in.URL, RawBucket: testenv.RawBucket, DerivedBucket: testenv.DerivedBucket, Timeout: 60 * time.Second})
+	s, err := influxNew(in)
 	if err != nil {
 		t.Fatal(err)
 	}
