@@ -298,3 +298,36 @@ func TestDocExamplesErrors(t *testing.T) {
 		t.Errorf("Topic = %q", exs[0].Topic)
 	}
 }
+
+// TestDocDisplayBlocks decodes the ```json and ```text payload illustrations
+// of the IMU section (fixed time stamps, so decoded at their own time).
+func TestDocDisplayBlocks(t *testing.T) {
+	md, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	for _, part := range strings.Split(string(md), "```")[1:] {
+		if lang, body, ok := strings.Cut(part, "\n"); ok && (lang == "json" || lang == "text") && strings.Contains(body, "1795834790000") {
+			blocks = append(blocks, body)
+		}
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("found %d illustration blocks, want the JSON and the line-protocol one", len(blocks))
+	}
+	at := time.UnixMilli(1795834790000 + 1000)
+	deg := math.Pi / 180
+	// Both illustrate the same first sample: acc (0.012, -0.005, 0.998) g,
+	// gyro (1.2, -0.4, 0.3) deg/s, seq 42.
+	for _, body := range blocks {
+		var b balance.Batch
+		if _, err := wire.NewDecoder(wire.Limits{}).DecodeIMU("demo-001", []byte(body), at, &b); err != nil {
+			t.Fatalf("%v\n%s", err, body)
+		}
+		s := b.Samples[0]
+		want := balance.Sample{TimeNS: 1795834790000 * 1e6, Acc: [3]float64{0.012 * 9.80665, -0.005 * 9.80665, 0.998 * 9.80665}, Gyro: [3]float64{1.2 * deg, -0.4 * deg, 0.3 * deg}}
+		if b.Seq != 42 || s != want {
+			t.Errorf("seq %d first sample %+v, want 42 %+v", b.Seq, s, want)
+		}
+	}
+}
