@@ -139,8 +139,13 @@ type FallDetector struct {
 	quiet    int64 // no new candidates before this index (after an event)
 	// Window lengths in samples.
 	nImpact, nSettle, nPost int64
-	// Skipped counts samples ignored because a value was not finite.
-	Skipped int64
+	lastT                   int64   // previous sample's time
+	maxStep                 float64 // largest time step (ns) that is not a gap: 2/fs
+	since                   int64   // first sample index after the last gap
+	// Skipped counts samples ignored because a value was not finite;
+	// Gaps the breaks in time (a step over 2/fs, or backwards) at which
+	// the detector restarted.
+	Skipped, Gaps int64
 }
 
 // NewFallDetector returns a detector for samples at fs Hz. It panics if
@@ -157,6 +162,7 @@ func NewFallDetector(fs float64, cfg FallConfig) *FallDetector {
 		cands:    make([]fallCand, 0, maxCands),
 	}
 	d.nImpact, d.nSettle, d.nPost = d.secs(impactWin), d.secs(d.cfg.SettleSec), d.secs(d.cfg.PostureSec)
+	d.maxStep = 2e9 / fs
 	return d
 }
 
@@ -164,7 +170,10 @@ func (d *FallDetector) secs(s float64) int64 { return int64(math.Round(s * d.fs)
 
 // Push adds one sample and returns a fall event when one is decided at
 // this sample (SettleSec + PostureSec after its impact). Samples with a
-// non-finite value are skipped and counted.
+// non-finite value are skipped and counted. When times are given (non-zero
+// TimeNS), a step over 2/fs or backwards restarts the detector: impacts
+// pending across the gap are dropped and no pre-fall window reaches back
+// over it.
 func (d *FallDetector) Push(s balance.Sample) (ev FallEvent, ok bool) {
 	a2, w2 := dot(s.Acc, s.Acc), dot(s.Gyro, s.Gyro)
 	// NaN fails every comparison and ±Inf squares to +Inf: one test each.
@@ -172,6 +181,14 @@ func (d *FallDetector) Push(s balance.Sample) (ev FallEvent, ok bool) {
 		d.Skipped++
 		return FallEvent{}, false
 	}
+	if d.lastT != 0 && s.TimeNS != 0 && (s.TimeNS <= d.lastT || float64(s.TimeNS-d.lastT) > d.maxStep) {
+		// A gap or a clock step: what came before cannot be joined to
+		// what follows. Drop pending impacts and the pre-fall history.
+		d.Gaps++
+		d.cands = d.cands[:0]
+		d.since = d.n
+	}
+	d.lastT = s.TimeNS
 	i := d.n
 	d.n++
 	g := math.Sqrt(a2) * (1 / balance.StandardGravity)
@@ -231,7 +248,7 @@ func (d *FallDetector) Push(s balance.Sample) (ev FallEvent, ok bool) {
 func (d *FallDetector) preFeatures(c *fallCand) {
 	c.preDone = true
 	L := int64(len(d.ring))
-	oldest := max(0, d.n-L)
+	oldest := max(0, d.n-L, d.since)
 	var pre [3]float64
 	for j := max(oldest, c.imp-d.secs(preLo)); j < c.imp-d.secs(preHi); j++ {
 		pre = add3(pre, d.ring[j%L].acc)

@@ -138,3 +138,49 @@ func TestFallDetectorBadSamples(t *testing.T) {
 		t.Error("NaN rate must give no events and a CheckRate error")
 	}
 }
+
+func TestFallDetectorGaps(t *testing.T) {
+	fs := 100.0
+	s := coreScenario(fs, coreRotMat([3]float64{0, 0, 1}, 0), []corePhase{{0.3, 0.2, 45}, {0.05, 4, 90}})
+	// Times start at 1 s so that every sample carries a real time.
+	for i := range s {
+		s[i].TimeNS += 1e9
+	}
+	shift := func(from int, by int64) []balance.Sample {
+		out := append([]balance.Sample(nil), s...)
+		for i := from; i < len(out); i++ {
+			out[i].TimeNS += by
+		}
+		return out
+	}
+	impact := int(3.3 * fs)
+	for _, tc := range []struct {
+		name string
+		s    []balance.Sample
+		want int
+	}{
+		{"contiguous", s, 1},
+		// A 5 s gap just after the impact: the posture after it cannot be
+		// tied to the impact.
+		{"gap after impact", shift(impact+20, 5e9), 0},
+		// A gap 2.3 s before the free fall cuts the pre-fall posture window
+		// (2.5 to 1 s before impact) short but leaves most of it: the fall
+		// is still found.
+		{"gap well before", shift(100, 5e9), 1},
+		// Time going backwards is a restart too.
+		{"clock step back", shift(impact+20, -2e9), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewFallDetector(fs, FallConfig{})
+			n := 0
+			for _, x := range tc.s {
+				if _, ok := d.Push(x); ok {
+					n++
+				}
+			}
+			if n != tc.want {
+				t.Errorf("%d events, want %d (gaps %d)", n, tc.want, d.Gaps)
+			}
+		})
+	}
+}
