@@ -36,13 +36,13 @@ func (d *Decoder) decodeJSON(payload []byte, dst *balance.Batch) (declared, erro
 	if fv := o.Get("frame"); fv != nil {
 		f, err := fv.StringBytes()
 		if err != nil || string(f) != "sensor" {
-			return u, balance.Errorf(balance.EMALFORMED, `"frame" must be "sensor", not %s`, fv)
+			return u, balance.Errorf(balance.EMALFORMED, `"frame" must be "sensor", not %s`, abbrev(fv))
 		}
 	}
 	if sv := o.Get("seq"); sv != nil {
 		seq, ok := d.jsonUint(sv)
 		if !ok {
-			return u, balance.Errorf(balance.EMALFORMED, `"seq" must be a non-negative integer, not %s`, sv)
+			return u, balance.Errorf(balance.EMALFORMED, `"seq" must be a non-negative integer, not %s`, abbrev(sv))
 		}
 		dst.Seq = seq
 	}
@@ -57,7 +57,7 @@ func (d *Decoder) decodeJSON(payload []byte, dst *balance.Batch) (declared, erro
 	if nv := o.Get("n"); nv != nil {
 		n, ok := d.jsonUint(nv)
 		if !ok {
-			return u, balance.Errorf(balance.EMALFORMED, `"n" must be a non-negative integer, not %s`, nv)
+			return u, balance.Errorf(balance.EMALFORMED, `"n" must be a non-negative integer, not %s`, abbrev(nv))
 		}
 		if n != uint64(len(samples)) {
 			return u, balance.Errorf(balance.ECOUNT, `"n" declares %d samples but "samples" holds %d`, n, len(samples))
@@ -74,7 +74,7 @@ func (d *Decoder) decodeJSON(payload []byte, dst *balance.Batch) (declared, erro
 	if rv != nil {
 		var ok bool
 		if rate, ok = d.jsonFloat(rv); !ok {
-			return u, balance.Errorf(balance.ERATE, `"rate_hz" must be a number, not %s`, rv)
+			return u, balance.Errorf(balance.ERATE, `"rate_hz" must be a number, not %s`, abbrev(rv))
 		}
 		if err := checkRate(rate); err != nil {
 			return u, err
