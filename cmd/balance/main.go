@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -26,6 +27,7 @@ const usage = `usage: balance [command] [flags]
 
 commands:
   (none)    start the embedded default: broker, store, simulated wearables, API
+            (takes the flags of serve; see 'balance embedded -h')
   serve     run against external services (--config FILE)
   sim       run the wearable simulator
   analyze   analyse a recording file
@@ -35,13 +37,14 @@ Run 'balance COMMAND -h' for a command's flags.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return runServe(ctx, nil, stdout, stderr, true)
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help") {
+		// No command: the embedded default, with any flags given.
+		return runServe(ctx, args, stdout, stderr, true)
 	}
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr, false)
-	case "embedded":
+	case "embedded": // the same as no command, named for -h
 		return runServe(ctx, args[1:], stdout, stderr, true)
 	case "sim":
 		return runSim(ctx, args[1:], stdout, stderr)
