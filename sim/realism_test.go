@@ -117,6 +117,10 @@ func TestSimulatedWalkLooksLikeMobgap(t *testing.T) {
 		{"HA_001/Test5_Trial1_imu.csv", 5.05, 9.88, 100.51, 1.2638, 1.59, 0.964},
 		{"HA_001/Test5_Trial2_imu.csv", 3.93, 8.62, 103.45, 1.2112, 1.59, 0.964},
 		{"MS_001/Test5_Trial1_imu.csv", 6.74, 11.30, 108.51, 1.1028, 1.68, 0.975},
+		// The slow bouts (0.5-0.8 m/s) of HA_001 Test11 (INDIP).
+		{"HA_001/Test11_Trial1_imu.csv", 38.54, 50.85, 89.25, 0.8390, 1.59, 0.964},
+		{"HA_001/Test11_Trial1_imu.csv", 76.42, 86.21, 94.37, 0.6452, 1.59, 0.964},
+		{"HA_001/Test11_Trial1_imu.csv", 94.52, 99.32, 88.78, 1.0217, 1.59, 0.964},
 	} {
 		rec := readRec(t, filepath.Join(dir, tc.file))
 		real := rec.Samples[int(tc.from*rec.RateHz):int(tc.to*rec.RateHz)]

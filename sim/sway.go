@@ -66,7 +66,8 @@ func (c StanceCondition) Validate() error {
 // model aims at for body in condition c: the healthy value of the stance,
 // × 2.0 eyes closed, × 2.8 on foam (× 1.3 more each with neuropathy, which
 // removes plantar sensation and so leans on vision and a firm floor), ×
-// (1 + 1.5·impairment). Neuropathy also widens ML sway by 40 %.
+// (1 + 1.5·impairment), capped at MaxSwayRMS. Neuropathy also widens ML
+// sway by 40 %.
 func (c StanceCondition) ExpectedRMS(b Body) (rms, mlRatio float64) {
 	base := stanceRMS[c.Stance]
 	rms, mlRatio = base.rms, base.mlRatio
@@ -84,8 +85,13 @@ func (c StanceCondition) ExpectedRMS(b Body) (rms, mlRatio float64) {
 	if c.Foam {
 		rms *= 2.8 * pn
 	}
-	return rms * (1 + 1.5*b.Impairment), mlRatio
+	return math.Min(MaxSwayRMS, rms*(1+1.5*b.Impairment)), mlRatio
 }
+
+// MaxSwayRMS caps the modelled sway (m/s²): beyond about 1.5 times the
+// hardest rung's published value (0.911, Neville 2015) nobody stays on
+// their feet, and the loss-of-balance model takes over.
+const MaxSwayRMS = 1.5
 
 // LossProbability returns the chance of a loss of balance in a 30 s hold:
 // 1 − exp(−(rms/0.5 m/s²)² · (0.5 + impairment)). It is a model choice that
