@@ -128,7 +128,8 @@ func (d *Decoder) decodeBinary(p []byte, dst *balance.Batch) (declared, error) {
 // (accScale in m/s² per LSB; gyroScale in rad/s per LSB, or ≤ 0 for an
 // acc-only frame) and clamped to ±32767, which the decoder then counts as
 // saturated. t0 is the first sample's time in whole microseconds (floored);
-// the rate is b.RateHz, or, if that is 0, (n−1)/(last−first time). The
+// the rate is b.RateHz, or, if that is 0, (n−1)/(last−first time) (a single
+// sample without b.RateHz gives rate 0, which the decoder rejects). The
 // frame carries no per-sample times, so decoding gives back the samples'
 // times only if they lie on the grid t0 + round(i·10⁹/rate) ns.
 // b must hold 1 to 65535 samples; b.Seq is truncated to 32 bits.
