@@ -41,10 +41,58 @@ type App struct {
 	Sub      *ingest.Subscriber
 	Registry *prometheus.Registry
 
+	// OnBatch and OnEvent are called by ingest for every stored batch and
+	// every device event; components append to them in Init.
+	OnBatch []func(*balance.Batch)
+	OnEvent []func(balance.DeviceEvent)
+
+	components []Component
+	routes     []route
 	httpServer *http.Server
 	httpLn     net.Listener
 	wg         sync.WaitGroup
 	simErr     chan error
+}
+
+// Component is an optional part of the system (monitoring, alerting,
+// exercise progression, the dashboard) wired in from its own file in this
+// package by appending a factory to componentFactories in an init function.
+type Component interface {
+	// Name is the component's configuration section (may be "").
+	Name() string
+	// Init runs once storage is open and before ingest starts: read the
+	// configuration section (a.Config.Section), register hooks
+	// (a.OnBatch, a.OnEvent) and HTTP routes (a.Handle).
+	Init(ctx context.Context, a *App) error
+	// Start runs once ingest, MQTT and HTTP are up.
+	Start(ctx context.Context) error
+	// Close stops the component; it runs before storage is closed.
+	Close() error
+}
+
+// componentFactories are appended to by init functions of component files.
+var componentFactories []func() Component
+
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// Handle registers an HTTP route (Go 1.22 pattern, e.g. "GET /api/v1/alerts")
+// on the API server; call it from Component.Init.
+func (a *App) Handle(pattern string, h http.Handler) {
+	a.routes = append(a.routes, route{pattern, h})
+}
+
+// componentSections returns the configuration sections components claim.
+func componentSections() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range componentFactories {
+		if n := f().Name(); n != "" {
+			m[n] = true
+		}
+	}
+	return m
 }
 
 // fleetRunner runs simulated wearables against a broker until ctx ends; it is
@@ -92,9 +140,26 @@ func (a *App) Open(ctx context.Context) error {
 	if p := a.Spool.Pending(); p > 0 {
 		a.Log.Info("spool holds batches from an earlier run; replaying", "batches", p)
 	}
+	for _, f := range componentFactories {
+		comp := f()
+		if err := comp.Init(ctx, a); err != nil {
+			return fmt.Errorf("%s: %w", comp.Name(), err)
+		}
+		a.components = append(a.components, comp)
+	}
 	a.Pipeline, err = ingest.New(c.Ingest, ingest.Deps{
 		Store: a.Store, Registry: a.State, Quarantine: a.State, Spool: a.Spool,
 		Logger: a.Log.With("component", "ingest"), Metrics: a.Registry,
+		OnBatch: func(b *balance.Batch) {
+			for _, f := range a.OnBatch {
+				f(b)
+			}
+		},
+		OnEvent: func(e balance.DeviceEvent) {
+			for _, f := range a.OnEvent {
+				f(e)
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -124,7 +189,12 @@ func (a *App) Open(ctx context.Context) error {
 	if a.httpLn, err = net.Listen("tcp", c.HTTP.Addr); err != nil {
 		return fmt.Errorf("http.addr %s: %w", c.HTTP.Addr, err)
 	}
-	a.httpServer = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", api.Handler())
+	for _, r := range a.routes {
+		mux.Handle(r.pattern, r.handler)
+	}
+	a.httpServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -132,6 +202,12 @@ func (a *App) Open(ctx context.Context) error {
 			a.Log.Error("http server", "err", err)
 		}
 	}()
+
+	for _, comp := range a.components {
+		if err := comp.Start(ctx); err != nil {
+			return fmt.Errorf("%s: %w", comp.Name(), err)
+		}
+	}
 
 	a.simErr = make(chan error, 1)
 	if c.Sim.Devices > 0 {
@@ -286,10 +362,13 @@ func (a *App) Close() error {
 		cancel()
 	}
 	a.wg.Wait()
+	var errs []error
+	for i := len(a.components) - 1; i >= 0; i-- {
+		errs = append(errs, a.components[i].Close())
+	}
 	if a.Broker != nil {
 		a.Broker.Close()
 	}
-	var errs []error
 	if a.Spool != nil {
 		errs = append(errs, a.Spool.Close())
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -55,7 +56,10 @@ type Config struct {
 	// ProgressEvery prints a progress line this often (0: never).
 	ProgressEvery time.Duration     `yaml:"progress_every"`
 	Patients      []balance.Patient `yaml:"patients"`
-	Devices       []struct {
+	// Sections holds the top-level keys that components (alerts,
+	// progression, dashboard...) own; each reads its own with Section.
+	Sections map[string]yaml.Node `yaml:",inline"`
+	Devices  []struct {
 		ID        string `yaml:"id"`
 		PatientID string `yaml:"patient_id"`
 	} `yaml:"devices"`
@@ -91,6 +95,37 @@ func EmbeddedConfig() Config {
 	c.Sim.Devices = 3
 	c.ProgressEvery = 5 * time.Second
 	return c
+}
+
+// Section decodes the component section name of the configuration file into
+// dst (which should hold the defaults); unknown keys inside it are errors.
+// It is a no-op when the file has no such section.
+func (c *Config) Section(name string, dst any) error {
+	node, ok := c.Sections[name]
+	if !ok {
+		return nil
+	}
+	b, err := yaml.Marshal(&node)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("config section %s: %w", name, err)
+	}
+	return nil
+}
+
+// checkSections reports top-level keys that no component claims.
+func (c *Config) checkSections(claimed map[string]bool) error {
+	var errs []error
+	for k := range c.Sections {
+		if !claimed[k] {
+			errs = append(errs, fmt.Errorf("unknown configuration key %q", k))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // loadFile merges a YAML file into c; unknown keys are errors.

@@ -1,0 +1,119 @@
+package balance
+
+import (
+	"context"
+	"time"
+)
+
+// Alert severities, most urgent first.
+const (
+	SeverityUrgent  = "urgent"  // act now: a fall, no movement after a fall
+	SeverityHigh    = "high"    // act today: risk rose to high
+	SeverityWarning = "warning" // review soon: a deteriorating trend, missed sessions
+	SeverityInfo    = "info"    // for the record: a device offline
+)
+
+// Alert kinds raised by monitoring.
+const (
+	AlertFall             = "fall"
+	AlertNoMovement       = "no_movement_after_fall"
+	AlertRiskRose         = "risk_rose"
+	AlertTrend            = "deteriorating_trend"
+	AlertDeviceOffline    = "device_offline"
+	AlertNotWorn          = "not_worn"
+	AlertSessionsMissed   = "sessions_missed"
+	AlertProgressionReady = "progression_pending" // a suggested plan change waits for a therapist
+)
+
+// Alert states.
+const (
+	AlertOpen         = "open"
+	AlertAcknowledged = "acknowledged"
+	AlertResolved     = "resolved"
+)
+
+// Evidence links an alert to the data behind it.
+type Evidence struct {
+	Label string `json:"label"`
+	// URL is relative to the system's base URL (e.g. /api/v1/patients/p1/samples?from=..&to=..).
+	URL string `json:"url"`
+}
+
+// Alert is something a person must know about a patient.
+type Alert struct {
+	// ID is deterministic for the same occurrence (e.g. hash of kind,
+	// patient and the event's time), so that re-raising it is idempotent.
+	ID        string `json:"id"`
+	Kind      string `json:"kind"`
+	Severity  string `json:"severity"`
+	PatientID string `json:"patient_id"`
+	DeviceID  string `json:"device_id,omitempty"`
+	// Summary says what happened in one sentence; Details adds the numbers.
+	Summary  string            `json:"summary"`
+	Details  map[string]string `json:"details,omitempty"`
+	Evidence []Evidence        `json:"evidence,omitempty"`
+	// GroupKey groups alerts that should be notified together and
+	// deduplicated (e.g. patient + kind).
+	GroupKey string `json:"group_key"`
+	// OccurredAt is when it happened (device time); CreatedAt when raised.
+	OccurredAt time.Time `json:"occurred_at"`
+	CreatedAt  time.Time `json:"created_at"`
+	Status     string    `json:"status"`
+	AckedBy    string    `json:"acked_by,omitempty"`
+	AckedAt    time.Time `json:"acked_at,omitzero"`
+}
+
+// AlertSink takes alerts from monitoring into the alerting subsystem, which
+// persists, routes, deduplicates and delivers them. Raise must be idempotent
+// on Alert.ID and must return only once the alert is durable.
+type AlertSink interface {
+	Raise(ctx context.Context, a Alert) error
+}
+
+// Risk levels.
+const (
+	RiskLow      = "low"
+	RiskModerate = "moderate"
+	RiskHigh     = "high"
+)
+
+// RiskReason is one finding that contributed to a fall-risk level.
+type RiskReason struct {
+	Code      string  `json:"code"` // e.g. gait_speed_below_0.8
+	Text      string  `json:"text"` // for a person
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+	Unit      string  `json:"unit,omitempty"`
+	// Level is the risk level this reason alone implies.
+	Level string `json:"level"`
+}
+
+// RiskAssessment is a patient's fall-risk level at a time, with its reasons.
+type RiskAssessment struct {
+	PatientID string       `json:"patient_id"`
+	Time      time.Time    `json:"time"`
+	Level     string       `json:"level"`
+	Reasons   []RiskReason `json:"reasons"`
+}
+
+// ExerciseSession is one measured exercise or clinical-test session, from
+// the device's start and stop events and the samples between them.
+type ExerciseSession struct {
+	ID         string    `json:"id"`
+	PatientID  string    `json:"patient_id"`
+	DeviceID   string    `json:"device_id"`
+	Kind       string    `json:"kind"` // Session* constants
+	ExerciseID string    `json:"exercise_id,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	// HoldS is how long the stance was held before the first loss of
+	// balance (or the whole session), in seconds.
+	HoldS float64 `json:"hold_s"`
+	// LossesOfBalance counts steps, grabs and large transients.
+	LossesOfBalance int `json:"losses_of_balance"`
+	// Sway holds the iSway measures of the session (names as in analysis).
+	Sway map[string]float64 `json:"sway,omitempty"`
+	// Result holds test results: tug_s, sts5_s, gait_speed_mps, ...
+	Result  map[string]float64 `json:"result,omitempty"`
+	Quality []string           `json:"quality,omitempty"`
+}
