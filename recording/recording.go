@@ -197,14 +197,27 @@ func rateFromTimes(t []float64) (float64, error) {
 		return 0, balance.Errorf(balance.ERATE, "cannot derive a sample rate from %d time stamps", len(t))
 	}
 	hz := 1 / dt
+	// Times given as float Unix seconds carry ~0.2 µs of rounding, enough to
+	// make 100 Hz read as 100.0001 Hz: snap to the nearest mHz when within
+	// 10 ppm of it.
+	if r := math.Round(hz*1000) / 1000; math.Abs(r-hz) <= 1e-5*hz {
+		hz = r
+	}
 	if err := checkRate(hz); err != nil {
 		return 0, err
 	}
 	return hz, nil
 }
 
-// secondsToNS converts seconds to integer nanoseconds, rounding.
-func secondsToNS(s float64) int64 { return int64(math.Round(s * 1e9)) }
+// secondsToNS converts seconds to integer nanoseconds, rounding. Times
+// beyond 10⁶ s (absolute Unix times) are rounded to the microsecond, the
+// most a float64 of that size resolves.
+func secondsToNS(s float64) int64 {
+	if math.Abs(s) > 1e6 {
+		return int64(math.Round(s*1e6)) * 1000
+	}
+	return int64(math.Round(s * 1e9))
+}
 
 // checkSamples rejects a recording without samples and values no body-worn
 // IMU can produce.
