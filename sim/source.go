@@ -105,7 +105,7 @@ func (d *DaySource) Next(dst []balance.Sample, n int) ([]balance.Sample, []Mark)
 }
 
 // refill generates the next block: the next planned activity if it is
-// due, otherwise up to five minutes of sitting.
+// due, otherwise up to a minute of sitting (blocks stay small: a few MB).
 func (d *DaySource) refill() bool {
 	if d.err != nil || d.RateHz <= 0 {
 		return false
@@ -129,7 +129,7 @@ func (d *DaySource) refill() bool {
 		if d.next < len(d.plan) {
 			gap = d.plan[d.next].StartS - d.posS
 		}
-		s.Sit(min(max(gap, 1), 300))
+		s.Sit(min(max(gap, 1), 60))
 	}
 	if err := s.Err(); err != nil {
 		d.err = err
