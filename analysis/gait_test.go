@@ -459,3 +459,20 @@ func TestGaitWithinErrors(t *testing.T) {
 		t.Errorf("cadence %.2f, want 108 (1.8 steps/s)", b.CadenceSPM)
 	}
 }
+
+func TestGaitAcrossRates(t *testing.T) {
+	// The same walk sampled from balance.MinRateHz to MaxRateHz: no panic,
+	// one bout, cadence 108 steps/min within 2 % (the 40 Hz IC grid and, at
+	// 10 Hz, 0.1 s sampling of each contact).
+	for _, fs := range []float64{10, 25, 50, 100, 200, 1000} {
+		s := synthWalk(fs, 40, 5, 35, 1.8, 0.03, 0.3, 10)
+		res, err := Gait(s, fs, GaitParams{HeightM: 1.7})
+		if err != nil {
+			t.Errorf("%v Hz: %v", fs, err)
+			continue
+		}
+		if len(res.Bouts) != 1 || math.Abs(res.Bouts[0].CadenceSPM-108) > 2.16 {
+			t.Errorf("%v Hz: %d bouts, cadence %v", fs, len(res.Bouts), res.Aggregates.CadenceSPM)
+		}
+	}
+}
