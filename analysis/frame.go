@@ -230,7 +230,6 @@ func AlignToBody(samples []balance.Sample, fs float64, opts AlignOptions) (Body,
 		b.V[i] = dot(samples[i].Acc, vs[i])
 	}
 	b.Forward = b.findForward(samples, vs, walk, nWalk, fs, opts)
-	left := cross(b.Up, b.Forward)
 
 	b.AP = make([]float64, n)
 	b.ML = make([]float64, n)
@@ -245,9 +244,11 @@ func AlignToBody(samples []balance.Sample, fs float64, opts AlignOptions) (Body,
 		b.AP[i] = dot(a, ap)
 		b.ML[i] = dot(a, ml)
 		b.YawRate[i] = dot(samples[i].Gyro, v)
-		b.TiltDeg[i] = angleDeg(v, b.Up)
+		// For unit vectors the angle is 2·asin(|v − Up|/2) (half the chord).
+		b.TiltDeg[i] = 2 * math.Asin(math.Min(1, norm3(sub3(v, b.Up))/2)) * (180 / math.Pi)
 		// Leaning forward turns earth-up toward the sensor's back.
-		b.PitchDeg[i] = math.Atan2(-dot(v, b.Forward), math.Hypot(dot(v, b.Up), dot(v, left))) * 180 / math.Pi
+		// v is a unit vector, so asin(−v·F) = atan2(−v·F, |v − (v·F)F|).
+		b.PitchDeg[i] = math.Asin(math.Max(-1, math.Min(1, -dot(v, b.Forward)))) * (180 / math.Pi)
 		if !opts.KeepGravity {
 			b.V[i] -= b.G
 		}

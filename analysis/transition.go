@@ -65,15 +65,21 @@ type TransitionOptions struct {
 // candidate; its start and end are where the pitch comes within 20 % of the
 // prominence of the posture on either side (searched up to 2.5 s away and
 // not past the midpoint to a neighbouring peak); the vertical acceleration
-// (AlignToBody) is integrated over that neighbourhood to velocity, the
-// velocity forced to zero at both ends by removing a line (the person is
-// momentarily still between transitions), and integrated again: a net rise
-// ≥ MinRiseM is a sit-to-stand, a descent a stand-to-sit.
+// (AlignToBody) is integrated to velocity between the lowest pitch before
+// and after the peak in that neighbourhood (each moved to the stillest
+// 0.2 s of vertical acceleration within 0.3 s), the velocity forced to
+// zero at both ends by removing a line (the trunk is upright and
+// momentarily still between transitions), and integrated again: a net
+// rise ≥ MinRiseM is a sit-to-stand, a descent a stand-to-sit, anything
+// else TransitionOther (a bend, or a transition run straight into walking,
+// whose vertical velocity spoils the rest assumption; the clinical tests
+// on their known order).
 //
-// Pitch needs the body's forward axis: from walking or the declared frame
-// when AlignToBody finds one, otherwise as the horizontal direction in
-// which the trunk tilts most, signed so that the larger excursions are
-// forward (flexion, not extension, dominates rising and sitting).
+// Pitch needs the body's forward axis: the declared one, or the one from
+// walking when AlignToBody is sure of its sign, otherwise the horizontal
+// direction in which the trunk tilts most, signed so that the largest
+// excursions are forward (flexion of 30-50° in rising and sitting exceeds
+// any recline).
 func Transitions(samples []balance.Sample, fs float64, opts TransitionOptions) ([]Transition, error) {
 	b, err := AlignToBody(samples, fs, opts.Align)
 	if err != nil {
@@ -92,7 +98,7 @@ func transitionsFromBody(samples []balance.Sample, fs float64, b *Body, opts Tra
 		minRise = 0.1
 	}
 	pitch := b.PitchDeg
-	if b.Quality&AlignNoWalking != 0 && unit(opts.Align.DeclaredForward) == ([3]float64{}) {
+	if b.Quality&(AlignNoWalking|AlignAPSignUncertain) != 0 && unit(opts.Align.DeclaredForward) == ([3]float64{}) {
 		pitch = flexionPitch(samples, fs, b)
 	}
 	p := ButterLowpass(2, math.Min(2, 0.4*fs), fs).FiltFilt(nil, pitch)
@@ -121,7 +127,24 @@ func transitionsFromBody(samples []balance.Sample, fs float64, b *Body, opts Tra
 		for e < hi && p[e] > baseR+0.2*(p[pk.i]-baseR) {
 			e++
 		}
-		rise, vmax := verticalExcursion(b.V[lo:hi+1], fs)
+		// Integrate between the pitch minima on either side: the trunk is
+		// upright and momentarily at rest there (between transitions).
+		vlo, vhi := lo, hi
+		for i := lo; i <= pk.i; i++ {
+			if p[i] < p[vlo] {
+				vlo = i
+			}
+		}
+		for i := hi; i >= pk.i; i-- {
+			if p[i] < p[vhi] {
+				vhi = i
+			}
+		}
+		vlo, vhi = stillest(b.V, vlo, int(0.3*fs), int(0.2*fs)), stillest(b.V, vhi, int(0.3*fs), int(0.2*fs))
+		if vhi <= vlo {
+			vlo, vhi = lo, hi
+		}
+		rise, vmax := verticalExcursion(b.V[vlo:vhi+1], fs)
 		t := Transition{
 			Start: float64(s) / fs, Peak: float64(pk.i) / fs, End: float64(e) / fs,
 			LeanDeg: pk.prom, RiseM: rise, PeakVelMS: vmax,
@@ -135,6 +158,25 @@ func transitionsFromBody(samples []balance.Sample, fs float64, b *Body, opts Tra
 		out = append(out, t)
 	}
 	return out
+}
+
+// stillest returns the centre of the w-sample window with the least
+// variance of x whose centre lies within r samples of c: the best rest
+// point (zero velocity) near c.
+func stillest(x []float64, c, r, w int) int {
+	best, bi := math.Inf(1), c
+	w = max(w, 2)
+	for m := max(w/2, c-r); m <= min(len(x)-1-w/2, c+r); m++ {
+		var s, s2 float64
+		for _, v := range x[m-w/2 : m-w/2+w] {
+			s += v
+			s2 += v * v
+		}
+		if vr := s2/float64(w) - (s/float64(w))*(s/float64(w)); vr < best {
+			best, bi = vr, m
+		}
+	}
+	return bi
 }
 
 // verticalExcursion integrates a vertical acceleration (gravity removed)
@@ -156,8 +198,10 @@ func verticalExcursion(av []float64, fs float64) (rise, vmax float64) {
 }
 
 // flexionPitch returns the trunk pitch (degrees, + forward) about the
-// horizontal axis of largest tilt variation, signed so that the 95th
-// percentile of the pitch exceeds the magnitude of its 5th.
+// horizontal axis of largest tilt variation, signed so that the largest
+// excursion from the median posture (99th vs 1st percentile) is forward:
+// rising and sitting flex the trunk 30-50° forward, while sitting reclines
+// the lower back only 10-20°.
 func flexionPitch(samples []balance.Sample, fs float64, b *Body) []float64 {
 	var a0 [3]float64
 	for i := 0; i < min(len(samples), max(1, int(fs/2))); i++ {
@@ -183,7 +227,7 @@ func flexionPitch(samples []balance.Sample, fs float64, b *Body) []float64 {
 	srt := append([]float64(nil), out...)
 	sort.Float64s(srt)
 	med := srt[len(srt)/2]
-	if srt[len(srt)*95/100]-med < med-srt[len(srt)*5/100] {
+	if srt[len(srt)*99/100]-med < med-srt[len(srt)/100] {
 		for i := range out {
 			out[i] = -out[i]
 		}

@@ -145,13 +145,24 @@ func TestFiveTimesSitToStand(t *testing.T) {
 		m.standUp(tk)
 		m.sitDown(tk + 1.7)
 	}
-	for name, r := range map[string][3][3]float64{
-		"upright":     coreRotMat([3]float64{0, 0, 1}, 0),
-		"tilted 30":   coreRotMat([3]float64{1, 0, 0}, 30*coreDeg),
-		"upside down": coreRotMat([3]float64{0, 1, 0}, math.Pi),
+	// The same with the lower back reclined 20° while seated (pitch −20°
+	// scaled by how far down the pelvis is), as sitting usually does.
+	rec := coreNewMotion(fs, 19)
+	copy(rec.z, m.z)
+	for i := range rec.pitch {
+		rec.pitch[i] = m.pitch[i] - 20*coreDeg*(1-m.z[i]/0.45)
+	}
+	for name, c := range map[string]struct {
+		m *coreMotion
+		r [3][3]float64
+	}{
+		"upright":          {m, coreRotMat([3]float64{0, 0, 1}, 0)},
+		"tilted 30":        {m, coreRotMat([3]float64{1, 0, 0}, 30*coreDeg)},
+		"upside down":      {m, coreRotMat([3]float64{0, 1, 0}, math.Pi)},
+		"reclined sitting": {rec, coreRotMat([3]float64{0, 0, 1}, 0.3)},
 	} {
 		t.Run(name, func(t *testing.T) {
-			res, err := FiveTimesSitToStand(m.samples(r), fs, TransitionOptions{})
+			res, err := FiveTimesSitToStand(c.m.samples(c.r), fs, TransitionOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
