@@ -11,6 +11,7 @@ type metrics struct {
 	samplesStored  *prometheus.CounterVec // by path: direct, replay
 	samplesSpooled prometheus.Counter
 	rejected       *prometheus.CounterVec // by reason
+	dropped        *prometheus.CounterVec // samples, by reason
 	quarantined    *prometheus.CounterVec // by reason
 	deadLettered   prometheus.Counter
 	writeSeconds   *prometheus.HistogramVec // by outcome
@@ -35,6 +36,9 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_ingest_rejected_total", Help: "Messages rejected as bad input, by reason.",
+		}, []string{"reason"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_ingest_samples_dropped_total", Help: "Samples dropped from otherwise valid batches (NaN, infinite, beyond physical range), by reason.",
 		}, []string{"reason"}),
 		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_ingest_quarantined_total", Help: "Messages kept aside because their device is unknown or unbound, by reason.",
@@ -69,7 +73,7 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		Name: "balance_ingest_spool_budget_bytes", Help: "Disk budget of the spool.",
 	}, func() float64 { return float64(p.spool.MaxBytes()) })
 	if reg != nil {
-		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.quarantined,
+		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.dropped, m.quarantined,
 			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.acked, queueDepth, spoolBytes, spoolRecords, spoolBudget)
 	}
 	return m

@@ -118,6 +118,7 @@ type Stats struct {
 	SamplesStored  atomic.Int64
 	SamplesSpooled atomic.Int64
 	Rejected       atomic.Int64
+	Dropped        atomic.Int64 // samples dropped from accepted batches
 	Quarantined    atomic.Int64
 	WriteErrors    atomic.Int64
 }
@@ -260,10 +261,18 @@ func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 		b := &balance.Batch{}
 		dec := p.decoders.Get().(*wire.Decoder)
 		_, err := dec.DecodeIMU(deviceID, payload, now, b)
+		st := dec.Stats()
 		p.decoders.Put(dec)
 		if err != nil {
 			p.reject(deviceID, topic, err, ack)
 			return
+		}
+		if st.Dropped() > 0 {
+			p.m.dropped.WithLabelValues(balance.ENONFINITE).Add(float64(st.DroppedNonFinite))
+			p.m.dropped.WithLabelValues(balance.ERANGE).Add(float64(st.DroppedOutOfRange))
+			p.stats.Dropped.Add(int64(st.Dropped()))
+			p.rlog.Warn(now, "dropped|"+deviceID, "dropped invalid samples, kept the rest of the batch", "device", deviceID,
+				"non_finite", st.DroppedNonFinite, "out_of_range", st.DroppedOutOfRange, "kept", len(b.Samples))
 		}
 		b.PatientID = dev.PatientID
 		p.enqueue(item{batch: b, ack: ack})

@@ -139,7 +139,7 @@ func TestBadInputIsRejectedAndGoodDataAroundItKept(t *testing.T) {
 		reason      string
 	}{
 		{"malformed json", "balance/v1/dev-a/imu", []byte(`{"v":1,"samples":[[1,2,`), balance.EMALFORMED},
-		{"nan", "balance/v1/dev-a/imu", []byte(fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"units":{"acc":"m/s2","gyro":"rad/s"},"samples":[[NaN,0,9.8,0,0,0]]}`, t0.UnixMilli())), balance.ENONFINITE},
+		{"nan only", "balance/v1/dev-a/imu", []byte(fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"units":{"acc":"m/s2","gyro":"rad/s"},"samples":[[NaN,0,9.8,0,0,0]]}`, t0.UnixMilli())), balance.ENONFINITE},
 		{"out of range", "balance/v1/dev-a/imu", []byte(fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"units":{"acc":"m/s2","gyro":"rad/s"},"samples":[[1e6,0,9.8,0,0,0]]}`, t0.UnixMilli())), balance.ERANGE},
 		{"no units", "balance/v1/dev-a/imu", []byte(fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"samples":[[0,0,9.8,0,0,0]]}`, t0.UnixMilli())), balance.EUNITS},
 		{"future clock", "balance/v1/dev-a/imu", jsonBatch("dev-a", 2, h.now.Add(time.Hour), 10), balance.ECLOCK},
@@ -175,6 +175,23 @@ func corruptCRC(t0 time.Time) []byte {
 	f := wire.AppendBinary(nil, b, 9.80665/2048, math.Pi/180/16.4)
 	f[len(f)-1] ^= 0xff
 	return f
+}
+
+func TestInvalidSamplesDroppedRestOfBatchStored(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{})
+	t0 := h.now.Add(-time.Minute)
+	payload := fmt.Sprintf(`{"v":1,"t0":%d,"rate_hz":100,"units":{"acc":"m/s2","gyro":"rad/s"},"samples":[[0,0,9.8,0,0,0],[NaN,0,9.8,0,0,0],[0,0,9.8,0,99,0],[0,0,9.7,0,0,0]]}`, t0.UnixMilli())
+	h.p.Handle("balance/v1/dev-a/imu", []byte(payload), h.ackFn())
+	waitFor(t, "the two valid samples", func() bool { return h.store.count() == 2 })
+	if got := testutil.ToFloat64(h.p.m.dropped.WithLabelValues(balance.ENONFINITE)); got != 1 {
+		t.Errorf("dropped{non_finite} = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(h.p.m.dropped.WithLabelValues(balance.ERANGE)); got != 1 {
+		t.Errorf("dropped{out_of_range} = %v, want 1", got)
+	}
+	if h.p.Stats().Rejected.Load() != 0 {
+		t.Error("a batch with valid samples was rejected")
+	}
 }
 
 func TestUnknownAndUnboundDevicesAreQuarantined(t *testing.T) {

@@ -177,7 +177,10 @@ func (s *StateDB) CreatePatient(ctx context.Context, p balance.Patient) error {
 	return nil
 }
 
-// SaveStatus implements balance.Registry.
+// SaveStatus implements balance.Registry. A status that does not report the
+// battery (0, as the wire format decodes an absent battery_pct), the firmware
+// or the device time keeps the last known value: the last will says only
+// "offline".
 func (s *StateDB) SaveStatus(ctx context.Context, st balance.DeviceStatus) error {
 	var devTime int64
 	if !st.DeviceTime.IsZero() {
@@ -185,7 +188,7 @@ func (s *StateDB) SaveStatus(ctx context.Context, st balance.DeviceStatus) error
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO device_status (device_id, online, battery_pct, firmware, device_time, received_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(device_id) DO UPDATE SET online = excluded.online,
-			battery_pct = CASE WHEN excluded.battery_pct >= 0 THEN excluded.battery_pct ELSE device_status.battery_pct END,
+			battery_pct = CASE WHEN excluded.battery_pct > 0 THEN excluded.battery_pct ELSE device_status.battery_pct END,
 			firmware = CASE WHEN excluded.firmware != '' THEN excluded.firmware ELSE device_status.firmware END,
 			device_time = CASE WHEN excluded.device_time != 0 THEN excluded.device_time ELSE device_status.device_time END,
 			received_at = excluded.received_at`,

@@ -79,7 +79,7 @@ func TestStatusMergesPartialUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The last will carries only online=false: battery and firmware stay known.
-	if err := db.SaveStatus(ctx, balance.DeviceStatus{DeviceID: "d1", Online: false, BatteryPct: -1, ReceivedAt: now.Add(time.Minute)}); err != nil {
+	if err := db.SaveStatus(ctx, balance.DeviceStatus{DeviceID: "d1", Online: false, ReceivedAt: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := db.Statuses(ctx)

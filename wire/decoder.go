@@ -29,7 +29,15 @@ type DecodeStats struct {
 	// exceeded, so the value is a lower bound of the true one. The samples
 	// are kept; analysis may treat them as clipped.
 	Saturated int
+	// DroppedNonFinite and DroppedOutOfRange count samples removed from the
+	// batch because a value was NaN or infinite (balance.ENONFINITE) or
+	// beyond physical limits (balance.ERANGE). The rest of the batch is kept;
+	// only a batch with no valid sample left is rejected.
+	DroppedNonFinite, DroppedOutOfRange int
 }
+
+// Dropped returns the number of samples removed from the last batch.
+func (s DecodeStats) Dropped() int { return s.DroppedNonFinite + s.DroppedOutOfRange }
 
 // NewDecoder returns a Decoder with limits l (zero fields mean the defaults).
 func NewDecoder(l Limits) *Decoder {
@@ -49,8 +57,9 @@ type declared struct {
 // into dst, reusing the capacity of dst.Samples. It tells the encoding with
 // Sniff, converts values to SI, and checks, in this order: the payload size
 // (balance.ETOOLARGE), the syntax (EMALFORMED, ECRC, ETRUNCATED, EVERSION,
-// EUNITS, ECOUNT, ERATE), the plausibility of the declared units (EUNITS,
-// see checkUnits), every sample (ENONFINITE, ERANGE; balance.Batch.Validate),
+// EUNITS, ECOUNT, ERATE), every sample (ENONFINITE, ERANGE: such samples are
+// dropped and counted in Stats, and the batch is rejected only when none is
+// left), the plausibility of the declared units (EUNITS, see checkUnits),
 // that sample times increase, and the clock (ECLOCK;
 // balance.Batch.CheckClock against now and d.Limits).
 //
@@ -86,6 +95,9 @@ func (d *Decoder) DecodeIMU(deviceID string, payload []byte, now time.Time, dst 
 		units, err = d.decodeLineProtocol(deviceID, payload, dst)
 	}
 	if err == nil {
+		err = d.dropInvalid(dst)
+	}
+	if err == nil {
 		err = checkUnits(dst.Samples, units)
 	}
 	if err == nil {
@@ -103,6 +115,35 @@ func (d *Decoder) DecodeIMU(deviceID string, payload []byte, now time.Time, dst 
 		return enc, fmt.Errorf("wire: %s imu from %s: %w", enc, deviceID, err)
 	}
 	return enc, nil
+}
+
+// dropInvalid removes samples with a non-finite or physically impossible
+// value, counting them in d.stats, so that one glitch does not cost the good
+// samples around it. When no sample is left it returns the first sample's
+// error, so that the batch is rejected with that reason.
+func (d *Decoder) dropInvalid(b *balance.Batch) error {
+	var first error
+	kept := b.Samples[:0]
+	for i := range b.Samples {
+		err := b.Samples[i].Validate()
+		if err == nil {
+			kept = append(kept, b.Samples[i])
+			continue
+		}
+		if first == nil {
+			first = fmt.Errorf("sample %d: %w", i, err)
+		}
+		if balance.ErrorCode(err) == balance.ENONFINITE {
+			d.stats.DroppedNonFinite++
+		} else {
+			d.stats.DroppedOutOfRange++
+		}
+	}
+	b.Samples = kept
+	if len(kept) == 0 && first != nil {
+		return first
+	}
+	return nil
 }
 
 // checkIncreasing reports ECLOCK unless sample times strictly increase.

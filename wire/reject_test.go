@@ -216,3 +216,26 @@ func TestClockLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestBadSamplesDroppedGoodKept: a NaN or out-of-range sample is removed and
+// counted; the valid samples of the same batch are kept, in order.
+func TestBadSamplesDroppedGoodKept(t *testing.T) {
+	ok1, ok2 := "[0.1,0,9.8,0,0,0]", "[0.2,0,9.8,0,0,0]"
+	payload := jsonArrays("m/s2", "rad/s", 100, ok1, "[0,0,NaN,0,0,0]", "[0,0,9.8,0,400,0]", ok2, "[1e400,0,9.8,0,0,0]")
+	d := wire.NewDecoder(wire.Limits{})
+	var b balance.Batch
+	if _, err := d.DecodeIMU("demo-001", []byte(payload), time.Unix(0, t0NS).Add(time.Second), &b); err != nil {
+		t.Fatalf("DecodeIMU: %v", err)
+	}
+	if len(b.Samples) != 2 || b.Samples[0].Acc[0] != 0.1 || b.Samples[1].Acc[0] != 0.2 {
+		t.Fatalf("kept samples = %+v, want the two valid ones", b.Samples)
+	}
+	// Sample times stay those of their positions in the batch: 0 and 30 ms.
+	if got := b.Samples[1].TimeNS - b.Samples[0].TimeNS; got != 30_000_000 {
+		t.Errorf("time between kept samples = %d ns, want 30 ms", got)
+	}
+	st := d.Stats()
+	if st.DroppedNonFinite != 2 || st.DroppedOutOfRange != 1 || st.Dropped() != 3 {
+		t.Errorf("Stats = %+v, want 2 non-finite and 1 out of range", st)
+	}
+}
