@@ -17,6 +17,10 @@ type STSResult struct {
 	// Stands ≥ 5.
 	Stands   int
 	Complete bool
+	// Inferred reports that some stands were taken from the order of the
+	// flexions (the test starts seated, so flexions alternate rise, sit,
+	// rise, ...) because their vertical motion was ambiguous.
+	Inferred bool
 	// Transitions are all transitions found, in time order.
 	Transitions []Transition
 }
@@ -31,19 +35,40 @@ func FiveTimesSitToStand(samples []balance.Sample, fs float64, opts TransitionOp
 		return STSResult{}, fmt.Errorf("5xSTS: %w", err)
 	}
 	r := STSResult{Transitions: tr}
-	var first Transition
-	for _, t := range tr {
-		if t.Kind != SitToStand {
-			continue
+	stands := func(pick func(i int, t Transition) bool) (n int, secs float64) {
+		var first Transition
+		for i, t := range tr {
+			if !pick(i, t) {
+				continue
+			}
+			n++
+			if n == 1 {
+				first = t
+			}
+			if n == 5 {
+				secs = t.End - first.Start
+			}
 		}
-		r.Stands++
-		if r.Stands == 1 {
-			first = t
-		}
-		if r.Stands == 5 {
-			r.Seconds = t.End - first.Start
-			r.Complete = true
+		return n, secs
+	}
+	r.Stands, r.Seconds = stands(func(_ int, t Transition) bool { return t.Kind == SitToStand })
+	if r.Stands < 5 && alternates(tr) {
+		// Flexions 0, 2, 4, ... are the rises.
+		if n, secs := stands(func(i int, _ Transition) bool { return i%2 == 0 }); n > r.Stands {
+			r.Stands, r.Seconds, r.Inferred = n, secs, true
 		}
 	}
+	r.Complete = r.Stands >= 5
 	return r, nil
+}
+
+// alternates reports whether no transition contradicts the order rise,
+// sit, rise, ... from a seated start.
+func alternates(tr []Transition) bool {
+	for i, t := range tr {
+		if i%2 == 0 && t.Kind == StandToSit || i%2 == 1 && t.Kind == SitToStand {
+			return false
+		}
+	}
+	return true
 }

@@ -60,7 +60,7 @@ type TransitionOptions struct {
 // Transitions finds sit-to-stand and stand-to-sit transitions in the
 // manner of Van Lummel et al. 2013 (Gait Posture 38:153; one sensor at the
 // lower back, trunk flexion angle plus vertical motion) and Zijlstra et al.
-// 2010: every forward flexion of the trunk (peak of the 1 Hz low-passed
+// 2010: every forward flexion of the trunk (peak of the 2 Hz low-passed
 // pitch with prominence ≥ MinLeanDeg, peaks at least 0.8 s apart) is a
 // candidate; its start and end are where the pitch comes within 20 % of the
 // prominence of the posture on either side (searched up to 2.5 s away and
@@ -72,8 +72,8 @@ type TransitionOptions struct {
 // momentarily still between transitions), and integrated again: a net
 // rise ≥ MinRiseM is a sit-to-stand, a descent a stand-to-sit, anything
 // else TransitionOther (a bend, or a transition run straight into walking,
-// whose vertical velocity spoils the rest assumption; the clinical tests
-// on their known order).
+// whose vertical velocity spoils the rest assumption; the clinical tests,
+// which start seated, then fall back on their known order).
 //
 // Pitch needs the body's forward axis: the declared one, or the one from
 // walking when AlignToBody is sure of its sign, otherwise the horizontal

@@ -247,3 +247,32 @@ func TestTUG(t *testing.T) {
 		t.Errorf("walk phases %+v %+v, want about 3 s", res.WalkOut, res.WalkBack)
 	}
 }
+
+// TestClinicalOrderFallback: when no flexion has a clear vertical motion
+// (here: bends only, no height change) the tests fall back on their
+// order from a seated start and say so.
+func TestClinicalOrderFallback(t *testing.T) {
+	fs := 100.0
+	m := coreNewMotion(fs, 19)
+	for k := 0; k < 10; k++ {
+		c := 2.5 + 1.5*float64(k)
+		m.add(m.pitch, func(x float64) float64 { return 35 * coreDeg * coreBump(x, c, 1) })
+	}
+	res, err := FiveTimesSitToStand(m.samples(coreRotMat([3]float64{0, 0, 1}, 0)), fs, TransitionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rises are flexions 1, 3, 5, 7, 9: from the first's start to the
+	// ninth flexion's end, (2.5 + 12 + 0.5 − edge) − (2.5 − 0.5 + edge).
+	want := (15 - coreBumpEdge) - (2 + coreBumpEdge)
+	if !res.Inferred || res.Stands != 5 || !res.Complete || !scalar.EqualWithinAbs(res.Seconds, want, 0.25) {
+		t.Errorf("result %+v, want 5 inferred stands over %.2f s", res, want)
+	}
+	tug, err := TUG(m.samples(coreRotMat([3]float64{0, 0, 1}, 0)), fs, TransitionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tug.Quality&TUGInferred == 0 || tug.Quality&(TUGNoStand|TUGNoSit) != 0 {
+		t.Errorf("TUG quality %b, want inferred rise and sit", tug.Quality)
+	}
+}

@@ -24,6 +24,9 @@ const (
 	TUGNoStand TUGQuality = 1 << iota // no sit-to-stand found
 	TUGNoSit                          // no stand-to-sit after it
 	TUGNoTurn                         // no turn of 90° or more between them
+	// TUGInferred: the rise or the sit was taken from the order of the
+	// flexions (first and last) because its vertical motion was ambiguous.
+	TUGInferred
 )
 
 // TUGResult segments a Timed Up and Go (Podsiadlo & Richardson 1991): rise,
@@ -55,12 +58,19 @@ func TUG(samples []balance.Sample, fs float64, opts TransitionOptions) (TUGResul
 	}
 	tr := transitionsFromBody(samples, fs, &b, opts)
 	r := TUGResult{Transitions: tr}
+	// The test starts seated: the rise is the first sit-to-stand, or else
+	// the first flexion if it is not a stand-to-sit; the sit is the last
+	// stand-to-sit after it, or else the last flexion after it.
 	st := -1
 	for i, t := range tr {
 		if t.Kind == SitToStand {
 			st = i
 			break
 		}
+	}
+	if st < 0 && len(tr) > 0 && tr[0].Kind == TransitionOther {
+		st = 0
+		r.Quality |= TUGInferred
 	}
 	if st < 0 {
 		r.Quality |= TUGNoStand | TUGNoSit
@@ -72,6 +82,10 @@ func TUG(samples []balance.Sample, fs float64, opts TransitionOptions) (TUGResul
 			sit = i
 			break
 		}
+	}
+	if sit < 0 && len(tr)-1 > st && tr[len(tr)-1].Kind == TransitionOther {
+		sit = len(tr) - 1
+		r.Quality |= TUGInferred
 	}
 	r.SitToStand = TUGPhase{tr[st].Start, tr[st].End}
 	end := float64(len(samples)-1) / fs
