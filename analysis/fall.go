@@ -308,8 +308,29 @@ func (d *FallDetector) decide(c *fallCand) (FallEvent, bool) {
 	return ev, true
 }
 
-// DetectFalls runs a FallDetector over a whole recording. Impacts too close
-// to the end for their posture window to complete are not reported. Unlike
+// Flush decides the impacts still pending at the end of a recording: those
+// with at least half of their post-impact window seen are judged on what
+// was seen (InactivityEndNS is then the last sample's time); the rest are
+// dropped. The detector may be used again afterwards.
+func (d *FallDetector) Flush() []FallEvent {
+	var out []FallEvent
+	for k := range d.cands {
+		c := &d.cands[k]
+		if !c.preDone || c.nPost < int(d.nPost/2) {
+			continue
+		}
+		c.ev.InactivityEndNS = d.lastT
+		if ev, ok := d.decide(c); ok {
+			out = append(out, ev)
+			break // one fall, one alarm
+		}
+	}
+	d.cands = d.cands[:0]
+	return out
+}
+
+// DetectFalls runs a FallDetector over a whole recording and flushes it.
+// Impacts within SettleSec + PostureSec/2 of the end are not reported. Unlike
 // NewFallDetector it does not panic on a rate outside balance.MinRateHz..
 // MaxRateHz: it returns no events (rates are validated at ingest by
 // balance.Batch.Validate; use CheckRate to tell the cases apart).
@@ -324,5 +345,5 @@ func DetectFalls(samples []balance.Sample, fs float64, cfg FallConfig) []FallEve
 			out = append(out, ev)
 		}
 	}
-	return out
+	return append(out, d.Flush()...)
 }

@@ -184,3 +184,18 @@ func TestFallDetectorGaps(t *testing.T) {
 		})
 	}
 }
+
+// TestFallDetectorFlush: a recording cut 2 s after the impact (the posture
+// window is 1-3 s after it) is still judged, on the second seen; one cut
+// 1.2 s after it (a fifth of the window) is not.
+func TestFallDetectorFlush(t *testing.T) {
+	fs := 100.0
+	s := coreScenario(fs, coreRotMat([3]float64{0, 0, 1}, 0), []corePhase{{0.3, 0.2, 45}, {0.05, 4, 90}})
+	impact := int(3.3 * fs)
+	if evs := DetectFalls(s[:impact+200], fs, FallConfig{}); len(evs) != 1 || evs[0].InactivityEndNS != s[impact+199].TimeNS {
+		t.Errorf("cut 2 s after impact: %+v, want one event ending at the last sample", evs)
+	}
+	if evs := DetectFalls(s[:impact+120], fs, FallConfig{}); len(evs) != 0 {
+		t.Errorf("cut 1.2 s after impact: %+v, want none", evs)
+	}
+}
