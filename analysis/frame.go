@@ -390,3 +390,12 @@ func trackUp(samples []balance.Sample, fs, beta float64, a0 [3]float64) [][3]flo
 	}
 	return vs
 }
+
+// Rotation returns the static sensor-to-body rotation found: its rows are
+// the body's forward (AP), left (ML) and up (V) axes in sensor
+// coordinates, so Rotation()·a turns a sensor-frame vector a into
+// (AP, ML, V) for the upright posture. The per-sample V, AP and ML of Body
+// follow the tracked tilt instead.
+func (b *Body) Rotation() [3][3]float64 {
+	return [3][3]float64{b.Forward, cross(b.Up, b.Forward), b.Up}
+}

@@ -107,6 +107,14 @@ func TestAlignToBodySynthetic(t *testing.T) {
 						-2*math.Cos(w), 1.5*math.Sin(w), 0.8*math.Sin(w/2))
 				}
 			}
+			// Rotation maps the true body axes onto e_x, e_y, e_z.
+			rot := b.Rotation()
+			for k, e := range [][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}} {
+				got := coreMulMV(rot, coreMulMV(tc.r, e))
+				if got[k] < math.Cos(3*math.Pi/180) {
+					t.Errorf("Rotation·(body axis %d) = %v", k, got)
+				}
+			}
 			upsideDown := tc.decl && dot(wantU, [3]float64{0, 0, 1}) < 0
 			if got := b.Quality&AlignUpsideDown != 0; got != upsideDown {
 				t.Errorf("upside-down flag %v, want %v", got, upsideDown)
