@@ -1,0 +1,157 @@
+package monitor
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+// AlertID is the deterministic ID of an alert: the first 16 bytes, in hex,
+// of SHA-256 over the kind, the patient and the parts that identify the
+// occurrence (e.g. the impact's device time). The same occurrence always
+// gets the same ID, so raising it again (after a restart or a re-analysis)
+// is harmless.
+func AlertID(kind, patientID string, parts ...string) string {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(patientID))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func nsPart(t int64) string { return fmt.Sprint(t) }
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// SamplesURL links to a patient's raw samples in [from, to).
+func SamplesURL(patientID string, from, to time.Time) string {
+	return "/api/v1/patients/" + url.PathEscape(patientID) + "/samples?from=" + url.QueryEscape(rfc(from)) + "&to=" + url.QueryEscape(rfc(to))
+}
+
+// MeasurementsURL links to a patient's measurements of one name in [from, to).
+func MeasurementsURL(patientID, name string, from, to time.Time) string {
+	return "/api/v1/patients/" + url.PathEscape(patientID) + "/measurements?name=" + url.QueryEscape(name) + "&from=" + url.QueryEscape(rfc(from)) + "&to=" + url.QueryEscape(rfc(to))
+}
+
+// RiskURL links to a patient's risk and its history.
+func RiskURL(patientID string) string {
+	return "/api/v1/patients/" + url.PathEscape(patientID) + "/risk"
+}
+
+// SessionsURL links to a patient's sessions.
+func SessionsURL(patientID string) string {
+	return "/api/v1/patients/" + url.PathEscape(patientID) + "/sessions"
+}
+
+func groupKey(patientID, kind string) string { return patientID + "/" + kind }
+
+func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
+
+// FallAlert is the urgent alert for a detected fall.
+func FallAlert(patientID, deviceID string, ev FallInfo) balance.Alert {
+	at := time.Unix(0, ev.ImpactNS).UTC()
+	return balance.Alert{
+		ID:        AlertID(balance.AlertFall, patientID, nsPart(ev.ImpactNS)),
+		Kind:      balance.AlertFall,
+		Severity:  balance.SeverityUrgent,
+		PatientID: patientID,
+		DeviceID:  deviceID,
+		Summary:   fmt.Sprintf("Patient %s appears to have fallen at %s (UTC) and is lying still.", patientID, at.Format("2006-01-02 15:04:05")),
+		Details: map[string]string{
+			"impact_time":  rfc(at),
+			"peak_acc_g":   f2(ev.PeakAccG),
+			"tilt_deg":     fmt.Sprintf("%.0f", ev.TiltDeg),
+			"descent_mps":  f2(ev.DescentMS),
+			"confidence":   f2(ev.Confidence),
+			"inactive":     fmt.Sprint(ev.Inactive),
+			"decided_at":   rfc(time.Unix(0, ev.DecidedNS)),
+			"device":       deviceID,
+			"action":       "call the patient; send help if there is no answer",
+			"escalates_in": ev.NoMovementAfter.String(),
+		},
+		Evidence: []balance.Evidence{
+			{Label: "samples around the fall", URL: SamplesURL(patientID, at.Add(-10*time.Second), at.Add(20*time.Second))},
+			{Label: "fall measurement", URL: MeasurementsURL(patientID, MeasFall, at.Add(-time.Second), at.Add(time.Second))},
+		},
+		GroupKey:   groupKey(patientID, balance.AlertFall),
+		OccurredAt: at,
+		Status:     balance.AlertOpen,
+	}
+}
+
+// FallInfo is what the alert rules need of a detected fall.
+type FallInfo struct {
+	ImpactNS, DecidedNS          int64
+	PeakAccG, TiltDeg, DescentMS float64
+	Confidence                   float64
+	Inactive                     bool
+	NoMovementAfter              time.Duration
+	StillUntilNS                 int64
+	Reason                       string
+}
+
+// NoMovementAlert escalates a fall after which the patient did not move.
+func NoMovementAlert(patientID, deviceID string, ev FallInfo) balance.Alert {
+	at := time.Unix(0, ev.ImpactNS).UTC()
+	still := time.Unix(0, ev.StillUntilNS).UTC()
+	return balance.Alert{
+		ID:        AlertID(balance.AlertNoMovement, patientID, nsPart(ev.ImpactNS)),
+		Kind:      balance.AlertNoMovement,
+		Severity:  balance.SeverityUrgent,
+		PatientID: patientID,
+		DeviceID:  deviceID,
+		Summary: fmt.Sprintf("ESCALATION: patient %s has not moved for %s after a fall at %s (UTC) (%s).",
+			patientID, ev.NoMovementAfter, at.Format("15:04:05"), ev.Reason),
+		Details: map[string]string{
+			"impact_time":       rfc(at),
+			"no_movement_after": ev.NoMovementAfter.String(),
+			"still_until":       rfc(still),
+			"reason":            ev.Reason,
+			"fall_alert_id":     AlertID(balance.AlertFall, patientID, nsPart(ev.ImpactNS)),
+			"action":            "send help now",
+		},
+		Evidence: []balance.Evidence{
+			{Label: "samples since the fall", URL: SamplesURL(patientID, at.Add(-10*time.Second), at.Add(ev.NoMovementAfter+10*time.Second))},
+		},
+		GroupKey:   groupKey(patientID, balance.AlertFall),
+		OccurredAt: at.Add(ev.NoMovementAfter),
+		Status:     balance.AlertOpen,
+	}
+}
+
+// RiskRoseAlert reports a rise of the fall-risk level.
+func RiskRoseAlert(prev, cur balance.RiskAssessment) balance.Alert {
+	sev := balance.SeverityWarning
+	if cur.Level == balance.RiskHigh {
+		sev = balance.SeverityHigh
+	}
+	var why []string
+	d := map[string]string{"previous_level": prev.Level, "level": cur.Level, "previous_time": rfc(prev.Time)}
+	for _, r := range cur.Reasons {
+		why = append(why, r.Text)
+		d["reason."+r.Code] = fmt.Sprintf("%g %s (threshold %g, %s)", r.Value, r.Unit, r.Threshold, r.Level)
+	}
+	return balance.Alert{
+		ID:        AlertID(balance.AlertRiskRose, cur.PatientID, nsPart(cur.Time.UnixNano())),
+		Kind:      balance.AlertRiskRose,
+		Severity:  sev,
+		PatientID: cur.PatientID,
+		Summary:   fmt.Sprintf("Fall risk of patient %s rose from %s to %s: %s.", cur.PatientID, prev.Level, cur.Level, strings.Join(why, "; ")),
+		Details:   d,
+		Evidence: []balance.Evidence{
+			{Label: "risk and its history", URL: RiskURL(cur.PatientID)},
+		},
+		GroupKey:   groupKey(cur.PatientID, balance.AlertRiskRose),
+		OccurredAt: cur.Time.UTC(),
+		Status:     balance.AlertOpen,
+	}
+}

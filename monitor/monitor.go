@@ -1,0 +1,303 @@
+package monitor
+
+import (
+	"context"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+// Store is what monitoring needs of the time-series store: the raw samples
+// of a session or a walk, and derived measurements in and out.
+type Store interface {
+	balance.SampleReader
+	balance.MeasurementStore
+}
+
+// State is what monitoring needs of the state database (sqlite.StateDB).
+type State interface {
+	Patient(ctx context.Context, id string) (balance.Patient, error)
+	Devices(ctx context.Context) ([]balance.Device, error)
+	Statuses(ctx context.Context) ([]balance.DeviceStatus, error)
+	Events(ctx context.Context, deviceID string, since time.Time) ([]balance.DeviceEvent, error)
+	Watermarks(ctx context.Context) (map[string]int64, error)
+	SaveWatermarks(ctx context.Context, wm map[string]int64) error
+	SaveExerciseSession(ctx context.Context, e balance.ExerciseSession) error
+	ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error)
+	ExerciseSessions(ctx context.Context, patientID string, since time.Time) ([]balance.ExerciseSession, error)
+	SaveRiskAssessment(ctx context.Context, r balance.RiskAssessment) error
+	RiskAssessments(ctx context.Context, patientID string, since time.Time, limit int) ([]balance.RiskAssessment, error)
+}
+
+// Plans tells how many exercise sessions a week a patient's plan asks for;
+// ok is false when the patient has no plan (Rules.SessionsPerWeek applies).
+type Plans interface {
+	SessionsPerWeek(ctx context.Context, patientID string) (perWeek float64, ok bool, err error)
+}
+
+// Deps are the monitor's collaborators.
+type Deps struct {
+	Store Store
+	State State
+	// Sink receives alerts; it may be nil until Start.
+	Sink  balance.AlertSink
+	Plans Plans // optional
+	Log   *slog.Logger
+	// Now is the wall clock (time.Now when nil).
+	Now func() time.Time
+	// CheckEvery is the period of the background checks (1 s when 0).
+	CheckEvery time.Duration
+}
+
+// Stats counts the monitor's work; safe to read concurrently.
+type Stats struct {
+	Batches, Samples, Dropped, CatchUpSamples atomic.Int64
+	Falls, Sessions, GaitWindows, Alerts      atomic.Int64
+	AlertErrors, AnalysisErrors               atomic.Int64
+}
+
+// job is one unit of work for a worker.
+type job struct {
+	batch *balance.Batch
+	event *balance.DeviceEvent
+	tick  time.Time
+}
+
+// Monitor runs the per-patient monitoring.
+type Monitor struct {
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	stats Stats
+
+	queues []chan job
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	mu       sync.Mutex
+	sink     balance.AlertSink
+	retry    []balance.Alert      // alerts the sink refused, retried
+	riskDue  map[string]time.Time // patients whose risk must be re-assessed
+	wm       map[string]int64     // watermarks not yet persisted
+	lastSeen map[string]time.Time // wall time of each device's last batch
+	raised   map[string]bool      // alert IDs raised in this run (periodic rules)
+	behind   map[string]bool      // devices whose batches were dropped
+	started  time.Time
+}
+
+// New returns a monitor for a validated configuration. Hooks may be called
+// at once; work queues until Start.
+func New(cfg Config, deps Deps) (*Monitor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 2
+	}
+	if cfg.QueueLen == 0 {
+		cfg.QueueLen = 1024
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.CheckEvery <= 0 {
+		deps.CheckEvery = time.Second
+	}
+	if deps.Store == nil || deps.State == nil {
+		return nil, balance.Errorf(balance.EINVALID, "monitor: a store and a state database are required")
+	}
+	m := &Monitor{cfg: cfg, deps: deps, log: deps.Log, stop: make(chan struct{}), sink: deps.Sink,
+		riskDue: map[string]time.Time{}, wm: map[string]int64{}, lastSeen: map[string]time.Time{},
+		raised: map[string]bool{}, behind: map[string]bool{}}
+	for range cfg.Workers {
+		m.queues = append(m.queues, make(chan job, cfg.QueueLen))
+	}
+	return m, nil
+}
+
+// Stats returns the monitor's counters.
+func (m *Monitor) Stats() *Stats { return &m.stats }
+
+// Config returns the configuration in use.
+func (m *Monitor) Config() Config { return m.cfg }
+
+// SetSink sets the alert sink (before Start).
+func (m *Monitor) SetSink(s balance.AlertSink) {
+	m.mu.Lock()
+	m.sink = s
+	m.mu.Unlock()
+}
+
+func (m *Monitor) queueFor(patientID string) chan job {
+	h := fnv.New32a()
+	h.Write([]byte(patientID))
+	return m.queues[h.Sum32()%uint32(len(m.queues))]
+}
+
+// OnBatch takes a durably stored batch (PatientID set). It never blocks:
+// when the patient's queue is full the batch is counted as dropped and the
+// device is marked behind, so that its worker later reads the missing
+// samples back from the store.
+func (m *Monitor) OnBatch(b *balance.Batch) {
+	if b == nil || b.PatientID == "" || len(b.Samples) == 0 {
+		return
+	}
+	m.mu.Lock()
+	m.lastSeen[b.DeviceID] = m.deps.Now()
+	m.mu.Unlock()
+	select {
+	case m.queueFor(b.PatientID) <- job{batch: b}:
+	default:
+		m.stats.Dropped.Add(1)
+		m.mu.Lock()
+		first := !m.behind[b.DeviceID]
+		m.behind[b.DeviceID] = true
+		m.mu.Unlock()
+		if first {
+			m.log.Warn("monitor queue full: batch dropped; its samples are stored and will be read back", "device", b.DeviceID, "patient", b.PatientID)
+		}
+	}
+}
+
+// OnEvent takes a stored device event (PatientID set). A full queue drops
+// it with a log line; session stops are also found again from the stored
+// events when the device's next batch is analysed.
+func (m *Monitor) OnEvent(e balance.DeviceEvent) {
+	if e.PatientID == "" {
+		return
+	}
+	select {
+	case m.queueFor(e.PatientID) <- job{event: &e}:
+	default:
+		m.stats.Dropped.Add(1)
+		m.log.Warn("monitor queue full: device event dropped", "device", e.DeviceID, "kind", e.Kind, "action", e.Action)
+	}
+}
+
+// Start loads the watermarks and starts the workers and the checker.
+func (m *Monitor) Start(ctx context.Context) error {
+	wm, err := m.deps.State.Watermarks(ctx)
+	if err != nil {
+		return err
+	}
+	m.started = m.deps.Now()
+	for i, q := range m.queues {
+		w := newWorker(m, i, wm)
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			w.run(q)
+		}()
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.checkLoop()
+	}()
+	return nil
+}
+
+// Close stops the goroutines after they finish their current job and
+// persists the watermarks.
+func (m *Monitor) Close() error {
+	m.once.Do(func() { close(m.stop) })
+	m.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return m.flushWatermarks(ctx)
+}
+
+func (m *Monitor) setWatermark(device string, t int64) {
+	m.mu.Lock()
+	if t > m.wm[device] {
+		m.wm[device] = t
+	}
+	m.mu.Unlock()
+}
+
+func (m *Monitor) flushWatermarks(ctx context.Context) error {
+	m.mu.Lock()
+	wm := m.wm
+	m.wm = map[string]int64{}
+	m.mu.Unlock()
+	if err := m.deps.State.SaveWatermarks(ctx, wm); err != nil {
+		m.mu.Lock()
+		for k, v := range wm {
+			if v > m.wm[k] {
+				m.wm[k] = v
+			}
+		}
+		m.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// takeBehind reports and clears whether the device had batches dropped.
+func (m *Monitor) takeBehind(device string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.behind[device]
+	delete(m.behind, device)
+	return b
+}
+
+// markRisk asks for the patient's risk to be re-assessed soon.
+func (m *Monitor) markRisk(patientID string) {
+	m.mu.Lock()
+	if _, ok := m.riskDue[patientID]; !ok {
+		m.riskDue[patientID] = m.deps.Now()
+	}
+	m.mu.Unlock()
+}
+
+// raise hands an alert to the sink; on failure it is kept and retried by
+// the checker, so an alert is never lost while the process runs (and the
+// evidence stays in the store for a re-analysis after a crash).
+func (m *Monitor) raise(ctx context.Context, a balance.Alert) {
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = m.deps.Now().UTC()
+	}
+	if a.Status == "" {
+		a.Status = balance.AlertOpen
+	}
+	m.mu.Lock()
+	sink := m.sink
+	m.mu.Unlock()
+	var err error
+	if sink == nil {
+		err = balance.Errorf(balance.EUNAVAILABLE, "no alert sink")
+	} else {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = sink.Raise(rctx, a)
+		cancel()
+	}
+	if err != nil {
+		m.stats.AlertErrors.Add(1)
+		m.log.Error("raising alert failed; will retry", "kind", a.Kind, "patient", a.PatientID, "id", a.ID, "err", err)
+		m.mu.Lock()
+		m.retry = append(m.retry, a)
+		m.mu.Unlock()
+		return
+	}
+	m.stats.Alerts.Add(1)
+	m.log.Info("alert raised", "kind", a.Kind, "severity", a.Severity, "patient", a.PatientID, "id", a.ID)
+}
+
+func (m *Monitor) retryAlerts(ctx context.Context) {
+	m.mu.Lock()
+	pending := m.retry
+	m.retry = nil
+	m.mu.Unlock()
+	for _, a := range pending {
+		m.raise(ctx, a)
+	}
+}

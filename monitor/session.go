@@ -1,0 +1,236 @@
+package monitor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
+)
+
+// event tracks session starts and queues stopped sessions for analysis.
+func (w *worker) event(ctx context.Context, e balance.DeviceEvent) {
+	d := w.device(e.DeviceID, e.PatientID)
+	switch e.Action {
+	case "start":
+		d.open[e.Kind] = openSession{id: e.SessionID, kind: e.Kind, exercise: e.ExerciseID, start: e.Time}
+	case "stop":
+		o, ok := d.open[e.Kind]
+		delete(d.open, e.Kind)
+		if !ok || (e.SessionID != "" && o.id != "" && o.id != e.SessionID) {
+			// The start came before a restart or was dropped: find it.
+			o, ok = w.findStart(ctx, e)
+			if !ok {
+				w.m.log.Warn("session stop without a start ignored", "device", e.DeviceID, "kind", e.Kind, "session", e.SessionID)
+				return
+			}
+		}
+		if len(d.pending) >= maxPending {
+			w.m.log.Warn("too many sessions waiting for samples; oldest analysed now", "device", d.id)
+			w.runSession(ctx, d, d.pending[0])
+			d.pending = d.pending[1:]
+		}
+		if o.id == "" {
+			o.id = e.SessionID
+		}
+		if o.exercise == "" {
+			o.exercise = e.ExerciseID
+		}
+		d.pending = append(d.pending, pendingSession{openSession: o, stop: e.Time, queued: w.m.deps.Now(), device: e.DeviceID, patient: e.PatientID})
+		w.runPending(ctx, d, false)
+	}
+}
+
+// findStart looks up the start event of a stopped session in the stored events.
+func (w *worker) findStart(ctx context.Context, stop balance.DeviceEvent) (openSession, bool) {
+	evs, err := w.m.deps.State.Events(ctx, stop.DeviceID, stop.Time.Add(-2*time.Hour))
+	if err != nil {
+		return openSession{}, false
+	}
+	var found openSession
+	ok := false
+	for _, e := range evs {
+		if e.Action != "start" || e.Kind != stop.Kind || !e.Time.Before(stop.Time) {
+			continue
+		}
+		if stop.SessionID != "" && e.SessionID != "" && e.SessionID != stop.SessionID {
+			continue
+		}
+		found, ok = openSession{id: e.SessionID, kind: e.Kind, exercise: e.ExerciseID, start: e.Time}, true
+	}
+	return found, ok
+}
+
+// runPending analyses the stopped sessions whose samples have all been
+// analysed by the stream (watermark past the stop), or that waited longer
+// than sessionWait (analysed with what is stored, flagged), or all when force.
+func (w *worker) runPending(ctx context.Context, d *deviceState, force bool) {
+	if len(d.pending) == 0 {
+		return
+	}
+	now := w.m.deps.Now()
+	keep := d.pending[:0]
+	for _, p := range d.pending {
+		ready := d.wm >= p.stop.UnixNano()-int64(2e9/max(d.rate, 1))
+		if ready || force || now.Sub(p.queued) > sessionWait {
+			w.runSession(ctx, d, p)
+			continue
+		}
+		keep = append(keep, p)
+	}
+	d.pending = keep
+}
+
+// SessionID returns the ID of a session: the device's session id when it
+// sent one, otherwise a hash of device, kind and start time.
+func SessionID(deviceID, kind, deviceSessionID string, start time.Time) string {
+	if deviceSessionID != "" {
+		return deviceID + ":" + deviceSessionID
+	}
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%d", deviceID, kind, start.UnixNano())))
+	return deviceID + ":" + hex.EncodeToString(h[:8])
+}
+
+// runSession reads a session's samples, analyses them, and stores the
+// session and its measurements (both idempotent on the session).
+func (w *worker) runSession(ctx context.Context, d *deviceState, p pendingSession) {
+	m := w.m
+	es := balance.ExerciseSession{ID: SessionID(p.device, p.kind, p.id, p.start), PatientID: p.patient, DeviceID: p.device,
+		Kind: p.kind, ExerciseID: p.exercise, Start: p.start.UTC(), End: p.stop.UTC()}
+	var ms []balance.Measurement
+	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: p.device, From: p.start, To: p.stop.Add(time.Nanosecond)})
+	if err != nil {
+		m.log.Error("reading session samples failed; session not analysed", "session", es.ID, "err", err)
+		return
+	}
+	fs := estimateRate(ss)
+	if fs == 0 {
+		fs = d.rate
+	}
+	run := longestRun(ss, fs)
+	if len(run) < len(ss) {
+		es.Quality = append(es.Quality, "gaps")
+	}
+	if d.wm < p.stop.UnixNano()-int64(2e9/max(fs, 1)) {
+		es.Quality = append(es.Quality, "incomplete")
+	}
+	if fs == 0 || len(run) < 2 {
+		es.Quality = append(es.Quality, "no_data")
+	} else {
+		ms = w.analyzeSession(ctx, &es, run, fs)
+	}
+	if err := m.deps.State.SaveExerciseSession(ctx, es); err != nil {
+		m.log.Error("storing session failed", "session", es.ID, "err", err)
+		return
+	}
+	if len(ms) > 0 {
+		if err := m.deps.Store.WriteMeasurements(ctx, ms); err != nil {
+			m.log.Error("storing session measurements failed", "session", es.ID, "err", err)
+		}
+	}
+	m.stats.Sessions.Add(1)
+	m.markRisk(p.patient)
+}
+
+// analyzeSession runs the analysis matching the session's kind, filling es
+// and returning the measurements to store (at the session's start time,
+// tagged with the session id).
+func (w *worker) analyzeSession(ctx context.Context, es *balance.ExerciseSession, ss []balance.Sample, fs float64) []balance.Measurement {
+	meas := func(name string, f map[string]float64, kv ...string) balance.Measurement {
+		addQuality(f, es.Quality)
+		return balance.Measurement{Name: name, PatientID: es.PatientID, Time: es.Start,
+			Tags: tags(append([]string{"device", es.DeviceID, "session", es.ID}, kv...)...), Fields: f}
+	}
+	fail := func(err error) []balance.Measurement {
+		es.Quality = append(es.Quality, "analysis_failed")
+		if es.Result == nil {
+			es.Result = map[string]float64{}
+		}
+		w.m.log.Info("session not analysable", "session", es.ID, "kind", es.Kind, "err", err)
+		if !analysis.IsInputError(err) {
+			w.m.stats.AnalysisErrors.Add(1)
+		}
+		return nil
+	}
+	dur := float64(len(ss)) / fs
+	switch es.Kind {
+	case balance.SessionSway:
+		r, err := analysis.Sway(ss, fs, analysis.SwayOptions{})
+		if err != nil {
+			return fail(err)
+		}
+		es.Sway = swayFields(r)
+		es.HoldS = r.Seconds
+		es.Quality = append(es.Quality, swayFlags(r.Quality)...)
+		return []balance.Measurement{meas(MeasSway, swayFields(r), "exercise", es.ExerciseID)}
+	case balance.SessionFourStage, balance.SessionExercise:
+		target := 10.0
+		if es.Kind == balance.SessionExercise {
+			target = 30
+		}
+		h, err := analysis.Hold(ss, fs, analysis.HoldOptions{TargetSec: target})
+		if err != nil {
+			return fail(err)
+		}
+		es.HoldS = h.HeldSec
+		if h.Loss != analysis.NoLoss {
+			es.LossesOfBalance = 1
+		}
+		es.Result = map[string]float64{"held_s": h.HeldSec, "passed": b2f(h.Passed), "target_s": target, "loss_at_s": h.LossAt}
+		f := map[string]float64{"held_s": h.HeldSec, "passed": b2f(h.Passed), "losses": float64(es.LossesOfBalance), "duration_s": dur}
+		if h.Loss != analysis.NoLoss {
+			es.Quality = append(es.Quality, "loss_"+h.Loss.String())
+			f[qualityField("loss_"+h.Loss.String())] = 1
+		}
+		if r, err := analysis.Sway(ss, fs, analysis.SwayOptions{}); err == nil {
+			es.Sway = swayFields(r)
+			f["sway_rms"] = r.RMS
+			f["sway_jerk"] = r.Jerk
+		}
+		name := MeasExercise
+		if es.Kind == balance.SessionFourStage {
+			name = MeasFourStage
+		}
+		return []balance.Measurement{meas(name, f, "exercise", es.ExerciseID)}
+	case balance.SessionTUG:
+		r, err := analysis.TUG(ss, fs, analysis.TransitionOptions{})
+		if err != nil {
+			return fail(err)
+		}
+		es.Quality = append(es.Quality, tugFlags(r.Quality)...)
+		es.Result = map[string]float64{"tug_s": r.Seconds, "turn_deg": r.TurnDeg}
+		if r.Seconds <= 0 {
+			return nil
+		}
+		return []balance.Measurement{meas(MeasTUG, map[string]float64{"seconds": r.Seconds, "turn_deg": r.TurnDeg,
+			"sit_to_stand_s": r.SitToStand.Seconds(), "walk_out_s": r.WalkOut.Seconds(), "turn_s": r.Turn.Seconds(),
+			"walk_back_s": r.WalkBack.Seconds(), "stand_to_sit_s": r.StandToSit.Seconds()})}
+	case balance.SessionSitToStand:
+		r, err := analysis.FiveTimesSitToStand(ss, fs, analysis.TransitionOptions{})
+		if err != nil {
+			return fail(err)
+		}
+		es.Result = map[string]float64{"sts5_s": r.Seconds, "stands": float64(r.Stands)}
+		if !r.Complete {
+			es.Quality = append(es.Quality, "incomplete_test")
+		}
+		return []balance.Measurement{meas(MeasSTS5, map[string]float64{"seconds": r.Seconds, "stands": float64(r.Stands), "complete": b2f(r.Complete)})}
+	case balance.SessionWalk:
+		bouts, q, err := w.walk(ctx, es.DeviceID, es.PatientID, "session", es.Start, es.End.Add(time.Nanosecond), fs)
+		if err != nil {
+			return fail(err)
+		}
+		es.Quality = append(es.Quality, q...)
+		agg := analysis.Aggregate(bouts)
+		es.Result = map[string]float64{"gait_speed_mps": agg.SpeedMPS, "cadence_spm": agg.CadenceSPM, "bouts": float64(agg.NumBouts),
+			"stride_time_cv_pct": agg.StrideTimeCV}
+		return nil
+	default:
+		es.Quality = append(es.Quality, "unknown_kind_"+strings.ToLower(es.Kind))
+		return nil
+	}
+}

@@ -1,0 +1,195 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
+)
+
+// fall stores a detected fall, raises the urgent alert at once and starts
+// watching for movement.
+func (w *worker) fall(ctx context.Context, d *deviceState, ev analysis.FallEvent) {
+	m := w.m
+	m.stats.Falls.Add(1)
+	rules := m.cfg.RulesFor(d.patient)
+	info := FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
+		DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, NoMovementAfter: rules.NoMovementAfter}
+	// The alert first: it is what the latency budget is for.
+	m.raise(ctx, FallAlert(d.patient, d.id, info))
+	if err := m.deps.Store.WriteMeasurements(ctx, []balance.Measurement{fallMeasurement(d.patient, d.id, ev)}); err != nil {
+		m.log.Error("storing fall measurement failed", "patient", d.patient, "err", err)
+	}
+	d.watch = &fallWatch{
+		alertID:  AlertID(balance.AlertFall, d.patient, nsPart(ev.ImpactTimeNS)),
+		impactNS: ev.ImpactTimeNS,
+		deadline: ev.ImpactTimeNS + int64(rules.NoMovementAfter),
+		wall:     m.deps.Now(),
+	}
+	m.markRisk(d.patient)
+}
+
+// noMovement escalates the fall being watched.
+func (w *worker) noMovement(ctx context.Context, d *deviceState, fw *fallWatch, reason string) {
+	rules := w.m.cfg.RulesFor(d.patient)
+	w.m.raise(ctx, NoMovementAlert(d.patient, d.id, FallInfo{ImpactNS: fw.impactNS, NoMovementAfter: rules.NoMovementAfter,
+		StillUntilNS: d.wm, Reason: reason}))
+}
+
+// notWorn raises an alert when the device has sent only motionless data
+// for NotWornAfter during expected hours.
+func (w *worker) notWorn(ctx context.Context, d *deviceState, now time.Time) {
+	if d.lastMoveNS == 0 || d.wm == 0 {
+		return
+	}
+	rules := w.m.cfg.RulesFor(d.patient)
+	still := time.Duration(d.wm - d.lastMoveNS)
+	if still < rules.NotWornAfter || !rules.InHours(now) {
+		return
+	}
+	// Only while data keeps coming (a silent device is the offline rule's).
+	w.m.mu.Lock()
+	seen := w.m.lastSeen[d.id]
+	w.m.mu.Unlock()
+	if now.Sub(seen) > time.Minute {
+		return
+	}
+	since := time.Unix(0, d.lastMoveNS).UTC()
+	id := AlertID(balance.AlertNotWorn, d.patient, d.id, nsPart(d.lastMoveNS))
+	if !w.m.firstRaise(id) {
+		return
+	}
+	w.m.raise(ctx, balance.Alert{
+		ID: id, Kind: balance.AlertNotWorn, Severity: balance.SeverityInfo, PatientID: d.patient, DeviceID: d.id,
+		Summary: fmt.Sprintf("Device %s of patient %s has sent only motionless data since %s (UTC): it seems not to be worn.", d.id, d.patient, since.Format("2006-01-02 15:04")),
+		Details: map[string]string{"still_since": rfc(since), "still_for": still.Round(time.Second).String(),
+			"not_worn_after": rules.NotWornAfter.String(), "expected_hours": rules.ExpectedHours + " " + rules.TimeZone},
+		Evidence:   []balance.Evidence{{Label: "latest samples", URL: SamplesURL(d.patient, time.Unix(0, d.wm).Add(-time.Minute), time.Unix(0, d.wm).Add(time.Second))}},
+		GroupKey:   groupKey(d.patient, balance.AlertNotWorn),
+		OccurredAt: since.Add(rules.NotWornAfter),
+	})
+}
+
+// firstRaise reports whether id was not raised yet in this run (periodic
+// rules would otherwise call the sink on every check).
+func (m *Monitor) firstRaise(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.raised[id] {
+		return false
+	}
+	if len(m.raised) > 100000 {
+		m.raised = map[string]bool{}
+	}
+	m.raised[id] = true
+	return true
+}
+
+// gaitSpan analyses the activity span just ended (read back from the
+// store) and stores its walking bouts.
+func (w *worker) gaitSpan(ctx context.Context, d *deviceState) {
+	start, end := d.spanStart, d.spanLast
+	d.spanStart, d.spanLast = 0, 0
+	if float64(end-start) < gaitMinS*1e9 {
+		return
+	}
+	from := time.Unix(0, start).Add(-gaitPadS * time.Second)
+	to := time.Unix(0, end).Add(gaitPadS * time.Second)
+	w.walk(ctx, d.id, d.patient, "free_living", from, to, d.rate)
+}
+
+// walk runs gait analysis on a device's stored samples in [from, to) and
+// stores the bouts found, returning them.
+func (w *worker) walk(ctx context.Context, device, patient, source string, from, to time.Time, fs float64) ([]analysis.WalkingBout, []string, error) {
+	m := w.m
+	m.stats.GaitWindows.Add(1)
+	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: device, From: from, To: to})
+	if err != nil {
+		m.log.Warn("reading walk samples failed", "device", device, "err", err)
+		return nil, nil, err
+	}
+	if r := estimateRate(ss); r > 0 {
+		fs = r
+	}
+	p, err := m.deps.State.Patient(ctx, patient)
+	if err != nil {
+		m.log.Warn("patient lookup failed; gait without height", "patient", patient, "err", err)
+	}
+	ss = longestRun(ss, fs)
+	res, err := analysis.Gait(ss, fs, analysis.GaitParams{HeightM: p.HeightM, SensorHeightM: p.SensorHeightM})
+	if err != nil {
+		if !analysis.IsInputError(err) {
+			m.stats.AnalysisErrors.Add(1)
+		}
+		return nil, nil, err
+	}
+	if len(res.Bouts) == 0 {
+		return nil, res.Quality, nil
+	}
+	ms := make([]balance.Measurement, 0, len(res.Bouts))
+	for _, b := range res.Bouts {
+		b.Flags = append(b.Flags, res.Quality...)
+		ms = append(ms, boutMeasurement(patient, device, source, b))
+	}
+	if err := m.deps.Store.WriteMeasurements(ctx, ms); err != nil {
+		m.log.Error("storing gait bouts failed", "patient", patient, "err", err)
+		return res.Bouts, res.Quality, err
+	}
+	m.markRisk(patient)
+	return res.Bouts, res.Quality, nil
+}
+
+// longestRun returns the longest run of samples without a time gap (a step
+// over twice 1/fs or backwards), so that analysis sees contiguous data.
+func longestRun(ss []balance.Sample, fs float64) []balance.Sample {
+	if len(ss) < 2 || fs <= 0 {
+		return ss
+	}
+	maxStep := int64(2e9 / fs)
+	bestA, bestB, a := 0, 1, 0
+	for i := 1; i <= len(ss); i++ {
+		if i == len(ss) || ss[i].TimeNS <= ss[i-1].TimeNS || ss[i].TimeNS-ss[i-1].TimeNS > maxStep {
+			if i-a > bestB-bestA {
+				bestA, bestB = a, i
+			}
+			a = i
+		}
+	}
+	return ss[bestA:bestB]
+}
+
+// median returns the median of x (sorting a copy), 0 for empty x.
+func median(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	c := append([]float64(nil), x...)
+	sort.Float64s(c)
+	n := len(c)
+	if n%2 == 1 {
+		return c[n/2]
+	}
+	return (c[n/2-1] + c[n/2]) / 2
+}
+
+func meanSD(x []float64) (mean, sd float64) {
+	if len(x) == 0 {
+		return 0, 0
+	}
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	if len(x) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, v := range x {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(x)-1))
+}

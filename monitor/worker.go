@@ -1,0 +1,319 @@
+package monitor
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
+)
+
+// Stream thresholds on 1 s blocks of samples.
+const (
+	// movingStdG and movingGyro: a block with |acc| SD above 0.05 g or mean
+	// |gyro| above 0.35 rad/s is movement (the fall detector's stillness
+	// bounds: breathing moves |acc| by under 0.02 g).
+	movingStdG = 0.05
+	movingGyro = 0.35
+	// gaitEndS of stillness ends an activity span; spans shorter than
+	// gaitMinS are not analysed; spans longer than gaitMaxS are cut.
+	gaitEndS = 3
+	gaitMinS = 5
+	gaitMaxS = 600
+	// gaitPadS of context is read on each side of a span.
+	gaitPadS = 2
+	// catchUpMax bounds how far back a device's samples are read from the
+	// store after dropped batches or a restart.
+	catchUpMax = 10 * time.Minute
+	// maxPending bounds the sessions waiting for their samples per device.
+	maxPending = 16
+	// sessionWait is how long a stopped session waits for its samples.
+	sessionWait = 2 * time.Minute
+)
+
+// openSession is a session whose start was seen.
+type openSession struct {
+	id, kind, exercise string
+	start              time.Time
+}
+
+// pendingSession is a stopped session waiting for its samples.
+type pendingSession struct {
+	openSession
+	stop    time.Time
+	queued  time.Time // wall time
+	device  string
+	patient string
+}
+
+// fallWatch follows a patient after a fall until they move.
+type fallWatch struct {
+	alertID  string
+	impactNS int64
+	deadline int64     // device time at which no movement escalates
+	wall     time.Time // wall time of the fall's detection
+	lastNS   int64     // device time of the last still block seen
+}
+
+// deviceState is the bounded per-device stream state: a fall detector (a 4 s
+// ring), one block accumulator, a few times and at most maxPending
+// sessions.
+type deviceState struct {
+	id, patient string
+	rate        float64
+	det         *analysis.FallDetector
+	wm          int64 // device time of the last analysed sample
+	caughtUp    bool
+
+	// 1 s block accumulator.
+	bn              int
+	bSum, bSq, bGyr float64
+	bStart          int64
+
+	spanStart, spanLast int64 // activity span for gait (0: none)
+	lastMoveNS          int64 // last block with more than the not-worn floor
+	notWornFloor        float64
+
+	open    map[string]openSession // by kind
+	pending []pendingSession
+	watch   *fallWatch
+}
+
+type worker struct {
+	m       *Monitor
+	id      int
+	devices map[string]*deviceState
+	initWM  map[string]int64
+}
+
+func newWorker(m *Monitor, id int, wm map[string]int64) *worker {
+	return &worker{m: m, id: id, devices: map[string]*deviceState{}, initWM: wm}
+}
+
+func (w *worker) run(q chan job) {
+	for {
+		select {
+		case <-w.m.stop:
+			w.drain(q)
+			return
+		case j := <-q:
+			w.handle(j)
+		}
+	}
+}
+
+// drain handles what is queued already, so that a clean stop loses nothing.
+func (w *worker) drain(q chan job) {
+	for {
+		select {
+		case j := <-q:
+			w.handle(j)
+		default:
+			return
+		}
+	}
+}
+
+func (w *worker) handle(j job) {
+	ctx := context.Background()
+	switch {
+	case j.batch != nil:
+		w.batch(ctx, j.batch)
+	case j.event != nil:
+		w.event(ctx, *j.event)
+	case !j.tick.IsZero():
+		w.tick(ctx, j.tick)
+	}
+}
+
+func (w *worker) device(id, patient string) *deviceState {
+	d := w.devices[id]
+	if d == nil {
+		d = &deviceState{id: id, patient: patient, wm: w.initWM[id], open: map[string]openSession{}}
+		w.devices[id] = d
+	}
+	d.patient = patient
+	return d
+}
+
+// batchRate returns the batch's declared rate or one estimated from its
+// sample times (0 when neither is usable).
+func batchRate(b *balance.Batch) float64 {
+	if b.RateHz > 0 {
+		return b.RateHz
+	}
+	return estimateRate(b.Samples)
+}
+
+// estimateRate is 1 / the median time step of samples, 0 when unusable.
+func estimateRate(ss []balance.Sample) float64 {
+	if len(ss) < 2 {
+		return 0
+	}
+	steps := make([]float64, 0, min(len(ss)-1, 256))
+	for i := 1; i < len(ss) && len(steps) < 256; i++ {
+		if d := ss[i].TimeNS - ss[i-1].TimeNS; d > 0 {
+			steps = append(steps, float64(d))
+		}
+	}
+	if len(steps) == 0 {
+		return 0
+	}
+	med := median(steps)
+	fs := 1e9 / med
+	if analysis.CheckRate(fs) != nil {
+		return 0
+	}
+	return math.Round(fs*1000) / 1000
+}
+
+func (w *worker) batch(ctx context.Context, b *balance.Batch) {
+	m := w.m
+	d := w.device(b.DeviceID, b.PatientID)
+	fs := batchRate(b)
+	if fs == 0 {
+		m.log.Warn("batch without a usable rate skipped by monitoring", "device", b.DeviceID)
+		return
+	}
+	if d.det == nil || d.rate != fs {
+		d.rate = fs
+		d.det = analysis.NewFallDetector(fs, analysis.FallConfig{})
+		d.bn = 0
+	}
+	m.stats.Batches.Add(1)
+	first := b.Samples[0].TimeNS
+	behind := m.takeBehind(b.DeviceID)
+	if (behind || !d.caughtUp) && d.wm > 0 && first > d.wm+int64(2e9/fs) {
+		w.catchUp(ctx, d, first)
+	}
+	d.caughtUp = true
+	w.push(ctx, d, b.Samples)
+	w.runPending(ctx, d, false)
+}
+
+// catchUp reads the device's samples after its watermark and before `to`
+// (at most catchUpMax) back from the store and analyses them.
+func (w *worker) catchUp(ctx context.Context, d *deviceState, to int64) {
+	from := time.Unix(0, d.wm+1)
+	if lim := time.Unix(0, to).Add(-catchUpMax); from.Before(lim) {
+		from = lim
+	}
+	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: from, To: time.Unix(0, to)})
+	if err != nil {
+		w.m.log.Warn("monitor catch-up read failed", "device", d.id, "err", err)
+		return
+	}
+	w.m.stats.CatchUpSamples.Add(int64(len(ss)))
+	w.push(ctx, d, ss)
+}
+
+// push analyses samples newer than the watermark.
+func (w *worker) push(ctx context.Context, d *deviceState, ss []balance.Sample) {
+	m := w.m
+	n := 0
+	for i := range ss {
+		s := ss[i]
+		if s.TimeNS <= d.wm {
+			continue
+		}
+		n++
+		d.wm = s.TimeNS
+		if ev, ok := d.det.Push(s); ok {
+			w.fall(ctx, d, ev)
+		}
+		w.block(ctx, d, s)
+	}
+	if n > 0 {
+		m.stats.Samples.Add(int64(n))
+		m.setWatermark(d.id, d.wm)
+	}
+}
+
+// block accumulates 1 s blocks and acts on each finished one.
+func (w *worker) block(ctx context.Context, d *deviceState, s balance.Sample) {
+	a := math.Sqrt(s.Acc[0]*s.Acc[0] + s.Acc[1]*s.Acc[1] + s.Acc[2]*s.Acc[2])
+	g := math.Sqrt(s.Gyro[0]*s.Gyro[0] + s.Gyro[1]*s.Gyro[1] + s.Gyro[2]*s.Gyro[2])
+	if math.IsNaN(a+g) || math.IsInf(a+g, 0) {
+		return
+	}
+	if d.bn == 0 {
+		d.bStart = s.TimeNS
+		d.bSum, d.bSq, d.bGyr = 0, 0, 0
+	}
+	d.bn++
+	d.bSum += a
+	d.bSq += a * a
+	d.bGyr += g
+	if float64(d.bn) < d.rate {
+		return
+	}
+	nf := float64(d.bn)
+	sd := math.Sqrt(math.Max(0, d.bSq/nf-(d.bSum/nf)*(d.bSum/nf)))
+	moving := sd > movingStdG*balance.StandardGravity || d.bGyr/nf > movingGyro
+	end := s.TimeNS
+	d.bn = 0
+	rules := w.m.cfg.RulesFor(d.patient)
+	if d.lastMoveNS == 0 || sd > rules.NotWornStd {
+		d.lastMoveNS = end
+	}
+	// Post-fall watch.
+	if fw := d.watch; fw != nil && end > fw.impactNS {
+		if moving && end > fw.impactNS+int64(4e9) {
+			w.m.log.Info("movement after fall", "patient", d.patient, "device", d.id)
+			d.watch = nil
+		} else if end >= fw.deadline {
+			w.noMovement(ctx, d, fw, "no movement")
+			d.watch = nil
+		}
+	}
+	// Free-living gait: activity spans outside sessions.
+	inSession := d.inSession(end) || d.inSession(d.bStart)
+	if inSession && d.spanStart != 0 {
+		w.gaitSpan(ctx, d)
+	}
+	if moving && !inSession {
+		if d.spanStart == 0 {
+			d.spanStart = d.bStart
+		}
+		d.spanLast = end
+		if float64(end-d.spanStart) >= gaitMaxS*1e9 {
+			w.gaitSpan(ctx, d)
+		}
+	} else if d.spanStart != 0 && float64(end-d.spanLast) >= gaitEndS*1e9 {
+		w.gaitSpan(ctx, d)
+	}
+}
+
+// tick runs the time-based parts of the stream state.
+func (w *worker) tick(ctx context.Context, now time.Time) {
+	for _, d := range w.devices {
+		w.runPending(ctx, d, false)
+		if fw := d.watch; fw != nil {
+			// No data at all after a fall: the device may be off or out of
+			// range while the patient lies on the floor; escalate too.
+			rules := w.m.cfg.RulesFor(d.patient)
+			if now.Sub(fw.wall) > rules.NoMovementAfter+30*time.Second && d.wm < fw.deadline {
+				w.noMovement(ctx, d, fw, "no data from the device")
+				d.watch = nil
+			}
+		}
+		w.notWorn(ctx, d, now)
+	}
+}
+
+// inSession reports whether device time t lies in an open or stopped but
+// not yet analysed session (free-living gait leaves those alone).
+func (d *deviceState) inSession(t int64) bool {
+	for _, o := range d.open {
+		if o.start.UnixNano() <= t {
+			return true
+		}
+	}
+	for _, p := range d.pending {
+		if p.start.UnixNano() <= t && t <= p.stop.UnixNano() {
+			return true
+		}
+	}
+	return false
+}
