@@ -53,3 +53,13 @@ func TestMadgwickGyroIntegration(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMadgwickUpdate: one filter step (ns/op = ns/sample).
+func BenchmarkMadgwickUpdate(b *testing.B) {
+	m := NewMadgwick(100, 0.1, Quat{1, 0, 0, 0})
+	acc := [3]float64{0.3, -0.2, 9.7}
+	gyr := [3]float64{0.1, 0.05, -0.2}
+	for i := 0; i < b.N; i++ {
+		m.Update(acc, gyr)
+	}
+}

@@ -67,13 +67,15 @@ type TransitionOptions struct {
 // not past the midpoint to a neighbouring peak); the vertical acceleration
 // (AlignToBody) is integrated to velocity between the lowest pitch before
 // and after the peak in that neighbourhood (each moved to the stillest
-// 0.2 s of vertical acceleration within 0.3 s), the velocity forced to
+// 0.5 s of vertical acceleration within 0.3 s), the velocity forced to
 // zero at both ends by removing a line (the trunk is upright and
 // momentarily still between transitions), and integrated again: a net
-// rise ≥ MinRiseM is a sit-to-stand, a descent a stand-to-sit, anything
-// else TransitionOther (a bend, or a transition run straight into walking,
-// whose vertical velocity spoils the rest assumption; the clinical tests,
-// which start seated, then fall back on their known order).
+// rise ≥ MinRiseM is a sit-to-stand, a descent a stand-to-sit. It is
+// TransitionOther when the rise is smaller (a bend) or when either end is
+// not at rest (vertical acceleration SD over the stillest 0.5 s above
+// 0.5 m/s², e.g. a flexion within walking, whose vertical velocity spoils
+// the integration); the clinical tests, which start seated, then fall back
+// on their known order.
 //
 // Pitch needs the body's forward axis: the declared one, or the one from
 // walking when AlignToBody is sure of its sign, otherwise the horizontal
@@ -140,16 +142,20 @@ func transitionsFromBody(samples []balance.Sample, fs float64, b *Body, opts Tra
 				vhi = i
 			}
 		}
-		vlo, vhi = stillest(b.V, vlo, int(0.3*fs), int(0.2*fs)), stillest(b.V, vhi, int(0.3*fs), int(0.2*fs))
+		var sdLo, sdHi float64
+		vlo, sdLo = stillest(b.V, vlo, int(0.3*fs), int(restWinS*fs))
+		vhi, sdHi = stillest(b.V, vhi, int(0.3*fs), int(restWinS*fs))
 		if vhi <= vlo {
 			vlo, vhi = lo, hi
 		}
 		rise, vmax := verticalExcursion(b.V[vlo:vhi+1], fs)
+		atRest := sdLo <= restAccSD && sdHi <= restAccSD
 		t := Transition{
 			Start: float64(s) / fs, Peak: float64(pk.i) / fs, End: float64(e) / fs,
 			LeanDeg: pk.prom, RiseM: rise, PeakVelMS: vmax,
 		}
 		switch {
+		case !atRest:
 		case rise >= minRise:
 			t.Kind = SitToStand
 		case rise <= -minRise:
@@ -160,10 +166,19 @@ func transitionsFromBody(samples []balance.Sample, fs float64, b *Body, opts Tra
 	return out
 }
 
+// restAccSD is the largest standard deviation (m/s²) of the vertical
+// acceleration over restWinS (about one step) at a transition's ends for
+// the trunk to count as at rest there: sitting and standing stay under
+// about 0.3 m/s², walking and turning swing by 0.7-2 m/s² over a step.
+const (
+	restAccSD = 0.5
+	restWinS  = 0.5
+)
+
 // stillest returns the centre of the w-sample window with the least
-// variance of x whose centre lies within r samples of c: the best rest
-// point (zero velocity) near c.
-func stillest(x []float64, c, r, w int) int {
+// variance of x whose centre lies within r samples of c (the best rest
+// point, zero velocity, near c) and that window's standard deviation.
+func stillest(x []float64, c, r, w int) (int, float64) {
 	best, bi := math.Inf(1), c
 	w = max(w, 2)
 	for m := max(w/2, c-r); m <= min(len(x)-1-w/2, c+r); m++ {
@@ -176,7 +191,10 @@ func stillest(x []float64, c, r, w int) int {
 			best, bi = vr, m
 		}
 	}
-	return bi
+	if math.IsInf(best, 1) {
+		return c, math.Inf(1)
+	}
+	return bi, math.Sqrt(math.Max(0, best))
 }
 
 // verticalExcursion integrates a vertical acceleration (gravity removed)

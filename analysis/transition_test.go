@@ -1,7 +1,10 @@
 package analysis
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/balance-pt/balance"
@@ -24,7 +27,7 @@ func coreNewMotion(fs, sec float64) *coreMotion {
 		s: make([]float64, n), extra: make([][3]float64, n)}
 }
 
-// smooth is 0 before t0, 1 after t0+d, (1−cos(π(t−t0)/d))/2 between.
+// coreSmooth is 0 before t0, 1 after t0+d, (1−cos(π(t−t0)/d))/2 between.
 func coreSmooth(t, t0, d float64) float64 {
 	switch {
 	case t <= t0:
@@ -35,7 +38,15 @@ func coreSmooth(t, t0, d float64) float64 {
 	return (1 - math.Cos(math.Pi*(t-t0)/d)) / 2
 }
 
-// bump is sin²(π(t−c+w/2)/w) on [c−w/2, c+w/2], 0 elsewhere.
+// coreMinJerk is 0 before t0, 1 after t0+d and the minimum-jerk profile
+// 10τ³ − 15τ⁴ + 6τ⁵ between (Flash & Hogan 1985): human point-to-point
+// movements start and end with zero velocity and acceleration.
+func coreMinJerk(t, t0, d float64) float64 {
+	u := math.Max(0, math.Min(1, (t-t0)/d))
+	return u * u * u * (10 - 15*u + 6*u*u)
+}
+
+// coreBump is sin²(π(t−c+w/2)/w) on [c−w/2, c+w/2], 0 elsewhere.
 func coreBump(t, c, w float64) float64 {
 	u := (t - c + w/2) / w
 	if u <= 0 || u >= 1 {
@@ -106,17 +117,17 @@ func coreMat3Mul(a, b [3][3]float64) [3][3]float64 {
 const coreDeg = math.Pi / 180
 
 // standUp adds a sit-to-stand starting at t: a 35° flexion bump 1 s wide
-// centred at t+0.5 and a 0.45 m rise over [t+0.3, t+1.1].
+// centred at t+0.5 and a 0.45 m minimum-jerk rise over [t+0.3, t+1.1].
 func (m *coreMotion) standUp(t float64) {
 	m.add(m.pitch, func(x float64) float64 { return 35 * coreDeg * coreBump(x, t+0.5, 1) })
-	m.add(m.z, func(x float64) float64 { return 0.45 * coreSmooth(x, t+0.3, 0.8) })
+	m.add(m.z, func(x float64) float64 { return 0.45 * coreMinJerk(x, t+0.3, 0.8) })
 }
 
 // sitDown adds a stand-to-sit starting at t: a 30° flexion bump centred at
-// t+0.5 and a 0.45 m descent over [t, t+0.9].
+// t+0.5 and a 0.45 m minimum-jerk descent over [t, t+0.9].
 func (m *coreMotion) sitDown(t float64) {
 	m.add(m.pitch, func(x float64) float64 { return 30 * coreDeg * coreBump(x, t+0.5, 1) })
-	m.add(m.z, func(x float64) float64 { return -0.45 * coreSmooth(x, t, 0.9) })
+	m.add(m.z, func(x float64) float64 { return -0.45 * coreMinJerk(x, t, 0.9) })
 }
 
 // walk adds walking from t0 to t1 at speed v with the inverted-pendulum
@@ -223,8 +234,11 @@ func TestTUG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Quality != 0 {
-		t.Fatalf("quality %b: %+v", res.Quality, res)
+	// The rise runs straight into walking and the sit follows the turn, so
+	// neither end of them is at rest: both come from the order of the
+	// flexions (first and last), which the result must say.
+	if res.Quality != TUGInferred {
+		t.Fatalf("quality %b, want only TUGInferred: %+v", res.Quality, res)
 	}
 	// Stand starts at 2 + edge, sitting ends at 12.3 + 1 − edge (pitch bounds).
 	want := (13.3 - coreBumpEdge) - (2 + coreBumpEdge)
@@ -274,5 +288,66 @@ func TestClinicalOrderFallback(t *testing.T) {
 	}
 	if tug.Quality&TUGInferred == 0 || tug.Quality&(TUGNoStand|TUGNoSit) != 0 {
 		t.Errorf("TUG quality %b, want inferred rise and sit", tug.Quality)
+	}
+}
+
+// TestTransitionsMobgapDailyLiving: in real simulated daily living (mobgap
+// HA_001 Test11, lower back, 100 Hz) no sit-to-stand or stand-to-sit may
+// peak inside a walking bout of the independent INDIP reference (one
+// cannot rise from a chair mid-walk; the first and last second of a bout,
+// where walking starts from a rise or ends in a sit, excepted), and the
+// recording starts seated, so
+// a sit-to-stand must come before the first bout. The fall detector must
+// raise nothing on any mobgap recording (none contains a fall).
+func TestTransitionsMobgapDailyLiving(t *testing.T) {
+	dir := filepath.Join("testdata", "mobgap", "HA_001")
+	s := coreReadMobgap(t, filepath.Join(dir, "Test11_Trial1_imu.csv"))
+	raw, err := os.ReadFile(filepath.Join(dir, "Test11_Trial1_reference.json"))
+	if err != nil {
+		t.Skipf("reference not present: %v", err)
+	}
+	var ref struct {
+		Standards struct {
+			INDIP struct {
+				MicroWB []struct{ Start, End float64 }
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	bouts := ref.Standards.INDIP.MicroWB
+	if len(bouts) == 0 {
+		t.Fatal("no reference bouts")
+	}
+	tr, err := Transitions(s, 100, TransitionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstRise := math.Inf(1)
+	for _, x := range tr {
+		if x.Kind == TransitionOther {
+			continue
+		}
+		if x.Kind == SitToStand {
+			firstRise = math.Min(firstRise, x.Peak)
+		}
+		for _, b := range bouts {
+			// A bout starts at its first foot contact, which may fall
+			// during a rise that walks off (and ends at the last, during
+			// a turn-and-sit): only the bout's inner part excludes
+			// transitions; 1 s is about two steps.
+			if x.Peak > b.Start+1 && x.Peak < b.End-1 {
+				t.Errorf("%v at %.2f s inside the walking bout %.1f-%.1f s", x.Kind, x.Peak, b.Start, b.End)
+			}
+		}
+	}
+	if !(firstRise < bouts[0].Start) {
+		t.Errorf("first sit-to-stand at %v s, want before the first bout at %.1f s", firstRise, bouts[0].Start)
+	}
+	for _, p := range []string{"HA_001/Test5_Trial1_imu.csv", "HA_001/Test5_Trial2_imu.csv", "HA_001/Test11_Trial1_imu.csv", "MS_001/Test5_Trial1_imu.csv"} {
+		if evs := DetectFalls(coreReadMobgap(t, filepath.Join("testdata", "mobgap", p)), 100, FallConfig{}); len(evs) != 0 {
+			t.Errorf("%s: false falls %+v", p, evs)
+		}
 	}
 }
