@@ -1,0 +1,58 @@
+package email
+
+import (
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+var funcs = map[string]any{
+	"time":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"upper": strings.ToUpper,
+}
+
+const textBody = `{{- if eq .Reason "escalation"}}ESCALATION (step {{.Level}}): not acknowledged yet.
+{{else if eq .Reason "repeat"}}REMINDER: not acknowledged yet.
+{{end -}}
+{{range .Alerts}}
+[{{upper .Severity}}] {{.Summary}}
+  Patient: {{.PatientID}}{{if .DeviceID}}   Device: {{.DeviceID}}{{end}}
+  Kind: {{.Kind}}   Occurred: {{time .OccurredAt}}
+{{- range $k, $v := .Details}}
+  {{$k}}: {{$v}}
+{{- end}}
+{{- range .Evidence}}
+  {{.Label}}: {{.URL}}
+{{- end}}
+  Details and acknowledgement: {{.URL}}
+{{end}}
+To acknowledge, POST {"by": "<your name>"} to the acknowledgement link
+(…/ack) or use the dashboard. Delivery {{.ID}}.
+`
+
+const htmlBody = `<!DOCTYPE html>
+<html><body style="font-family: sans-serif">
+{{if eq .Reason "escalation"}}<p><strong>Escalation (step {{.Level}}):</strong> not acknowledged yet.</p>
+{{else if eq .Reason "repeat"}}<p><strong>Reminder:</strong> not acknowledged yet.</p>
+{{end}}
+{{range .Alerts}}
+<h2>[{{upper .Severity}}] {{.Summary}}</h2>
+<table>
+<tr><th align="left">Patient</th><td>{{.PatientID}}</td></tr>
+{{if .DeviceID}}<tr><th align="left">Device</th><td>{{.DeviceID}}</td></tr>{{end}}
+<tr><th align="left">Kind</th><td>{{.Kind}}</td></tr>
+<tr><th align="left">Occurred</th><td>{{time .OccurredAt}}</td></tr>
+{{range $k, $v := .Details}}<tr><th align="left">{{$k}}</th><td>{{$v}}</td></tr>
+{{end}}</table>
+{{if .Evidence}}<ul>{{range .Evidence}}<li><a href="{{.URL}}">{{.Label}}</a></li>{{end}}</ul>{{end}}
+<p><a href="{{.URL}}">Details and acknowledgement</a></p>
+{{end}}
+<p style="color: #666">Delivery {{.ID}}</p>
+</body></html>
+`
+
+var (
+	textTmpl = texttemplate.Must(texttemplate.New("text").Funcs(funcs).Parse(textBody))
+	htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Funcs(funcs).Parse(htmlBody))
+)

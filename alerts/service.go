@@ -1,0 +1,322 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+// Service is the alerting subsystem: the balance.AlertSink that monitoring
+// raises alerts into, and the dispatcher that delivers them.
+type Service struct {
+	cfg       Config
+	store     Store
+	notifiers map[string]Notifier
+	log       *slog.Logger
+	metrics   *Metrics
+
+	// Now returns the current time; tests may replace it before Start.
+	Now func() time.Time
+	// Rand returns a uniform number in [0, 1) for the backoff jitter.
+	Rand func() float64
+
+	wake    chan struct{}
+	freed   chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
+	workers sync.WaitGroup
+	mu      sync.Mutex
+	busy    int
+}
+
+var _ balance.AlertSink = (*Service)(nil)
+
+// Options are the Service's dependencies.
+type Options struct {
+	// Notifiers by channel (ChannelEmail, ChannelWebhook).
+	Notifiers map[string]Notifier
+	Logger    *slog.Logger
+	// Metrics may be nil.
+	Metrics *Metrics
+}
+
+// New returns a Service for a validated configuration. Every channel a
+// recipient uses must have a notifier.
+func New(cfg Config, store Store, opt Options) (*Service, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, r := range cfg.Recipients {
+		if opt.Notifiers[r.Channel()] == nil {
+			return nil, fmt.Errorf("alerts: recipient %s uses channel %s, which has no notifier", r.Name, r.Channel())
+		}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		cfg: cfg, store: store, notifiers: opt.Notifiers, log: opt.Logger, metrics: opt.Metrics,
+		Now: time.Now, Rand: rand.Float64,
+		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1),
+	}, nil
+}
+
+// Config returns the configuration in use (defaults filled in).
+func (s *Service) Config() Config { return s.cfg }
+
+// Raise implements balance.AlertSink: it validates the alert, stores it and
+// its deliveries in one transaction and wakes the dispatcher. Raising an ID
+// again changes nothing. It returns once the alert is durable; it never
+// waits for a delivery.
+func (s *Service) Raise(ctx context.Context, a balance.Alert) error {
+	if err := validateAlert(&a); err != nil {
+		return err
+	}
+	now := s.Now()
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now
+	}
+	if a.Status == "" {
+		a.Status = balance.AlertOpen
+	}
+	ds := s.cfg.Plan(&a, now)
+	created, err := s.store.Enqueue(ctx, a, ds, now)
+	if err != nil {
+		return fmt.Errorf("alerts: raise %s: %w", a.ID, err)
+	}
+	if !created {
+		return nil
+	}
+	s.metrics.raised(&a)
+	if len(ds) == 0 {
+		s.log.Warn("alert matches no recipient; stored but not notified", "alert", a.ID, "kind", a.Kind, "severity", a.Severity, "patient", a.PatientID)
+	}
+	s.Wake()
+	return nil
+}
+
+func validateAlert(a *balance.Alert) error {
+	switch {
+	case a.ID == "" || len(a.ID) > 200:
+		return balance.Errorf(balance.EINVALID, "alert id must have 1 to 200 characters")
+	case a.Kind == "":
+		return balance.Errorf(balance.EINVALID, "alert %s has no kind", a.ID)
+	case !slices.Contains(severities, a.Severity):
+		return balance.Errorf(balance.EINVALID, "alert %s: unknown severity %q", a.ID, a.Severity)
+	case a.PatientID == "":
+		return balance.Errorf(balance.EINVALID, "alert %s has no patient", a.ID)
+	case a.Status != "" && a.Status != balance.AlertOpen:
+		return balance.Errorf(balance.EINVALID, "alert %s: a new alert must be open, not %q", a.ID, a.Status)
+	}
+	return nil
+}
+
+// Ack acknowledges an alert: it stops its repeats and escalations. Acking an
+// acknowledged alert returns it unchanged.
+func (s *Service) Ack(ctx context.Context, id, by string) (balance.Alert, error) {
+	if by == "" || len(by) > 200 {
+		return balance.Alert{}, balance.Errorf(balance.EINVALID, `"by" must name who acknowledges (1 to 200 characters)`)
+	}
+	return s.store.Ack(ctx, id, by, s.Now())
+}
+
+// Wake makes the dispatcher look for due deliveries now.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start recovers deliveries interrupted by an earlier stop or crash and
+// starts the dispatcher.
+func (s *Service) Start(ctx context.Context) error {
+	n, err := s.store.Recover(ctx, s.Now())
+	if err != nil {
+		return fmt.Errorf("alerts: recover interrupted deliveries: %w", err)
+	}
+	if n > 0 {
+		s.log.Info("resuming deliveries interrupted by the last stop", "deliveries", n)
+	}
+	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.done = make(chan struct{})
+	go s.run(ctx)
+	return nil
+}
+
+// Close stops the dispatcher and waits for running attempts, which end as
+// interrupted and run again after the next Start.
+func (s *Service) Close() error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.cancel()
+	<-s.done
+	s.workers.Wait()
+	return nil
+}
+
+// run claims due deliveries while workers are free and sleeps until the
+// next one is due, a new alert arrives or a worker frees up.
+func (s *Service) run(ctx context.Context) {
+	defer close(s.done)
+	const maxSleep = 30 * time.Second
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		free := s.cfg.Workers - s.busy
+		s.mu.Unlock()
+		var claimed int
+		if free > 0 {
+			ds, err := s.store.Claim(ctx, s.Now(), free)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("claim deliveries", "err", err)
+				}
+			}
+			claimed = len(ds)
+			for _, d := range ds {
+				s.mu.Lock()
+				s.busy++
+				s.mu.Unlock()
+				s.workers.Add(1)
+				go func() {
+					defer s.workers.Done()
+					s.deliver(ctx, d)
+					s.mu.Lock()
+					s.busy--
+					s.mu.Unlock()
+					select {
+					case s.freed <- struct{}{}:
+					default:
+					}
+				}()
+			}
+			if claimed == free {
+				continue // there may be more due
+			}
+		}
+		sleep := maxSleep
+		if free > 0 {
+			if next, err := s.store.NextDue(ctx); err == nil && !next.IsZero() {
+				sleep = min(max(next.Sub(s.Now()), time.Millisecond), maxSleep)
+			}
+		}
+		t := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+		case <-s.wake:
+		case <-s.freed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// deliver runs one attempt of a claimed delivery and records its outcome.
+func (s *Service) deliver(ctx context.Context, d Delivery) {
+	start := s.Now()
+	att := Attempt{DeliveryID: d.ID, N: d.Attempts, Start: start}
+	o := Outcome{Attempt: att}
+	finish := func() {
+		// Record even when ctx is cancelled (shutdown): the attempt happened.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := s.store.Finish(wctx, o); err != nil {
+			s.log.Error("record delivery attempt", "delivery", d.ID, "attempt", o.Attempt.N, "err", err)
+		}
+	}
+	r, ok := s.cfg.recipient(d.Recipient)
+	if !ok {
+		o.Attempt.Outcome, o.State = OutcomeFailed, StateFailed
+		o.Attempt.Error = fmt.Sprintf("recipient %q is no longer configured", d.Recipient)
+		s.log.Error("alert delivery failed", "delivery", d.ID, "err", o.Attempt.Error)
+		s.metrics.attempt(d.Channel, o.Attempt.Outcome, 0)
+		s.metrics.failed(d.Channel, "permanent")
+		finish()
+		return
+	}
+	alerts := d.Alerts
+	if d.Reason != ReasonInitial {
+		alerts = slices.DeleteFunc(slices.Clone(alerts), func(a balance.Alert) bool { return a.Status != balance.AlertOpen })
+		if len(alerts) == 0 {
+			o.Attempt.Outcome, o.State = OutcomeCancelled, StateCancelled
+			o.Attempt.Error = "cancelled: every alert was acknowledged"
+			finish()
+			return
+		}
+	}
+	n := &Notification{ID: d.ID, Reason: d.Reason, Level: d.Level, Recipient: *r, Alerts: alerts, CreatedAt: d.CreatedAt, BaseURL: s.cfg.BaseURL}
+	retry, err := s.notifiers[d.Channel].Notify(ctx, n)
+	end := s.Now()
+	o.Attempt.Duration = end.Sub(start)
+	code, retryAfter := statusOf(err)
+	o.Attempt.StatusCode = code
+	switch {
+	case err == nil:
+		o.Attempt.Outcome, o.State = OutcomeDelivered, StateDelivered
+	case ctx.Err() != nil:
+		o.Attempt.Outcome, o.State, o.NextAt = OutcomeInterrupted, StatePending, end
+		o.Attempt.Error = "interrupted by shutdown: " + err.Error()
+	case !retry:
+		o.Attempt.Outcome, o.State = OutcomeFailed, StateFailed
+		o.Attempt.Error = err.Error()
+	case !end.Before(d.Deadline):
+		o.Attempt.Outcome, o.State = OutcomeGaveUp, StateFailed
+		o.Attempt.Error = fmt.Sprintf("gave up after %d attempts, deadline %s passed: %v", d.Attempts, d.Deadline.UTC().Format(time.RFC3339), err)
+	default:
+		o.Attempt.Outcome, o.State = OutcomeRetry, StatePending
+		o.Attempt.Error = err.Error()
+		delay := Backoff(d.Attempts, s.cfg.Retry.InitialBackoff, s.cfg.Retry.MaxBackoff, retryAfter, s.Rand())
+		o.NextAt = end.Add(delay)
+		if o.NextAt.After(d.Deadline) {
+			o.NextAt = d.Deadline // one last try at the deadline
+		}
+	}
+	s.metrics.attempt(d.Channel, o.Attempt.Outcome, o.Attempt.Duration)
+	finish()
+	log := s.log.With("delivery", d.ID, "recipient", d.Recipient, "channel", d.Channel, "reason", d.Reason, "attempt", d.Attempts)
+	switch o.Attempt.Outcome {
+	case OutcomeDelivered:
+		log.Info("alert delivered", "alerts", len(alerts), "took", o.Attempt.Duration)
+		s.metrics.delivered(d.Channel, d.Deadline.Add(-s.cfg.Retry.GiveUpAfter), end)
+		if r.RepeatInterval > 0 && d.Reason != ReasonEscalation {
+			s.scheduleRepeat(ctx, d, r, alerts, end)
+		}
+	case OutcomeRetry:
+		log.Warn("alert delivery failed; will retry", "err", err, "status", code, "next", o.NextAt)
+	case OutcomeFailed:
+		log.Error("alert delivery refused; not retrying", "err", err, "status", code)
+		s.metrics.failed(d.Channel, "permanent")
+	case OutcomeGaveUp:
+		log.Error("alert delivery gave up at its deadline", "err", err, "status", code)
+		s.metrics.failed(d.Channel, "deadline")
+	case OutcomeInterrupted:
+		log.Info("alert delivery interrupted by shutdown; resumes after restart")
+	}
+}
+
+// scheduleRepeat creates the next repeat of a delivered notification.
+func (s *Service) scheduleRepeat(ctx context.Context, d Delivery, r *Recipient, alerts []balance.Alert, now time.Time) {
+	ids := make([]string, len(alerts))
+	for i, a := range alerts {
+		ids[i] = a.ID
+	}
+	nd := NewDelivery{
+		ID: deliveryID(d.ID, ReasonRepeat), Recipient: r.Name, Channel: r.Channel(), Target: r.Target(),
+		Reason: ReasonRepeat, AlertIDs: ids, GroupKey: d.GroupKey, NextAt: now.Add(r.RepeatInterval), GiveUpAfter: s.cfg.Retry.GiveUpAfter,
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.store.AddDelivery(wctx, nd, now); err != nil {
+		s.log.Error("schedule repeat", "delivery", d.ID, "err", err)
+		return
+	}
+	s.Wake()
+}

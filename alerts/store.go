@@ -1,0 +1,132 @@
+package alerts
+
+import (
+	"context"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+// Delivery states.
+const (
+	StatePending    = "pending"    // waiting for its next attempt
+	StateDelivering = "delivering" // an attempt is running
+	StateDelivered  = "delivered"
+	StateFailed     = "failed"    // refused for good, or gave up at the deadline
+	StateCancelled  = "cancelled" // a repeat or escalation made moot by an acknowledgement
+)
+
+// Attempt outcomes in the delivery log.
+const (
+	OutcomeInProgress  = "in_progress" // started, not finished (yet)
+	OutcomeDelivered   = "delivered"
+	OutcomeRetry       = "retry"       // failed, another attempt is scheduled
+	OutcomeFailed      = "failed"      // failed and will not be retried (refused)
+	OutcomeGaveUp      = "gave_up"     // failed at or after the deadline
+	OutcomeInterrupted = "interrupted" // the process stopped or died during the attempt
+	OutcomeCancelled   = "cancelled"   // not sent: every alert was acknowledged meanwhile
+)
+
+// NewDelivery is a delivery to create.
+type NewDelivery struct {
+	ID        string
+	Recipient string
+	Channel   string
+	Target    string
+	Reason    string
+	Level     int
+	AlertIDs  []string
+	// GroupKey and Group: when Group is set, the alert joins a pending
+	// initial delivery of the same recipient and group key whose first
+	// attempt has not started, instead of a new delivery; and a new one
+	// is not due before GroupInterval after the group's previous one.
+	GroupKey      string
+	Group         bool
+	GroupInterval time.Duration
+	NextAt        time.Time
+	// GiveUpAfter sets the deadline: NextAt + GiveUpAfter.
+	GiveUpAfter time.Duration
+}
+
+// Delivery is one notification of one or more alerts to one recipient.
+type Delivery struct {
+	ID          string          `json:"id"`
+	Recipient   string          `json:"recipient"`
+	Channel     string          `json:"channel"`
+	Target      string          `json:"target"`
+	Reason      string          `json:"reason"`
+	Level       int             `json:"level,omitempty"`
+	GroupKey    string          `json:"group_key,omitempty"`
+	State       string          `json:"state"`
+	Attempts    int             `json:"attempts"`
+	NextAt      time.Time       `json:"next_at"`
+	Deadline    time.Time       `json:"deadline"`
+	CreatedAt   time.Time       `json:"created_at"`
+	DeliveredAt time.Time       `json:"delivered_at,omitzero"`
+	LastError   string          `json:"last_error,omitempty"`
+	LastStatus  int             `json:"last_status,omitempty"`
+	AlertIDs    []string        `json:"alert_ids"`
+	Alerts      []balance.Alert `json:"-"`
+	Log         []Attempt       `json:"log,omitempty"`
+}
+
+// Attempt is one row of the delivery log.
+type Attempt struct {
+	DeliveryID string        `json:"delivery_id"`
+	N          int           `json:"n"`
+	Start      time.Time     `json:"start"`
+	Duration   time.Duration `json:"duration_ns"`
+	Outcome    string        `json:"outcome"`
+	StatusCode int           `json:"status_code,omitempty"`
+	Error      string        `json:"error,omitempty"`
+}
+
+// Outcome is what an attempt did to its delivery.
+type Outcome struct {
+	Attempt Attempt
+	// State is the delivery's new state; NextAt its next attempt when
+	// State is pending.
+	State  string
+	NextAt time.Time
+}
+
+// AlertFilter selects alerts; empty fields match all.
+type AlertFilter struct {
+	PatientID string
+	Status    string
+	Limit     int
+}
+
+// Store is the persistent outbox and delivery log.
+type Store interface {
+	// Enqueue stores a new alert and creates its deliveries, in one
+	// transaction. It returns false, changing nothing, when an alert with
+	// this ID already exists.
+	Enqueue(ctx context.Context, a balance.Alert, ds []NewDelivery, now time.Time) (bool, error)
+	// AddDelivery creates a delivery of existing alerts; nothing happens if
+	// one with this ID exists.
+	AddDelivery(ctx context.Context, d NewDelivery, now time.Time) error
+	// Claim marks up to limit pending deliveries due at now as delivering,
+	// starts attempt Attempts+1 of each in the log (in_progress), and
+	// returns them with their alerts.
+	Claim(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// Finish records how a claimed delivery's attempt ended.
+	Finish(ctx context.Context, o Outcome) error
+	// NextDue returns when the earliest pending delivery is due (zero: none).
+	NextDue(ctx context.Context) (time.Time, error)
+	// Recover returns deliveries left delivering by a stopped process to
+	// pending, due at now, and marks their attempts interrupted.
+	Recover(ctx context.Context, now time.Time) (int, error)
+	// Ack marks an open alert acknowledged and cancels pending repeats and
+	// escalations whose alerts are all acknowledged. It returns the alert;
+	// ENOTFOUND if there is none.
+	Ack(ctx context.Context, id, by string, at time.Time) (balance.Alert, error)
+	// Alert returns one alert or ENOTFOUND.
+	Alert(ctx context.Context, id string) (balance.Alert, error)
+	// Alerts returns alerts, newest first.
+	Alerts(ctx context.Context, f AlertFilter) ([]balance.Alert, error)
+	// Deliveries returns the deliveries of an alert with their logs.
+	Deliveries(ctx context.Context, alertID string) ([]Delivery, error)
+	// DeliveryCounts returns the number of deliveries in each state.
+	DeliveryCounts(ctx context.Context) (map[string]int, error)
+}

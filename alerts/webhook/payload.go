@@ -1,0 +1,89 @@
+package webhook
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts"
+)
+
+// PayloadVersion is the version of the Payload schema; it changes only when
+// a field changes meaning or goes away.
+const PayloadVersion = "1"
+
+// Payload is the JSON body of every webhook, in the Standard Webhooks
+// shape: type, timestamp, data.
+type Payload struct {
+	// Type is "alert.notified", "alert.repeated" or "alert.escalated".
+	Type string `json:"type"`
+	// Timestamp is when the notification was created (the same on every
+	// attempt; the attempt's own time is the webhook-timestamp header).
+	Timestamp time.Time `json:"timestamp"`
+	Data      Data      `json:"data"`
+}
+
+// Data is the notification.
+type Data struct {
+	Version string `json:"version"`
+	// DeliveryID equals the webhook-id header.
+	DeliveryID string `json:"delivery_id"`
+	// Reason is initial, repeat or escalation; Level the escalation step.
+	Reason    string    `json:"reason"`
+	Level     int       `json:"level,omitempty"`
+	Recipient Recipient `json:"recipient"`
+	Alerts    []Alert   `json:"alerts"`
+}
+
+// Recipient names who the notification is for.
+type Recipient struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// Alert is one alert with links to it.
+type Alert struct {
+	balance.Alert
+	// URL shows the alert with its deliveries; AckURL acknowledges it
+	// (POST {"by": "..."}).
+	URL    string `json:"url"`
+	AckURL string `json:"ack_url"`
+}
+
+var types = map[string]string{
+	alerts.ReasonInitial:    "alert.notified",
+	alerts.ReasonRepeat:     "alert.repeated",
+	alerts.ReasonEscalation: "alert.escalated",
+}
+
+// NewPayload builds the body of a notification. It depends only on the
+// notification, so every attempt sends the same bytes.
+func NewPayload(n *alerts.Notification) Payload {
+	p := Payload{
+		Type: types[n.Reason], Timestamp: n.CreatedAt.UTC(),
+		Data: Data{Version: PayloadVersion, DeliveryID: n.ID, Reason: n.Reason, Level: n.Level,
+			Recipient: Recipient{Name: n.Recipient.Name, Role: n.Recipient.Role}},
+	}
+	for _, a := range n.Alerts {
+		a.Evidence = absolute(n.BaseURL, a.Evidence)
+		self := strings.TrimSuffix(n.BaseURL, "/") + "/api/v1/alerts/" + url.PathEscape(a.ID)
+		p.Data.Alerts = append(p.Data.Alerts, Alert{Alert: a, URL: self, AckURL: self + "/ack"})
+	}
+	return p
+}
+
+// absolute prefixes relative evidence links with base.
+func absolute(base string, ev []balance.Evidence) []balance.Evidence {
+	if base == "" || len(ev) == 0 {
+		return ev
+	}
+	out := make([]balance.Evidence, len(ev))
+	for i, e := range ev {
+		if strings.HasPrefix(e.URL, "/") {
+			e.URL = strings.TrimSuffix(base, "/") + e.URL
+		}
+		out[i] = e
+	}
+	return out
+}

@@ -1,0 +1,432 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts"
+)
+
+// AlertStore is the alerts' outbox and delivery log in the state database.
+// It implements alerts.Store.
+type AlertStore struct {
+	db *sql.DB
+}
+
+var _ alerts.Store = (*AlertStore)(nil)
+
+// AlertStore returns the alert outbox kept in this database.
+func (s *StateDB) AlertStore() *AlertStore { return &AlertStore{db: s.db} }
+
+func alertNS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func alertTime(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, v).UTC()
+}
+
+// Enqueue implements alerts.Store.
+func (s *AlertStore) Enqueue(ctx context.Context, a balance.Alert, ds []alerts.NewDelivery, now time.Time) (bool, error) {
+	details, err := json.Marshal(a.Details)
+	if err != nil {
+		return false, err
+	}
+	evidence, err := json.Marshal(a.Evidence)
+	if err != nil {
+		return false, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: enqueue alert %s: %w", a.ID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+		a.ID, a.Kind, a.Severity, a.PatientID, a.DeviceID, a.Summary, string(details), string(evidence), a.GroupKey,
+		alertNS(a.OccurredAt), alertNS(a.CreatedAt), a.Status, a.AckedBy, alertNS(a.AckedAt))
+	if err != nil {
+		return false, fmt.Errorf("sqlite: insert alert %s: %w", a.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	for _, d := range ds {
+		if err := addAlertDelivery(ctx, tx, d, now); err != nil {
+			return false, fmt.Errorf("sqlite: alert %s: %w", a.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: enqueue alert %s: %w", a.ID, err)
+	}
+	return true, nil
+}
+
+// AddDelivery implements alerts.Store.
+func (s *AlertStore) AddDelivery(ctx context.Context, d alerts.NewDelivery, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: add delivery %s: %w", d.ID, err)
+	}
+	defer tx.Rollback()
+	if err := addAlertDelivery(ctx, tx, d, now); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return tx.Commit()
+}
+
+// addDelivery creates d, or with d.Group adds its alerts to a pending
+// delivery of the same group that has not started.
+func addAlertDelivery(ctx context.Context, tx *sql.Tx, d alerts.NewDelivery, now time.Time) error {
+	id, next := d.ID, d.NextAt
+	if d.Group {
+		var open string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM alert_deliveries WHERE recipient = ? AND group_key = ? AND reason = ? AND state = ? AND attempts = 0 AND next_at > ?
+			ORDER BY next_at LIMIT 1`, d.Recipient, d.GroupKey, alerts.ReasonInitial, alerts.StatePending, now.UnixNano()).Scan(&open)
+		switch {
+		case err == nil:
+			return linkDeliveryAlerts(ctx, tx, open, d.AlertIDs)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("find group of %s: %w", d.ID, err)
+		}
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(next_at) FROM alert_deliveries WHERE recipient = ? AND group_key = ? AND reason = ?`,
+			d.Recipient, d.GroupKey, alerts.ReasonInitial).Scan(&last); err != nil {
+			return fmt.Errorf("last of group of %s: %w", d.ID, err)
+		}
+		if last.Valid {
+			if t := time.Unix(0, last.Int64).Add(d.GroupInterval); t.After(next) {
+				next = t
+			}
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, recipient, channel, target, reason, level, group_key, state, next_at, deadline, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+		id, d.Recipient, d.Channel, d.Target, d.Reason, d.Level, d.GroupKey, alerts.StatePending,
+		next.UnixNano(), next.Add(d.GiveUpAfter).UnixNano(), now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("insert delivery %s: %w", id, err)
+	}
+	return linkDeliveryAlerts(ctx, tx, id, d.AlertIDs)
+}
+
+func linkDeliveryAlerts(ctx context.Context, tx *sql.Tx, deliveryID string, alertIDs []string) error {
+	for _, a := range alertIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_delivery_alerts (delivery_id, alert_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, deliveryID, a); err != nil {
+			return fmt.Errorf("link alert %s to delivery %s: %w", a, deliveryID, err)
+		}
+	}
+	return nil
+}
+
+const alertDeliveryCols = `id, recipient, channel, target, reason, level, group_key, state, attempts, next_at, deadline, created_at, delivered_at, last_error, last_status`
+
+func scanDelivery(sc interface{ Scan(...any) error }) (alerts.Delivery, error) {
+	var d alerts.Delivery
+	var next, deadline, created, delivered int64
+	err := sc.Scan(&d.ID, &d.Recipient, &d.Channel, &d.Target, &d.Reason, &d.Level, &d.GroupKey, &d.State, &d.Attempts,
+		&next, &deadline, &created, &delivered, &d.LastError, &d.LastStatus)
+	d.NextAt, d.Deadline, d.CreatedAt, d.DeliveredAt = alertTime(next), alertTime(deadline), alertTime(created), alertTime(delivered)
+	return d, err
+}
+
+// Claim implements alerts.Store.
+func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int) ([]alerts.Delivery, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT `+alertDeliveryCols+` FROM alert_deliveries WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
+		alerts.StatePending, now.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
+	}
+	var ds []alerts.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		d := &ds[i]
+		d.Attempts++
+		d.State = alerts.StateDelivering
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, attempts = ? WHERE id = ?`, d.State, d.Attempts, d.ID); err != nil {
+			return nil, fmt.Errorf("sqlite: claim delivery %s: %w", d.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_delivery_attempts (delivery_id, n, started_at, outcome) VALUES (?, ?, ?, ?)
+			ON CONFLICT(delivery_id, n) DO UPDATE SET started_at = excluded.started_at, outcome = excluded.outcome`,
+			d.ID, d.Attempts, now.UnixNano(), alerts.OutcomeInProgress); err != nil {
+			return nil, fmt.Errorf("sqlite: log attempt of %s: %w", d.ID, err)
+		}
+		if d.Alerts, err = deliveryAlerts(ctx, tx, d.ID); err != nil {
+			return nil, err
+		}
+		for _, a := range d.Alerts {
+			d.AlertIDs = append(d.AlertIDs, a.ID)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+type alertQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const alertCols = `id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at`
+
+func scanAlert(sc interface{ Scan(...any) error }) (balance.Alert, error) {
+	var a balance.Alert
+	var details, evidence string
+	var occurred, created, acked int64
+	if err := sc.Scan(&a.ID, &a.Kind, &a.Severity, &a.PatientID, &a.DeviceID, &a.Summary, &details, &evidence, &a.GroupKey,
+		&occurred, &created, &a.Status, &a.AckedBy, &acked); err != nil {
+		return a, err
+	}
+	a.OccurredAt, a.CreatedAt, a.AckedAt = alertTime(occurred), alertTime(created), alertTime(acked)
+	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
+		return a, fmt.Errorf("alert %s details: %w", a.ID, err)
+	}
+	if err := json.Unmarshal([]byte(evidence), &a.Evidence); err != nil {
+		return a, fmt.Errorf("alert %s evidence: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+func queryAlerts(ctx context.Context, q alertQuerier, query string, args ...any) ([]balance.Alert, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []balance.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func deliveryAlerts(ctx context.Context, q alertQuerier, deliveryID string) ([]balance.Alert, error) {
+	cols := "a." + strings.ReplaceAll(alertCols, ", ", ", a.")
+	return queryAlerts(ctx, q, `SELECT `+cols+` FROM alerts a JOIN alert_delivery_alerts da ON da.alert_id = a.id
+		WHERE da.delivery_id = ? ORDER BY a.created_at, a.id`, deliveryID)
+}
+
+// Finish implements alerts.Store.
+func (s *AlertStore) Finish(ctx context.Context, o alerts.Outcome) error {
+	at := o.Attempt
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: finish attempt %d of %s: %w", at.N, at.DeliveryID, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE alert_delivery_attempts SET duration_ns = ?, outcome = ?, status_code = ?, error = ? WHERE delivery_id = ? AND n = ?`,
+		int64(at.Duration), at.Outcome, at.StatusCode, at.Error, at.DeliveryID, at.N); err != nil {
+		return fmt.Errorf("sqlite: finish attempt %d of %s: %w", at.N, at.DeliveryID, err)
+	}
+	var delivered int64
+	if o.State == alerts.StateDelivered {
+		delivered = at.Start.Add(at.Duration).UnixNano()
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, next_at = CASE WHEN ? != 0 THEN ? ELSE next_at END,
+		delivered_at = CASE WHEN ? != 0 THEN ? ELSE delivered_at END, last_error = ?, last_status = ? WHERE id = ?`,
+		o.State, alertNS(o.NextAt), alertNS(o.NextAt), delivered, delivered, at.Error, at.StatusCode, at.DeliveryID); err != nil {
+		return fmt.Errorf("sqlite: update delivery %s: %w", at.DeliveryID, err)
+	}
+	return tx.Commit()
+}
+
+// NextDue implements alerts.Store.
+func (s *AlertStore) NextDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_at) FROM alert_deliveries WHERE state = ?`, alerts.StatePending).Scan(&next); err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: next due delivery: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, next.Int64), nil
+}
+
+// Recover implements alerts.Store.
+func (s *AlertStore) Recover(ctx context.Context, now time.Time) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: recover deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE alert_delivery_attempts SET outcome = ?, error = ? WHERE outcome = ?`,
+		alerts.OutcomeInterrupted, "the process stopped during the attempt; its result is unknown", alerts.OutcomeInProgress); err != nil {
+		return 0, fmt.Errorf("sqlite: recover attempts: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, next_at = ? WHERE state = ?`, alerts.StatePending, now.UnixNano(), alerts.StateDelivering)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: recover deliveries: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), tx.Commit()
+}
+
+// Ack implements alerts.Store.
+func (s *AlertStore) Ack(ctx context.Context, id, by string, at time.Time) (balance.Alert, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return balance.Alert{}, fmt.Errorf("sqlite: ack %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, acked_by = ?, acked_at = ? WHERE id = ? AND status = ?`,
+		balance.AlertAcknowledged, by, at.UnixNano(), id, balance.AlertOpen); err != nil {
+		return balance.Alert{}, fmt.Errorf("sqlite: ack %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, last_error = ?
+		WHERE state = ? AND reason != ? AND id IN (SELECT delivery_id FROM alert_delivery_alerts WHERE alert_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM alert_delivery_alerts da JOIN alerts a ON a.id = da.alert_id WHERE da.delivery_id = alert_deliveries.id AND a.status = ?)`,
+		alerts.StateCancelled, "cancelled: acknowledged by "+by, alerts.StatePending, alerts.ReasonInitial, id, balance.AlertOpen); err != nil {
+		return balance.Alert{}, fmt.Errorf("sqlite: cancel repeats of %s: %w", id, err)
+	}
+	as, err := queryAlerts(ctx, tx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id)
+	if err != nil {
+		return balance.Alert{}, err
+	}
+	if len(as) == 0 {
+		return balance.Alert{}, notFound("alert", id)
+	}
+	return as[0], tx.Commit()
+}
+
+// Alert implements alerts.Store.
+func (s *AlertStore) Alert(ctx context.Context, id string) (balance.Alert, error) {
+	as, err := queryAlerts(ctx, s.db, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id)
+	if err != nil {
+		return balance.Alert{}, err
+	}
+	if len(as) == 0 {
+		return balance.Alert{}, notFound("alert", id)
+	}
+	return as[0], nil
+}
+
+// Alerts implements alerts.Store.
+func (s *AlertStore) Alerts(ctx context.Context, f alerts.AlertFilter) ([]balance.Alert, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	return queryAlerts(ctx, s.db, `SELECT `+alertCols+` FROM alerts WHERE (? = '' OR patient_id = ?) AND (? = '' OR status = ?)
+		ORDER BY created_at DESC, id LIMIT ?`, f.PatientID, f.PatientID, f.Status, f.Status, limit)
+}
+
+// Deliveries implements alerts.Store.
+func (s *AlertStore) Deliveries(ctx context.Context, alertID string) ([]alerts.Delivery, error) {
+	cols := "d." + strings.ReplaceAll(alertDeliveryCols, ", ", ", d.")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM alert_deliveries d JOIN alert_delivery_alerts da ON da.delivery_id = d.id
+		WHERE da.alert_id = ? ORDER BY d.created_at, d.next_at, d.id`, alertID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: deliveries of %s: %w", alertID, err)
+	}
+	var ds []alerts.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		if ds[i].AlertIDs, err = s.deliveryAlertIDs(ctx, ds[i].ID); err != nil {
+			return nil, err
+		}
+		if ds[i].Log, err = s.attempts(ctx, ds[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+func (s *AlertStore) deliveryAlertIDs(ctx context.Context, deliveryID string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT alert_id FROM alert_delivery_alerts WHERE delivery_id = ? ORDER BY alert_id`, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: alerts of delivery %s: %w", deliveryID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (s *AlertStore) attempts(ctx context.Context, deliveryID string) ([]alerts.Attempt, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT delivery_id, n, started_at, duration_ns, outcome, status_code, error
+		FROM alert_delivery_attempts WHERE delivery_id = ? ORDER BY n`, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: attempts of %s: %w", deliveryID, err)
+	}
+	defer rows.Close()
+	var out []alerts.Attempt
+	for rows.Next() {
+		var a alerts.Attempt
+		var start, dur int64
+		if err := rows.Scan(&a.DeliveryID, &a.N, &start, &dur, &a.Outcome, &a.StatusCode, &a.Error); err != nil {
+			return nil, err
+		}
+		a.Start, a.Duration = alertTime(start), time.Duration(dur)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// DeliveryCounts implements alerts.Store.
+func (s *AlertStore) DeliveryCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM alert_deliveries GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: delivery counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
