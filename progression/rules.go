@@ -33,7 +33,8 @@ type Rules struct {
 	// the patient's own baseline for it (their median) [3].
 	BaselineSessions int `yaml:"baseline_sessions" json:"baseline_sessions"`
 	// SwayMetrics are the session sway measures to judge by, first found
-	// wins [rms_ml, ml_rms_mps2, rms_mps2, rms].
+	// wins [rms, rms_ml]: the 2-D RMS does not depend on knowing the
+	// wearer's heading, which quiet stance cannot reveal.
 	SwayMetrics []string `yaml:"sway_metrics" json:"sway_metrics"`
 	// FailuresToRegress is how many failed sessions in a row step the
 	// patient down [1].
@@ -71,7 +72,7 @@ func (r Rules) withDefaults() Rules {
 		r.BaselineSessions = 3
 	}
 	if len(r.SwayMetrics) == 0 {
-		r.SwayMetrics = []string{"rms_ml", "ml_rms_mps2", "rms_mps2", "rms"}
+		r.SwayMetrics = []string{"rms", "rms_ml"}
 	}
 	if r.FailuresToRegress <= 0 {
 		r.FailuresToRegress = 1

@@ -1,0 +1,123 @@
+package progression
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/balance-pt/balance"
+)
+
+// Register adds the progression routes through handle (App.Handle):
+//
+//	GET  /api/v1/catalog
+//	GET  /api/v1/patients/{id}/plan
+//	PUT  /api/v1/patients/{id}/plan
+//	GET  /api/v1/patients/{id}/plan/history
+//	POST /api/v1/patients/{id}/plan/suggestions/{sid}/approve
+//	POST /api/v1/patients/{id}/plan/suggestions/{sid}/reject
+//	POST /api/v1/patients/{id}/plan/override
+//	POST /api/v1/patients/{id}/plan/evaluate
+//	GET  /api/v1/patients/{id}/today
+func (s *Service) Register(handle func(pattern string, h http.Handler)) {
+	h := func(pattern string, f func(w http.ResponseWriter, r *http.Request) (int, any, error)) {
+		handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			st, v, err := f(w, r)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			writeJSON(w, st, v)
+		}))
+	}
+	h("GET /api/v1/catalog", func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		return 200, s.Catalog, nil
+	})
+	h("GET /api/v1/patients/{id}/plan", func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		v, err := s.View(r.Context(), r.PathValue("id"))
+		return 200, v, err
+	})
+	h("PUT /api/v1/patients/{id}/plan", func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		var req PlanRequest
+		if err := readJSON(r, &req); err != nil {
+			return 0, nil, err
+		}
+		p, err := s.SetPlan(r.Context(), r.PathValue("id"), req)
+		return 200, p, err
+	})
+	h("GET /api/v1/patients/{id}/plan/history", func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		cs, err := s.History(r.Context(), r.PathValue("id"))
+		if cs == nil {
+			cs = []balance.PlanChange{}
+		}
+		return 200, cs, err
+	})
+	decide := func(approve bool) func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+			var req struct {
+				By   string `json:"by"`
+				Note string `json:"note"`
+			}
+			if r.ContentLength != 0 {
+				if err := readJSON(r, &req); err != nil {
+					return 0, nil, err
+				}
+			}
+			c, err := s.Decide(r.Context(), r.PathValue("id"), r.PathValue("sid"), approve, req.By, req.Note)
+			return 200, c, err
+		}
+	}
+	h("POST /api/v1/patients/{id}/plan/suggestions/{sid}/approve", decide(true))
+	h("POST /api/v1/patients/{id}/plan/suggestions/{sid}/reject", decide(false))
+	h("POST /api/v1/patients/{id}/plan/override", func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		var req OverrideRequest
+		if err := readJSON(r, &req); err != nil {
+			return 0, nil, err
+		}
+		c, err := s.Override(r.Context(), r.PathValue("id"), req)
+		return 200, c, err
+	})
+	h("POST /api/v1/patients/{id}/plan/evaluate", func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		d, c, err := s.Evaluate(r.Context(), r.PathValue("id"))
+		return 200, map[string]any{"decision": d, "change": c}, err
+	})
+	h("GET /api/v1/patients/{id}/today", func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		t, err := s.Today(r.Context(), r.PathValue("id"))
+		return 200, t, err
+	})
+}
+
+// errorStatus maps domain error codes to HTTP statuses, as the core API does.
+var errorStatus = map[string]int{
+	balance.EINVALID:     http.StatusBadRequest,
+	balance.ENOTFOUND:    http.StatusNotFound,
+	balance.ECONFLICT:    http.StatusConflict,
+	balance.EUNAVAILABLE: http.StatusServiceUnavailable,
+}
+
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := balance.ErrorCode(err)
+	st, ok := errorStatus[code]
+	if !ok {
+		st = http.StatusInternalServerError
+		s.log().Error("progression api error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, st, map[string]string{"error": code, "message": balance.ErrorMessage(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func readJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return balance.Errorf(balance.EINVALID, "request body: %v", err)
+	}
+	return nil
+}
