@@ -51,6 +51,9 @@ type Message struct {
 	Seq      uint64 // batch sequence number (IMU only)
 }
 
+// maxCatchUp bounds the batches one Advance makes.
+const maxCatchUp = 300
+
 // DeviceStats counts what a device produced.
 type DeviceStats struct {
 	Batches, Samples, Duplicates, Reordered, Dropped, Offline int
@@ -143,8 +146,9 @@ func (d *Device) sampleNS(k int64) int64 {
 	return d.start.Add(d.cfg.ClockOffset).UnixNano() + int64(math.Round(float64(k)*1e9/d.cfg.RateHz))
 }
 
-// Advance produces the messages due by simulation time now and appends
-// them to out: the online status first, full batches (with session events
+// Advance produces the messages due by simulation time now (at most 300
+// batches per call; a device that fell behind catches up over later calls)
+// and appends them to out: the online status first, full batches (with session events
 // before the batch that holds their first sample), periodic status, and,
 // on reconnect, the batches buffered while offline. While offline it
 // returns nothing.
@@ -158,7 +162,9 @@ func (d *Device) Advance(now time.Time, out []Message) []Message {
 	per := int64(math.Round(d.cfg.BatchS * d.cfg.RateHz))
 	// Samples due: the device's oscillator runs (1 + drift) fast.
 	due := int64(now.Sub(d.start).Seconds()*d.cfg.RateHz*(1+d.cfg.DriftPPM*1e-6) + 1e-6)
-	for d.produced+per <= due {
+	// At most maxCatchUp batches per call, so that a device that fell
+	// behind catches up over several calls and its caller stays responsive.
+	for made := 0; d.produced+per <= due && made < maxCatchUp; made++ {
 		msgs := d.makeBatch(int(per))
 		for _, m := range msgs {
 			d.emit(m, &out)

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -198,18 +197,30 @@ func runDevice(ctx context.Context, cfg FleetConfig, sd SimDevice, clock simCloc
 	defer link.close()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	var out []Message
+	// pending holds messages the transport has not delivered yet, oldest
+	// first: a broker outage delays them instead of losing them (up to
+	// maxPending, then the oldest are dropped and counted as errors).
+	var pending []Message
 	for {
-		out = dev.Advance(clock.at(), out[:0])
+		pending = dev.Advance(clock.at(), pending)
 		if err := src.Err(); err != nil {
 			return fmt.Errorf("sim: device %s: %w", sd.Config.ID, err)
 		}
+		if n := len(pending) - maxPending; n > 0 {
+			stats.Errors.Add(int64(n))
+			pending = append(pending[:0], pending[n:]...)
+		}
 		if !dev.Online() {
 			link.drop()
-		} else if link.ensure(ctx) {
-			for _, m := range out {
-				link.publish(m)
+		} else if len(pending) > 0 && link.ensure(ctx) {
+			sent := 0
+			for _, m := range pending {
+				if ctx.Err() != nil || !link.publish(m) {
+					break
+				}
+				sent++
 			}
+			pending = append(pending[:0], pending[sent:]...)
 		}
 		select {
 		case <-ctx.Done():
@@ -218,6 +229,10 @@ func runDevice(ctx context.Context, cfg FleetConfig, sd SimDevice, clock simCloc
 		}
 	}
 }
+
+// maxPending bounds a device's undelivered messages in the fleet (an hour
+// of one-second batches).
+const maxPending = 3600
 
 // writeTruth writes the device's ground truth as JSON lines: a header with
 // the device, patient model, sensor and the device time of the first
@@ -278,12 +293,9 @@ func (l *link) options() *mqtt.ClientOptions {
 		}
 		return c, err
 	})
-	o.SetConnectionLostHandler(func(mqtt.Client, error) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.up {
-			l.up = false
-			l.stats.Online.Add(-1)
+	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		if l.markDown() {
+			l.log.Debug("connection lost", "device", l.id, "err", err)
 		}
 	})
 	return o
@@ -300,9 +312,12 @@ func (l *link) ensure(ctx context.Context) bool {
 	if time.Now().Before(l.retry) || ctx.Err() != nil {
 		return false
 	}
-	if l.client == nil {
-		l.client = mqtt.NewClient(l.options())
+	// A fresh client for every connection: a paho client whose socket was
+	// closed under it may still be winding down.
+	if l.client != nil {
+		l.client.Disconnect(0)
 	}
+	l.client = mqtt.NewClient(l.options())
 	t := l.client.Connect()
 	if !t.WaitTimeout(6*time.Second) || t.Error() != nil {
 		l.stats.Errors.Add(1)
@@ -318,33 +333,48 @@ func (l *link) ensure(ctx context.Context) bool {
 	return true
 }
 
-// drop closes the socket abruptly (a lost link), so the will fires.
-func (l *link) drop() {
+// markDown records the link as down; it reports whether it was up.
+func (l *link) markDown() bool {
 	l.mu.Lock()
-	c, up := l.conn, l.up
-	l.mu.Unlock()
-	if up && c != nil {
-		c.Close()
-		// The connection-lost handler marks the link down; wait for it so
-		// that the next ensure reconnects cleanly.
-		for i := 0; i < 50 && l.client.IsConnectionOpen(); i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
+	defer l.mu.Unlock()
+	if !l.up {
+		return false
 	}
+	l.up = false
+	l.stats.Online.Add(-1)
+	return true
 }
 
-func (l *link) publish(m Message) {
+// drop closes the socket abruptly (a lost link), so that the broker
+// publishes the will. The next ensure connects with a new client.
+func (l *link) drop() {
+	l.mu.Lock()
+	c := l.conn
+	l.mu.Unlock()
+	if !l.markDown() || c == nil {
+		return
+	}
+	c.Close()
+}
+
+// publish sends m with QoS 1 and waits for the acknowledgement. On failure
+// it counts an error, takes the link down (the next ensure reconnects) and
+// returns false.
+func (l *link) publish(m Message) bool {
 	t := l.client.Publish(m.Topic, 1, m.Retained, m.Payload)
 	if !t.WaitTimeout(10*time.Second) || t.Error() != nil {
 		l.stats.Errors.Add(1)
-		if t.Error() != nil && !errors.Is(t.Error(), mqtt.ErrNotConnected) {
-			l.log.Debug("publish failed", "device", l.id, "err", t.Error())
+		l.log.Debug("publish failed", "device", l.id, "err", t.Error())
+		if l.markDown() {
+			l.client.Disconnect(0)
 		}
-		return
+		l.retry = time.Now().Add(time.Second)
+		return false
 	}
 	l.stats.Messages.Add(1)
 	l.stats.Samples.Add(int64(m.Samples))
 	l.stats.Bytes.Add(int64(len(m.Payload)))
+	return true
 }
 
 // close disconnects cleanly after publishing the offline status (a clean
@@ -359,7 +389,7 @@ func (l *link) close() {
 	if up {
 		t := l.client.Publish(wire.Topic(l.id, wire.KindStatus), 1, true, wire.OfflineWill())
 		t.WaitTimeout(2 * time.Second)
+		l.markDown()
 		l.client.Disconnect(250)
-		l.stats.Online.Add(-1)
 	}
 }

@@ -2,8 +2,11 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -88,7 +91,8 @@ func testFleet(t *testing.T, broker string) {
 	prefix := fmt.Sprintf("t%d-", time.Now().UnixNano()%1_000_000_000)
 	col := collect(t, broker, prefix)
 	stats := new(FleetStats)
-	cfg := FleetConfig{Broker: broker, Devices: 3, Speed: 20, Duration: 3 * time.Second, Encoding: EncodingMixed, Seed: 5, DevicePrefix: prefix, Stats: stats}
+	truthDir := t.TempDir()
+	cfg := FleetConfig{Broker: broker, Devices: 3, Speed: 20, Duration: 3 * time.Second, Encoding: EncodingMixed, Seed: 5, DevicePrefix: prefix, Stats: stats, TruthDir: truthDir}
 	if _, err := RunFleet(context.Background(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +127,20 @@ func testFleet(t *testing.T, broker string) {
 			}
 			next = b.Seq + 1
 			samples += int64(len(b.Samples))
+		}
+		// The ground truth beside it: a header, then segments covering the
+		// simulated minute.
+		raw, err := os.ReadFile(filepath.Join(truthDir, id+".truth.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		var seg struct {
+			Segment
+			Day int `json:"day"`
+		}
+		if len(lines) < 2 || json.Unmarshal([]byte(lines[len(lines)-1]), &seg) != nil || seg.EndS < 55 {
+			t.Errorf("%s: truth has %d lines, last %q", id, len(lines), lines[len(lines)-1])
 		}
 		st := col.get(wire.Topic(id, wire.KindStatus))
 		if len(st) < 2 {
@@ -186,4 +204,65 @@ func TestLinkDropPublishesWill(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no will within 3 s: %d status messages, stats %+v", len(col.get(wire.Topic(id, wire.KindStatus))), stats.Snapshot())
+}
+
+// A device that loses its link: the broker publishes its offline will,
+// and after reconnecting it sends the batches buffered meanwhile, so the
+// subscriber sees every sequence number once, in order.
+func TestFleetDeviceOfflineResends(t *testing.T) {
+	broker := startMochi(t)
+	sd := Population(1, fmt.Sprintf("o%d-", time.Now().UnixNano()%1_000_000_000), 100, EncodingBinary, 1, false)[0]
+	col := collect(t, broker, sd.Config.ID)
+	sd.Config.OfflineProb, sd.Config.OfflineMeanS = 1, 40
+	cfg := FleetConfig{Broker: broker, Devices: 1, Speed: 60}
+	if err := cfg.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	stats := new(FleetStats)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	clock := newSimClock(time.Now, 60, 4*time.Second)
+	if err := runDevice(ctx, cfg, sd, clock, stats, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	snap := stats.Snapshot()
+	if snap.Connects < 2 || snap.Errors != 0 {
+		t.Errorf("stats %+v: want reconnects and no errors", snap)
+	}
+	var online []bool
+	for _, m := range col.get(wire.Topic(sd.Config.ID, wire.KindStatus)) {
+		s, err := wire.DecodeStatus(sd.Config.ID, m.Payload(), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		online = append(online, s.Online)
+	}
+	sawWill := false
+	for i := 1; i < len(online); i++ {
+		if !online[i] && i+1 < len(online) && online[i+1] {
+			sawWill = true
+		}
+	}
+	if !sawWill {
+		t.Errorf("status sequence %v: no offline will followed by a reconnect", online)
+	}
+	dec := wire.NewDecoder(wire.DefaultLimits())
+	next := uint64(1)
+	for _, m := range col.get(wire.Topic(sd.Config.ID, wire.KindIMU)) {
+		var b balance.Batch
+		if _, err := dec.DecodeIMU(sd.Config.ID, m.Payload(), time.Now(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Seq < next {
+			continue // QoS 1 redelivery
+		}
+		if b.Seq != next {
+			t.Fatalf("seq %d after %d: buffered batches lost", b.Seq, next-1)
+		}
+		next++
+	}
+	if next < 100 {
+		t.Errorf("only %d batches arrived", next-1)
+	}
 }

@@ -96,11 +96,15 @@ func Replay(ctx context.Context, cfg ReplayConfig, samples []balance.Sample, rat
 		if err != nil {
 			return stats, err
 		}
-		if !l.ensure(ctx) {
-			stats.Errors.Add(1)
-			continue
+		// Retry a failed batch until it is delivered or ctx ends.
+		m := Message{Kind: wire.KindIMU, Topic: wire.Topic(cfg.DeviceID, wire.KindIMU), Payload: p, Samples: j - i, Seq: seq}
+		for !(l.ensure(ctx) && l.publish(m)) {
+			select {
+			case <-ctx.Done():
+				return stats, nil
+			case <-time.After(time.Second):
+			}
 		}
-		l.publish(Message{Kind: wire.KindIMU, Topic: wire.Topic(cfg.DeviceID, wire.KindIMU), Payload: p, Samples: j - i, Seq: seq})
 	}
 	return stats, nil
 }
