@@ -17,9 +17,11 @@ func BenchmarkFallDetectorPush(b *testing.B) {
 	s := benchDay()
 	d := NewFallDetector(100, FallConfig{})
 	b.ResetTimer()
+	c0 := cpuNS()
 	for i := 0; i < b.N; i++ {
 		d.Push(s[i%len(s)])
 	}
+	b.ReportMetric(float64(cpuNS()-c0)/float64(b.N), "cpu-ns/sample")
 }
 
 // BenchmarkContinuousPath: the per-sample continuous path, a Madgwick
@@ -29,9 +31,11 @@ func BenchmarkContinuousPath(b *testing.B) {
 	d := NewFallDetector(100, FallConfig{})
 	m := NewMadgwick(100, 0.1, QuatFromUp(s[0].Acc))
 	b.ResetTimer()
+	c0 := cpuNS()
 	for i := 0; i < b.N; i++ {
 		x := s[i%len(s)]
 		m.Update(x.Acc, x.Gyro)
 		d.Push(x)
 	}
+	b.ReportMetric(float64(cpuNS()-c0)/float64(b.N), "cpu-ns/sample")
 }

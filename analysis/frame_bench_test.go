@@ -7,12 +7,14 @@ import "testing"
 func BenchmarkAlignToBody(b *testing.B) {
 	s := benchDay()
 	b.ResetTimer()
+	c0 := cpuNS()
 	for i := 0; i < b.N; i++ {
 		if _, err := AlignToBody(s, 100, AlignOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s)), "ns/sample")
+	b.ReportMetric(float64(cpuNS()-c0)/float64(b.N*len(s)), "cpu-ns/sample")
 }
 
 // BenchmarkAlignToBodyHour: one hour at 100 Hz, 50 minutes of standing
@@ -26,10 +28,12 @@ func BenchmarkAlignToBodyHour(b *testing.B) {
 		s[i].TimeNS = int64(i) * 1e7
 	}
 	b.ResetTimer()
+	c0 := cpuNS()
 	for i := 0; i < b.N; i++ {
 		if _, err := AlignToBody(s, 100, AlignOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s)), "ns/sample")
+	b.ReportMetric(float64(cpuNS()-c0)/float64(b.N*len(s)), "cpu-ns/sample")
 }

@@ -11,10 +11,12 @@ func BenchmarkSway30s(b *testing.B) {
 	s := coreStanding(100, 32, r, 0.1, 0.5, 0.05, 1.2)
 	opts := SwayOptions{Forward: coreMulMV(r, [3]float64{1, 0, 0})}
 	b.ResetTimer()
+	c0 := cpuNS()
 	for i := 0; i < b.N; i++ {
 		if _, err := Sway(s, 100, opts); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s)), "ns/sample")
+	b.ReportMetric(float64(cpuNS()-c0)/float64(b.N*len(s)), "cpu-ns/sample")
 }
