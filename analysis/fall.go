@@ -79,8 +79,9 @@ const (
 
 // FallEvent is one detected fall. Times are the samples' TimeNS.
 type FallEvent struct {
-	// FreeFallStartNS is the first sample under FreeFallG in the second
-	// before impact, 0 when there was no free fall.
+	// FreeFall reports |acc| under FreeFallG in the second before impact;
+	// FreeFallStartNS is then the first such sample's time.
+	FreeFall        bool
 	FreeFallStartNS int64
 	// ImpactTimeNS is the time of the largest |acc| of the impact.
 	ImpactTimeNS int64
@@ -261,8 +262,8 @@ func (d *FallDetector) preFeatures(c *fallCand) {
 		if e.mag < c.ev.MinAccG {
 			c.ev.MinAccG = e.mag
 		}
-		if c.ev.FreeFallStartNS == 0 && e.mag < d.cfg.FreeFallG {
-			c.ev.FreeFallStartNS = e.t
+		if !c.ev.FreeFall && e.mag < d.cfg.FreeFallG {
+			c.ev.FreeFall, c.ev.FreeFallStartNS = true, e.t
 		}
 		v += (e.mag - 1) * balance.StandardGravity / d.fs
 		vmin = math.Min(vmin, v)
@@ -295,7 +296,7 @@ func (d *FallDetector) decide(c *fallCand) (FallEvent, bool) {
 	} else if !ev.Inactive {
 		return ev, false
 	}
-	if ev.FreeFallStartNS != 0 {
+	if ev.FreeFall {
 		conf += 0.15
 	}
 	if ev.DescentMS >= speedMS {

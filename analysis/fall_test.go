@@ -78,7 +78,11 @@ func TestFallDetectorScenarios(t *testing.T) {
 				if ev.TiltDeg < 60 || ev.PeakAccG < 2 || !ev.Inactive || ev.Confidence <= 0 || ev.Confidence > 1 {
 					t.Errorf("event %+v", ev)
 				}
-				if !(ev.FreeFallStartNS <= ev.ImpactTimeNS && ev.ImpactTimeNS < ev.PostureTimeNS && ev.PostureTimeNS < ev.InactivityEndNS) {
+				// Free fall only in the scenario that has a 0.2 g phase.
+				if ev.FreeFall != (tc.phases[0].accG < 0.6) || ev.FreeFall && ev.FreeFallStartNS > ev.ImpactTimeNS {
+					t.Errorf("free fall %v at %d, impact at %d", ev.FreeFall, ev.FreeFallStartNS, ev.ImpactTimeNS)
+				}
+				if !(ev.ImpactTimeNS < ev.PostureTimeNS && ev.PostureTimeNS < ev.InactivityEndNS) {
 					t.Errorf("phase times out of order: %+v", ev)
 				}
 				// The impact phase starts after the 3 s of standing plus the
