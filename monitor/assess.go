@@ -192,7 +192,7 @@ func (m *Monitor) AssessPatient(ctx context.Context, patientID string) (balance.
 		return cur, err
 	}
 	f := map[string]float64{"level": float64(LevelRank(cur.Level)), "reasons": float64(len(cur.Reasons))}
-	if err := m.deps.Store.WriteMeasurements(ctx, []balance.Measurement{{Name: MeasRisk, PatientID: patientID, Time: cur.Time, Fields: f}}); err != nil {
+	if err := m.write(ctx, []balance.Measurement{{Name: MeasRisk, PatientID: patientID, Time: cur.Time, Fields: f}}); err != nil {
 		m.log.Warn("storing risk measurement failed", "patient", patientID, "err", err)
 	}
 	prev := balance.RiskAssessment{Level: balance.RiskLow}

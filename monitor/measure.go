@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"context"
+	"math"
 	"strings"
 	"time"
 
@@ -129,4 +131,18 @@ func tugFlags(q analysis.TUGQuality) []string {
 		out = append(out, "no_turn")
 	}
 	return out
+}
+
+// write stores measurements after dropping non-finite field values (a
+// store cannot keep NaN, and a missing field reads as "not measured").
+func (m *Monitor) write(ctx context.Context, ms []balance.Measurement) error {
+	for i := range ms {
+		for k, v := range ms[i].Fields {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				delete(ms[i].Fields, k)
+				ms[i].Fields[qualityField("non_finite_"+k)] = 1
+			}
+		}
+	}
+	return m.deps.Store.WriteMeasurements(ctx, ms)
 }

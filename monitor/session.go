@@ -102,7 +102,7 @@ func (w *worker) runSession(ctx context.Context, d *deviceState, p pendingSessio
 	es := balance.ExerciseSession{ID: SessionID(p.device, p.kind, p.id, p.start), PatientID: p.patient, DeviceID: p.device,
 		Kind: p.kind, ExerciseID: p.exercise, Start: p.start.UTC(), End: p.stop.UTC()}
 	var ms []balance.Measurement
-	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: p.device, From: p.start, To: p.stop.Add(time.Nanosecond)})
+	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: p.device, From: p.start, To: p.stop.Add(time.Microsecond)})
 	if err != nil {
 		m.log.Error("reading session samples failed; session not analysed", "session", es.ID, "err", err)
 		return
@@ -128,7 +128,7 @@ func (w *worker) runSession(ctx context.Context, d *deviceState, p pendingSessio
 		return
 	}
 	if len(ms) > 0 {
-		if err := m.deps.Store.WriteMeasurements(ctx, ms); err != nil {
+		if err := m.write(ctx, ms); err != nil {
 			m.log.Error("storing session measurements failed", "session", es.ID, "err", err)
 		}
 	}
@@ -220,7 +220,7 @@ func (w *worker) analyzeSession(ctx context.Context, es *balance.ExerciseSession
 		}
 		return []balance.Measurement{meas(MeasSTS5, map[string]float64{"seconds": r.Seconds, "stands": float64(r.Stands), "complete": b2f(r.Complete)})}
 	case balance.SessionWalk:
-		bouts, q, err := w.walk(ctx, es.DeviceID, es.PatientID, "session", es.Start, es.End.Add(time.Nanosecond), fs)
+		bouts, q, err := w.walk(ctx, es.DeviceID, es.PatientID, "session", es.Start, es.End.Add(time.Microsecond), fs)
 		if err != nil {
 			return fail(err)
 		}

@@ -21,7 +21,7 @@ func (w *worker) fall(ctx context.Context, d *deviceState, ev analysis.FallEvent
 		DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, NoMovementAfter: rules.NoMovementAfter}
 	// The alert first: it is what the latency budget is for.
 	m.raise(ctx, FallAlert(d.patient, d.id, info))
-	if err := m.deps.Store.WriteMeasurements(ctx, []balance.Measurement{fallMeasurement(d.patient, d.id, ev)}); err != nil {
+	if err := m.write(ctx, []balance.Measurement{fallMeasurement(d.patient, d.id, ev)}); err != nil {
 		m.log.Error("storing fall measurement failed", "patient", d.patient, "err", err)
 	}
 	d.watch = &fallWatch{
@@ -135,7 +135,7 @@ func (w *worker) walk(ctx context.Context, device, patient, source string, from,
 		b.Flags = append(b.Flags, res.Quality...)
 		ms = append(ms, boutMeasurement(patient, device, source, b))
 	}
-	if err := m.deps.Store.WriteMeasurements(ctx, ms); err != nil {
+	if err := m.write(ctx, ms); err != nil {
 		m.log.Error("storing gait bouts failed", "patient", patient, "err", err)
 		return res.Bouts, res.Quality, err
 	}

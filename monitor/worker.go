@@ -183,9 +183,12 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 	}
 	m.stats.Batches.Add(1)
 	first := b.Samples[0].TimeNS
-	behind := m.takeBehind(b.DeviceID)
-	if (behind || !d.caughtUp) && d.wm > 0 && first > d.wm+int64(2e9/fs) {
-		w.catchUp(ctx, d, first)
+	if d.wm > 0 && first > d.wm+int64(2e9/fs) {
+		// A gap: batches were dropped, or came while we were down, or the
+		// device sent nothing. The store knows which.
+		if m.takeBehind(b.DeviceID) || !d.caughtUp {
+			w.catchUp(ctx, d, first)
+		}
 	}
 	d.caughtUp = true
 	w.push(ctx, d, b.Samples)

@@ -1,0 +1,233 @@
+package monitor_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
+	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/sim"
+)
+
+func countFallsInTruth(segs []sim.Segment) int {
+	n := 0
+	for _, s := range segs {
+		if s.Fall {
+			n++
+		}
+	}
+	return n
+}
+
+func (h *harness) measurements(name string) []balance.Measurement {
+	h.t.Helper()
+	ms, err := h.store.ReadMeasurements(context.Background(), balance.MeasurementQuery{Name: name, PatientID: testPatient,
+		From: time.Unix(0, 0), To: time.Now().Add(time.Hour)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ms
+}
+
+// TestFallsRaiseOneAlertEach: the "falls" scenario (five falls, each
+// followed by 20 s lying still and getting up) gives exactly one urgent
+// fall alert per fall, at the true impact, with evidence links; getting up
+// within no_movement_after (60 s) escalates none.
+func TestFallsRaiseOneAlertEach(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	h.start()
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	ss, evs, segs := scenario(t, named("falls"), base)
+	h.feed(ss, 100, evs)
+	h.waitIdle()
+	want := countFallsInTruth(segs)
+	got := h.sink.kind(balance.AlertFall)
+	if len(got) != want {
+		t.Fatalf("%d fall alerts, want %d (one per simulated fall)", len(got), want)
+	}
+	k := 0
+	for _, seg := range segs {
+		if !seg.Fall {
+			continue
+		}
+		a := got[k]
+		k++
+		impact := base.Add(time.Duration(seg.ImpactS * float64(time.Second)))
+		if d := a.OccurredAt.Sub(impact); d < -300*time.Millisecond || d > 300*time.Millisecond {
+			t.Errorf("fall alert at %v, true impact %v (off by %v)", a.OccurredAt, impact, d)
+		}
+		if a.Severity != balance.SeverityUrgent || a.PatientID != testPatient || a.DeviceID != testDevice || a.Summary == "" || len(a.Evidence) == 0 {
+			t.Errorf("fall alert incomplete: %+v", a)
+		}
+		if !strings.Contains(a.Evidence[0].URL, "/api/v1/patients/p1/samples?from=") {
+			t.Errorf("evidence %q does not link to the samples", a.Evidence[0].URL)
+		}
+	}
+	if n := len(h.sink.kind(balance.AlertNoMovement)); n != 0 {
+		t.Errorf("%d no-movement escalations, want 0 (everyone got up after 20 s)", n)
+	}
+	if n := len(h.measurements(monitor.MeasFall)); n != want {
+		t.Errorf("%d fall measurements, want %d", n, want)
+	}
+}
+
+// TestLookAlikesRaiseNoAlert: hard sitting, a stumble, a jump, jogging and
+// lying down to roll in bed are not falls.
+func TestLookAlikesRaiseNoAlert(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	h.start()
+	ss, evs, _ := scenario(t, named("adl"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	h.feed(ss, 100, evs)
+	h.waitIdle()
+	if a := h.sink.kind(balance.AlertFall); len(a) != 0 {
+		t.Fatalf("%d fall alerts for look-alikes, want 0: %+v", len(a), a[0])
+	}
+}
+
+// TestNoMovementEscalates: a fall after which the patient lies still for
+// 70 s escalates once at no_movement_after = 30 s.
+func TestNoMovementEscalates(t *testing.T) {
+	cfg := monitor.DefaultConfig()
+	cfg.Clinic.NoMovementAfter = 30 * time.Second
+	h := newHarness(t, cfg)
+	h.start()
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	ss, evs, segs := scenario(t, func(s *sim.Scenario) {
+		s.Idle(5)
+		s.Walk(sim.NormalWalk(sim.DefaultBody(), 8))
+		s.Fall(sim.FallSpec{Kind: sim.FallForward, LieS: 70})
+	}, base)
+	h.feed(ss, 100, evs)
+	h.waitIdle()
+	falls, esc := h.sink.kind(balance.AlertFall), h.sink.kind(balance.AlertNoMovement)
+	if len(falls) != 1 || len(esc) != 1 {
+		t.Fatalf("%d fall alerts and %d escalations, want 1 and 1", len(falls), len(esc))
+	}
+	impact := base.Add(time.Duration(segs[len(segs)-1].ImpactS * float64(time.Second)))
+	if d := esc[0].OccurredAt.Sub(impact.Add(30 * time.Second)); d < -time.Second || d > time.Second {
+		t.Errorf("escalation at %v, want impact + 30 s = %v", esc[0].OccurredAt, impact.Add(30*time.Second))
+	}
+	if esc[0].Severity != balance.SeverityUrgent || esc[0].Details["fall_alert_id"] != falls[0].ID {
+		t.Errorf("escalation %+v does not point at fall alert %s", esc[0], falls[0].ID)
+	}
+}
+
+// TestSwaySessionStored: a sway test's start and stop give a stored
+// session and a sway measurement equal to analysis.Sway on the session's
+// samples.
+func TestSwaySessionStored(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	h.start()
+	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	h.feed(ss, 100, evs)
+	h.waitIdle()
+	sessions, err := h.state.ExerciseSessions(context.Background(), testPatient, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || sessions[0].Kind != balance.SessionSway {
+		t.Fatalf("sessions %+v, want one sway test", sessions)
+	}
+	ms := h.measurements(monitor.MeasSway)
+	if len(ms) != 1 {
+		t.Fatalf("%d sway measurements, want 1", len(ms))
+	}
+	// Independent computation: analysis.Sway on the samples in [start, stop].
+	var sub []balance.Sample
+	for _, s := range ss {
+		if !s.Time().Before(evs[0].Time) && !s.Time().After(evs[1].Time) {
+			sub = append(sub, s)
+		}
+	}
+	want, err := analysis.Sway(sub, 100, analysis.SwayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ms[0].Fields["rms"]; got != want.RMS || got <= 0 {
+		t.Errorf("stored sway rms %v, analysis.Sway gives %v", got, want.RMS)
+	}
+	if sessions[0].Sway["rms"] != want.RMS || sessions[0].HoldS != want.Seconds {
+		t.Errorf("session sway %v / %v s, want %v / %v s", sessions[0].Sway["rms"], sessions[0].HoldS, want.RMS, want.Seconds)
+	}
+}
+
+// TestRestartDoesNotDoubleCount: after a restart, the stream replayed from
+// the beginning (MQTT redelivery, spool replay) raises nothing again and
+// stores no second session or fall.
+func TestRestartDoesNotDoubleCount(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	h.start()
+	ss, evs, segs := scenario(t, func(s *sim.Scenario) {
+		named("sway")(s)
+		for _, k := range []sim.FallKind{sim.FallForward, sim.FallLeft} {
+			s.Walk(sim.NormalWalk(sim.DefaultBody(), 8))
+			s.Fall(sim.FallSpec{Kind: k, LieS: 20, GetUp: true})
+			s.Idle(5)
+		}
+	}, time.Now().Add(-time.Hour).Truncate(time.Second))
+	half := len(ss) / 2
+	h.feed(ss[:half], 100, evs)
+	h.waitIdle()
+	if err := h.mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	callsBefore := h.sink.callCount()
+	fallsBefore := len(h.sink.kind(balance.AlertFall))
+
+	h.open()
+	h.start()
+	h.feed(ss, 100, evs)
+	h.waitIdle()
+	want := countFallsInTruth(segs)
+	if n := len(h.sink.kind(balance.AlertFall)); n != want {
+		t.Errorf("%d fall alerts after restart, want %d", n, want)
+	}
+	if fallsBefore == 0 || fallsBefore == want {
+		t.Logf("note: %d of %d falls were before the restart", fallsBefore, want)
+	}
+	// Raise calls: the falls after the restart only (plus any risk alert).
+	extra := h.sink.callCount() - callsBefore
+	if extra > want-fallsBefore+2 {
+		t.Errorf("%d Raise calls after the restart, want at most %d new falls + 2 risk changes", extra, want-fallsBefore)
+	}
+	if n := len(h.measurements(monitor.MeasFall)); n != want {
+		t.Errorf("%d fall measurements, want %d", n, want)
+	}
+	sessions, _ := h.state.ExerciseSessions(context.Background(), testPatient, time.Time{})
+	if len(sessions) != 1 {
+		t.Errorf("%d sessions, want 1", len(sessions))
+	}
+}
+
+// TestDroppedBatchesReadBack: with a queue of one batch filled before the
+// workers start, nearly every batch is dropped; the next batch makes the
+// worker read the missed samples back from the store, so no fall is lost.
+func TestDroppedBatchesReadBack(t *testing.T) {
+	cfg := monitor.DefaultConfig()
+	cfg.QueueLen, cfg.Workers = 1, 1
+	h := newHarness(t, cfg)
+	ss, evs, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	// A first batch alone gives the device a watermark.
+	h.feed(ss[:100], 100, nil)
+	h.start()
+	h.waitIdle()
+	h.mon.Close()
+	h.open()
+	h.feed(ss[100:len(ss)-100], 100, evs)
+	dropped := h.mon.Stats().Dropped.Load()
+	h.start()
+	h.feed(ss[len(ss)-100:], 100, nil)
+	h.waitIdle()
+	if dropped == 0 {
+		t.Fatal("nothing was dropped; the test does not test the read-back")
+	}
+	if n, want := len(h.sink.kind(balance.AlertFall)), countFallsInTruth(segs); n != want {
+		t.Errorf("%d fall alerts with %d batches dropped, want %d", n, dropped, want)
+	}
+	if h.mon.Stats().CatchUpSamples.Load() == 0 {
+		t.Error("no samples were read back")
+	}
+}
