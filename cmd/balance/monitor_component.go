@@ -168,4 +168,3 @@ func (p plansAdapter) SessionsPerWeek(ctx context.Context, patientID string) (fl
 	}
 	return float64(plan.SessionsPerWeek), true, nil
 }
-
