@@ -303,6 +303,11 @@ func stepUp(cat *Catalog, lvl *Level, in Input, d Decision, met balance.PlanReas
 	}
 	edges := slices.Clone(lvl.Next)
 	slices.SortStableFunc(edges, func(a, b Edge) int { return rank(a) - rank(b) })
+	if in.Neuropathy && slices.ContainsFunc(edges, func(e Edge) bool { return !cat.Dimension(e.Dimension).SensoryHeavy }) {
+		// Last means last: while any other way up exists, even one to
+		// retry later, eyes closed and foam wait.
+		edges = slices.DeleteFunc(edges, func(e Edge) bool { return cat.Dimension(e.Dimension).SensoryHeavy })
+	}
 	var skipped []string
 	for _, e := range edges {
 		if recentlyFailed(in.Changes, e.To, in.Now, r) {
@@ -312,7 +317,7 @@ func stepUp(cat *Catalog, lvl *Level, in Input, d Decision, met balance.PlanReas
 		d.Action, d.To, d.Dimension = Progress, e.To, e.Dimension
 		d.Reasons = []balance.PlanReason{met, reason("step_"+e.Dimension, "Next: %s (one change: %s).", cat.Level(e.To).Name, e.Dimension)}
 		if in.Neuropathy && cat.Dimension(e.Dimension).SensoryHeavy {
-			d.Reasons = append(d.Reasons, reason("sensory_last", "Other ways up are done or recently too hard, so eyes closed or foam come now."))
+			d.Reasons = append(d.Reasons, reason("sensory_last", "No other way up is left at this level, so eyes closed or foam come now."))
 		}
 		return d
 	}
