@@ -22,8 +22,11 @@ const (
 	// LossTilt) above 2.5 m/s² (the hardest ladder stances sway with RMS
 	// under 1 m/s², Neville 2015).
 	LossTransient
-	// LossTilt: the 0.5 Hz low-passed gravity direction left the stance's
-	// initial posture by more than 15°.
+	// LossTilt: the 0.5 Hz low-passed gravity direction stayed more than
+	// 15° from the stance's initial posture for at least 1 s (beyond the
+	// limits of stability, about 12.5° AP and 16° ML (Nashner), a person
+	// leans on support or falls; brief excursions of large sway are not a
+	// loss). The loss is dated at the start of the excursion.
 	LossTilt
 )
 
@@ -34,6 +37,9 @@ func (k LossKind) String() string {
 	}
 	return [...]string{"none", "step", "transient", "tilt"}[k]
 }
+
+// tiltHoldS is how long a tilt beyond 15° must last to end a hold.
+const tiltHoldS = 1.0
 
 // HoldOptions tunes Hold. The zero value uses the defaults.
 type HoldOptions struct {
@@ -120,9 +126,14 @@ func Hold(samples []balance.Sample, fs float64, opts HoldOptions) (HoldResult, e
 	lt := ButterLowpass(2, math.Min(0.5, 0.4*fs), fs)
 	t1, t2, tv := lt.FiltFilt(nil, h1), lt.FiltFilt(nil, h2), lt.FiltFilt(nil, v)
 	c15 := math.Cos(15 * math.Pi / 180)
+	run, need := 0, int(tiltHoldS*fs)
 	for i := s0; i < n; i++ {
-		if (tv[i]+g)/math.Sqrt(t1[i]*t1[i]+t2[i]*t2[i]+(tv[i]+g)*(tv[i]+g)) < c15 {
-			mark(LossTilt, i)
+		if (tv[i]+g)/math.Sqrt(t1[i]*t1[i]+t2[i]*t2[i]+(tv[i]+g)*(tv[i]+g)) >= c15 {
+			run = 0
+			continue
+		}
+		if run++; run >= need {
+			mark(LossTilt, i-run+1)
 			break
 		}
 	}

@@ -32,6 +32,11 @@ func TestHold(t *testing.T) {
 		a := 25 * math.Pi / 180 * math.Min(1, float64(i-900)/200)
 		tilt[i].Acc = coreMulMV(r, coreMulMV(coreRotMat([3]float64{0, 1, 0}, a), [3]float64{0, 0, balance.StandardGravity}))
 	}
+	brief := quietStance()
+	for i := 700; i < 800; i++ { // 20° out and back over 1 s (above 15° for well under 1 s)
+		a := 20 * math.Pi / 180 * math.Sin(math.Pi*float64(i-700)/100)
+		brief[i].Acc = coreMulMV(r, coreMulMV(coreRotMat([3]float64{0, 1, 0}, a), [3]float64{0, 0, balance.StandardGravity}))
+	}
 	for _, tc := range []struct {
 		name   string
 		s      []balance.Sample
@@ -50,6 +55,9 @@ func TestHold(t *testing.T) {
 		// 25° reached over 2 s from 9 s: 15° at 10.2 s, delayed a little
 		// by the 0.5 Hz low-pass of the gravity direction.
 		{"tilt", tilt, LossTilt, 9.2, 0.5, false},
+		// 20·sin(πt) stays above 15° for 0.46 s, and the 0.5 Hz low-pass
+		// lowers it further: large sway, not a loss.
+		{"brief lean", brief, NoLoss, 11, 1e-9, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := Hold(tc.s, fs, HoldOptions{})
