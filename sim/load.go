@@ -223,7 +223,11 @@ func loadWorker(ctx context.Context, cfg LoadConfig, c, from, to int, stats *Fle
 		return fmt.Errorf("sim: load connection %d: %v", c, t.Error())
 	}
 	stats.Connects.Add(1)
-	defer client.Disconnect(250)
+	stats.Online.Add(1)
+	defer func() {
+		client.Disconnect(250)
+		stats.Online.Add(-1)
+	}()
 	period := time.Duration(cfg.BatchS * float64(time.Second))
 	next := time.Now().Truncate(period)
 	var tokens []mqtt.Token

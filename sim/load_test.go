@@ -92,3 +92,17 @@ func TestRunLoadThroughBroker(t *testing.T) {
 		t.Errorf("stats %+v, subscriber got %d", s, got)
 	}
 }
+
+// BenchmarkDaySource measures generating a patient's day from the models
+// (all activities, sensor model included), the cost of a fleet device:
+// samples/s divided by the rate is how many real-time devices one core
+// can generate.
+func BenchmarkDaySource(b *testing.B) {
+	src := &DaySource{Model: PatientModel{Patient: balance.Patient{HeightM: 1.7}, Baseline: 0.3, Adherence: 0.8, Seed: 1},
+		Sensor: TypicalSensor(), RateHz: 100}
+	var buf []balance.Sample
+	for i := 0; i < b.N; i++ {
+		buf, _ = src.Next(buf[:0], 100)
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "samples/s")
+}
