@@ -49,7 +49,7 @@ func (m *Monitor) checkLoop() {
 		m.assessDue(ctx, now)
 		if now.Sub(lastOffline) >= offlineEvery {
 			lastOffline = now
-			m.checkOffline(ctx, now)
+			m.CheckDevices(ctx, now)
 			m.checkWeekly(ctx, now, lastWeekly)
 		}
 	}
@@ -73,10 +73,10 @@ func (m *Monitor) assessDue(ctx context.Context, now time.Time) {
 	}
 }
 
-// checkOffline raises an alert for each bound device that, during the
+// CheckDevices raises an alert for each bound device that, during the
 // patient's expected hours, has reported itself offline or sent nothing
-// for OfflineAfter.
-func (m *Monitor) checkOffline(ctx context.Context, now time.Time) {
+// for OfflineAfter (the checker runs it every 30 s).
+func (m *Monitor) CheckDevices(ctx context.Context, now time.Time) {
 	devs, err := m.deps.State.Devices(ctx)
 	if err != nil {
 		m.log.Warn("offline check: devices", "err", err)

@@ -1,0 +1,213 @@
+package monitor_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/sim"
+)
+
+func allDay(c *monitor.Config) { c.Clinic.ExpectedHours = "00:00-24:00" }
+
+// TestTrend: gait speed down by more than its MDC (0.1 m/s) between the
+// two weeks of the window alerts; down by less does not.
+func TestTrend(t *testing.T) {
+	for _, tt := range []struct {
+		late float64
+		want bool
+	}{{0.85, true}, {0.95, false}} {
+		h := newHarness(t, monitor.DefaultConfig())
+		ctx := context.Background()
+		now := time.Now().UTC()
+		var ms []balance.Measurement
+		for d := 1; d <= 13; d++ {
+			if d == 7 {
+				continue
+			}
+			v := 1.0
+			if d < 7 {
+				v = tt.late
+			}
+			ms = append(ms, balance.Measurement{Name: monitor.MeasGaitBout, PatientID: testPatient, Time: now.Add(-time.Duration(d) * 24 * time.Hour),
+				Tags: map[string]string{"source": "free_living"}, Fields: map[string]float64{"speed_mps": v, "duration_s": 30}})
+		}
+		if err := h.store.WriteMeasurements(ctx, ms); err != nil {
+			t.Fatal(err)
+		}
+		a, ok, err := h.mon.Trend(ctx, testPatient, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != tt.want {
+			t.Fatalf("late speed %v: alert %v, want %v", tt.late, ok, tt.want)
+		}
+		if ok && (a.Kind != balance.AlertTrend || a.Details["drop"] != "0.15" || len(a.Evidence) == 0) {
+			t.Errorf("trend alert %+v", a)
+		}
+	}
+}
+
+// TestSessionsMissed: a patient registered 10 days ago with the default
+// plan of 3 a week who did 1 exercise block in 7 days is alerted; with 2
+// (at least half of 3) not.
+func TestSessionsMissed(t *testing.T) {
+	for _, tt := range []struct {
+		blocks int
+		want   bool
+	}{{1, true}, {2, false}} {
+		h := newHarness(t, monitor.DefaultConfig())
+		ctx := context.Background()
+		now := time.Now().UTC()
+		h.state.Now = func() time.Time { return now.Add(-10 * 24 * time.Hour) }
+		if err := h.state.CreatePatient(ctx, balance.Patient{ID: "p2"}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range tt.blocks {
+			st := now.Add(-time.Duration(i+1) * 24 * time.Hour)
+			if err := h.state.SaveExerciseSession(ctx, balance.ExerciseSession{ID: "s" + st.String(), PatientID: "p2", DeviceID: "d9",
+				Kind: balance.SessionExercise, Start: st, End: st.Add(time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, ok, err := h.mon.SessionsMissed(ctx, "p2", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != tt.want {
+			t.Fatalf("%d blocks: alert %v, want %v", tt.blocks, ok, tt.want)
+		}
+		if ok && (a.Kind != balance.AlertSessionsMissed || a.Details["done"] != "1" || a.Details["planned_per_week"] != "3") {
+			t.Errorf("alert %+v", a)
+		}
+		// A patient registered today is not judged.
+		if _, ok, _ := h.mon.SessionsMissed(ctx, testPatient, now); ok {
+			t.Error("a new patient was alerted for missed sessions")
+		}
+	}
+}
+
+// TestRiskRoseAndHistory: a TUG of 14 s (≥ 13.5 s) makes the risk high,
+// stores it in the history and raises one risk_rose alert; assessing
+// again with nothing new adds nothing.
+func TestRiskRoseAndHistory(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	ctx := context.Background()
+	h.start()
+	if err := h.store.WriteMeasurements(ctx, []balance.Measurement{{Name: monitor.MeasTUG, PatientID: testPatient,
+		Time: time.Now().Add(-time.Hour), Fields: map[string]float64{"seconds": 14}}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.mon.AssessPatient(ctx, testPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Level != balance.RiskHigh || len(a.Reasons) != 1 || a.Reasons[0].Code != "tug_at_least_13.5" {
+		t.Fatalf("assessment %+v", a)
+	}
+	if _, err := h.mon.AssessPatient(ctx, testPatient); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := h.state.RiskAssessments(ctx, testPatient, time.Time{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 || hist[0].Level != balance.RiskHigh {
+		t.Errorf("history %+v, want one high assessment", hist)
+	}
+	rose := h.sink.kind(balance.AlertRiskRose)
+	if len(rose) != 1 || rose[0].Severity != balance.SeverityHigh || rose[0].Details["previous_level"] != balance.RiskLow {
+		t.Errorf("risk alerts %+v, want one high from low", rose)
+	}
+}
+
+// TestDeviceOffline: a device that reported itself offline 2 h ago, in
+// expected hours, gives one device_offline alert however often checked.
+func TestDeviceOffline(t *testing.T) {
+	cfg := monitor.DefaultConfig()
+	allDay(&cfg)
+	h := newHarness(t, cfg)
+	ctx := context.Background()
+	now := time.Now()
+	if err := h.state.SaveStatus(ctx, balance.DeviceStatus{DeviceID: testDevice, Online: false, BatteryPct: 3, ReceivedAt: now.Add(-2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h.mon.CheckDevices(ctx, now)
+	h.mon.CheckDevices(ctx, now.Add(time.Minute))
+	if got := h.sink.kind(balance.AlertDeviceOffline); len(got) != 1 || got[0].DeviceID != testDevice {
+		t.Fatalf("offline alerts %+v, want one for %s", got, testDevice)
+	}
+	if h.sink.callCount() != 1 {
+		t.Errorf("%d Raise calls, want 1", h.sink.callCount())
+	}
+}
+
+// stillSamples is a device lying on a table: gravity on one axis plus
+// white noise of sd m/s².
+func stillSamples(base time.Time, n int, sd float64) []balance.Sample {
+	rng := rand.New(rand.NewPCG(1, 2))
+	out := make([]balance.Sample, n)
+	for i := range out {
+		out[i] = balance.Sample{TimeNS: base.UnixNano() + int64(i)*1e7,
+			Acc: [3]float64{rng.NormFloat64() * sd, rng.NormFloat64() * sd, 9.81 + rng.NormFloat64()*sd}}
+	}
+	return out
+}
+
+// TestNotWorn: 70 s of a motionless device (noise 0.005 m/s², below the
+// 0.02 floor) with not_worn_after = 1 min raises not_worn; the same with
+// a walk at the end does not.
+func TestNotWorn(t *testing.T) {
+	cfg := monitor.DefaultConfig()
+	allDay(&cfg)
+	cfg.Clinic.NotWornAfter = time.Minute
+	h := newHarness(t, cfg)
+	h.start()
+	base := time.Now().Add(-2 * time.Minute).Truncate(time.Second)
+	h.feed(stillSamples(base, 7000, 0.005), 100, nil)
+	h.waitIdle()
+	if got := h.sink.kind(balance.AlertNotWorn); len(got) != 1 {
+		t.Fatalf("%d not-worn alerts, want 1", len(got))
+	}
+
+	h2 := newHarness(t, cfg)
+	h2.start()
+	ss := stillSamples(base, 5000, 0.005)
+	walk, _, _ := scenario(t, func(s *sim.Scenario) { s.Walk(sim.NormalWalk(sim.DefaultBody(), 30)) }, base.Add(50*time.Second))
+	h2.feed(append(ss, walk...), 100, nil)
+	h2.waitIdle()
+	if got := h2.sink.kind(balance.AlertNotWorn); len(got) != 0 {
+		t.Fatalf("%d not-worn alerts for a device that walked, want 0", len(got))
+	}
+}
+
+// TestSinkDownLosesNoAlert: while the sink refuses, the fall alert is kept
+// and raised once it accepts again.
+func TestSinkDownLosesNoAlert(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	h.sink.fail = true
+	h.start()
+	ss, evs, _ := scenario(t, func(s *sim.Scenario) {
+		s.Idle(5)
+		s.Fall(sim.FallSpec{Kind: sim.FallBackward, LieS: 10, GetUp: true})
+		s.Idle(5)
+	}, time.Now().Add(-time.Hour).Truncate(time.Second))
+	h.feed(ss, 100, evs)
+	h.waitIdle()
+	if n := len(h.sink.kind(balance.AlertFall)); n != 0 {
+		t.Fatalf("%d alerts accepted by a failing sink", n)
+	}
+	h.sink.mu.Lock()
+	h.sink.fail = false
+	h.sink.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(h.sink.kind(balance.AlertFall)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(h.sink.kind(balance.AlertFall)); n != 1 {
+		t.Fatalf("%d fall alerts after the sink recovered, want 1", n)
+	}
+}
