@@ -55,9 +55,10 @@ const (
 	// SwayStepping: a step (vertical acceleration RMS over 0.5 s above
 	// 0.5 m/s²; quiet stance stays under 0.1 m/s²).
 	SwayStepping
-	// SwayMovement: gross movement, the low-passed gravity direction left
-	// the trial's mean by more than 15° (quiet-stance sway is a few
-	// degrees), or the trunk turned faster than 1 rad/s.
+	// SwayMovement: gross movement, the 0.5 Hz low-passed gravity
+	// direction stayed more than 15° from the trial's mean for 1 s (past
+	// the limits of stability; see LossTilt), or the trunk turned faster
+	// than 1 rad/s.
 	SwayMovement
 	// SwaySaturated: the accelerometer clipped (SaturatedFraction > 0).
 	SwaySaturated
@@ -216,13 +217,15 @@ func swayChecks(samples []balance.Sample, x, y, v []float64, g, fs float64) Sway
 	lp := ButterLowpass(2, 0.5, fs)
 	lx, ly, lv := lp.FiltFilt(nil, x), lp.FiltFilt(nil, y), lp.FiltFilt(nil, v)
 	cos15 := math.Cos(15 * math.Pi / 180)
+	run, need := 0, int(tiltHoldS*fs)
 	for i := range lx {
 		h := math.Hypot(lx[i], ly[i])
 		if c := (lv[i] + g) / math.Hypot(h, lv[i]+g); c < cos15 {
-			q |= SwayMovement
-			break
+			run++
+		} else {
+			run = 0
 		}
-		if norm3(samples[i].Gyro) > 1 {
+		if run >= need || norm3(samples[i].Gyro) > 1 {
 			q |= SwayMovement
 			break
 		}
