@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/analysis"
 	"github.com/balance-pt/balance/recording"
 )
@@ -170,4 +171,67 @@ func TestFallDetectionSisFallStream(t *testing.T) {
 		}
 	}
 	t.Logf("continuous stream of %d trials (%.0f s): %d events", len(spans), float64(tns)/1e9, len(events))
+}
+
+// readSisFallMMA reads a SisFall trial's second accelerometer, the
+// MMA8451Q (columns 7-9, ±8 g over 14 bits: g = raw·16/16384; SisFall
+// README), as samples at 200 Hz with no gyroscope. It differs from the
+// ADXL345 in mounting and range (it clips at 8 g).
+func readSisFallMMA(t *testing.T, path string) []balance.Sample {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []balance.Sample
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSuffix(strings.TrimSpace(line), ";")
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, ",")
+		if len(f) < 9 {
+			t.Fatalf("%s: short line %q", path, line)
+		}
+		var s balance.Sample
+		for k := 0; k < 3; k++ {
+			v, err := strconv.Atoi(strings.TrimSpace(f[6+k]))
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			s.Acc[k] = float64(v) * 16 / 16384 * balance.StandardGravity
+		}
+		s.TimeNS = int64(len(out)) * 5e6
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestFallDetectionSisFallSecondSensor runs the unchanged detector on the
+// trials' second accelerometer (other axes, ±8 g, no gyroscope): the
+// method must not depend on the sensor's axes or range.
+func TestFallDetectionSisFallSecondSensor(t *testing.T) {
+	dir := sisFallDir(t)
+	files, err := filepath.Glob(filepath.Join(dir, "raw", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no trials under %s: %v", dir, err)
+	}
+	var tp, fn, tn, fp int
+	for _, file := range files {
+		isFall := filepath.Base(file)[0] == 'F'
+		evs := analysis.DetectFalls(readSisFallMMA(t, file), 200, analysis.FallConfig{})
+		switch {
+		case isFall && len(evs) > 0:
+			tp++
+		case isFall:
+			fn++
+			t.Errorf("%s: fall missed", filepath.Base(file))
+		case len(evs) > 0:
+			fp++
+			t.Errorf("%s: false alarm %+v", filepath.Base(file), evs)
+		default:
+			tn++
+		}
+	}
+	t.Logf("SisFall dev, MMA8451Q: sensitivity %d/%d, specificity %d/%d", tp, tp+fn, tn, tn+fp)
 }
