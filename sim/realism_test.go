@@ -100,12 +100,13 @@ func stepFrequency(mag []float64, rate float64) float64 {
 
 // The simulated walk of a person with the real participant's height,
 // sensor height, cadence and stride length (mobgap reference values from
-// the INDIP system) must look like the real lower-back recording: the same
+// the INDIP system; GaitPy's output for its demo) must look like the real
+// lower-back recording: the same
 // step frequency (±5 %) by the same estimator, and the spread of |acc|
 // within a factor of 1.5 (the model's harmonics and irregularity are
 // generic, not fitted to this person).
-func TestSimulatedWalkLooksLikeMobgap(t *testing.T) {
-	dir := sharedData(t, "mobgap-lowerback")
+func TestSimulatedWalkLooksLikeReal(t *testing.T) {
+	dir := filepath.Dir(sharedData(t, "mobgap-lowerback"))
 	for _, tc := range []struct {
 		file                  string
 		from, to              float64 // INDIP walking bout, s
@@ -114,13 +115,20 @@ func TestSimulatedWalkLooksLikeMobgap(t *testing.T) {
 	}{
 		// reference_summary_microwb.csv rows HA_001 Test5 Trial1/2 and
 		// MS_001 Test5 Trial1 (INDIP).
-		{"HA_001/Test5_Trial1_imu.csv", 5.05, 9.88, 100.51, 1.2638, 1.59, 0.964},
-		{"HA_001/Test5_Trial2_imu.csv", 3.93, 8.62, 103.45, 1.2112, 1.59, 0.964},
-		{"MS_001/Test5_Trial1_imu.csv", 6.74, 11.30, 108.51, 1.1028, 1.68, 0.975},
+		{"mobgap-lowerback/HA_001/Test5_Trial1_imu.csv", 5.05, 9.88, 100.51, 1.2638, 1.59, 0.964},
+		{"mobgap-lowerback/HA_001/Test5_Trial2_imu.csv", 3.93, 8.62, 103.45, 1.2112, 1.59, 0.964},
+		{"mobgap-lowerback/MS_001/Test5_Trial1_imu.csv", 6.74, 11.30, 108.51, 1.1028, 1.68, 0.975},
 		// The slow bouts (0.5-0.8 m/s) of HA_001 Test11 (INDIP).
-		{"HA_001/Test11_Trial1_imu.csv", 38.54, 50.85, 89.25, 0.8390, 1.59, 0.964},
-		{"HA_001/Test11_Trial1_imu.csv", 76.42, 86.21, 94.37, 0.6452, 1.59, 0.964},
-		{"HA_001/Test11_Trial1_imu.csv", 94.52, 99.32, 88.78, 1.0217, 1.59, 0.964},
+		{"mobgap-lowerback/HA_001/Test11_Trial1_imu.csv", 38.54, 50.85, 89.25, 0.8390, 1.59, 0.964},
+		{"mobgap-lowerback/HA_001/Test11_Trial1_imu.csv", 76.42, 86.21, 94.37, 0.6452, 1.59, 0.964},
+		{"mobgap-lowerback/HA_001/Test11_Trial1_imu.csv", 94.52, 99.32, 88.78, 1.0217, 1.59, 0.964},
+		// GaitPy demo (50 Hz, acc only, 1.77 m): its three bouts (start
+		// 30.5, 63.5, 123.5 s into the file; 24, 30, 30 s) with GaitPy's
+		// own median cadence and stride length — a second implementation,
+		// not a reference; sensor height 0.53 × height as GaitPy assumes.
+		{"gaitpy-demo/demo_data.csv", 30.5, 54.5, 96.77, 1.10, 1.77, 0.938},
+		{"gaitpy-demo/demo_data.csv", 63.5, 93.5, 96.77, 1.05, 1.77, 0.938},
+		{"gaitpy-demo/demo_data.csv", 123.5, 153.5, 96.77, 1.05, 1.77, 0.938},
 	} {
 		rec := readRec(t, filepath.Join(dir, tc.file))
 		real := rec.Samples[int(tc.from*rec.RateHz):int(tc.to*rec.RateHz)]
