@@ -63,3 +63,55 @@ func BenchmarkMadgwickUpdate(b *testing.B) {
 		m.Update(acc, gyr)
 	}
 }
+
+// TestQuatRotate: q = (cos θ/2, sin θ/2·k) rotates by θ about k (Hamilton
+// convention), so 90° about z takes x to y; Up() is the conjugate rotation
+// of earth z by definition; p⊗q composes rotations.
+func TestQuatRotate(t *testing.T) {
+	h := math.Sqrt(0.5)
+	qz := Quat{h, 0, 0, h} // 90° about z
+	qx := Quat{h, h, 0, 0} // 90° about x
+	for _, c := range []struct {
+		name      string
+		got, want [3]float64
+	}{
+		{"z90·x", qz.Rotate([3]float64{1, 0, 0}), [3]float64{0, 1, 0}},
+		{"x90·y", qx.Rotate([3]float64{0, 1, 0}), [3]float64{0, 0, 1}},
+		// Composition: first x90 then z90 takes y → z → z.
+		{"z90⊗x90·y", qz.Mul(qx).Rotate([3]float64{0, 1, 0}), [3]float64{0, 0, 1}},
+		// ... and x → x → y.
+		{"z90⊗x90·x", qz.Mul(qx).Rotate([3]float64{1, 0, 0}), [3]float64{0, 1, 0}},
+	} {
+		for i := range c.got {
+			if !scalar.EqualWithinAbs(c.got[i], c.want[i], 1e-12) {
+				t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+				break
+			}
+		}
+	}
+	q := Quat{0.8, 0.2, -0.4, 0.4}
+	n := math.Sqrt(q[0]*q[0] + q[1]*q[1] + q[2]*q[2] + q[3]*q[3])
+	for i := range q {
+		q[i] /= n
+	}
+	up, rot := q.Up(), q.Conj().Rotate([3]float64{0, 0, 1})
+	for i := range up {
+		if !scalar.EqualWithinAbs(up[i], rot[i], 1e-12) {
+			t.Fatalf("Up %v != conj rotation %v", up, rot)
+		}
+	}
+	if p := q.Mul(q.Conj()); !scalar.EqualWithinAbs(p[0], 1, 1e-12) || !scalar.EqualWithinAbs(norm3([3]float64{p[1], p[2], p[3]}), 0, 1e-12) {
+		t.Errorf("q⊗q* = %v, want identity", p)
+	}
+}
+
+func TestKindStrings(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{SitToStand.String(), "sit-to-stand"}, {StandToSit.String(), "stand-to-sit"}, {TransitionOther.String(), "other"},
+		{LossStep.String(), "step"}, {LossTilt.String(), "tilt"}, {NoLoss.String(), "none"}, {LossKind(99).String(), "unknown"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%q, want %q", c.got, c.want)
+		}
+	}
+}
