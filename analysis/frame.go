@@ -225,33 +225,36 @@ func AlignToBody(samples []balance.Sample, fs float64, opts AlignOptions) (Body,
 	}
 	vs := trackUp(samples, fs, beta, a0)
 
-	b.V = make([]float64, n)
-	for i := range samples {
-		b.V[i] = dot(samples[i].Acc, vs[i])
-	}
 	b.Forward = b.findForward(samples, vs, walk, nWalk, fs, opts)
 
+	b.V = make([]float64, n)
 	b.AP = make([]float64, n)
 	b.ML = make([]float64, n)
 	b.YawRate = make([]float64, n)
 	b.TiltDeg = make([]float64, n)
 	b.PitchDeg = make([]float64, n)
+	g0 := b.G
+	if opts.KeepGravity {
+		g0 = 0
+	}
+	const deg = 180 / math.Pi
+	F, U := b.Forward, b.Up
 	for i := range samples {
-		v := vs[i]
-		ap := unit(sub3(b.Forward, scale3(v, dot(b.Forward, v))))
-		ml := cross(v, ap)
-		a := samples[i].Acc
+		v, a := vs[i], samples[i].Acc
+		// AP is F's part ⊥ v, of length sqrt(1 − (F·v)²) for unit F and v.
+		fv := dot(F, v)
+		k := 1 / math.Sqrt(math.Max(1e-12, 1-fv*fv))
+		ap := [3]float64{(F[0] - fv*v[0]) * k, (F[1] - fv*v[1]) * k, (F[2] - fv*v[2]) * k}
+		b.V[i] = dot(a, v) - g0
 		b.AP[i] = dot(a, ap)
-		b.ML[i] = dot(a, ml)
+		b.ML[i] = dot(a, cross(v, ap))
 		b.YawRate[i] = dot(samples[i].Gyro, v)
 		// For unit vectors the angle is 2·asin(|v − Up|/2) (half the chord).
-		b.TiltDeg[i] = 2 * math.Asin(math.Min(1, norm3(sub3(v, b.Up))/2)) * (180 / math.Pi)
-		// Leaning forward turns earth-up toward the sensor's back.
-		// v is a unit vector, so asin(−v·F) = atan2(−v·F, |v − (v·F)F|).
-		b.PitchDeg[i] = math.Asin(math.Max(-1, math.Min(1, -dot(v, b.Forward)))) * (180 / math.Pi)
-		if !opts.KeepGravity {
-			b.V[i] -= b.G
-		}
+		d := [3]float64{v[0] - U[0], v[1] - U[1], v[2] - U[2]}
+		b.TiltDeg[i] = 2 * math.Asin(math.Min(1, math.Sqrt(dot(d, d))/2)) * deg
+		// Leaning forward turns earth-up toward the sensor's back; for unit
+		// v, asin(−v·F) = atan2(−v·F, |v − (v·F)F|).
+		b.PitchDeg[i] = math.Asin(math.Max(-1, math.Min(1, -fv))) * deg
 	}
 	return b, nil
 }
