@@ -351,19 +351,41 @@ func boutMeasures(sp BoutSpan, times []float64, idx []int, accV, stepLen []float
 	return b
 }
 
-// strideActive reports for each stride (IC k to IC k+2) whether the
-// 0.5-3 Hz band of the vertical acceleration moves as in walking: a
-// standard deviation over the stride above gsdMinStd, the threshold of
-// gait-sequence detection applied at stride level, which removes the
-// "strides" the IC detector finds in standing before and after walking.
+// Quiet stance keeps the vertical trunk acceleration under about 0.1 m/s²
+// RMS (the stepping threshold of Sway rests on the same figure), so a "step"
+// quieter than that is standing, not walking.
+const quietStanceStd = 0.1 // m/s²
+
+// strideRelMin is the least movement of a stride relative to the median
+// stride of its gait sequence: fidgeting and weight shifts next to walking
+// move the trunk several times less than the steps of the same person.
+const strideRelMin = 1.0 / 3
+
+// strideActive reports for each stride (IC k to IC k+2) whether it moves as
+// in walking, from the standard deviation of the 0.5-3 Hz band of the
+// vertical acceleration: over each of its two steps above quietStanceStd,
+// and over the stride at least strideRelMin of the median over the
+// sequence's strides. It removes the "strides" the IC detector finds in
+// standing before, between and after walks, which would otherwise bridge
+// pauses longer than the bout rules allow, while keeping slow, shallow
+// walking (a relative, not an absolute, amplitude).
 func strideActive(accV []float64, idx []int, fs float64) []bool {
 	if len(idx) < 3 {
 		return nil
 	}
 	bp := ButterBandpass(2, gsdLowHz, gsdHighHz, fs).FiltFilt(nil, accV)
-	out := make([]bool, len(idx)-2)
+	step := make([]bool, len(idx)-1)
+	for k := range step {
+		step[k] = stdPop(bp[idx[k]:idx[k+1]+1]) > quietStanceStd
+	}
+	sd := make([]float64, len(idx)-2)
+	for k := range sd {
+		sd[k] = stdPop(bp[idx[k] : idx[k+2]+1])
+	}
+	ref := strideRelMin * medianOf(append([]float64(nil), sd...))
+	out := make([]bool, len(sd))
 	for k := range out {
-		out[k] = stdPop(bp[idx[k]:idx[k+2]+1]) > gsdMinStd
+		out[k] = step[k] && step[k+1] && sd[k] >= ref
 	}
 	return out
 }

@@ -62,13 +62,21 @@ func Regularity(x []float64, fs, stepS, strideS float64) (step, stride, symmetry
 	}
 	mu /= float64(n)
 	c0 := energy(x, mu) / float64(n)
+	// Coarse search on a grid of about 20 ms, then every lag around the
+	// best: the autocorrelation peak of walking is a few hundred ms wide.
+	stride0 := max(1, int(fs/50))
 	best := func(lo, hi float64) float64 {
 		a, b := max(1, int(math.Floor(lo*fs))), min(n/2, int(math.Ceil(hi*fs)))
 		if a > b {
 			return 0
 		}
-		m := math.Inf(-1)
-		for lag := a; lag <= b; lag++ {
+		m, at := math.Inf(-1), a
+		for lag := a; lag <= b; lag += stride0 {
+			if v := unbiasedAutocorrCentered(x, mu, lag, c0); v > m {
+				m, at = v, lag
+			}
+		}
+		for lag := max(a, at-stride0+1); lag <= min(b, at+stride0-1); lag++ {
 			m = math.Max(m, unbiasedAutocorrCentered(x, mu, lag, c0))
 		}
 		return m
@@ -99,19 +107,13 @@ func HarmonicRatio(x []float64) float64 {
 		scale += math.Abs(v)
 	}
 	for k := 1; k <= 20 && 2*k < n; k++ {
-		// exp(-i·w·j) by rotation: one complex multiply per sample.
-		var re, im float64
-		ws, wc := math.Sincos(2 * math.Pi * float64(k) / float64(n))
-		c, s := 1.0, 0.0
-		for j, v := range x {
-			if j%64 == 0 { // refresh against rounding drift
-				s, c = math.Sincos(2 * math.Pi * float64(k) * float64(j) / float64(n))
-			}
-			re += v * c
-			im -= v * s
-			c, s = c*wc-s*ws, s*wc+c*ws
+		// Goertzel recurrence for DFT bin k: three flops per sample.
+		c := 2 * math.Cos(2*math.Pi*float64(k)/float64(n))
+		var s1, s2 float64
+		for _, v := range x {
+			s1, s2 = v+c*s1-s2, s1
 		}
-		a := math.Hypot(re, im)
+		a := math.Sqrt(math.Max(0, s1*s1+s2*s2-c*s1*s2))
 		if k%2 == 0 {
 			even += a
 		} else {

@@ -23,7 +23,7 @@ const (
 	gsdWindowS      = 3.0 // window length
 	gsdLowHz        = 0.5
 	gsdHighHz       = 3.0
-	gsdMinStd       = 0.35 // m/s², as walkAccStd of AlignToBody
+	gsdMinStd       = 0.01 * balance.StandardGravity
 	gsdPeakHeight   = 0.02 * balance.StandardGravity
 	gsdMinStepsPerS = 0.5
 	gsdMaxStepsPerS = 3.0

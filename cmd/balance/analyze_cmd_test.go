@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
 	"github.com/balance-pt/balance/recording"
+	"github.com/balance-pt/balance/sim"
 )
 
 const mobgapTest5 = "../../analysis/testdata/mobgap/HA_001/Test5_Trial1_imu.csv"
@@ -265,5 +267,89 @@ func TestAnalyzeErrors(t *testing.T) {
 	out, err := runAnalyzeT(t, short)
 	if err != nil || !strings.Contains(out, "gait not analysed") {
 		t.Errorf("short recording: %v\n%s", err, out)
+	}
+}
+
+// TestAnalyzeSimulatedWalk runs the simulator's "walk" scenario (written as
+// `balance sim file` writes it) through analyze and scores it against the
+// simulator's ground truth: its own initial contacts and per-walk cadence.
+// The truth comes from the generative model, not from this analysis; its
+// step lengths assume the same pendulum factor K, so speed is only reported.
+// Floors, set before running: every walk found as one bout, ICs sensitivity
+// and precision ≥ 0.9 (0.25 s), cadence within 5 %.
+func TestAnalyzeSimulatedWalk(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body sim.Body
+	}{
+		{"healthy", sim.DefaultBody()},
+		{"neuropathy impaired 0.7", sim.BodyFor(balance.Patient{HeightM: 1.62, Neuropathy: true}, 0.7)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := sim.NamedScenario("walk", tc.body, 100, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sensor := sim.TypicalSensor()
+			const start = 1_767_258_000_000_000_000
+			rec := recording.Recording{Samples: sc.Samples(sensor, start), RateHz: 100, HasGyro: true, Meta: map[string]string{
+				"height_m": strconv.FormatFloat(tc.body.HeightM, 'f', 2, 64), "sensor_height_m": strconv.FormatFloat(tc.body.SensorHeightM, 'f', 3, 64)}}
+			p := filepath.Join(t.TempDir(), "walk.csv")
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := recording.WriteGeneric(f, rec); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			d := analyzeJSON(t, p)
+			var walks []sim.Segment
+			for _, s := range sc.Truth(sensor, start).Segments {
+				if s.Gait != nil {
+					walks = append(walks, s)
+				}
+			}
+			if len(d.Gait.Bouts) != len(walks) {
+				t.Errorf("%d bouts, want %d walks", len(d.Gait.Bouts), len(walks))
+			}
+			var ref, det, hit int
+			for _, w := range walks {
+				g := w.Gait
+				var b *analysis.WalkingBout
+				for i := range d.Gait.Bouts {
+					if bb := &d.Gait.Bouts[i]; math.Min(bb.End, w.EndS)-math.Max(bb.Start, w.StartS) > 0 {
+						b = bb
+						break
+					}
+				}
+				if b == nil {
+					t.Errorf("walk %.1f-%.1f s: no bout", w.StartS, w.EndS)
+					continue
+				}
+				ref += len(g.InitialContacts)
+				det += len(b.ICs)
+				used := map[int]bool{}
+				for _, r := range g.InitialContacts {
+					for i, ic := range b.ICs {
+						if !used[i] && math.Abs(ic-r) <= 0.25 {
+							used[i] = true
+							hit++
+							break
+						}
+					}
+				}
+				t.Logf("walk %5.1f-%5.1f s: truth cadence %.1f speed %.2f | bout %5.1f-%5.1f cadence %.1f speed %.2f stride %.2f m",
+					w.StartS, w.EndS, g.CadenceSPM, g.SpeedMS, b.Start, b.End, b.CadenceSPM, b.SpeedMPS, b.StrideLengthM)
+				if e := math.Abs(b.CadenceSPM-g.CadenceSPM) / g.CadenceSPM; e > 0.05 {
+					t.Errorf("walk %.1f s: cadence %.1f vs truth %.1f (%.1f %%)", w.StartS, b.CadenceSPM, g.CadenceSPM, 100*e)
+				}
+			}
+			sens, prec := float64(hit)/float64(ref), float64(hit)/float64(max(1, det))
+			t.Logf("ICs: sensitivity %.3f (%d/%d), precision %.3f (%d/%d)", sens, hit, ref, prec, hit, det)
+			if sens < 0.9 || prec < 0.9 {
+				t.Errorf("IC sensitivity %.3f precision %.3f, want >= 0.9", sens, prec)
+			}
+		})
 	}
 }
