@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,6 +32,8 @@ type refWB struct {
 	WalkingSpeed        float64
 	AverageStrideLength float64
 	ICs                 []float64
+	TurnStart, TurnEnd  []float64
+	TurnAngle           []float64
 }
 
 // flexFloats decodes a JSON number or array of numbers (the reference files
@@ -69,6 +72,9 @@ func loadINDIP(t *testing.T, path string) []refWB {
 				MicroWB []struct {
 					Start, End, Cadence, WalkingSpeed, AverageStrideLength float64
 					InitialContactEvent                                    flexFloats `json:"InitialContact_Event"`
+					TurnStart                                              flexFloats `json:"Turn_Start"`
+					TurnEnd                                                flexFloats `json:"Turn_End"`
+					TurnAngle                                              flexFloats `json:"Turn_Angle"`
 				}
 			}
 		}
@@ -78,7 +84,7 @@ func loadINDIP(t *testing.T, path string) []refWB {
 	}
 	var out []refWB
 	for _, w := range doc.Standards.INDIP.MicroWB {
-		out = append(out, refWB{w.Start, w.End, w.Cadence, w.WalkingSpeed, w.AverageStrideLength, w.InitialContactEvent})
+		out = append(out, refWB{w.Start, w.End, w.Cadence, w.WalkingSpeed, w.AverageStrideLength, w.InitialContactEvent, w.TurnStart, w.TurnEnd, w.TurnAngle})
 	}
 	return out
 }
@@ -214,6 +220,23 @@ func TestGaitMobgapINDIP(t *testing.T) {
 				t.Logf("    full pipeline bout %6.2f-%6.2f: cad %5.1f speed %.2f SL %.2f", bp.Start+shift, bp.End+shift, bp.CadenceSPM, bp.SpeedMPS, bp.StrideLengthM)
 			}
 			full.add(det, w, bp)
+
+			// Turns: reported, not scored (mobgap warns that El-Gohary's
+			// agreement with INDIP is far below the published one).
+			for i := range w.TurnAngle {
+				if i >= len(w.TurnStart) || i >= len(w.TurnEnd) {
+					break
+				}
+				got := "none"
+				for _, b := range res.Bouts {
+					for _, tr := range b.Turns {
+						if math.Min(tr.End+shift, w.TurnEnd[i]) > math.Max(tr.Start+shift, w.TurnStart[i]) && tr.AngleDeg*w.TurnAngle[i] > 0 {
+							got = fmt.Sprintf("%.0f° at %.2f-%.2f s", tr.AngleDeg, tr.Start+shift, tr.End+shift)
+						}
+					}
+				}
+				t.Logf("    INDIP turn %.0f° at %.2f-%.2f s: ours %s", w.TurnAngle[i], w.TurnStart[i], w.TurnEnd[i], got)
+			}
 		}
 	}
 	for _, e := range []struct {
