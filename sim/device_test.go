@@ -251,3 +251,38 @@ func TestDaySourceSessionsAndTruth(t *testing.T) {
 		t.Error("impairment does not improve with adherence or decline without")
 	}
 }
+
+func TestDaySourcePractisesAssignedLevel(t *testing.T) {
+	m := PatientModel{Patient: balance.Patient{HeightM: 1.7}, Baseline: 0.3, Adherence: 1, Seed: 4}
+	src := &DaySource{Model: m, Sensor: Sensor{}, RateHz: 20, Assigned: func() string { return "tandem-one-hand" }}
+	var segs []Segment
+	src.OnSegment = func(_ int, s Segment) { segs = append(segs, s) }
+	var buf []balance.Sample
+	var marks []Mark
+	for i := 0; i < 4*3600; i++ { // four hours, a second at a time
+		var mk []Mark
+		buf, mk = src.Next(buf[:0], 20)
+		marks = append(marks, mk...)
+	}
+	ex := 0
+	for _, mk := range marks {
+		if mk.Kind == balance.SessionExercise {
+			ex++
+			if mk.ExerciseID != "tandem-one-hand" {
+				t.Errorf("exercise session marked %q", mk.ExerciseID)
+			}
+		}
+	}
+	held := 0
+	for _, s := range segs {
+		if s.Session == balance.SessionExercise {
+			if s.Stance == nil || s.Stance.Support != "one_hand" || s.Stance.Stance != Tandem {
+				t.Errorf("exercise segment stance %+v", s.Stance)
+			}
+			held++
+		}
+	}
+	if ex == 0 || held == 0 {
+		t.Errorf("%d exercise marks and %d segments in the first four hours", ex, held)
+	}
+}

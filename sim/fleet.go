@@ -41,6 +41,11 @@ type FleetConfig struct {
 	// Stats, when set, is updated while the fleet runs so that the caller
 	// can read it concurrently; RunFleet returns it (or a new one).
 	Stats *FleetStats
+	// Assigned, when set, returns the exercise (level) id currently
+	// assigned to a patient, e.g. "tandem-one-hand", so that the simulated
+	// patients practise what the progression engine gives them. It is
+	// called from the device goroutines, concurrently.
+	Assigned func(patientID string) string
 }
 
 // FleetStats counts what a fleet sent. Fields are safe to read while the
@@ -181,6 +186,10 @@ func RunFleet(ctx context.Context, cfg FleetConfig, log *slog.Logger) (*FleetSta
 // runDevice drives one device until ctx is done.
 func runDevice(ctx context.Context, cfg FleetConfig, sd SimDevice, clock simClock, stats *FleetStats, log *slog.Logger) error {
 	src := &DaySource{Model: sd.Model, Sensor: sd.Sensor, RateHz: cfg.RateHz}
+	if cfg.Assigned != nil {
+		pid := sd.Model.Patient.ID
+		src.Assigned = func() string { return cfg.Assigned(pid) }
+	}
 	start := clock.at()
 	dev, err := NewDevice(sd.Config, src, start, sd.Seed)
 	if err != nil {

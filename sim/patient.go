@@ -74,6 +74,9 @@ type Activity struct {
 	Steps int `json:"steps,omitempty"`
 	// Fall is set for an (unplanned) fall.
 	Fall FallKind `json:"fall,omitempty"`
+	// Stance, when set, overrides Level for a sway test or exercise (the
+	// level a therapist assigned).
+	Stance *StanceCondition `json:"stance,omitempty"`
 }
 
 // WearS is how long the device is worn each day: 08:00 to 20:00.
@@ -140,13 +143,13 @@ func (a Activity) build(s *Scenario) {
 	case KindSway:
 		s.StandUp()
 		s.Idle(3)
-		c := Ladder[clampInt(a.Level, 0, len(Ladder)-1)]
+		c := a.stance()
 		s.Stand(30, c, SwayOptions{Session: balance.SessionSway})
 		s.Idle(2)
 		s.SitDown()
 	case "exercise":
 		s.StandUp()
-		c := Ladder[clampInt(a.Level, 0, len(Ladder)-1)]
+		c := a.stance()
 		for i := 0; i < 3; i++ {
 			s.Stand(30, c, SwayOptions{Session: balance.SessionExercise})
 			s.Idle(10)
@@ -165,6 +168,14 @@ func (a Activity) build(s *Scenario) {
 	default:
 		s.fail("unknown activity %q", a.Kind)
 	}
+}
+
+// stance is the activity's stance: the assigned one, else its ladder rung.
+func (a Activity) stance() StanceCondition {
+	if a.Stance != nil {
+		return *a.Stance
+	}
+	return Ladder[clampInt(a.Level, 0, len(Ladder)-1)]
 }
 
 func clampInt(v, lo, hi int) int {

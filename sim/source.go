@@ -53,6 +53,11 @@ type DaySource struct {
 	Model  PatientModel
 	Sensor Sensor
 	RateHz float64
+	// Assigned, when set, returns the exercise id (ExerciseID form) the
+	// patient's therapist assigned; exercise sessions then practise it
+	// when it names a static stance. Otherwise the patient practises their
+	// LevelFor rung.
+	Assigned func() string
 	// OnSegment, when set, receives every ground-truth segment with its
 	// times in seconds since the source started (the first reading).
 	OnSegment func(day int, seg Segment)
@@ -122,7 +127,13 @@ func (d *DaySource) refill() bool {
 	s := NewScenario(body, d.RateHz, d.Model.Seed^(d.blockNo*0x9e3779b97f4a7c15))
 	s.StartSitting()
 	if d.next < len(d.plan) && d.plan[d.next].StartS <= d.posS {
-		d.plan[d.next].build(s)
+		a := d.plan[d.next]
+		if a.Kind == "exercise" && d.Assigned != nil {
+			if c, err := ParseExerciseID(d.Assigned()); err == nil {
+				a.Stance = &c
+			}
+		}
+		a.build(s)
 		d.next++
 	} else {
 		gap := float64(WearS) - d.posS

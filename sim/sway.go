@@ -26,6 +26,19 @@ type StanceCondition struct {
 	Stance     Stance `json:"stance"`
 	EyesClosed bool   `json:"eyes_closed,omitempty"`
 	Foam       bool   `json:"foam,omitempty"`
+	// Support is the hand support: "" (none), "fingertip", "one_hand" or
+	// "two_hands" on a stable counter.
+	Support string `json:"support,omitempty"`
+}
+
+// Hand supports, most support first, and how much each scales sway: light
+// touch alone reduces postural sway by about half (Jeka & Lackner 1994);
+// holding on with both hands more. Model choices, not fitted.
+var supportFactor = map[string]float64{
+	"two_hands": 0.4,
+	"one_hand":  0.55,
+	"fingertip": 0.7,
+	"":          1,
 }
 
 // stanceRMS is the sway acceleration RMS (m/s²) of a healthy adult, eyes
@@ -51,13 +64,40 @@ func (c StanceCondition) ExerciseID() string {
 	if c.Foam {
 		id += "-foam"
 	}
+	if c.Support != "" {
+		id += "-" + strings.ReplaceAll(c.Support, "_", "-")
+	}
 	return id
+}
+
+// ParseExerciseID is the inverse of ExerciseID: "tandem-eyes-closed-foam-
+// one-hand" gives {tandem, eyes closed, foam, one hand}. Other ids (dynamic
+// exercises) give EINVALID.
+func ParseExerciseID(id string) (StanceCondition, error) {
+	var c StanceCondition
+	rest := id
+	for _, sup := range []string{"two_hands", "one_hand", "fingertip"} {
+		if r, ok := strings.CutSuffix(rest, "-"+strings.ReplaceAll(sup, "_", "-")); ok {
+			rest, c.Support = r, sup
+			break
+		}
+	}
+	rest, c.Foam = strings.CutSuffix(rest, "-foam")
+	rest, c.EyesClosed = strings.CutSuffix(rest, "-eyes-closed")
+	c.Stance = Stance(strings.ReplaceAll(rest, "-", "_"))
+	if err := c.Validate(); err != nil {
+		return StanceCondition{}, balance.Errorf(balance.EINVALID, "sim: %q is not a static stance exercise", id)
+	}
+	return c, nil
 }
 
 // Validate reports an unknown stance.
 func (c StanceCondition) Validate() error {
 	if _, ok := stanceRMS[c.Stance]; !ok {
 		return balance.Errorf(balance.EINVALID, "sim: unknown stance %q", c.Stance)
+	}
+	if _, ok := supportFactor[c.Support]; !ok {
+		return balance.Errorf(balance.EINVALID, "sim: unknown hand support %q", c.Support)
 	}
 	return nil
 }
@@ -66,8 +106,9 @@ func (c StanceCondition) Validate() error {
 // model aims at for body in condition c: the healthy value of the stance,
 // × 2.0 eyes closed, × 2.8 on foam (× 1.3 more each with neuropathy, which
 // removes plantar sensation and so leans on vision and a firm floor), ×
-// (1 + 1.5·impairment), capped at MaxSwayRMS. Neuropathy also widens ML
-// sway by 40 %.
+// (1 + 1.5·impairment), × the hand-support factor (0.4 two hands, 0.55 one,
+// 0.7 fingertip), capped at MaxSwayRMS. Neuropathy also widens ML sway by
+// 40 %.
 func (c StanceCondition) ExpectedRMS(b Body) (rms, mlRatio float64) {
 	base := stanceRMS[c.Stance]
 	rms, mlRatio = base.rms, base.mlRatio
@@ -85,7 +126,11 @@ func (c StanceCondition) ExpectedRMS(b Body) (rms, mlRatio float64) {
 	if c.Foam {
 		rms *= 2.8 * pn
 	}
-	return math.Min(MaxSwayRMS, rms*(1+1.5*b.Impairment)), mlRatio
+	sup, ok := supportFactor[c.Support]
+	if !ok {
+		sup = 1
+	}
+	return math.Min(MaxSwayRMS, rms*(1+1.5*b.Impairment)*sup), mlRatio
 }
 
 // MaxSwayRMS caps the modelled sway (m/s²): beyond about 1.5 times the

@@ -174,3 +174,35 @@ func TestScenarioRejectsBadInput(t *testing.T) {
 		t.Error("empty body accepted")
 	}
 }
+
+func TestExerciseIDsAndSupport(t *testing.T) {
+	for _, c := range []StanceCondition{
+		{Stance: FeetApart}, {Stance: SemiTandem, EyesClosed: true},
+		{Stance: Tandem, EyesClosed: true, Foam: true, Support: "one_hand"},
+		{Stance: SingleLeg, Foam: true, Support: "two_hands"}, {Stance: FeetTogether, Support: "fingertip"},
+	} {
+		got, err := ParseExerciseID(c.ExerciseID())
+		if err != nil || got != c {
+			t.Errorf("%q parses to %+v, %v; want %+v", c.ExerciseID(), got, err, c)
+		}
+	}
+	// The ids of the progression catalog's static levels have this form.
+	if c := (StanceCondition{Stance: Tandem, EyesClosed: true, Foam: true, Support: "two_hands"}); c.ExerciseID() != "tandem-eyes-closed-foam-two-hands" {
+		t.Errorf("id %q", c.ExerciseID())
+	}
+	for _, bad := range []string{"otago-a", "walking", "", "tandem-sideways"} {
+		if _, err := ParseExerciseID(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	// Holding on reduces sway and so the chance of losing balance.
+	b := DefaultBody()
+	free := StanceCondition{Stance: SingleLeg}
+	held := free
+	held.Support = "two_hands"
+	rf, _ := free.ExpectedRMS(b)
+	rh, _ := held.ExpectedRMS(b)
+	if rh != 0.4*rf || held.LossProbability(b) >= free.LossProbability(b) {
+		t.Errorf("two hands: RMS %.3f vs %.3f free", rh, rf)
+	}
+}
