@@ -139,8 +139,17 @@ func coreStanding(fs, sec float64, r [3][3]float64, a, f, b, f2 float64) []balan
 }
 
 func TestSwayEndToEnd(t *testing.T) {
+	for name, r := range map[string][3][3]float64{
+		"tilted 25":   coreRotMat([3]float64{1, 1, 0}, 25*math.Pi/180),
+		"upside down": coreRotMat([3]float64{0.3, 1, 0}, math.Pi),
+		"y down":      coreRotMat([3]float64{1, 0, 0}, -math.Pi/2),
+	} {
+		t.Run(name, func(t *testing.T) { swayEndToEnd(t, r) })
+	}
+}
+
+func swayEndToEnd(t *testing.T, r [3][3]float64) {
 	fs := 100.0
-	r := coreRotMat([3]float64{1, 1, 0}, 25*math.Pi/180) // sensor tilted 25°
 	s := coreStanding(fs, 32, r, 0.1, 0.5, 0.05, 1.2)
 	res, err := Sway(s, fs, SwayOptions{Forward: coreMulMV(r, [3]float64{1, 0, 0})})
 	if err != nil {
