@@ -36,6 +36,7 @@ const (
 	FlagSaturated               = "saturated"                 // some accelerometer values sit on a clipping plateau
 	FlagNoSensorHeight          = "no_sensor_height"          // no step length or speed without a height
 	FlagNoGyro                  = "no_gyro"                   // no turns without a gyroscope
+	FlagFlatline                = "flatline"                  // the accelerometer repeats one value for 1 s or more (stuck or zero-filled)
 	FlagShortBout               = "short_bout"                // < 10 s: speed and length less reliable
 	FlagCadenceImplausible      = "cadence_implausible"       // outside 40-172.9 steps/min
 	FlagSpeedImplausible        = "speed_implausible"         // outside 0.08-2.22 m/s
@@ -116,7 +117,8 @@ const icdEdgeS = 0.3
 // Gait analyses walking in samples (sensor frame, SI units, fs Hz), the
 // Mobilise-D way for one lower-back IMU:
 //
-//  1. split the recording at time gaps (flag FlagGaps);
+//  1. split the recording at time gaps (flag FlagGaps) and at stretches of
+//     1 s or more where the accelerometer repeats one value (FlagFlatline);
 //  2. gait sequences (GaitSequences), cheap, on the whole recording;
 //  3. within each, the vertical from the mean acceleration, initial
 //     contacts (InitialContacts), walking bouts (AssembleBouts with
@@ -138,12 +140,19 @@ func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error
 	if n := len(samples); float64(n) < minGaitSeconds*fs {
 		return GaitResult{}, fmt.Errorf("%w: %d samples (%.2f s), gait needs %.0f s", ErrTooShort, n, float64(n)/fs, minGaitSeconds)
 	}
+	run, longest := 1, 1
 	for i := range samples {
 		s := &samples[i]
 		for k := 0; k < 3; k++ {
 			if math.IsNaN(s.Acc[k]) || math.IsInf(s.Acc[k], 0) || math.IsNaN(s.Gyro[k]) || math.IsInf(s.Gyro[k], 0) {
 				return GaitResult{}, fmt.Errorf("%w: sample %d", ErrNonFinite, i)
 			}
+		}
+		if i > 0 && s.Acc == samples[i-1].Acc {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 1
 		}
 	}
 	if isFlat(samples) {
@@ -159,6 +168,10 @@ func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error
 	}
 	if SaturatedFraction(samples) > 0 {
 		res.Quality = append(res.Quality, FlagSaturated)
+	}
+	if float64(longest) >= fs {
+		res.Quality = append(res.Quality, FlagFlatline)
+		segs = splitAtFlat(samples, segs, int(fs))
 	}
 	l, k, rules := gaitSettings(p)
 	if l == 0 {
@@ -230,6 +243,33 @@ func splitAtGaps(samples []balance.Sample, fs float64) ([]Interval, bool, error)
 		}
 	}
 	return out, len(out) > 1, nil
+}
+
+// splitAtFlat removes from each stretch the runs of at least minRun
+// samples with one repeated acceleration (a stuck or zero-filled sensor),
+// treating them like time gaps.
+func splitAtFlat(samples []balance.Sample, segs []Interval, minRun int) []Interval {
+	var out []Interval
+	for _, sg := range segs {
+		start := sg.Start
+		for i := sg.Start; i < sg.End; {
+			j := i + 1
+			for j < sg.End && samples[j].Acc == samples[i].Acc {
+				j++
+			}
+			if j-i >= minRun {
+				if i > start {
+					out = append(out, Interval{start, i})
+				}
+				start = j
+			}
+			i = j
+		}
+		if start < sg.End {
+			out = append(out, Interval{start, sg.End})
+		}
+	}
+	return out
 }
 
 // gaitSequence analyses one gait sequence starting t0 s into the recording.

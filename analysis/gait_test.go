@@ -476,3 +476,30 @@ func TestGaitAcrossRates(t *testing.T) {
 		}
 	}
 }
+
+func TestGaitFlatlineFlag(t *testing.T) {
+	// Two seconds of a stuck (zero-filled) accelerometer inside a walk
+	// recording: flagged, not an error, treated as a gap: no bout spans the
+	// dead stretch and no step is fabricated in it.
+	s := synthWalk(100, 40, 5, 35, 1.8, 0.03, 0, 0)
+	for i := 1500; i < 1700; i++ {
+		s[i].Acc = [3]float64{}
+	}
+	res, err := Gait(s, 100, GaitParams{HeightM: 1.7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(res.Quality, []string{FlagFlatline, FlagNoGyro}) {
+		t.Errorf("quality %v, want [flatline no_gyro]", res.Quality)
+	}
+	if len(res.Bouts) != 2 {
+		t.Errorf("%d bouts, want 2 (the walk on either side of the dead stretch)", len(res.Bouts))
+	}
+	for _, b := range res.Bouts {
+		for _, ic := range b.ICs {
+			if ic > 15.2 && ic < 16.8 {
+				t.Errorf("IC at %.2f s inside the dead stretch 15-17 s", ic)
+			}
+		}
+	}
+}
