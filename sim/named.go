@@ -8,7 +8,7 @@ import (
 )
 
 // namedScenarios are the scenarios `balance sim file` can write. Each
-// builds on a scenario that starts standing.
+// starts and ends standing, so that they chain.
 var namedScenarios = map[string]func(s *Scenario){
 	// Walks of every kind with turns.
 	"walk": func(s *Scenario) {
@@ -51,6 +51,8 @@ var namedScenarios = map[string]func(s *Scenario){
 		s.Idle(3)
 		s.SitDown()
 		s.Sit(5)
+		s.StandUp()
+		s.Idle(3)
 	},
 	// Every kind of fall, each followed by 20 s lying still and getting up.
 	"falls": func(s *Scenario) {

@@ -50,3 +50,19 @@ func TestPatientDaysAndLadder(t *testing.T) {
 		}
 	}
 }
+
+func TestNamedScenariosBuild(t *testing.T) {
+	for _, name := range ScenarioNames() {
+		s, err := NamedScenario(name, DefaultBody(), 50, 1)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if s.Posture() != Standing || s.Len() == 0 {
+			t.Errorf("%s ends %v after %d samples", name, s.Posture(), s.Len())
+		}
+	}
+	if _, err := NamedScenario("nope", DefaultBody(), 50, 1); err == nil {
+		t.Error("unknown scenario accepted")
+	}
+}
