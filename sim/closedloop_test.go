@@ -2,7 +2,6 @@ package sim_test
 
 import (
 	"math"
-	"os"
 	"testing"
 
 	"github.com/balance-pt/balance"
@@ -20,10 +19,6 @@ func bodies() map[string]sim.Body {
 	impaired := sim.BodyFor(balance.Patient{HeightM: 1.62, Neuropathy: true}, 0.6)
 	return map[string]sim.Body{"healthy": sim.DefaultBody(), "neuropathy": impaired}
 }
-
-// knownGaps runs the closed-loop checks that the analysis does not pass
-// yet (see docs/simulator.md, "Closed-loop results"), when set.
-var knownGaps = os.Getenv("SIM_KNOWN_GAPS") != ""
 
 func TestClosedLoopGait(t *testing.T) {
 	for name, b := range bodies() {
@@ -64,9 +59,7 @@ func TestClosedLoopGait(t *testing.T) {
 			got := longest
 			t.Logf("%s %s: %d bouts covering %.0f %%; longest: cadence %.1f/%.1f spm, stride %.3f/%.3f m, speed %.3f/%.3f m/s (analysis/truth)",
 				name, kind, len(res.Bouts), 100*coverage, got.CadenceSPM, truth.CadenceSPM, got.StrideLengthM, truth.StrideLengthM, got.SpeedMPS, truth.SpeedMS)
-			// Known gap: the impaired slow walk (0.5 m/s, step-time CV 9 %)
-			// is only partly found.
-			if coverage < 0.73 && (knownGaps || !(b.Neuropathy && kind == "slow")) {
+			if coverage < 0.73 {
 				t.Errorf("%s %s: bouts cover %.0f %% of the walk", name, kind, 100*coverage)
 			}
 			if math.Abs(got.CadenceSPM/truth.CadenceSPM-1) > 0.085 {
@@ -110,16 +103,7 @@ func TestClosedLoopSway(t *testing.T) {
 // Tests: TUG and 5×STS durations within 1 s (the stopwatch's inter-rater
 // difference is of that order; transitions' start and end are detected
 // from a 1 Hz low-passed trunk pitch).
-//
-// Known gap, run only with SIM_KNOWN_GAPS set: analysis.Transitions misses
-// the rise of a TUG when walking starts at once (its vertical integration
-// assumes stillness at both ends), and in a 5×STS without walking it picks
-// the forward axis with the wrong sign when sitting reclines the lower back
-// (healthy adult: 2 of 5 stands found).
 func TestClosedLoopTimedTests(t *testing.T) {
-	if !knownGaps {
-		t.Skip("known gap of analysis.Transitions; set SIM_KNOWN_GAPS=1 to run")
-	}
 	for name, b := range bodies() {
 		s := sim.NewScenario(b, 100, 51)
 		s.StartSitting()
