@@ -181,4 +181,19 @@ func TestSimFleetAndReplayModes(t *testing.T) {
 	if bad() != 0 {
 		t.Errorf("%d payloads failed to decode", bad())
 	}
+	// Load mode: 10 devices for 1.5 s, one batch each per second.
+	stdout.Reset()
+	if err := runSim(context.Background(), []string{"load", "--broker", broker, "--devices", "10", "--duration", "1500ms", "--prefix", "cmdl-", "--encoding", "lp"}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), " 0 errors") || strings.Contains(stdout.String(), "total: 0 messages") {
+		t.Errorf("load report:\n%s", stdout.String())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if c := counts(); c["cmdl-00001"] < 100 || c["cmdl-00010"] < 100 {
+		t.Errorf("load devices sent %d and %d samples", c["cmdl-00001"], c["cmdl-00010"])
+	}
+	if err := runSim(context.Background(), []string{"-h"}, &stdout, &stderr); err != nil {
+		t.Errorf("-h: %v", err)
+	}
 }
