@@ -141,11 +141,17 @@ func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error
 		return GaitResult{}, fmt.Errorf("%w: %d samples (%.2f s), gait needs %.0f s", ErrTooShort, n, float64(n)/fs, minGaitSeconds)
 	}
 	run, longest := 1, 1
+	lo, hi := samples[0].Acc, samples[0].Acc
 	for i := range samples {
 		s := &samples[i]
 		for k := 0; k < 3; k++ {
 			if math.IsNaN(s.Acc[k]) || math.IsInf(s.Acc[k], 0) || math.IsNaN(s.Gyro[k]) || math.IsInf(s.Gyro[k], 0) {
 				return GaitResult{}, fmt.Errorf("%w: sample %d", ErrNonFinite, i)
+			}
+			if v := s.Acc[k]; v < lo[k] {
+				lo[k] = v
+			} else if v > hi[k] {
+				hi[k] = v
 			}
 		}
 		if i > 0 && s.Acc == samples[i-1].Acc {
@@ -166,7 +172,7 @@ func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error
 	if gaps {
 		res.Quality = append(res.Quality, FlagGaps)
 	}
-	if SaturatedFraction(samples) > 0 {
+	if clipped(samples, lo, hi) {
 		res.Quality = append(res.Quality, FlagSaturated)
 	}
 	if float64(longest) >= fs {
@@ -245,6 +251,32 @@ func splitAtGaps(samples []balance.Sample, fs float64) ([]Interval, bool, error)
 	return out, len(out) > 1, nil
 }
 
+// clipped reports whether some accelerometer axis sits on a clipping
+// plateau, the definition of SaturatedFraction > 0 (a value beyond 1.5 g in
+// magnitude equal to that axis's extreme lo or hi over the recording, in at
+// least 3 consecutive samples), in one cheap pass given the extremes.
+func clipped(samples []balance.Sample, lo, hi [3]float64) bool {
+	const lim = 1.5 * balance.StandardGravity
+	for k := 0; k < 3; k++ {
+		for _, ext := range [2]float64{lo[k], hi[k]} {
+			if math.Abs(ext) < lim {
+				continue
+			}
+			run := 0
+			for i := range samples {
+				if samples[i].Acc[k] == ext {
+					if run++; run >= 3 {
+						return true
+					}
+				} else {
+					run = 0
+				}
+			}
+		}
+	}
+	return false
+}
+
 // splitAtFlat removes from each stretch the runs of at least minRun
 // samples with one repeated acceleration (a stuck or zero-filled sensor),
 // treating them like time gaps.
@@ -274,18 +306,7 @@ func splitAtFlat(samples []balance.Sample, segs []Interval, minRun int) []Interv
 
 // gaitSequence analyses one gait sequence starting t0 s into the recording.
 func gaitSequence(seq []balance.Sample, fs, t0, l, k float64, rules BoutRules, hasGyro bool) []WalkingBout {
-	acc := make([][3]float64, len(seq))
-	var gyro [][3]float64
-	if hasGyro {
-		gyro = make([][3]float64, len(seq))
-	}
-	for i := range seq {
-		acc[i] = seq[i].Acc
-		if hasGyro {
-			gyro[i] = seq[i].Gyro
-		}
-	}
-	accV, yaw, _ := verticalFrame(acc, gyro)
+	accV, yaw, _ := verticalFrame(seq, hasGyro)
 	edge := int(icdEdgeS * fs)
 	var idx []int
 	for _, ic := range InitialContacts(accV, fs) {

@@ -41,15 +41,14 @@ func GaitWithin(samples []balance.Sample, fs float64, start, end int, p GaitPara
 		return WalkingBout{}, fmt.Errorf("%w: every accelerometer axis is constant", ErrFlat)
 	}
 	l, k, rules := gaitSettings(p)
-	acc := make([][3]float64, len(seq))
-	gyro := make([][3]float64, len(seq))
 	hasGyro := false
 	for i := range seq {
-		acc[i] = seq[i].Acc
-		gyro[i] = seq[i].Gyro
-		hasGyro = hasGyro || seq[i].Gyro != [3]float64{}
+		if seq[i].Gyro != [3]float64{} {
+			hasGyro = true
+			break
+		}
 	}
-	accV, yaw, _ := verticalFrame(acc, gyro)
+	accV, yaw, _ := verticalFrame(seq, hasGyro)
 	t0 := float64(a) / fs
 	var idx []int
 	for _, ic := range InitialContacts(accV, fs) {

@@ -503,3 +503,24 @@ func TestGaitFlatlineFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestClippedMatchesSaturatedFraction(t *testing.T) {
+	// clipped is the cheap form of SaturatedFraction > 0: they must agree.
+	for _, clip := range []float64{0, 1.2, 1.6, 2.5} {
+		s := synthWalk(100, 30, 5, 25, 1.8, 0.08, 0, 0)
+		if clip > 0 {
+			for i := range s {
+				s[i].Acc[0] = math.Min(s[i].Acc[0], clip*balance.StandardGravity)
+			}
+		}
+		lo, hi := s[0].Acc, s[0].Acc
+		for i := range s {
+			for k, v := range s[i].Acc {
+				lo[k], hi[k] = math.Min(lo[k], v), math.Max(hi[k], v)
+			}
+		}
+		if got, want := clipped(s, lo, hi), SaturatedFraction(s) > 0; got != want {
+			t.Errorf("clip at %v g: clipped %v, SaturatedFraction > 0 %v", clip, got, want)
+		}
+	}
+}
