@@ -17,8 +17,8 @@ var ErrNoSteps error = balance.Errorf(balance.EINVALID, "no strides found")
 // against. It detects initial contacts in the interval (filters see one
 // extra second on either side when the recording has it), keeps strides by
 // the duration and length rules of p.Rules, and returns the bout's measures
-// with times in seconds since samples[0]. Errors are those of Gait, and
-// ErrNoSteps.
+// with times in seconds since samples[0], counted as index/fs (the interval
+// should hold no time gap). Errors are those of Gait, and ErrNoSteps.
 func GaitWithin(samples []balance.Sample, fs float64, start, end int, p GaitParams) (WalkingBout, error) {
 	if !(fs >= balance.MinRateHz && fs <= balance.MaxRateHz) {
 		return WalkingBout{}, fmt.Errorf("%w: %v Hz is outside %v..%v Hz", ErrBadRate, fs, balance.MinRateHz, balance.MaxRateHz)

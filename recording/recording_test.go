@@ -3,6 +3,7 @@ package recording
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -207,5 +208,26 @@ func TestDetect(t *testing.T) {
 		if got, err := Detect([]byte(tc.head)); err != nil || got != tc.want {
 			t.Errorf("Detect(%q) = %q, %v; want %q", tc.head, got, err, tc.want)
 		}
+	}
+}
+
+func TestWriteGenericRejects(t *testing.T) {
+	ok := Recording{RateHz: 100, Samples: []balance.Sample{{Acc: [3]float64{0, 0, 9.8}}}}
+	for _, tc := range []struct {
+		name string
+		rec  Recording
+		code string
+	}{
+		{"rate", Recording{RateHz: 0, Samples: ok.Samples}, balance.ERATE},
+		{"meta key with colon", Recording{RateHz: 100, Samples: ok.Samples, Meta: map[string]string{"a:b": "c"}}, balance.EINVALID},
+		{"meta value with newline", Recording{RateHz: 100, Samples: ok.Samples, Meta: map[string]string{"a": "b\nc"}}, balance.EINVALID},
+		{"NaN sample", Recording{RateHz: 100, Samples: []balance.Sample{{Acc: [3]float64{math.NaN(), 0, 0}}}}, balance.ENONFINITE},
+	} {
+		if err := WriteGeneric(io.Discard, tc.rec); balance.ErrorCode(err) != tc.code {
+			t.Errorf("%s: error %v, want code %s", tc.name, err, tc.code)
+		}
+	}
+	if err := WriteGeneric(io.Discard, ok); err != nil {
+		t.Errorf("valid recording: %v", err)
 	}
 }

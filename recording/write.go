@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/balance-pt/balance"
 )
@@ -41,7 +42,7 @@ func WriteGeneric(w io.Writer, rec Recording) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !safeMeta(k) || !safeMeta(rec.Meta[k]) {
+		if k == "" || strings.ContainsRune(k, ':') || !safeMeta(k) || !safeMeta(rec.Meta[k]) {
 			return balance.Errorf(balance.EINVALID, "meta %q: keys and values may not hold line breaks, and keys no ':'", k)
 		}
 		fmt.Fprintf(bw, "# %s: %s\n", k, rec.Meta[k])
