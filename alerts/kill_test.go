@@ -145,7 +145,27 @@ func TestKillDuringDeliveryAndRestart(t *testing.T) {
 		return len(seen) == n
 	}
 	rx.Wait(t, 60*time.Second, "every alert", uniqueAlerts)
-	time.Sleep(300 * time.Millisecond) // let stray redeliveries show up
+	// The last answers may still be on their way back: read the log (a
+	// second connection to the database, as an operator would) until
+	// every delivery is done, then stop the process.
+	st, err := sqlite.OpenState(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	store := st.AlertStore()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		counts, err := store.DeliveryCounts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[alerts.StateDelivered] == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries by state %v after the receiver saw every alert", counts)
+		}
+	}
 	second.cmd.Process.Signal(syscall.SIGTERM)
 	if err := second.cmd.Wait(); err != nil {
 		t.Fatalf("second process: %v\n%s", err, second.out.String())
@@ -179,12 +199,6 @@ func TestKillDuringDeliveryAndRestart(t *testing.T) {
 	}
 
 	// What the log says.
-	st, err := sqlite.OpenState(context.Background(), filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	store := st.AlertStore()
 	interrupted := 0
 	for i := range n {
 		id := fmt.Sprintf("kill-%02d", i)

@@ -26,10 +26,15 @@ type Service struct {
 	// Rand returns a uniform number in [0, 1) for the backoff jitter.
 	Rand func() float64
 
-	wake    chan struct{}
-	freed   chan struct{}
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// Grace is how long Close lets running attempts finish before
+	// interrupting them [5s].
+	Grace time.Duration
+
+	wake          chan struct{}
+	freed         chan struct{}
+	cancel        context.CancelFunc
+	cancelAttempt context.CancelFunc
+	done          chan struct{}
 	workers sync.WaitGroup
 	mu      sync.Mutex
 	busy    int
@@ -63,7 +68,7 @@ func New(cfg Config, store Store, opt Options) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, store: store, notifiers: opt.Notifiers, log: opt.Logger, metrics: opt.Metrics,
-		Now: time.Now, Rand: rand.Float64,
+		Now: time.Now, Rand: rand.Float64, Grace: 5 * time.Second,
 		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1),
 	}, nil
 }
@@ -145,27 +150,41 @@ func (s *Service) Start(ctx context.Context) error {
 	if n > 0 {
 		s.log.Info("resuming deliveries interrupted by the last stop", "deliveries", n)
 	}
-	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	base := context.WithoutCancel(ctx)
+	var loop, attempts context.Context
+	loop, s.cancel = context.WithCancel(base)
+	attempts, s.cancelAttempt = context.WithCancel(base)
 	s.done = make(chan struct{})
-	go s.run(ctx)
+	go s.run(loop, attempts)
 	return nil
 }
 
-// Close stops the dispatcher and waits for running attempts, which end as
-// interrupted and run again after the next Start.
+// Close stops claiming deliveries, lets running attempts finish for up to
+// Grace, then interrupts the rest; those are logged as interrupted and run
+// again after the next Start.
 func (s *Service) Close() error {
 	if s.cancel == nil {
 		return nil
 	}
 	s.cancel()
 	<-s.done
-	s.workers.Wait()
+	idle := make(chan struct{})
+	go func() { s.workers.Wait(); close(idle) }()
+	t := time.NewTimer(s.Grace)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+		s.log.Warn("interrupting deliveries still running at shutdown", "grace", s.Grace)
+	}
+	s.cancelAttempt()
+	<-idle
 	return nil
 }
 
 // run claims due deliveries while workers are free and sleeps until the
 // next one is due, a new alert arrives or a worker frees up.
-func (s *Service) run(ctx context.Context) {
+func (s *Service) run(ctx, attempts context.Context) {
 	defer close(s.done)
 	const maxSleep = 30 * time.Second
 	for ctx.Err() == nil {
@@ -188,7 +207,7 @@ func (s *Service) run(ctx context.Context) {
 				s.workers.Add(1)
 				go func() {
 					defer s.workers.Done()
-					s.deliver(ctx, d)
+					s.deliver(attempts, d)
 					s.mu.Lock()
 					s.busy--
 					s.mu.Unlock()
