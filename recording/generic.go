@@ -101,7 +101,7 @@ func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
 	idx := [7]int{-1, -1, -1, -1, -1, -1, -1}
 	var headerDone bool
 	var times []float64
-	var rows [][6]float64
+	var rows []balance.Sample // raw values; units and times applied in buildGeneric
 	for {
 		line, ok := lr.next()
 		if !ok {
@@ -128,7 +128,7 @@ func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
 				continue // a header line
 			}
 		}
-		var row [6]float64
+		var row balance.Sample
 		var ts float64
 		for c, j := range idx {
 			if j < 0 {
@@ -141,10 +141,13 @@ func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
 			if err != nil {
 				return Recording{}, err
 			}
-			if c == 0 {
+			switch {
+			case c == 0:
 				ts = v
-			} else {
-				row[c-1] = v
+			case c <= 3:
+				row.Acc[c-1] = v
+			default:
+				row.Gyro[c-4] = v
 			}
 		}
 		if idx[0] >= 0 {
@@ -222,8 +225,8 @@ func allNumeric(fields []string) bool {
 	return true
 }
 
-// buildGeneric applies units and rate to the parsed rows.
-func buildGeneric(meta map[string]string, idx [7]int, times []float64, rows [][6]float64, opts GenericOptions) (Recording, error) {
+// buildGeneric applies units, times and rate to the parsed rows in place.
+func buildGeneric(meta map[string]string, idx [7]int, times []float64, rows []balance.Sample, opts GenericOptions) (Recording, error) {
 	pick := func(opt, key string) string {
 		if opt != "" {
 			return opt
@@ -278,17 +281,17 @@ func buildGeneric(meta map[string]string, idx [7]int, times []float64, rows [][6
 		return Recording{}, balance.Errorf(balance.ERATE, "no time column and no rate_hz: give the rate")
 	}
 	rec := Recording{RateHz: rate, Source: FormatGeneric, HasGyro: idx[4] >= 0, Meta: meta}
-	rec.Samples = make([]balance.Sample, len(rows))
-	for i, row := range rows {
-		s := &rec.Samples[i]
+	rec.Samples = rows
+	for i := range rows {
+		s := &rows[i]
 		if len(times) > 0 {
 			s.TimeNS = start + secondsToNS(times[i])
 		} else {
 			s.TimeNS = start + secondsToNS(float64(i)/rate)
 		}
 		for k := 0; k < 3; k++ {
-			s.Acc[k] = row[k] * as
-			s.Gyro[k] = row[3+k] * gs
+			s.Acc[k] *= as
+			s.Gyro[k] *= gs
 		}
 	}
 	delete(meta, "acc_unit")
