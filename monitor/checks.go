@@ -33,9 +33,9 @@ func (m *Monitor) checkLoop() {
 		case <-t.C:
 		}
 		now := m.deps.Now()
-		for _, q := range m.queues {
+		for _, tc := range m.ticks {
 			select {
-			case q <- job{tick: now}:
+			case tc <- now:
 			default:
 			}
 		}

@@ -75,6 +75,7 @@ type Monitor struct {
 	stats Stats
 
 	queues []chan job
+	ticks  []chan time.Time
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -119,6 +120,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 		raised: map[string]bool{}, behind: map[string]bool{}}
 	for range cfg.Workers {
 		m.queues = append(m.queues, make(chan job, cfg.QueueLen))
+		m.ticks = append(m.ticks, make(chan time.Time, 1))
 	}
 	return m, nil
 }
@@ -194,7 +196,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			w.run(q)
+			w.run(q, m.ticks[i])
 		}()
 	}
 	m.wg.Add(1)

@@ -219,13 +219,16 @@ func TestDroppedBatchesReadBack(t *testing.T) {
 	h.feed(ss[100:len(ss)-100], 100, evs)
 	dropped := h.mon.Stats().Dropped.Load()
 	h.start()
+	for h.mon.Stats().Batches.Load() == 0 { // the one queued batch first
+		time.Sleep(time.Millisecond)
+	}
 	h.feed(ss[len(ss)-100:], 100, nil)
 	h.waitIdle()
 	if dropped == 0 {
 		t.Fatal("nothing was dropped; the test does not test the read-back")
 	}
 	if n, want := len(h.sink.kind(balance.AlertFall)), countFallsInTruth(segs); n != want {
-		t.Errorf("%d fall alerts with %d batches dropped, want %d", n, dropped, want)
+		t.Errorf("%d fall alerts with %d batches dropped, want %d; stats batches %d dropped %d samples %d", n, dropped, want, h.mon.Stats().Batches.Load(), h.mon.Stats().Dropped.Load(), h.mon.Stats().Samples.Load())
 	}
 	if h.mon.Stats().CatchUpSamples.Load() == 0 {
 		t.Error("no samples were read back")

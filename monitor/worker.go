@@ -91,7 +91,7 @@ func newWorker(m *Monitor, id int, wm map[string]int64) *worker {
 	return &worker{m: m, id: id, devices: map[string]*deviceState{}, initWM: wm}
 }
 
-func (w *worker) run(q chan job) {
+func (w *worker) run(q chan job, ticks chan time.Time) {
 	for {
 		select {
 		case <-w.m.stop:
@@ -99,6 +99,8 @@ func (w *worker) run(q chan job) {
 			return
 		case j := <-q:
 			w.handle(j)
+		case now := <-ticks:
+			w.handle(job{tick: now})
 		}
 	}
 }
@@ -181,7 +183,7 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 		d.det = analysis.NewFallDetector(fs, analysis.FallConfig{})
 		d.bn = 0
 	}
-	m.stats.Batches.Add(1)
+	defer m.stats.Batches.Add(1) // handled (counted last: tests wait on it)
 	first := b.Samples[0].TimeNS
 	if d.wm > 0 && first > d.wm+int64(2e9/fs) {
 		// A gap: batches were dropped, or came while we were down, or the
