@@ -16,8 +16,8 @@ const day = 24 * time.Hour
 // progress the patient one step, regress one step, or hold. It is pure and
 // deterministic. In order:
 //
-//  1. A fall, or a high-risk assessment, after the current level started
-//     steps the patient down.
+//  1. A fall, or a risk assessment that rose to high, after the current
+//     level started steps the patient down.
 //  2. FailuresToRegress failed sessions in a row at the level step down; a
 //     session fails on a hold under MinHoldS, FailLosses or more losses of
 //     balance, or sway at SwayFailRatio × baseline or more.
@@ -54,7 +54,7 @@ func Evaluate(cat *Catalog, rules Rules, in Input) Decision {
 			trig = []balance.PlanReason{reason("fall", "A fall was detected on %s.", f.UTC().Format("2 Jan 2006 15:04"))}
 		}
 	}
-	if ra, ok := latestRisk(in.Risk, in.Now); ok && ra.Level == balance.RiskHigh && ra.Time.After(since) && len(trig) == 0 {
+	if ra, ok := riskRise(in.Risk, since, in.Now); ok && len(trig) == 0 {
 		d.Trigger = ra.Time
 		trig = []balance.PlanReason{reason("high_risk", "The fall-risk assessment of %s is high%s.", ra.Time.UTC().Format("2 Jan 2006"), riskWhy(ra))}
 	}
@@ -268,6 +268,25 @@ func latestRisk(rs []balance.RiskAssessment, now time.Time) (balance.RiskAssessm
 		}
 	}
 	return best, ok
+}
+
+// riskRise returns the newest assessment in (since, now] that rose to high
+// (the one before it, if any, was not high): a patient who stays at high
+// risk steps down once, not at every assessment.
+func riskRise(rs []balance.RiskAssessment, since, now time.Time) (balance.RiskAssessment, bool) {
+	rs = slices.Clone(rs)
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Time.Before(rs[j].Time) })
+	var rise balance.RiskAssessment
+	ok := false
+	for i, ra := range rs {
+		if ra.Time.After(now) {
+			break
+		}
+		if ra.Level == balance.RiskHigh && ra.Time.After(since) && (i == 0 || rs[i-1].Level != balance.RiskHigh) {
+			rise, ok = ra, true
+		}
+	}
+	return rise, ok
 }
 
 func riskWhy(ra balance.RiskAssessment) string {

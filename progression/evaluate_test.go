@@ -116,6 +116,10 @@ func TestEvaluate(t *testing.T) {
 		{name: "high risk from before this level holds",
 			in:     Input{Now: day(3.5), Plan: plan("tandem"), Sessions: good("tandem", 1, 2, 3), Risk: []balance.RiskAssessment{{Time: day(-1), Level: balance.RiskHigh}}},
 			action: Hold, reasons: []string{"high_risk"}},
+		{name: "staying at high risk steps down once, then holds",
+			in: Input{Now: day(3.5), Plan: plan("tandem"), Sessions: good("tandem", 1, 2, 3), Risk: []balance.RiskAssessment{
+				{Time: day(2.5), Level: balance.RiskHigh}, {Time: day(-1), Level: balance.RiskHigh}}},
+			action: Hold, reasons: []string{"high_risk"}, streak: 3},
 		{name: "risk lowered since: the latest assessment counts",
 			in: Input{Now: day(3.5), Plan: plan("tandem"), Sessions: good("tandem", 1, 2, 3), Risk: []balance.RiskAssessment{
 				{Time: day(-1), Level: balance.RiskModerate}, {Time: day(-2), Level: balance.RiskHigh}}},
