@@ -46,6 +46,8 @@ type MailpitOptions struct {
 	RequireSTARTTLS bool
 	// Users maps user names to passwords; when set, SMTP AUTH is required.
 	Users map[string]string
+	// SMTPPort is the SMTP port to listen on (0: a free one).
+	SMTPPort int
 }
 
 // Mailpit is a mailpit process (SMTP server with an HTTP API) owned by a test.
@@ -68,7 +70,10 @@ func StartMailpit(t testing.TB, o MailpitOptions) *Mailpit {
 	if err != nil {
 		t.Fatal(err)
 	}
-	smtpPort, apiPort := FreePort(t), FreePort(t)
+	smtpPort, apiPort := o.SMTPPort, FreePort(t)
+	if smtpPort == 0 {
+		smtpPort = FreePort(t)
+	}
 	mp := &Mailpit{
 		SMTPHost: "127.0.0.1", SMTPPort: smtpPort,
 		SMTPAddr: fmt.Sprintf("127.0.0.1:%d", smtpPort),
