@@ -86,8 +86,12 @@ type syncBuf struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu <- struct{}{}; defer func() { <-s.mu }(); return s.b.Write(p) }
-func (s *syncBuf) String() string             { s.mu <- struct{}{}; defer func() { <-s.mu }(); return s.b.String() }
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.b.Write(p)
+}
+func (s *syncBuf) String() string { s.mu <- struct{}{}; defer func() { <-s.mu }(); return s.b.String() }
 
 func startDelivery(t *testing.T, dir, url string, n int) *proc {
 	t.Helper()
@@ -176,7 +180,7 @@ func TestKillDuringDeliveryAndRestart(t *testing.T) {
 
 	// What the receiver saw.
 	reqs := rx.Requests()
-	receipts := map[string]int{}   // webhook-id → requests
+	receipts := map[string]int{}     // webhook-id → requests
 	alertByID := map[string]string{} // webhook-id → alert
 	idOfAlert := map[string]string{} // alert → webhook-id
 	for _, r := range reqs {

@@ -35,9 +35,9 @@ type Service struct {
 	cancel        context.CancelFunc
 	cancelAttempt context.CancelFunc
 	done          chan struct{}
-	workers sync.WaitGroup
-	mu      sync.Mutex
-	busy    int
+	workers       sync.WaitGroup
+	mu            sync.Mutex
+	busy          int
 }
 
 var _ balance.AlertSink = (*Service)(nil)
