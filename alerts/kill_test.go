@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance/alerts"
-	"github.com/balance-pt/balance/alerts/internal/swtest"
+	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 	"github.com/balance-pt/balance/alerts/webhook"
 	"github.com/balance-pt/balance/sqlite"
 )
@@ -123,14 +123,14 @@ func startDelivery(t *testing.T, dir, url string, n int) *proc {
 // the interrupted ones included.
 func TestKillDuringDeliveryAndRestart(t *testing.T) {
 	const n = 20
-	rx := swtest.NewReceiver(t, []string{secretA}, func(_ int, _ *swtest.Request, w http.ResponseWriter) {
+	rx := webhooktest.NewReceiver(t, []string{secretA}, func(_ int, _ *webhooktest.Request, w http.ResponseWriter) {
 		time.Sleep(150 * time.Millisecond) // slow: the kill lands mid-request
 		w.WriteHeader(http.StatusNoContent)
 	})
 	dir := t.TempDir()
 
 	first := startDelivery(t, dir, rx.URL, n)
-	rx.Wait(t, 30*time.Second, "five requests from the first process", swtest.Count(5))
+	rx.Wait(t, 30*time.Second, "five requests from the first process", webhooktest.Count(5))
 	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestKillDuringDeliveryAndRestart(t *testing.T) {
 	t.Logf("killed the first process after %d requests", atKill)
 
 	second := startDelivery(t, dir, rx.URL, n)
-	uniqueAlerts := func(rs []swtest.Request) bool {
+	uniqueAlerts := func(rs []webhooktest.Request) bool {
 		seen := map[string]bool{}
 		for _, r := range rs {
 			for _, a := range r.Payload.Data.Alerts {

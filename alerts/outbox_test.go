@@ -18,7 +18,7 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
-	"github.com/balance-pt/balance/alerts/internal/swtest"
+	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 	"github.com/balance-pt/balance/alerts/webhook"
 	"github.com/balance-pt/balance/sqlite"
 )
@@ -137,7 +137,7 @@ func outcomes(d alerts.Delivery) []string {
 }
 
 func TestDeliveredOnceSignedWithEverySecret(t *testing.T) {
-	rx := swtest.NewReceiver(t, []string{secretA, secretB}, nil)
+	rx := webhooktest.NewReceiver(t, []string{secretA, secretB}, nil)
 	h := start(t, alerts.Config{Recipients: []alerts.Recipient{hook("family", alerts.RoleCaregiver, rx.URL, secretA, secretB)}})
 	ctx := context.Background()
 	a := fall("fall-1", "p1")
@@ -146,7 +146,7 @@ func TestDeliveredOnceSignedWithEverySecret(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reqs := rx.Wait(t, 10*time.Second, "the notification", swtest.Count(1))
+	reqs := rx.Wait(t, 10*time.Second, "the notification", webhooktest.Count(1))
 	d := h.waitDelivery(t, "fall-1", "family", 5*time.Second, alerts.StateDelivered)
 	time.Sleep(100 * time.Millisecond)
 	if reqs = rx.Requests(); len(reqs) != 1 {
@@ -195,7 +195,7 @@ func mustCounter(t *testing.T, reg *prometheus.Registry, name string, labels ...
 }
 
 func TestRetriesOn5xxAndHonoursRetryAfter(t *testing.T) {
-	rx := swtest.NewReceiver(t, []string{secretA}, func(n int, _ *swtest.Request, w http.ResponseWriter) {
+	rx := webhooktest.NewReceiver(t, []string{secretA}, func(n int, _ *webhooktest.Request, w http.ResponseWriter) {
 		switch n {
 		case 0:
 			w.WriteHeader(500)
@@ -213,7 +213,7 @@ func TestRetriesOn5xxAndHonoursRetryAfter(t *testing.T) {
 	if err := h.svc.Raise(context.Background(), fall("fall-2", "p1")); err != nil {
 		t.Fatal(err)
 	}
-	reqs := rx.Wait(t, 15*time.Second, "three attempts", swtest.Count(3))
+	reqs := rx.Wait(t, 15*time.Second, "three attempts", webhooktest.Count(3))
 	d := h.waitDelivery(t, "fall-2", "family", 5*time.Second, alerts.StateDelivered)
 	for i, r := range reqs {
 		if r.ID != d.ID {
@@ -237,7 +237,7 @@ func TestRetriesOn5xxAndHonoursRetryAfter(t *testing.T) {
 }
 
 func TestClientErrorIsNotRetried(t *testing.T) {
-	rx := swtest.NewReceiver(t, []string{secretA}, func(_ int, _ *swtest.Request, w http.ResponseWriter) {
+	rx := webhooktest.NewReceiver(t, []string{secretA}, func(_ int, _ *webhooktest.Request, w http.ResponseWriter) {
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, "unknown patient")
 	})
@@ -265,7 +265,7 @@ func TestClientErrorIsNotRetried(t *testing.T) {
 // hour" with a one-second deadline: every attempt is logged, the last one
 // says it gave up, and the alarm metric counts it.
 func TestGivesUpAtDeadline(t *testing.T) {
-	rx := swtest.NewReceiver(t, []string{secretA}, func(_ int, _ *swtest.Request, w http.ResponseWriter) { w.WriteHeader(500) })
+	rx := webhooktest.NewReceiver(t, []string{secretA}, func(_ int, _ *webhooktest.Request, w http.ResponseWriter) { w.WriteHeader(500) })
 	h := start(t, alerts.Config{
 		Retry:      alerts.RetryConfig{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, GiveUpAfter: time.Second},
 		Recipients: []alerts.Recipient{hook("family", alerts.RoleCaregiver, rx.URL, secretA)},
@@ -302,9 +302,9 @@ func TestGivesUpAtDeadline(t *testing.T) {
 // hung attempt ends at the timeout and is retried.
 func TestHangingReceiverBlocksNobody(t *testing.T) {
 	release := make(chan struct{})
-	slow := swtest.NewReceiver(t, []string{secretA}, func(int, *swtest.Request, http.ResponseWriter) { <-release })
+	slow := webhooktest.NewReceiver(t, []string{secretA}, func(int, *webhooktest.Request, http.ResponseWriter) { <-release })
 	t.Cleanup(func() { close(release) })
-	fast := swtest.NewReceiver(t, []string{secretB}, nil)
+	fast := webhooktest.NewReceiver(t, []string{secretB}, nil)
 	h := start(t, alerts.Config{
 		WebhookTimeout: 500 * time.Millisecond,
 		Retry:          alerts.RetryConfig{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, GiveUpAfter: time.Minute},
@@ -317,14 +317,14 @@ func TestHangingReceiverBlocksNobody(t *testing.T) {
 	if err := h.svc.Raise(ctx, fall("fall-5", "p1")); err != nil {
 		t.Fatal(err)
 	}
-	slow.Wait(t, 10*time.Second, "the hung request", swtest.Count(1))
+	slow.Wait(t, 10*time.Second, "the hung request", webhooktest.Count(1))
 	// More alerts while the slow receiver hangs: Raise never waits on it.
 	for _, id := range []string{"fall-6", "fall-7", "fall-8"} {
 		if err := h.svc.Raise(ctx, fall(id, "p1")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fast.Wait(t, 10*time.Second, "all four alerts", swtest.Count(4))
+	fast.Wait(t, 10*time.Second, "all four alerts", webhooktest.Count(4))
 	d := h.waitDelivery(t, "fall-5", "slow", 10*time.Second, alerts.StatePending, alerts.StateDelivering)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(d.Log) == 0 || d.Log[0].Outcome == alerts.OutcomeInProgress {
@@ -340,7 +340,7 @@ func TestHangingReceiverBlocksNobody(t *testing.T) {
 }
 
 func TestGroupsNonUrgentAlerts(t *testing.T) {
-	rx := swtest.NewReceiver(t, []string{secretA}, nil)
+	rx := webhooktest.NewReceiver(t, []string{secretA}, nil)
 	h := start(t, alerts.Config{
 		GroupWait: 300 * time.Millisecond, GroupInterval: 800 * time.Millisecond,
 		Recipients: []alerts.Recipient{hook("dr", alerts.RoleTherapist, rx.URL, secretA)},
@@ -351,14 +351,14 @@ func TestGroupsNonUrgentAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reqs := rx.Wait(t, 10*time.Second, "the grouped notification", swtest.Count(1))
+	reqs := rx.Wait(t, 10*time.Second, "the grouped notification", webhooktest.Count(1))
 	if got := reqs[0].Payload.Data.Alerts; len(got) != 2 || got[0].ID != "trend-1" || got[1].ID != "trend-2" {
 		t.Fatalf("first notification carries %+v; want trend-1 and trend-2 together", got)
 	}
 	if err := h.svc.Raise(ctx, trend("trend-3", "p1")); err != nil {
 		t.Fatal(err)
 	}
-	reqs = rx.Wait(t, 10*time.Second, "the second notification", swtest.Count(2))
+	reqs = rx.Wait(t, 10*time.Second, "the second notification", webhooktest.Count(2))
 	if got := reqs[1].Payload.Data.Alerts; len(got) != 1 || got[0].ID != "trend-3" {
 		t.Errorf("second notification carries %+v; want trend-3 alone", got)
 	}
@@ -390,8 +390,8 @@ func postAck(t *testing.T, api, id, body string) (int, balance.Alert) {
 // therapist and escalates to on-call; acknowledging through the API stops
 // both.
 func TestRepeatEscalateAndAck(t *testing.T) {
-	dr := swtest.NewReceiver(t, []string{secretA}, nil)
-	oncall := swtest.NewReceiver(t, []string{secretB}, nil)
+	dr := webhooktest.NewReceiver(t, []string{secretA}, nil)
+	oncall := webhooktest.NewReceiver(t, []string{secretB}, nil)
 	dr0 := hook("dr", alerts.RoleTherapist, dr.URL, secretA)
 	dr0.RepeatInterval = 300 * time.Millisecond
 	oc := hook("oncall", alerts.RoleOnCall, oncall.URL, secretB)
@@ -406,7 +406,7 @@ func TestRepeatEscalateAndAck(t *testing.T) {
 	if err := h.svc.Raise(ctx, fall("fall-a", "p1")); err != nil {
 		t.Fatal(err)
 	}
-	reqs := dr.Wait(t, 10*time.Second, "initial and a repeat", swtest.Count(2))
+	reqs := dr.Wait(t, 10*time.Second, "initial and a repeat", webhooktest.Count(2))
 	if reqs[0].Payload.Type != "alert.notified" || reqs[1].Payload.Type != "alert.repeated" {
 		t.Errorf("types %s, %s; want alert.notified then alert.repeated", reqs[0].Payload.Type, reqs[1].Payload.Type)
 	}
@@ -429,7 +429,7 @@ func TestRepeatEscalateAndAck(t *testing.T) {
 	if err := h.svc.Raise(ctx, fall("fall-b", "p2")); err != nil {
 		t.Fatal(err)
 	}
-	esc := oncall.Wait(t, 10*time.Second, "the escalation", swtest.Count(1))
+	esc := oncall.Wait(t, 10*time.Second, "the escalation", webhooktest.Count(1))
 	if p := esc[0].Payload; p.Type != "alert.escalated" || p.Data.Level != 1 || p.Data.Alerts[0].ID != "fall-b" {
 		t.Errorf("escalation payload %+v", p)
 	}

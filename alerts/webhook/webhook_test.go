@@ -3,12 +3,9 @@ package webhook_test
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -21,6 +18,7 @@ import (
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/alerts/webhook"
+	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 )
 
 // Two secrets, as during a rotation: 24 bytes 0..23 and 32 bytes 100..131
@@ -29,45 +27,6 @@ const (
 	oldSecret = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
 	newSecret = "whsec_ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM="
 )
-
-// verify checks a request as a receiver following the Standard Webhooks
-// specification would, written from the spec's text and not with the
-// sender's code: the timestamp is within 5 minutes of now; the signed
-// content is "{webhook-id}.{webhook-timestamp}.{raw body}"; the key is the
-// base64 decoding of the secret after "whsec_"; the header is a
-// space-separated list of "<version>,<base64 signature>" and one "v1"
-// entry must equal HMAC-SHA256 under a constant-time comparison.
-func verify(secret string, h http.Header, body []byte, now time.Time) error {
-	id, ts, sigs := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
-	if id == "" || ts == "" || sigs == "" {
-		return errors.New("missing webhook-id, webhook-timestamp or webhook-signature")
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad timestamp %q", ts)
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
-		return fmt.Errorf("timestamp %s is %s from now", ts, d)
-	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil {
-		return err
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(id + "." + ts + "." + string(body)))
-	expected := mac.Sum(nil)
-	for _, s := range strings.Fields(sigs) {
-		version, sig, ok := strings.Cut(s, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		got, err := base64.StdEncoding.DecodeString(sig)
-		if err == nil && hmac.Equal(got, expected) {
-			return nil
-		}
-	}
-	return errors.New("no signature matches")
-}
 
 func notification(url string, secrets ...string) *alerts.Notification {
 	return &alerts.Notification{
@@ -103,16 +62,16 @@ func TestNotifySignedPayload(t *testing.T) {
 		t.Errorf("webhook-id %q, want the delivery ID %q", id, n.ID)
 	}
 	for _, s := range []string{oldSecret, newSecret} {
-		if err := verify(s, g.h, g.body, time.Now()); err != nil {
+		if err := webhooktest.Verify(s, g.h, g.body, time.Now()); err != nil {
 			t.Errorf("secret %s…: %v", s[:12], err)
 		}
 	}
-	if err := verify("whsec_"+base64.StdEncoding.EncodeToString(make([]byte, 24)), g.h, g.body, time.Now()); err == nil {
+	if err := webhooktest.Verify("whsec_"+base64.StdEncoding.EncodeToString(make([]byte, 24)), g.h, g.body, time.Now()); err == nil {
 		t.Error("a secret that was not configured verifies; the verifier is broken")
 	}
 	tampered := append([]byte{}, g.body...)
 	tampered[len(tampered)-2] ^= 1
-	if err := verify(oldSecret, g.h, tampered, time.Now()); err == nil {
+	if err := webhooktest.Verify(oldSecret, g.h, tampered, time.Now()); err == nil {
 		t.Error("a tampered body verifies")
 	}
 	var p webhook.Payload

@@ -1,8 +1,8 @@
-// Package swtest is a test webhook receiver that checks Standard Webhooks
+// Package webhooktest is a test webhook receiver that checks Standard Webhooks
 // signatures with a verifier written from the specification's text
 // (standardwebhooks.com v1.0.0, "Verifying webhook authenticity"), not
 // with the sender's code, and records every request in arrival order.
-package swtest
+package webhooktest
 
 import (
 	"crypto/hmac"
