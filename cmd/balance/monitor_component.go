@@ -121,7 +121,7 @@ func (c *monitorComponent) Start(ctx context.Context) error {
 	if c.mon == nil {
 		return nil
 	}
-	sink := monitorSink(c.app)
+	sink := alertSinkFor(c.app)
 	if sink == nil {
 		c.app.Log.Warn("monitoring runs without an alert sink: alerts are logged and retried until one exists")
 	}
@@ -134,20 +134,6 @@ func (c *monitorComponent) Close() error {
 		return nil
 	}
 	return c.mon.Close()
-}
-
-// monitorSink finds the alert sink among the other components: one that is
-// a balance.AlertSink or offers one with AlertSink().
-func monitorSink(a *App) balance.AlertSink {
-	for _, comp := range a.components {
-		if s, ok := comp.(interface{ AlertSink() balance.AlertSink }); ok && s.AlertSink() != nil {
-			return s.AlertSink()
-		}
-		if s, ok := comp.(balance.AlertSink); ok {
-			return s
-		}
-	}
-	return nil
 }
 
 // planReader is the progression engineer's plan store, when built in.

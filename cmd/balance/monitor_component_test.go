@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts/webhook"
+	"github.com/balance-pt/balance/internal/testenv"
+	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/sim"
+	"github.com/balance-pt/balance/wire"
+)
+
+// TestMonitoringConfigRefused: a misconfigured rule or an unknown key is
+// refused at start with the key in the message.
+func TestMonitoringConfigRefused(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"monitoring:\n  clinic:\n    no_movement_after: 1s\n", "monitoring.clinic.no_movement_after"},
+		{"monitoring:\n  clinic:\n    thresholds:\n      tug_moderate_s: 14\n", "monitoring.clinic.thresholds.tug_high_s"},
+		{"monitoring:\n  clinic:\n    expected_hours: always\n", "monitoring.clinic.expected_hours"},
+		{"monitoring:\n  patients:\n    p1:\n      time_zone: Nowhere/Land\n", "monitoring.patients.p1.time_zone"},
+		{"monitoring:\n  clinic:\n    no_such_rule: 3\n", "no_such_rule"},
+		{"monitoring:\n  patients:\n    p1:\n      thresholds:\n        tug_hi: 3\n", "tug_hi"},
+	}
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.loadFile(path); err != nil {
+			t.Fatal(err)
+		}
+		err := (&monitorComponent{}).Validate(&cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want one naming %s", tt.yaml, err, tt.want)
+		}
+	}
+	// Overrides start from the clinic's rules.
+	cfg := DefaultConfig()
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("monitoring:\n  clinic:\n    no_movement_after: 45s\n  patients:\n    p1:\n      expected_hours: 07:00-22:00\n"), 0o600)
+	if err := cfg.loadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	mc, on, err := monitorConfig(&cfg)
+	if err != nil || !on {
+		t.Fatal(err)
+	}
+	if p := mc.RulesFor("p1"); p.NoMovementAfter != 45*time.Second || p.ExpectedHours != "07:00-22:00" {
+		t.Errorf("p1 rules %+v, want the clinic's 45s with its own hours", p)
+	}
+}
+
+// e2e is the whole system on real services: the embedded MQTT broker, the
+// embedded store, mailpit for e-mail and an httptest webhook receiver.
+type e2e struct {
+	app   *App
+	mail  *testenv.Mailpit
+	base  string
+	cl    mqtt.Client
+	mu    sync.Mutex
+	hooks []hookArrival
+	got   chan struct{}
+}
+
+type hookArrival struct {
+	at    time.Time
+	alert balance.Alert
+}
+
+func startE2E(t testing.TB, devices int) *e2e {
+	t.Helper()
+	e := &e2e{got: make(chan struct{}, 1000)}
+	e.mail = testenv.StartMailpit(t, testenv.MailpitOptions{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
+		var p webhook.Payload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		e.mu.Lock()
+		for _, a := range p.Data.Alerts {
+			e.hooks = append(e.hooks, hookArrival{at, a.Alert})
+		}
+		e.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		e.got <- struct{}{}
+	}))
+	t.Cleanup(srv.Close)
+	key := make([]byte, 32)
+	rand.Read(key)
+	var b strings.Builder
+	fmt.Fprintf(&b, "data_dir: %s\nhttp: {addr: 127.0.0.1:0}\nembedded_broker: {enabled: true, addr: 127.0.0.1:0}\nstorage: {kind: embedded}\n", t.TempDir())
+	b.WriteString("patients:\n")
+	for i := range devices {
+		fmt.Fprintf(&b, "  - {id: p%d}\n", i)
+	}
+	b.WriteString("devices:\n")
+	for i := range devices {
+		fmt.Fprintf(&b, "  - {id: d%d, patient_id: p%d}\n", i, i)
+	}
+	fmt.Fprintf(&b, `alerts:
+  smtp: {host: %s, port: %d, starttls: none, from: "Balance <alerts@clinic.example>"}
+  recipients:
+    - {name: nurse, role: on_call, email: nurse@clinic.example, kinds: [fall]}
+    - {name: hook, role: on_call, kinds: [fall], webhook: {url: %q, secrets: [%q]}}
+monitoring:
+  clinic: {no_movement_after: 60s}
+`, e.mail.SMTPHost, e.mail.SMTPPort, srv.URL, "whsec_"+base64.StdEncoding.EncodeToString(key))
+	path := filepath.Join(t.TempDir(), "balance.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	if err := cfg.loadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e.app = NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := e.app.Open(ctx); err != nil {
+		cancel()
+		e.app.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); e.app.Close() })
+	e.base = "http://" + e.app.HTTPAddr()
+	o := mqtt.NewClientOptions().AddBroker(e.app.Broker.URL()).SetClientID("e2e-pub").SetCleanSession(true)
+	e.cl = mqtt.NewClient(o)
+	if tk := e.cl.Connect(); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		t.Fatalf("publisher connect: %v", tk.Error())
+	}
+	t.Cleanup(func() { e.cl.Disconnect(100) })
+	return e
+}
+
+// publication records when each batch of a device was published.
+type publication struct {
+	firstNS, lastNS int64
+	at              time.Time
+}
+
+// play publishes samples of one device in real time, in batches of per
+// samples, each as soon as its last sample's time has come (device time =
+// wall time, as a real wearable), and returns when each went out.
+func (e *e2e) play(t testing.TB, device string, ss []balance.Sample, fs float64, per int) []publication {
+	var pubs []publication
+	for i := 0; i < len(ss); i += per {
+		b := &balance.Batch{DeviceID: device, RateHz: fs, Samples: ss[i:min(i+per, len(ss))]}
+		last := b.Samples[len(b.Samples)-1].TimeNS
+		if d := time.Until(time.Unix(0, last)); d > 0 {
+			time.Sleep(d)
+		}
+		payload := wire.AppendJSON(nil, b, wire.JSONOptions{})
+		at := time.Now()
+		tk := e.cl.Publish(wire.Topic(device, wire.KindIMU), 1, false, payload)
+		if !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+			t.Errorf("publish: %v", tk.Error())
+			return pubs
+		}
+		pubs = append(pubs, publication{b.Samples[0].TimeNS, last, at})
+	}
+	return pubs
+}
+
+// fallSamples is a person standing, then falling (lying 6 s and getting
+// up), `falls` times, starting at device time start.
+func fallSamples(t testing.TB, start time.Time, seed uint64, falls int) []balance.Sample {
+	s := sim.NewScenario(sim.DefaultBody(), 100, seed)
+	s.Idle(3)
+	kinds := []sim.FallKind{sim.FallForward, sim.FallBackward, sim.FallLeft, sim.FallRight}
+	for i := range falls {
+		s.Fall(sim.FallSpec{Kind: kinds[(int(seed)+i)%len(kinds)], LieS: 6, GetUp: true})
+		s.Idle(3)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return s.Samples(sim.TypicalSensor(), start.UnixNano())
+}
+
+func (e *e2e) falls(patient string) []hookArrival {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []hookArrival
+	for _, h := range e.hooks {
+		if h.alert.Kind == balance.AlertFall && h.alert.PatientID == patient {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// TestFallAlertEndToEnd: a fall published over MQTT reaches the webhook
+// and the e-mail inbox, once, with the evidence link working.
+func TestFallAlertEndToEnd(t *testing.T) {
+	e := startE2E(t, 1)
+	ss := fallSamples(t, time.Now().Add(200*time.Millisecond), 3, 1)
+	e.play(t, "d0", ss, 100, 10)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(e.falls("p0")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := e.falls("p0")
+	if len(got) != 1 {
+		t.Fatalf("%d fall alerts at the webhook, want 1", len(got))
+	}
+	msgs := e.mail.WaitMessages(t, 1, 20*time.Second)
+	if len(msgs) != 1 || !strings.Contains(strings.ToLower(msgs[0].Subject+e.mail.Message(t, msgs[0].ID).Text), "fall") {
+		t.Errorf("mail %+v, want one about the fall", msgs)
+	}
+	// The evidence link answers with the samples around the impact.
+	a := got[0].alert
+	resp, err := http.Get(e.base + a.Evidence[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Count int }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || body.Count < 1000 {
+		t.Errorf("evidence %s: status %d, %d samples; want 200 and ~30 s at 100 Hz", a.Evidence[0].URL, resp.StatusCode, body.Count)
+	}
+	// The measurement and the risk API see the fall.
+	resp, err = http.Get(e.base + "/api/v1/patients/p0/risk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var risk struct{ Current balance.RiskAssessment }
+	json.NewDecoder(resp.Body).Decode(&risk)
+	resp.Body.Close()
+	if risk.Current.Level != balance.RiskHigh {
+		t.Errorf("risk after a fall %+v, want high (fall_recent)", risk.Current)
+	}
+}
+
+// BenchmarkFallAlertLatency measures, on real services, the time from the
+// publication of the batch holding a fall's impact sample to the webhook's
+// arrival, minus the detector's own confirmation window (impact to
+// decision sample, 3 s by default): the pipeline's own delay. Ten
+// wearables publish in real time, 10-sample (0.1 s) batches, three falls
+// each; p50 and p99 over all falls of all iterations are reported.
+func BenchmarkFallAlertLatency(b *testing.B) {
+	const devices, falls = 10, 3
+	e := startE2E(b, devices)
+	var lat []float64
+	for range b.N {
+		var wg sync.WaitGroup
+		pubs := make([][]publication, devices)
+		start := time.Now().Add(300 * time.Millisecond)
+		for d := range devices {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Stagger devices over 2 s so that falls interleave.
+				ss := fallSamples(b, start.Add(time.Duration(d)*200*time.Millisecond), uint64(d+1), falls)
+				pubs[d] = e.play(b, fmt.Sprintf("d%d", d), ss, 100, 10)
+			}()
+		}
+		wg.Wait()
+		deadline := time.Now().Add(15 * time.Second)
+		for d := range devices {
+			p := fmt.Sprintf("p%d", d)
+			for len(e.falls(p)) < falls*(len(lat)/(devices*falls)+1) && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		for d := range devices {
+			for _, h := range e.falls(fmt.Sprintf("p%d", d)) {
+				impact := h.alert.OccurredAt.UnixNano()
+				if impact < start.UnixNano() {
+					continue // an earlier iteration's
+				}
+				decided, err := time.Parse(time.RFC3339Nano, h.alert.Details["decided_at"])
+				if err != nil {
+					b.Fatalf("decided_at %q: %v", h.alert.Details["decided_at"], err)
+				}
+				window := decided.Sub(h.alert.OccurredAt)
+				for _, pb := range pubs[d] {
+					if impact >= pb.firstNS && impact <= pb.lastNS {
+						lat = append(lat, (h.at.Sub(pb.at) - window).Seconds())
+					}
+				}
+			}
+		}
+	}
+	if want := b.N * devices * falls; len(lat) != want {
+		b.Errorf("%d falls timed, want %d (one alert per simulated fall)", len(lat), want)
+	}
+	if len(lat) == 0 {
+		return
+	}
+	sort.Float64s(lat)
+	q := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	b.ReportMetric(q(0.5)*1000, "p50-ms")
+	b.ReportMetric(q(0.99)*1000, "p99-ms")
+	b.ReportMetric(lat[len(lat)-1]*1000, "max-ms")
+	b.ReportMetric(float64(len(lat)), "falls")
+}
+
+var _ = monitor.MeasFall
