@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"os/exec"
@@ -106,7 +107,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 	for d := 0; d < devices; d++ {
 		state.RegisterDevice(ctx, balance.Device{ID: fmt.Sprintf("%s-%04d", prefix, d), PatientID: "bench"})
 	}
-	p, err := ingest.New(ingest.Config{}, ingest.Deps{Store: store, Registry: state, Quarantine: state, Spool: sp, Metrics: prometheus.NewRegistry()})
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p, err := ingest.New(ingest.Config{}, ingest.Deps{Store: store, Registry: state, Quarantine: state, Spool: sp, Metrics: prometheus.NewRegistry(), Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,6 +164,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	influxCPU := influxCPU1 - influxCPU0
 	n := float64(batches) * 100
 	b.ReportMetric(n/elapsed.Seconds(), "samples/s")
+	b.ReportMetric(float64(p.Stats().SamplesSpooled.Load())/n, "spooled-fraction")
 	b.ReportMetric(float64(selfCPU.Nanoseconds())/n, "ingest-cpu-ns/sample")
 	b.ReportMetric(float64(influxCPU.Nanoseconds())/n, "influxd-cpu-ns/sample")
 	if influxCPU > 0 {

@@ -105,6 +105,11 @@ type Pipeline struct {
 
 	stats Stats
 
+	// storeUp is false from a retryable write failure until the next
+	// successful write (usually the replayer's): while it is false, the
+	// writer sends every batch to the spool instead of the store.
+	storeUp atomic.Bool
+
 	stopOnce sync.Once
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -148,6 +153,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.devices = newDeviceCache(deps.Registry, cfg.DeviceCacheTTL, cfg.SelfRegister, deps.Now)
 	p.decoders.New = func() any { return wire.NewDecoder(cfg.Limits) }
 	p.m = newMetrics(deps.Metrics, p)
+	p.storeUp.Store(true)
 	return p, nil
 }
 
@@ -301,6 +307,7 @@ func (p *Pipeline) enqueue(it item) {
 	default:
 	}
 	// Queue full: make the batch durable in the spool instead.
+	p.rlog.Warn(p.now(), "queue-full", "ingest queue full; spooling to disk", "queue", cap(p.queue))
 	if err := p.spool.Append(appendRecord(nil, it.batch)); err == nil {
 		p.spooled(n)
 		p.ack(it.ack)
@@ -417,11 +424,13 @@ func (p *Pipeline) stored(path string, n int) {
 }
 
 // flush makes items durable, then acknowledges them: directly in the store
-// when nothing waits in the spool (order is kept), else or on a retryable
-// failure in the spool.
+// while it answers, else in the spool. A backlog in the spool (from an outage
+// or a burst that overflowed the queue) is drained by the replayer in its
+// own order meanwhile; the order of writes does not matter to the stores,
+// which key points by device time.
 func (p *Pipeline) flush(items []item) {
 	bs, n := batchesOf(items)
-	if p.spool.Pending() == 0 {
+	if p.storeUp.Load() {
 		err := p.write(bs)
 		if err == nil {
 			p.stored("direct", n)
@@ -433,6 +442,7 @@ func (p *Pipeline) flush(items []item) {
 			p.ackAll(items, nil)
 			return
 		}
+		p.storeUp.Store(false)
 		p.rlog.Warn(p.now(), "store-down", "store write failed; spooling to disk until it recovers", "samples", n, "err", err)
 	}
 	recs := make([][]byte, len(bs))
@@ -463,6 +473,7 @@ func (p *Pipeline) flush(items []item) {
 			}
 		}
 		if err := p.write(bs); err == nil {
+			p.storeUp.Store(true)
 			p.stored("direct", n)
 			p.ackAll(items, bs)
 			return
@@ -549,6 +560,9 @@ func (p *Pipeline) replayLoop() {
 			}
 			switch {
 			case err == nil:
+				if !p.storeUp.Swap(true) {
+					p.log.Info("store answers again; writing directly while the spool drains", "pending_batches", p.spool.Pending())
+				}
 				backoff = p.cfg.RetryMin
 				if e := p.spool.Commit(chunk); e != nil {
 					p.log.Error("spool commit failed", "err", e)
