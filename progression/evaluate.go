@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -43,7 +44,8 @@ func Evaluate(cat *Catalog, rules Rules, in Input) Decision {
 		return d
 	}
 	since := in.Plan.LevelSince
-	sessions := levelSessions(lvl, in.Sessions, since, in.Now)
+	all := levelSessions(lvl, in.Sessions, since, in.Now)
+	sessions := slices.DeleteFunc(slices.Clone(all), func(s balance.ExerciseSession) bool { return unusable(s, r) })
 	d.Metric, d.Baseline = baseline(lvl, in.Sessions, since, in.Now, r)
 
 	// 1. Safety step-downs.
@@ -94,8 +96,8 @@ func Evaluate(cat *Catalog, rules Rules, in Input) Decision {
 	}
 	gap := time.Duration(r.MissedGapDays) * day
 	last := since
-	if len(sessions) > 0 {
-		last = sessions[len(sessions)-1].Start
+	if len(all) > 0 {
+		last = all[len(all)-1].Start
 	}
 	if in.Now.Sub(last) >= gap {
 		holds = append(holds, reason("missed_week", "No session in the last %d days: the run of sessions starts again.", r.MissedGapDays))
@@ -132,6 +134,12 @@ func Evaluate(cat *Catalog, rules Rules, in Input) Decision {
 		if why.Code != "" {
 			d.Reasons = append(d.Reasons, why)
 		}
+		// An unmeasured session neither breaks nor extends the run; say so.
+		if n := len(all); n > 0 && unusable(all[n-1], r) {
+			s := all[n-1]
+			d.Reasons = append(d.Reasons, reason("unmeasured", "The session of %s could not be measured (%s); it counts as done but not toward the goal.",
+				s.Start.UTC().Format("2 Jan"), strings.Join(s.Quality, ", ")))
+		}
 		return d
 	}
 	met := reason("target_met", "The goal (%s) was met on %d sessions in a row.", goalText(lvl, d, r), d.Streak)
@@ -155,6 +163,17 @@ func levelSessions(lvl *Level, all []balance.ExerciseSession, since, now time.Ti
 	return out
 }
 
+// unusable reports whether the session carries a quality flag that means it
+// could not be measured.
+func unusable(s balance.ExerciseSession, r Rules) bool {
+	for _, q := range s.Quality {
+		if slices.Contains(r.UnusableQuality, q) {
+			return true
+		}
+	}
+	return false
+}
+
 // baseline returns the sway measure used and the patient's baseline at the
 // level: the median of that measure over the first BaselineSessions
 // sessions at the level (at any time, so that a return to a level keeps
@@ -165,7 +184,7 @@ func baseline(lvl *Level, all []balance.ExerciseSession, since, now time.Time, r
 	}
 	var at []balance.ExerciseSession
 	for _, s := range all {
-		if s.Kind == balance.SessionExercise && !s.Start.After(now) && (s.ExerciseID == lvl.ID || s.ExerciseID == "" && s.Start.After(since)) {
+		if s.Kind == balance.SessionExercise && !s.Start.After(now) && !unusable(s, r) && (s.ExerciseID == lvl.ID || s.ExerciseID == "" && s.Start.After(since)) {
 			at = append(at, s)
 		}
 	}

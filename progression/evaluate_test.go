@@ -148,6 +148,20 @@ func TestEvaluate(t *testing.T) {
 		{name: "unmeasured sway does not count",
 			in:     Input{Now: day(3.5), Plan: plan("tandem"), Sessions: []balance.ExerciseSession{sess("tandem", 1, 30, 0, 0), sess("tandem", 2, 30, 0, 0), sess("tandem", 3, 30, 0, 0)}},
 			action: Hold, reasons: []string{"sway_unmeasured"}},
+		{name: "an unmeasured session is neither a failure nor a success",
+			in: Input{Now: day(3.5), Plan: plan("tandem"), Sessions: append(good("tandem", 1, 2), func() balance.ExerciseSession {
+				s := sess("tandem", 3, 0, 0, 0)
+				s.Quality = []string{"no_data"}
+				return s
+			}())},
+			action: Hold, reasons: []string{"building", "unmeasured"}, streak: 0},
+		{name: "an unmeasured session between good ones does not break the run",
+			in: Input{Now: day(4.5), Plan: plan("tandem"), Sessions: append(good("tandem", 1, 2, 4), func() balance.ExerciseSession {
+				s := sess("tandem", 3, 2, 0, 0)
+				s.Quality = []string{"incomplete"}
+				return s
+			}())},
+			action: Progress, to: "single-leg"},
 		{name: "failure at the easiest level holds",
 			in:     Input{Now: day(1.5), Plan: plan("feet-apart-two-hands"), Sessions: []balance.ExerciseSession{sess("feet-apart-two-hands", 1, 5, 0, 0.05)}},
 			action: Hold, reasons: []string{"hold_under_min", "bottom"}},

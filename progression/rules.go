@@ -44,6 +44,11 @@ type Rules struct {
 	// RetryAfterDays: a level the patient was stepped down from is not
 	// suggested again for this many days while another way up exists [21].
 	RetryAfterDays int `yaml:"retry_after_days" json:"retry_after_days"`
+	// UnusableQuality are session quality flags that mean the session
+	// could not be measured (no samples, analysis failed, samples still
+	// missing): such a session counts for adherence but is neither a
+	// failure nor a success [no_data, analysis_failed, incomplete].
+	UnusableQuality []string `yaml:"unusable_quality" json:"unusable_quality"`
 	// MissedGapDays: a gap this long without a session (a missed week)
 	// breaks the run of consecutive sessions and holds progression [7].
 	MissedGapDays int `yaml:"missed_gap_days" json:"missed_gap_days"`
@@ -82,6 +87,9 @@ func (r Rules) withDefaults() Rules {
 	}
 	if r.RetryAfterDays <= 0 {
 		r.RetryAfterDays = 21
+	}
+	if r.UnusableQuality == nil {
+		r.UnusableQuality = []string{"no_data", "analysis_failed", "incomplete"}
 	}
 	if r.MissedGapDays <= 0 {
 		r.MissedGapDays = 7
