@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts"
+	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
+)
+
+// testSecret is "whsec_" + base64 of the bytes 0..23.
+const testSecret = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
+
+// alertsApp returns an embedded-mode app (no simulated devices) whose
+// configuration has the given alerts section.
+func alertsApp(t *testing.T, dataDir, section string) *App {
+	t.Helper()
+	cfg := EmbeddedConfig()
+	cfg.DataDir = dataDir
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.EmbeddedBroker.Addr = "127.0.0.1:0"
+	cfg.Sim.Devices = 0
+	cfg.ProgressEvery = 0
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(section), &doc); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sections = map[string]yaml.Node{"alerts": *doc.Content[0]}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&alertsComponent{}).Validate(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	return NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAlertsComponent wires the component into the app: an alert raised
+// through the sink other components find with alertSinkFor is delivered
+// to a real webhook, shown with its log by the API, acknowledged through
+// the API, counted in /metrics, and still there after a restart.
+func TestAlertsComponent(t *testing.T) {
+	rx := webhooktest.NewReceiver(t, []string{testSecret}, nil)
+	section := fmt.Sprintf(`
+base_url: http://balance.example.org
+recipients:
+  - name: family
+    role: caregiver
+    webhook: {url: %q, secrets: [%q]}
+    repeat_interval: 1h
+`, rx.URL, testSecret)
+	dir := t.TempDir()
+	ctx := context.Background()
+	app := alertsApp(t, dir, section)
+	if err := app.Open(ctx); err != nil {
+		app.Close()
+		t.Fatal(err)
+	}
+	sink := alertSinkFor(app)
+	if sink == nil {
+		app.Close()
+		t.Fatal("alertSinkFor returned nil after Open")
+	}
+	a := balance.Alert{ID: "fall-p1-1", Kind: balance.AlertFall, Severity: balance.SeverityUrgent, PatientID: "p1",
+		Summary: "Fall detected", GroupKey: "p1/fall", OccurredAt: time.Now().UTC()}
+	if err := sink.Raise(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rx.Wait(t, 10*time.Second, "the webhook", webhooktest.Count(1))
+	if reqs[0].VerifyErr != nil {
+		t.Error(reqs[0].VerifyErr)
+	}
+	if got := reqs[0].Payload.Data.Alerts[0].AckURL; got != "http://balance.example.org/api/v1/alerts/fall-p1-1/ack" {
+		t.Errorf("ack_url %q", got)
+	}
+	base := "http://" + app.HTTPAddr()
+
+	var v alerts.AlertView
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		getJSON(t, base+"/api/v1/alerts/fall-p1-1", &v)
+		if len(v.Deliveries) > 0 && v.Deliveries[0].State == alerts.StateDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery not done: %+v", v.Deliveries)
+		}
+	}
+	if d := v.Deliveries[0]; d.ID != reqs[0].ID || len(d.Log) != 1 || d.Log[0].Outcome != alerts.OutcomeDelivered {
+		t.Errorf("delivery %+v; want the webhook-id %s and one delivered attempt", d, reqs[0].ID)
+	}
+	resp, err := http.Post(base+"/api/v1/alerts/fall-p1-1/ack", "application/json", bytes.NewBufferString(`{"by":"Ann (daughter)"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acked balance.Alert
+	json.NewDecoder(resp.Body).Decode(&acked)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || acked.Status != balance.AlertAcknowledged || acked.AckedBy != "Ann (daughter)" {
+		t.Fatalf("ack: %d %+v", resp.StatusCode, acked)
+	}
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`balance_alert_delivery_attempts_total{channel="webhook",outcome="delivered"} 1`, `balance_alert_deliveries{state="cancelled"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if alertSinkFor(app) != nil {
+		t.Error("sink still registered after Close")
+	}
+
+	// Restart on the same data directory: the alert and its log are kept.
+	app2 := alertsApp(t, dir, section)
+	if err := app2.Open(ctx); err != nil {
+		app2.Close()
+		t.Fatal(err)
+	}
+	defer app2.Close()
+	var list []balance.Alert
+	getJSON(t, "http://"+app2.HTTPAddr()+"/api/v1/alerts?patient=p1", &list)
+	if len(list) != 1 || list[0].Status != balance.AlertAcknowledged {
+		t.Errorf("after restart: %+v", list)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(rx.Requests()); n != 1 {
+		t.Errorf("%d webhooks after restart; want still 1", n)
+	}
+}
+
+// TestAlertsConfigRefusedAtStart: a misconfigured alerts section stops
+// `balance serve` before anything runs, naming every problem.
+func TestAlertsConfigRefusedAtStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "balance.yaml")
+	os.WriteFile(path, []byte(`
+storage: {kind: embedded}
+alerts:
+  recipients:
+    - name: dr
+      role: doctor
+      email: dr@clinic.example
+    - name: hook
+      role: on_call
+      webhook: {url: "ftp://x", secrets: ["nope"]}
+  escalation:
+    - after: 10m
+      notify: [caregiver]
+`), 0o600)
+	_, err := loadConfig([]string{"--config", path}, io.Discard, false, func(string) string { return "" })
+	if err == nil {
+		t.Fatal("bad alerts section accepted")
+	}
+	for _, want := range []string{`role "doctor" is unknown`, "alerts.smtp: host is required", `url "ftp://x"`, `no recipient has role "caregiver"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+
+	os.WriteFile(path, []byte("storage: {kind: embedded}\nalerts:\n  recipents: []\n"), 0o600)
+	if _, err := loadConfig([]string{"--config", path}, io.Discard, false, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "recipents") {
+		t.Errorf("misspelt key: %v; want it refused by name", err)
+	}
+}
