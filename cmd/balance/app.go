@@ -97,7 +97,7 @@ func componentSections() map[string]bool {
 
 // fleetRunner runs simulated wearables against a broker until ctx ends; it is
 // set by sim_fleet.go so that the wiring does not depend on the simulator.
-var fleetRunner func(ctx context.Context, brokerURL string, cfg Config, log *slog.Logger) error
+var fleetRunner func(ctx context.Context, a *App, brokerURL string) error
 
 // NewApp returns an App for a validated configuration.
 func NewApp(cfg Config, log *slog.Logger, out io.Writer) *App {
@@ -217,7 +217,7 @@ func (a *App) Open(ctx context.Context) error {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			if err := fleetRunner(ctx, mqttCfg.Broker, c, a.Log.With("component", "sim")); err != nil && ctx.Err() == nil {
+			if err := fleetRunner(ctx, a, mqttCfg.Broker); err != nil && ctx.Err() == nil {
 				a.simErr <- err
 			}
 		}()

@@ -2,23 +2,40 @@ package main
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
 
+	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/sim"
 )
 
+// simPrefix is the device-id prefix of the in-process simulated wearables.
+const simPrefix = "sim-"
+
 // The embedded default runs simulated wearables in-process through the same
-// MQTT path a real device takes.
+// MQTT path a real device takes. Their patients (height, sensor height,
+// neuropathy) are registered and bound first, as a clinic would do.
 func init() {
-	fleetRunner = func(ctx context.Context, brokerURL string, cfg Config, log *slog.Logger) error {
+	fleetRunner = func(ctx context.Context, a *App, brokerURL string) error {
+		c := a.Config.Sim
+		enc := sim.Encoding(c.Encoding)
+		for _, d := range sim.Population(c.Devices, simPrefix, c.RateHz, enc, c.Seed, false) {
+			p := d.Model.Patient
+			if err := a.State.CreatePatient(ctx, p); err != nil {
+				return fmt.Errorf("register simulated patient %s: %w", p.ID, err)
+			}
+			if err := a.State.RegisterDevice(ctx, balance.Device{ID: d.Config.ID, PatientID: p.ID}); err != nil {
+				return fmt.Errorf("register simulated device %s: %w", d.Config.ID, err)
+			}
+		}
 		_, err := sim.RunFleet(ctx, sim.FleetConfig{
-			Broker:   brokerURL,
-			Devices:  cfg.Sim.Devices,
-			RateHz:   cfg.Sim.RateHz,
-			Speed:    1,
-			Encoding: sim.Encoding(cfg.Sim.Encoding),
-			Seed:     cfg.Sim.Seed,
-		}, log)
+			Broker:       brokerURL,
+			Devices:      c.Devices,
+			RateHz:       c.RateHz,
+			Speed:        1,
+			Encoding:     enc,
+			Seed:         c.Seed,
+			DevicePrefix: simPrefix,
+		}, a.Log.With("component", "sim"))
 		return err
 	}
 }
