@@ -48,6 +48,7 @@ type App struct {
 
 	components []Component
 	routes     []route
+	wrappers   []func(http.Handler) http.Handler
 	httpServer *http.Server
 	httpLn     net.Listener
 	wg         sync.WaitGroup
@@ -82,6 +83,13 @@ type route struct {
 // on the API server; call it from Component.Init.
 func (a *App) Handle(pattern string, h http.Handler) {
 	a.routes = append(a.routes, route{pattern, h})
+}
+
+// WrapHTTP wraps the whole HTTP handler (every route, the API's and the
+// components') in middleware, e.g. authentication; call it from
+// Component.Init. Wrappers apply in registration order, the first outermost.
+func (a *App) WrapHTTP(w func(http.Handler) http.Handler) {
+	a.wrappers = append(a.wrappers, w)
 }
 
 // componentSections returns the configuration sections components claim.
@@ -194,7 +202,11 @@ func (a *App) Open(ctx context.Context) error {
 	for _, r := range a.routes {
 		mux.Handle(r.pattern, r.handler)
 	}
-	a.httpServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = mux
+	for i := len(a.wrappers) - 1; i >= 0; i-- {
+		handler = a.wrappers[i](handler)
+	}
+	a.httpServer = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
