@@ -39,7 +39,9 @@ type harness struct {
 
 // start runs a Service on a fresh state database with the real webhook
 // notifier, and serves its API.
-func start(t *testing.T, cfg alerts.Config) *harness {
+func start(t *testing.T, cfg alerts.Config) *harness { return startB(t, cfg) }
+
+func startB(t testing.TB, cfg alerts.Config) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.OpenState(ctx, filepath.Join(t.TempDir(), "state.db"))
