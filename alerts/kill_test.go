@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance/alerts"
-	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 	"github.com/balance-pt/balance/alerts/webhook"
+	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 	"github.com/balance-pt/balance/sqlite"
 )
 

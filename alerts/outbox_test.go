@@ -18,8 +18,8 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
-	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 	"github.com/balance-pt/balance/alerts/webhook"
+	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 	"github.com/balance-pt/balance/sqlite"
 )
 
