@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -31,6 +32,10 @@ type Service struct {
 	Lookback time.Duration
 	Now      func() time.Time
 	Log      *slog.Logger
+
+	// mu serialises changes, so that an approval and an evaluation cannot
+	// interleave their read of the plan and their write.
+	mu sync.Mutex
 }
 
 func (s *Service) now() time.Time {
@@ -73,6 +78,8 @@ type PlanRequest struct {
 
 // SetPlan assigns or updates a patient's plan.
 func (s *Service) SetPlan(ctx context.Context, patientID string, req PlanRequest) (balance.Plan, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if _, err := s.Patients.Patient(ctx, patientID); err != nil {
 		return balance.Plan{}, err
 	}
@@ -201,6 +208,8 @@ func (s *Service) input(ctx context.Context, p balance.Plan) (Input, error) {
 // suggestion for a therapist in suggest mode. It returns the decision and
 // the change recorded (nil when holding or already recorded).
 func (s *Service) Evaluate(ctx context.Context, patientID string) (Decision, *balance.PlanChange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	p, err := s.Store.Plan(ctx, patientID)
 	if err != nil {
 		return Decision{}, nil, err
@@ -225,12 +234,14 @@ func (s *Service) Evaluate(ctx context.Context, patientID string) (Decision, *ba
 		c.ID = changeID(patientID, Regress, d.From, d.To, since, d.Trigger.UTC().Format(time.RFC3339Nano), strings.Join(d.SessionIDs, ","))
 	case Progress:
 		c.Kind = balance.ChangeProgress
-		// One suggestion per stint at a level: a rejected one is not
-		// raised again until the level changes.
-		c.ID = changeID(patientID, Progress, d.From, d.To, since)
 		if p.Mode != balance.PlanAutomatic {
 			c.Status = balance.ChangePending
 		}
+		// One suggestion per stint at a level: a rejected one is not
+		// raised again until the level changes. The status is part of
+		// the id so that a plan switched to automatic applies the step
+		// a pending suggestion holds (and withdraws the suggestion).
+		c.ID = changeID(patientID, Progress, d.From, d.To, since, c.Status)
 	}
 	var np *balance.Plan
 	if c.Status == balance.ChangeApplied {
@@ -298,6 +309,8 @@ func (s *Service) EvaluateAll(ctx context.Context) (int, error) {
 // unless the plan moved on since or the patient fell or is at high risk
 // now (ECONFLICT: nobody steps up then; an override still can).
 func (s *Service) Decide(ctx context.Context, patientID, id string, approve bool, by, note string) (balance.PlanChange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	c, err := s.Store.PlanChange(ctx, patientID, id)
 	if err != nil {
 		return c, err
@@ -348,6 +361,8 @@ type OverrideRequest struct {
 
 // Override sets the level at a therapist's word, with their reason.
 func (s *Service) Override(ctx context.Context, patientID string, req OverrideRequest) (balance.PlanChange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if strings.TrimSpace(req.Reason) == "" {
 		return balance.PlanChange{}, balance.Errorf(balance.EINVALID, "an override needs a reason")
 	}

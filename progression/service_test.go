@@ -87,6 +87,25 @@ func TestApproveRejectOverride(t *testing.T) {
 		t.Errorf("rejected suggestion applied: %s", p.LevelID)
 	}
 
+	// A pending suggestion applies once the plan is switched to automatic.
+	if _, err := svc.SetPlan(ctx, "p1", PlanRequest{LevelID: "feet-together"}); err != nil {
+		t.Fatal(err)
+	}
+	m.sessions = append(m.sessions, good("feet-together", 4, 5, 6)...)
+	now = t0.Add(6*day + 3*time.Hour)
+	if _, c, _ := svc.Evaluate(ctx, "p1"); c == nil || c.Status != balance.ChangePending {
+		t.Fatalf("no suggestion at feet-together: %+v", c)
+	}
+	if _, err := svc.SetPlan(ctx, "p1", PlanRequest{Mode: balance.PlanAutomatic}); err != nil {
+		t.Fatal(err)
+	}
+	if _, c, _ := svc.Evaluate(ctx, "p1"); c == nil || c.Status != balance.ChangeApplied || c.ToLevel != "semi-tandem" {
+		t.Fatalf("after switching to automatic: %+v", c)
+	}
+	if v, _ := svc.View(ctx, "p1"); len(v.Pending) != 0 {
+		t.Errorf("suggestion still pending after it was applied automatically: %+v", v.Pending)
+	}
+
 	// Override with a reason moves the level and restarts the count.
 	if _, err := svc.Override(ctx, "p1", OverrideRequest{LevelID: "single-leg"}); balance.ErrorCode(err) != balance.EINVALID {
 		t.Errorf("override without a reason: %v", err)
@@ -110,7 +129,8 @@ func TestApproveRejectOverride(t *testing.T) {
 	for _, c := range hist {
 		ks = append(ks, c.Kind+"/"+c.Status)
 	}
-	if want := []string{"override/applied", "progress/rejected", "assign/applied"}; !slices.Equal(ks, want) {
+	want := []string{"override/applied", "progress/applied", "assign/applied", "progress/withdrawn", "assign/applied", "progress/rejected", "assign/applied"}
+	if !slices.Equal(ks, want) {
 		t.Errorf("history %v, want %v", ks, want)
 	}
 
