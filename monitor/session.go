@@ -138,12 +138,13 @@ func (w *worker) runSession(ctx context.Context, d *deviceState, p pendingSessio
 
 // analyzeSession runs the analysis matching the session's kind, filling es
 // and returning the measurements to store (at the session's start time,
-// tagged with the session id).
+// tagged with device and exercise: the session id would make a series per
+// session in InfluxDB).
 func (w *worker) analyzeSession(ctx context.Context, es *balance.ExerciseSession, ss []balance.Sample, fs float64) []balance.Measurement {
 	meas := func(name string, f map[string]float64, kv ...string) balance.Measurement {
 		addQuality(f, es.Quality)
 		return balance.Measurement{Name: name, PatientID: es.PatientID, Time: es.Start,
-			Tags: tags(append([]string{"device", es.DeviceID, "session", es.ID}, kv...)...), Fields: f}
+			Tags: tags(append([]string{"device", es.DeviceID}, kv...)...), Fields: f}
 	}
 	fail := func(err error) []balance.Measurement {
 		es.Quality = append(es.Quality, "analysis_failed")
