@@ -130,7 +130,8 @@ const icdEdgeS = 0.3
 //  5. aggregates over the bouts.
 //
 // It returns ErrBadRate for a rate outside balance.MinRateHz..MaxRateHz or
-// timestamps that contradict it, ErrTooShort below 3 s, ErrNonFinite,
+// timestamps that contradict it, ErrTooShort below 3 s, ErrNonFinite, a
+// balance.ERANGE error for values beyond balance.MaxAccMS2 or MaxGyroRadS,
 // ErrGap for times that do not increase, and ErrFlat for a constant
 // accelerometer. A recording without walking gives no bouts and no error.
 func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error) {
@@ -147,6 +148,9 @@ func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error
 		for k := 0; k < 3; k++ {
 			if math.IsNaN(s.Acc[k]) || math.IsInf(s.Acc[k], 0) || math.IsNaN(s.Gyro[k]) || math.IsInf(s.Gyro[k], 0) {
 				return GaitResult{}, fmt.Errorf("%w: sample %d", ErrNonFinite, i)
+			}
+			if math.Abs(s.Acc[k]) > balance.MaxAccMS2 || math.Abs(s.Gyro[k]) > balance.MaxGyroRadS {
+				return GaitResult{}, balance.Errorf(balance.ERANGE, "sample %d: acc %v m/s² or gyro %v rad/s beyond what a body-worn IMU reads", i, s.Acc, s.Gyro)
 			}
 			if v := s.Acc[k]; v < lo[k] {
 				lo[k] = v

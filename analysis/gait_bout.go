@@ -35,6 +35,9 @@ func GaitWithin(samples []balance.Sample, fs float64, start, end int, p GaitPara
 			if math.IsNaN(seq[i].Acc[k]) || math.IsInf(seq[i].Acc[k], 0) || math.IsNaN(seq[i].Gyro[k]) || math.IsInf(seq[i].Gyro[k], 0) {
 				return WalkingBout{}, fmt.Errorf("%w: sample %d", ErrNonFinite, a+i)
 			}
+			if math.Abs(seq[i].Acc[k]) > balance.MaxAccMS2 || math.Abs(seq[i].Gyro[k]) > balance.MaxGyroRadS {
+				return WalkingBout{}, balance.Errorf(balance.ERANGE, "sample %d beyond what a body-worn IMU reads", a+i)
+			}
 		}
 	}
 	if isFlat(seq) {

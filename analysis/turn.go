@@ -59,6 +59,12 @@ func Turns(yaw []float64, fs, t0 float64) []Turn {
 		if !isPeak {
 			continue
 		}
+		if k := len(cs) - 1; k >= 0 && i <= cs[k].b {
+			// Same run above the boundary rate as the previous candidate:
+			// same bounds, so only the peak can grow (keeps this O(n)).
+			cs[k].peak = math.Max(cs[k].peak, lp[i])
+			continue
+		}
 		a := i
 		for a > 0 && lp[a] >= turnBoundDPS {
 			a--
