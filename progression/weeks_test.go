@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
 	"github.com/balance-pt/balance/sim"
 )
 
@@ -35,6 +36,10 @@ type simPatient struct {
 	// highRisk reports whether the Monday assessment of day d is high.
 	highRisk func(d int) bool
 	seed     uint64
+	// closedLoop measures each session as monitoring does: the simulator
+	// renders the IMU samples of a 30 s hold, and analysis.Hold and
+	// analysis.Sway measure them.
+	closedLoop bool
 }
 
 var supportScale = map[string]float64{"two_hands": 0.5, "one_hand": 0.6, "fingertip": 0.7, "none": 1}
@@ -73,7 +78,43 @@ func (sp simPatient) session(rng *rand.Rand, l *Level, d int) balance.ExerciseSe
 		Sway: map[string]float64{"rms": rms * math.Exp(0.08*rng.NormFloat64())},
 	}
 	s.End = s.Start.Add(3 * time.Minute)
+	if sp.closedLoop {
+		sp.measure(&s, rng, l, b, rms, pLoss)
+	}
 	return s
+}
+
+// measure replaces the session's numbers with those analysis finds in the
+// simulated IMU samples of one 30 s hold (plus 1 s of settling).
+func (sp simPatient) measure(s *balance.ExerciseSession, rng *rand.Rand, l *Level, b sim.Body, rms, pLoss float64) {
+	c := otagoStance[l.Attributes["otago"]]
+	if l.Kind == "static" {
+		c = sim.StanceCondition{Stance: sim.Stance(l.Attributes["stance"]), EyesClosed: l.Attributes["vision"] == "closed", Foam: l.Attributes["surface"] == "foam"}
+	}
+	expected, _ := c.ExpectedRMS(b)
+	o := sim.SwayOptions{Session: balance.SessionExercise, Scale: rms / expected, LossAtS: -1}
+	if rng.Float64() < pLoss {
+		o.LossAtS = 1 + (0.15+0.75*rng.Float64())*30
+	}
+	sc := sim.NewScenario(b, 100, rng.Uint64())
+	sc.Stand(31, c, o)
+	if err := sc.Err(); err != nil {
+		panic(err)
+	}
+	ss := sc.Samples(sim.TypicalSensor(), s.Start.UnixNano())
+	h, err := analysis.Hold(ss, 100, analysis.HoldOptions{TargetSec: 30})
+	if err != nil {
+		panic(err)
+	}
+	s.HoldS, s.LossesOfBalance = h.HeldSec, 0
+	if h.Loss != analysis.NoLoss {
+		s.LossesOfBalance = 1
+	}
+	if r, err := analysis.Sway(ss, 100, analysis.SwayOptions{}); err == nil {
+		s.Sway = map[string]float64{"rms": r.RMS}
+	} else {
+		s.Sway = nil
+	}
 }
 
 // run follows the patient for the given weeks in a Service with an
@@ -234,6 +275,29 @@ func TestImproverClimbsInOrder(t *testing.T) {
 			t.Errorf("seed %d: ends at %s, not above the start", seed, end)
 		}
 	}
+}
+
+// TestClosedLoopImprover runs the improving patient with every session
+// measured by package analysis from simulated IMU samples, as monitoring
+// measures real ones: the climb keeps its order.
+func TestClosedLoopImprover(t *testing.T) {
+	cat := mustDefault(t)
+	want := []string{"feet-apart-one-hand", "feet-apart-fingertip", "feet-apart", "feet-together", "semi-tandem"}
+	sp := improver(1)
+	sp.closedLoop = true
+	m, _ := sp.run(t, 12)
+	changes := m.applied("p1")
+	checkChanges(t, cat, sp, changes)
+	var got []string
+	for _, c := range kinds(changes, balance.ChangeProgress) {
+		if !slices.Contains(got, c.ToLevel) {
+			got = append(got, c.ToLevel)
+		}
+	}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("progressions %v, want them to start %v%s", got, want, trace(changes))
+	}
+	t.Logf("changes:%s", trace(changes))
 }
 
 // TestDeclinerStepsDown: a patient whose impairment rises from 0.2 to 1.0
