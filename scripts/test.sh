@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project against real services, on a fresh machine:
-# makes sure Mosquitto listens on 127.0.0.1:1883 and that influxd 1.8.10 and
-# mailpit are installed (tests start their own influxd on temporary ports),
+# makes sure Mosquitto listens on 127.0.0.1:1883 and that influxd 1.8.10,
+# mailpit and Chromium are installed (tests start their own influxd and
+# mailpit on temporary ports),
 # then runs `go test ./...`. Idempotent; fails (never skips) when a service
 # cannot be had. Extra arguments go to `go test` (e.g. -run, -v).
 set -euo pipefail
@@ -49,6 +50,14 @@ if ! command -v mailpit >/dev/null; then
 fi
 command -v mailpit >/dev/null || { log "FAIL: mailpit not available"; exit 1; }
 export BALANCE_MAILPIT="$(command -v mailpit)"
+
+# 4. Headless Chromium for the dashboard's end-to-end tests (Debian package).
+if ! command -v chromium >/dev/null; then
+  log "installing chromium (Debian)"
+  apt_install chromium
+fi
+command -v chromium >/dev/null || { log "FAIL: chromium not available"; exit 1; }
+export BALANCE_CHROMIUM="$(command -v chromium)"
 
 export BALANCE_TEST_MQTT="tcp://127.0.0.1:1883"
 log "services ready; running go test ./..."
