@@ -59,11 +59,13 @@ type harness struct {
 	t     *testing.T
 	dir   string
 	state *sqlite.StateDB
-	store *sqlite.SampleStore
+	store balance.SampleStore
 	sink  *fakeSink
-	mon   *monitor.Monitor
-	cfg   monitor.Config
-	fed   int64
+	// patient and device fed by feed and read by measurements.
+	patient, device string
+	mon             *monitor.Monitor
+	cfg             monitor.Config
+	fed             int64
 }
 
 const (
@@ -73,20 +75,29 @@ const (
 
 func newHarness(t *testing.T, cfg monitor.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), sink: newSink(), cfg: cfg}
+	dir := t.TempDir()
+	store, err := sqlite.OpenSamples(context.Background(), filepath.Join(dir, "samples.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return newHarnessStore(t, cfg, store, testPatient, testDevice)
+}
+
+// newHarnessStore is newHarness on a given time-series store.
+func newHarnessStore(t *testing.T, cfg monitor.Config, store balance.SampleStore, patient, device string) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), sink: newSink(), cfg: cfg, store: store, patient: patient, device: device}
 	ctx := context.Background()
 	var err error
 	if h.state, err = sqlite.OpenState(ctx, filepath.Join(h.dir, "state.db")); err != nil {
 		t.Fatal(err)
 	}
-	if h.store, err = sqlite.OpenSamples(ctx, filepath.Join(h.dir, "samples.db")); err != nil {
+	t.Cleanup(func() { h.state.Close() })
+	if err := h.state.CreatePatient(ctx, balance.Patient{ID: patient, HeightM: 1.70}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.state.Close(); h.store.Close() })
-	if err := h.state.CreatePatient(ctx, balance.Patient{ID: testPatient, HeightM: 1.70}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.state.RegisterDevice(ctx, balance.Device{ID: testDevice, PatientID: testPatient}); err != nil {
+	if err := h.state.RegisterDevice(ctx, balance.Device{ID: device, PatientID: patient}); err != nil {
 		t.Fatal(err)
 	}
 	h.open()
@@ -120,11 +131,11 @@ func (h *harness) feed(ss []balance.Sample, fs float64, events []balance.DeviceE
 	per := int(fs)
 	ei := 0
 	for i := 0; i < len(ss); i += per {
-		b := &balance.Batch{DeviceID: testDevice, PatientID: testPatient, RateHz: fs, Samples: ss[i:min(i+per, len(ss))]}
+		b := &balance.Batch{DeviceID: h.device, PatientID: h.patient, RateHz: fs, Samples: ss[i:min(i+per, len(ss))]}
 		end := b.Samples[len(b.Samples)-1].TimeNS
 		for ei < len(events) && events[ei].Time.UnixNano() <= end {
 			e := events[ei]
-			e.DeviceID, e.PatientID = testDevice, testPatient
+			e.DeviceID, e.PatientID = h.device, h.patient
 			if err := h.state.SaveEvent(ctx, e); err != nil {
 				h.t.Fatal(err)
 			}

@@ -2,12 +2,17 @@ package monitor_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"gonum.org/v1/gonum/floats/scalar"
+
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/analysis"
+	"github.com/balance-pt/balance/influx"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/monitor"
 	"github.com/balance-pt/balance/sim"
 )
@@ -24,7 +29,7 @@ func countFallsInTruth(segs []sim.Segment) int {
 
 func (h *harness) measurements(name string) []balance.Measurement {
 	h.t.Helper()
-	ms, err := h.store.ReadMeasurements(context.Background(), balance.MeasurementQuery{Name: name, PatientID: testPatient,
+	ms, err := h.store.ReadMeasurements(context.Background(), balance.MeasurementQuery{Name: name, PatientID: h.patient,
 		From: time.Unix(0, 0), To: time.Now().Add(time.Hour)})
 	if err != nil {
 		h.t.Fatal(err)
@@ -119,12 +124,27 @@ func TestNoMovementEscalates(t *testing.T) {
 // session and a sway measurement equal to analysis.Sway on the session's
 // samples.
 func TestSwaySessionStored(t *testing.T) {
-	h := newHarness(t, monitor.DefaultConfig())
+	testSwaySession(t, newHarness(t, monitor.DefaultConfig()))
+}
+
+// TestSwaySessionInflux is the same on a real InfluxDB 1.8.
+func TestSwaySessionInflux(t *testing.T) {
+	in := testenv.SharedInflux(t)
+	s, err := influx.New(influx.Config{URL: in.URL, RawBucket: testenv.RawBucket, DerivedBucket: testenv.DerivedBucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	testSwaySession(t, newHarnessStore(t, monitor.DefaultConfig(), s, "p-"+suffix, "d-"+suffix))
+}
+
+func testSwaySession(t *testing.T, h *harness) {
 	h.start()
 	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
 	h.feed(ss, 100, evs)
 	h.waitIdle()
-	sessions, err := h.state.ExerciseSessions(context.Background(), testPatient, time.Time{})
+	sessions, err := h.state.ExerciseSessions(context.Background(), h.patient, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +166,7 @@ func TestSwaySessionStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ms[0].Fields["rms"]; got != want.RMS || got <= 0 {
+	if got := ms[0].Fields["rms"]; !scalar.EqualWithinAbsOrRel(got, want.RMS, 1e-12, 1e-12) || got <= 0 {
 		t.Errorf("stored sway rms %v, analysis.Sway gives %v", got, want.RMS)
 	}
 	if sessions[0].Sway["rms"] != want.RMS || sessions[0].HoldS != want.Seconds {
