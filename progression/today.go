@@ -84,11 +84,20 @@ func (s *Service) Today(ctx context.Context, patientID string) (Today, error) {
 				t.Why = append(t.Why, "You moved up to this level on "+c.Time.Format("2 January")+" because you did well:")
 			case balance.ChangeRegress:
 				t.Why = append(t.Why, "You moved to this easier level on "+c.Time.Format("2 January")+" to keep you safe:")
+			case balance.ChangeOverride:
+				t.Why = append(t.Why, "Your therapist moved you to this level on "+c.Time.Format("2 January")+":")
 			default:
-				t.Why = append(t.Why, "Your therapist set this level on "+c.Time.Format("2 January")+":")
+				t.Why = append(t.Why, "Your therapist chose this level for you on "+c.Time.Format("2 January")+".")
+				if c.Note != "" {
+					t.Why = append(t.Why, c.Note)
+				}
 			}
-			for _, r := range c.Reasons {
-				t.Why = append(t.Why, r.Text)
+			if c.Kind != balance.ChangeAssign {
+				for _, r := range c.Reasons {
+					if !strings.HasPrefix(r.Code, "step_") {
+						t.Why = append(t.Why, r.Text)
+					}
+				}
 			}
 			break
 		}
@@ -100,7 +109,7 @@ func (s *Service) Today(ctx context.Context, patientID string) (Today, error) {
 	}
 	d := Evaluate(s.Catalog, s.Rules, in)
 	for _, r := range d.Reasons {
-		if r.Code != "target_met" && !strings.HasPrefix(r.Code, "step_") {
+		if !strings.HasPrefix(r.Code, "step_") && r.Code != "sensory_last" {
 			t.Why = append(t.Why, r.Text)
 		}
 	}
