@@ -68,6 +68,12 @@ type Spool struct {
 	readOff  int64
 	pending  int64 // records appended and not committed
 	notEmpty chan struct{}
+
+	// Group commit: appends are numbered; one fsync makes every append
+	// written before it durable, so concurrent appenders share fsyncs.
+	written uint64 // appends written (under mu)
+	syncMu  sync.Mutex
+	synced  uint64 // appends known durable (under syncMu)
 }
 
 // Open opens or creates a spool in dir.
@@ -199,24 +205,62 @@ func (s *Spool) signal() {
 
 // Append durably appends records in order: when it returns nil they are on
 // disk (fsynced). It returns ErrFull, appending nothing, when the records do not
-// fit in the disk budget.
+// fit in the disk budget. Concurrent appends share fsyncs (group commit).
 func (s *Spool) Append(records ...[]byte) error {
+	gen, err := s.write(records)
+	if err != nil {
+		return err
+	}
+	return s.syncThrough(gen)
+}
+
+// syncThrough returns once append number gen is durable, fsyncing the open
+// segment unless a concurrent call already did so after gen was written.
+func (s *Spool) syncThrough(gen uint64) error {
+	if s.opts.NoSync {
+		return nil
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.synced >= gen {
+		return nil
+	}
+	s.mu.Lock()
+	target, f := s.written, s.w
+	s.mu.Unlock()
+	if f == nil {
+		return errors.New("spool: closed")
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("spool: fsync: %w", err)
+	}
+	s.synced = target
+	return nil
+}
+
+// write appends records to the open segment without syncing and returns the
+// append's number. A segment is synced when it is rotated out, so the
+// appends in it are durable before syncThrough looks at the next segment.
+func (s *Spool) write(records [][]byte) (uint64, error) {
 	var size int64
 	for _, r := range records {
 		size += headerLen + int64(len(r))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.w == nil {
+		return 0, errors.New("spool: closed")
+	}
 	if s.total+size > s.opts.MaxBytes {
-		return ErrFull
+		return 0, ErrFull
 	}
 	last := s.segs[len(s.segs)-1]
 	if last.size > 0 && last.size+size > s.opts.SegmentBytes {
 		if err := s.syncLocked(); err != nil {
-			return err
+			return 0, err
 		}
 		if err := s.newSegment(last.id + 1); err != nil {
-			return err
+			return 0, err
 		}
 		last = s.segs[len(s.segs)-1]
 	}
@@ -230,16 +274,14 @@ func (s *Spool) Append(records ...[]byte) error {
 		// Leave the torn bytes to be cut at the next Open; refuse further
 		// appends to this segment by starting a new one.
 		s.newSegment(last.id + 1)
-		return fmt.Errorf("spool: write: %w", err)
-	}
-	if err := s.syncLocked(); err != nil {
-		return err
+		return 0, fmt.Errorf("spool: write: %w", err)
 	}
 	last.size += size
 	s.total += size
 	s.pending += int64(len(records))
+	s.written++
 	s.signal()
-	return nil
+	return s.written, nil
 }
 
 func (s *Spool) syncLocked() error {
