@@ -54,7 +54,7 @@ func New(cfg alerts.SMTPConfig) (*Notifier, error) {
 	}
 	if cfg.Username != "" {
 		// PLAIN over TLS is what submission servers expect; go-mail refuses
-		// to send PLAIN credentials over an unencrypted connection.
+		// to send PLAIN credentials unencrypted (except to localhost).
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
 	}
 	if cfg.HELO != "" {
