@@ -56,7 +56,7 @@ func TestMonitoringConfigRefused(t *testing.T) {
 	// Overrides start from the clinic's rules.
 	cfg := DefaultConfig()
 	path := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(path, []byte("monitoring:\n  clinic:\n    no_movement_after: 45s\n  patients:\n    p1:\n      expected_hours: 07:00-22:00\n"), 0o600)
+	os.WriteFile(path, []byte("monitoring:\n  clinic:\n    no_movement_after: 45s\n    thresholds: {tug_high_s: 14}\n  patients:\n    p1:\n      expected_hours: 07:00-22:00\n      neuropathy_thresholds: {tug_moderate_s: 10.5}\n"), 0o600)
 	if err := cfg.loadFile(path); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +66,14 @@ func TestMonitoringConfigRefused(t *testing.T) {
 	}
 	if p := mc.RulesFor("p1"); p.NoMovementAfter != 45*time.Second || p.ExpectedHours != "07:00-22:00" {
 		t.Errorf("p1 rules %+v, want the clinic's 45s with its own hours", p)
+	}
+	// A partial thresholds block changes only the keys it names.
+	std, pn := monitor.StandardThresholds(), monitor.NeuropathyThresholds()
+	if c := mc.Clinic.Thresholds; c.TUGHigh != 14 || c.TUGModerate != std.TUGModerate || c.GaitSpeedHigh != std.GaitSpeedHigh {
+		t.Errorf("clinic thresholds %+v, want the defaults with tug_high_s 14", c)
+	}
+	if p := mc.RulesFor("p1"); p.NeuropathyThresholds.TUGModerate != 10.5 || p.NeuropathyThresholds.TUGHigh != pn.TUGHigh || p.Thresholds.TUGHigh != 14 {
+		t.Errorf("p1 thresholds %+v / %+v", p.Thresholds, p.NeuropathyThresholds)
 	}
 }
 
@@ -318,5 +326,3 @@ func BenchmarkFallAlertLatency(b *testing.B) {
 	b.ReportMetric(lat[len(lat)-1]*1000, "max-ms")
 	b.ReportMetric(float64(len(lat)), "falls")
 }
-
-var _ = monitor.MeasFall
