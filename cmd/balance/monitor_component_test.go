@@ -326,3 +326,74 @@ func BenchmarkFallAlertLatency(b *testing.B) {
 	b.ReportMetric(lat[len(lat)-1]*1000, "max-ms")
 	b.ReportMetric(float64(len(lat)), "falls")
 }
+
+// TestSwaySessionOverMQTT: a sway test's samples and its start and stop
+// events, published over MQTT as a device does (events before the batch
+// that holds them), give one stored sway session and one sway measurement,
+// served by the sessions and measurements API.
+func TestSwaySessionOverMQTT(t *testing.T) {
+	e := startE2E(t, 1)
+	s, err := sim.NamedScenario("sway", sim.DefaultBody(), 100, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-2 * time.Minute).Truncate(time.Second)
+	ss := s.Samples(sim.TypicalSensor(), base.UnixNano())
+	var evs []balance.DeviceEvent
+	for _, seg := range s.Segments() {
+		if seg.Session == balance.SessionSway {
+			evs = append(evs,
+				balance.DeviceEvent{Action: "start", Kind: seg.Session, SessionID: "sw1", Time: time.Unix(0, ss[int(seg.StartS*100)].TimeNS).UTC()},
+				balance.DeviceEvent{Action: "stop", Kind: seg.Session, SessionID: "sw1", Time: time.Unix(0, ss[int(seg.EndS*100)-1].TimeNS).UTC()})
+		}
+	}
+	if len(evs) != 2 {
+		t.Fatalf("scenario has %d session events, want 2", len(evs))
+	}
+	ei := 0
+	for i := 0; i < len(ss); i += 100 {
+		b := &balance.Batch{DeviceID: "d0", RateHz: 100, Samples: ss[i:min(i+100, len(ss))]}
+		for ei < len(evs) && evs[ei].Time.UnixNano() <= b.Samples[len(b.Samples)-1].TimeNS {
+			if tk := e.cl.Publish(wire.Topic("d0", wire.KindEvent), 1, false, wire.EncodeEvent(evs[ei])); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+				t.Fatalf("publish event: %v", tk.Error())
+			}
+			ei++
+		}
+		if tk := e.cl.Publish(wire.Topic("d0", wire.KindIMU), 1, false, wire.AppendJSON(nil, b, wire.JSONOptions{})); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+			t.Fatalf("publish: %v", tk.Error())
+		}
+	}
+	var sessions struct{ Sessions []balance.ExerciseSession }
+	deadline := time.Now().Add(30 * time.Second)
+	for len(sessions.Sessions) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		monGetJSON(t, e.base+"/api/v1/patients/p0/sessions?since="+base.Format(time.RFC3339), &sessions)
+	}
+	if len(sessions.Sessions) != 1 || sessions.Sessions[0].Kind != balance.SessionSway || sessions.Sessions[0].Sway["rms"] <= 0 {
+		t.Fatalf("sessions %+v, want one sway test with its sway", sessions.Sessions)
+	}
+	if q := sessions.Sessions[0].Quality; len(q) != 1 || q[0] != "ap_unknown" {
+		t.Errorf("session quality %v, want only ap_unknown (quiet stance cannot tell forward)", q)
+	}
+	var ms struct{ Measurements []balance.Measurement }
+	monGetJSON(t, e.base+"/api/v1/patients/p0/measurements?name=sway&from="+base.Format(time.RFC3339)+"&to="+time.Now().Format(time.RFC3339), &ms)
+	if len(ms.Measurements) != 1 || ms.Measurements[0].Fields["rms"] != sessions.Sessions[0].Sway["rms"] {
+		t.Errorf("sway measurements %+v, want one with the session's rms", ms.Measurements)
+	}
+}
+
+func monGetJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
