@@ -102,6 +102,7 @@ func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
 	var headerDone bool
 	var times []float64
 	var rows []balance.Sample // raw values; units and times applied in buildGeneric
+	var fields []string
 	for {
 		line, ok := lr.next()
 		if !ok {
@@ -117,7 +118,7 @@ func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
 			}
 			continue
 		}
-		fields := strings.Split(t, ",")
+		fields = splitComma(fields[:0], t)
 		if !headerDone {
 			headerDone = true
 			var err error
@@ -301,4 +302,17 @@ func buildGeneric(meta map[string]string, idx [7]int, times []float64, rows []ba
 		return Recording{}, fmt.Errorf("recording: %w", err)
 	}
 	return rec, nil
+}
+
+// splitComma appends the comma-separated fields of s to dst (reusing its
+// storage, unlike strings.Split) and returns it.
+func splitComma(dst []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, ',')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
 }
