@@ -22,10 +22,11 @@ type memStore struct {
 	risk     []balance.RiskAssessment
 	falls    []time.Time
 	alerts   []balance.Alert
+	meas     map[string]balance.Measurement // by name, patient, time
 }
 
 func newMemStore(patients ...balance.Patient) *memStore {
-	m := &memStore{plans: map[string]balance.Plan{}, patients: map[string]balance.Patient{}}
+	m := &memStore{plans: map[string]balance.Plan{}, patients: map[string]balance.Patient{}, meas: map[string]balance.Measurement{}}
 	for _, p := range patients {
 		m.patients[p.ID] = p
 	}
@@ -33,7 +34,7 @@ func newMemStore(patients ...balance.Patient) *memStore {
 }
 
 func (m *memStore) service(cat *Catalog, now func() time.Time) *Service {
-	return &Service{Catalog: cat, Store: m, Patients: m, Sessions: m, Risk: m, Falls: m, Alerts: m, Now: now}
+	return &Service{Catalog: cat, Store: m, Patients: m, Sessions: m, Risk: m, Falls: m, Alerts: m, Measurements: m, Now: now}
 }
 
 func (m *memStore) Patient(_ context.Context, id string) (balance.Patient, error) {
@@ -163,6 +164,19 @@ func (m *memStore) Raise(_ context.Context, a balance.Alert) error {
 	defer m.mu.Unlock()
 	m.alerts = append(m.alerts, a)
 	return nil
+}
+
+func (m *memStore) WriteMeasurements(_ context.Context, ms []balance.Measurement) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, x := range ms {
+		m.meas[x.Name+"/"+x.PatientID+"/"+x.Time.Format(time.RFC3339Nano)] = x
+	}
+	return nil
+}
+
+func (m *memStore) ReadMeasurements(context.Context, balance.MeasurementQuery) ([]balance.Measurement, error) {
+	return nil, nil
 }
 
 func (m *memStore) applied(patientID string) []balance.PlanChange {

@@ -26,6 +26,10 @@ type Service struct {
 	Risk   RiskSource
 	Falls  FallSource
 	Alerts balance.AlertSink
+	// Measurements, when set, receives the weekly adherence of each plan
+	// (measurement "adherence" at the week's start: planned, done, missed)
+	// at every evaluation.
+	Measurements balance.MeasurementStore
 	// DefaultMode is the mode of a plan assigned without one [suggest].
 	DefaultMode string
 	// Lookback is how far back sessions, risk and falls are read [120 days].
@@ -219,6 +223,9 @@ func (s *Service) Evaluate(ctx context.Context, patientID string) (Decision, *ba
 		return Decision{}, nil, err
 	}
 	d := Evaluate(s.Catalog, s.Rules, in)
+	if err := s.recordAdherence(ctx, p, in); err != nil {
+		s.log().Warn("adherence not recorded", "patient", patientID, "err", err)
+	}
 	if d.Action == Hold {
 		return d, nil, nil
 	}
@@ -265,6 +272,27 @@ func (s *Service) Evaluate(ctx context.Context, patientID string) (Decision, *ba
 		}
 	}
 	return d, &c, nil
+}
+
+// MeasAdherence is the name of the weekly adherence measurement.
+const MeasAdherence = "adherence"
+
+// recordAdherence writes this week's and last week's adherence (replacing
+// earlier writes of the same weeks).
+func (s *Service) recordAdherence(ctx context.Context, p balance.Plan, in Input) error {
+	if s.Measurements == nil {
+		return nil
+	}
+	var ms []balance.Measurement
+	for _, w := range Adherence(p, in.Sessions, in.Now, 2) {
+		missed := 0.0
+		if w.Missed {
+			missed = 1
+		}
+		ms = append(ms, balance.Measurement{Name: MeasAdherence, PatientID: p.PatientID, Time: w.WeekStart,
+			Fields: map[string]float64{"planned": float64(w.Planned), "done": float64(w.Done), "missed": missed}})
+	}
+	return s.Measurements.WriteMeasurements(ctx, ms)
 }
 
 func (s *Service) pendingAlert(c balance.PlanChange) balance.Alert {

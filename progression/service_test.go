@@ -189,5 +189,10 @@ func TestToday(t *testing.T) {
 		if td.Message == "" {
 			t.Error("no message")
 		}
+		// The evaluation recorded the week's adherence: 3 of 3.
+		w := m.meas[MeasAdherence+"/p1/2026-11-02T00:00:00Z"]
+		if w.Fields["done"] != 3 || w.Fields["planned"] != 3 || w.Fields["missed"] != 0 {
+			t.Errorf("adherence measurement %+v", w)
+		}
 	}
 }

@@ -108,7 +108,7 @@ func (c *progressionComponent) Init(ctx context.Context, a *App) error {
 	c.app, c.sec, c.due = a, sec, map[string][]time.Time{}
 	c.svc = &progression.Service{
 		Catalog: sec.catalog, Rules: sec.Rules, Store: a.State, Patients: a.State, DefaultMode: sec.Mode,
-		Falls: storeFalls{a.Store}, Log: a.Log.With("component", "progression"),
+		Falls: storeFalls{a.Store}, Measurements: a.Store, Log: a.Log.With("component", "progression"),
 	}
 	// Sessions and risk come from monitoring's tables when it is built in.
 	if s, ok := any(a.State).(progression.SessionSource); ok {

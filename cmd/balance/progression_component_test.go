@@ -164,6 +164,10 @@ func TestProgressionComponent(t *testing.T) {
 	if len(hist) != 2 || hist[0].Kind != balance.ChangeProgress || hist[0].Dimension != "stance" || len(hist[0].SessionIDs) != 3 || len(hist[0].Reasons) == 0 {
 		t.Errorf("history %+v", hist)
 	}
+	adh, err := a.Store.ReadMeasurements(ctx, balance.MeasurementQuery{Name: progression.MeasAdherence, PatientID: "p1", From: assigned.Add(-8 * 24 * time.Hour), To: later})
+	if err != nil || len(adh) == 0 || adh[len(adh)-1].Fields["planned"] != 3 {
+		t.Errorf("adherence measurements %+v, %v", adh, err)
+	}
 	var today progression.Today
 	call(t, "GET", base+"p1/today", nil, 200, &today)
 	if today.Balance.ID != "single-leg" || len(today.Also) != 1 || !strings.Contains(strings.Join(today.Cautions, " "), "weight-bearing walks") {
