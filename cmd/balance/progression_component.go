@@ -92,6 +92,7 @@ type progressionComponent struct {
 	closeOnce sync.Once
 }
 
+// Name is the configuration section.
 func (c *progressionComponent) Name() string { return "progression" }
 
 // Validate refuses an unusable section or catalog before anything starts.
@@ -100,6 +101,8 @@ func (c *progressionComponent) Validate(cfg *Config) error {
 	return err
 }
 
+// Init loads the catalog, builds the service, hooks device events and
+// registers the routes.
 func (c *progressionComponent) Init(ctx context.Context, a *App) error {
 	sec, err := progressionConfig(&a.Config)
 	if err != nil || sec.catalog == nil {
@@ -139,6 +142,7 @@ func (c *progressionComponent) onEvent(e balance.DeviceEvent) {
 	c.mu.Unlock()
 }
 
+// Start finds the alert sink and starts the evaluation loop.
 func (c *progressionComponent) Start(ctx context.Context) error {
 	if c.svc == nil {
 		return nil
@@ -210,6 +214,7 @@ func (c *progressionComponent) takeDue(now time.Time) []string {
 	return ids
 }
 
+// Close stops the evaluation loop.
 func (c *progressionComponent) Close() error {
 	c.closeOnce.Do(func() {
 		if c.stop != nil {
