@@ -45,6 +45,7 @@ type analyzeOptions struct {
 	columns                     string
 	accUnit, gyroUnit, timeUnit string
 	rate                        float64
+	from, to                    float64
 }
 
 // Clinical tests --test accepts.
@@ -68,6 +69,8 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (analyzeOptions, error) 
 	fs.StringVar(&o.gyroUnit, "gyro-unit", "", "generic CSV angular-rate unit: rad/s or deg/s (default: file's, else rad/s)")
 	fs.StringVar(&o.timeUnit, "time-unit", "", "generic CSV time unit: s, ms, us or ns (default: file's, else s)")
 	fs.Float64Var(&o.rate, "rate", 0, "sample rate in Hz (generic CSV without times or rate comment)")
+	fs.Float64Var(&o.from, "from", 0, "analyse from this many seconds after the first sample (e.g. one test of a session)")
+	fs.Float64Var(&o.to, "to", 0, "analyse up to this many seconds after the first sample (0: the end)")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -91,6 +94,8 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (analyzeOptions, error) 
 		return o, fmt.Errorf("analyze: --sensor-height %v m is not plausible", o.sensorHeight)
 	case o.rate < 0 || math.IsNaN(o.rate):
 		return o, fmt.Errorf("analyze: --rate %v Hz is negative", o.rate)
+	case o.from < 0 || o.to < 0 || math.IsNaN(o.from) || math.IsNaN(o.to) || (o.to > 0 && o.to <= o.from):
+		return o, fmt.Errorf("analyze: --from %v s / --to %v s is not a window", o.from, o.to)
 	}
 	if !contains(analyzeTests, o.test) {
 		return o, fmt.Errorf("analyze: --test %q: want one of %s", o.test, strings.Join(analyzeTests, ", "))
@@ -128,6 +133,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if o.from > 0 || o.to > 0 {
+		if rec, err = window(rec, o.from, o.to); err != nil {
+			return fmt.Errorf("analyze %s: %w", o.file, err)
+		}
 	}
 	doc, err := analyzeRecording(o, rec)
 	if err != nil {
@@ -232,6 +242,27 @@ type fallDoc struct {
 	TiltDeg      float64 `json:"tilt_deg"`
 	Inactive     bool    `json:"inactive"`
 	Confidence   float64 `json:"confidence"`
+}
+
+// window keeps the samples from..to seconds after the first one (to = 0:
+// the end), by their times.
+func window(rec recording.Recording, from, to float64) (recording.Recording, error) {
+	t0 := rec.Samples[0].TimeNS
+	lo, hi := t0+int64(from*1e9), int64(math.MaxInt64)
+	if to > 0 {
+		hi = t0 + int64(to*1e9)
+	}
+	var out []balance.Sample
+	for _, s := range rec.Samples {
+		if s.TimeNS >= lo && s.TimeNS < hi {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return rec, balance.Errorf(balance.EINVALID, "no samples between %v and %v s", from, to)
+	}
+	rec.Samples = out
+	return rec, nil
 }
 
 // Auto sway: a recording is taken for a quiet-stance trial when it is at

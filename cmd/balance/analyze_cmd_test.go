@@ -255,6 +255,8 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bad columns", []string{"--columns", "foo=bar", mobgapTest5}, "--columns"},
 		{"sway on a walk", []string{"--test", "sway", "--json", garbage}, "malformed"},
 		{"bad flag", []string{"--nope", mobgapTest5}, "flag provided but not defined"},
+		{"bad window", []string{"--from", "5", "--to", "3", mobgapTest5}, "not a window"},
+		{"empty window", []string{"--from", "500", mobgapTest5}, "no samples"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runAnalyzeT(t, tc.args...)
@@ -351,5 +353,14 @@ func TestAnalyzeSimulatedWalk(t *testing.T) {
 				t.Errorf("IC sensitivity %.3f precision %.3f, want >= 0.9", sens, prec)
 			}
 		})
+	}
+}
+
+func TestAnalyzeWindow(t *testing.T) {
+	// --from/--to keep 5-10 s of the 12.5 s walk: times stay relative to
+	// the window's first sample.
+	d := analyzeJSON(t, "--from", "5", "--to", "10", mobgapTest5)
+	if d.Samples != 500 || math.Abs(d.DurationS-5) > 1e-9 {
+		t.Errorf("window: %d samples (%.2f s), want 500 (5 s)", d.Samples, d.DurationS)
 	}
 }
