@@ -62,6 +62,9 @@ type Config struct {
 	Retry RetryConfig `yaml:"retry"`
 	// Workers bounds concurrent deliveries [8].
 	Workers int `yaml:"workers"`
+	// PerRecipient bounds concurrent deliveries to one recipient, so that
+	// a hung receiver holds at most this many workers [2].
+	PerRecipient int `yaml:"per_recipient"`
 	// Recipients are the people and systems to notify.
 	Recipients []Recipient `yaml:"recipients"`
 	// Escalation lists the steps taken while an alert stays unacknowledged.
@@ -200,6 +203,9 @@ func (c *Config) SetDefaults() {
 	if c.Workers == 0 {
 		c.Workers = 8
 	}
+	if c.PerRecipient == 0 {
+		c.PerRecipient = 2
+	}
 	if c.SMTP.Port == 0 {
 		c.SMTP.Port = 587
 	}
@@ -229,6 +235,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 256 {
 		bad("workers %d must be 1..256", c.Workers)
+	}
+	if c.PerRecipient < 1 {
+		bad("per_recipient %d must be at least 1", c.PerRecipient)
 	}
 	names := map[string]bool{}
 	haveRole := map[string]bool{}

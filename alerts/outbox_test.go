@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -300,33 +301,51 @@ func TestGivesUpAtDeadline(t *testing.T) {
 }
 
 // TestHangingReceiverBlocksNobody: one receiver never answers; another
-// recipient of the same alert is served while the first hangs, and the
+// recipient of the same alerts is served while the first hangs, and the
 // hung attempt ends at the timeout and is retried.
 func TestHangingReceiverBlocksNobody(t *testing.T) {
+	testHanging(t, 500*time.Millisecond, 4)
+}
+
+// TestHungReceiverHoldsFewWorkers: with a timeout far longer than the
+// test, twenty alerts to a hung receiver take at most per_recipient (2) of
+// the 8 workers, and another recipient gets all twenty meanwhile.
+func TestHungReceiverHoldsFewWorkers(t *testing.T) {
+	testHanging(t, time.Minute, 20)
+}
+
+func testHanging(t *testing.T, timeout time.Duration, n int) {
 	release := make(chan struct{})
 	slow := webhooktest.NewReceiver(t, []string{secretA}, func(int, *webhooktest.Request, http.ResponseWriter) { <-release })
 	t.Cleanup(func() { close(release) })
 	fast := webhooktest.NewReceiver(t, []string{secretB}, nil)
 	h := start(t, alerts.Config{
-		WebhookTimeout: 500 * time.Millisecond,
+		WebhookTimeout: timeout,
 		Retry:          alerts.RetryConfig{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, GiveUpAfter: time.Minute},
 		Recipients: []alerts.Recipient{
 			hook("slow", alerts.RoleOnCall, slow.URL, secretA),
 			hook("fast", alerts.RoleCaregiver, fast.URL, secretB),
 		},
 	})
+	h.svc.Grace = 100 * time.Millisecond // do not wait for the hung request at Close
 	ctx := context.Background()
 	if err := h.svc.Raise(ctx, fall("fall-5", "p1")); err != nil {
 		t.Fatal(err)
 	}
 	slow.Wait(t, 10*time.Second, "the hung request", webhooktest.Count(1))
 	// More alerts while the slow receiver hangs: Raise never waits on it.
-	for _, id := range []string{"fall-6", "fall-7", "fall-8"} {
-		if err := h.svc.Raise(ctx, fall(id, "p1")); err != nil {
+	for i := 1; i < n; i++ {
+		if err := h.svc.Raise(ctx, fall(fmt.Sprintf("fall-5-%d", i), "p1")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fast.Wait(t, 10*time.Second, "all four alerts", webhooktest.Count(4))
+	fast.Wait(t, 10*time.Second, "every alert", webhooktest.Count(n))
+	if got := len(slow.Requests()); got > 2 {
+		t.Errorf("%d requests in flight to the hung receiver; per_recipient is 2", got)
+	}
+	if timeout > 10*time.Second {
+		return
+	}
 	d := h.waitDelivery(t, "fall-5", "slow", 10*time.Second, alerts.StatePending, alerts.StateDelivering)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(d.Log) == 0 || d.Log[0].Outcome == alerts.OutcomeInProgress {
@@ -336,7 +355,7 @@ func TestHangingReceiverBlocksNobody(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		d = h.waitDelivery(t, "fall-5", "slow", time.Second, alerts.StatePending, alerts.StateDelivering)
 	}
-	if a := d.Log[0]; a.Outcome != alerts.OutcomeRetry || !strings.Contains(a.Error, "no answer within 500ms") {
+	if a := d.Log[0]; a.Outcome != alerts.OutcomeRetry || !strings.Contains(a.Error, "no answer within "+timeout.String()) {
 		t.Errorf("hung attempt logged as %+v; want a retry after the timeout", a)
 	}
 }

@@ -38,6 +38,7 @@ type Service struct {
 	workers       sync.WaitGroup
 	mu            sync.Mutex
 	busy          int
+	busyFor       map[string]int // running deliveries by recipient
 }
 
 var _ balance.AlertSink = (*Service)(nil)
@@ -69,7 +70,7 @@ func New(cfg Config, store Store, opt Options) (*Service, error) {
 	return &Service{
 		cfg: cfg, store: store, notifiers: opt.Notifiers, log: opt.Logger, metrics: opt.Metrics,
 		Now: time.Now, Rand: rand.Float64, Grace: 5 * time.Second,
-		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), busyFor: map[string]int{},
 	}, nil
 }
 
@@ -192,17 +193,30 @@ func (s *Service) run(ctx, attempts context.Context) {
 		free := s.cfg.Workers - s.busy
 		s.mu.Unlock()
 		var claimed int
+		refused := false // a due delivery waits for its recipient's running ones
 		if free > 0 {
-			ds, err := s.store.Claim(ctx, s.Now(), free)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Error("claim deliveries", "err", err)
+			// take runs inside Claim, before the claimed deliveries are
+			// counted as busy below.
+			taken := map[string]int{}
+			take := func(r string) bool {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if s.busyFor[r]+taken[r] >= s.cfg.PerRecipient {
+					refused = true
+					return false
 				}
+				taken[r]++
+				return true
+			}
+			ds, err := s.store.Claim(ctx, s.Now(), free, take)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("claim deliveries", "err", err)
 			}
 			claimed = len(ds)
 			for _, d := range ds {
 				s.mu.Lock()
 				s.busy++
+				s.busyFor[d.Recipient]++
 				s.mu.Unlock()
 				s.workers.Add(1)
 				go func() {
@@ -210,6 +224,9 @@ func (s *Service) run(ctx, attempts context.Context) {
 					s.deliver(attempts, d)
 					s.mu.Lock()
 					s.busy--
+					if s.busyFor[d.Recipient]--; s.busyFor[d.Recipient] <= 0 {
+						delete(s.busyFor, d.Recipient)
+					}
 					s.mu.Unlock()
 					select {
 					case s.freed <- struct{}{}:
@@ -225,6 +242,12 @@ func (s *Service) run(ctx, attempts context.Context) {
 		if free > 0 {
 			if next, err := s.store.NextDue(ctx); err == nil && !next.IsZero() {
 				sleep = min(max(next.Sub(s.Now()), time.Millisecond), maxSleep)
+			}
+			if refused {
+				// The earliest due delivery may be one refused for now; a
+				// finishing worker wakes us, and a short nap keeps other
+				// recipients' deliveries on time without spinning.
+				sleep = max(sleep, 50*time.Millisecond)
 			}
 		}
 		t := time.NewTimer(sleep)
@@ -261,6 +284,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 		finish()
 		return
 	}
+	d.Channel = r.Channel()
 	alerts := d.Alerts
 	if d.Reason != ReasonInitial {
 		alerts = slices.DeleteFunc(slices.Clone(alerts), func(a balance.Alert) bool { return a.Status != balance.AlertOpen })
@@ -271,8 +295,10 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 			return
 		}
 	}
+	// The recipient is reached where the configuration says now (an
+	// address may have changed since the delivery was planned).
 	n := &Notification{ID: d.ID, Reason: d.Reason, Level: d.Level, Recipient: *r, Alerts: alerts, CreatedAt: d.CreatedAt, BaseURL: s.cfg.BaseURL}
-	retry, err := s.notifiers[d.Channel].Notify(ctx, n)
+	retry, err := s.notify(ctx, n)
 	end := s.Now()
 	o.Attempt.Duration = end.Sub(start)
 	code, retryAfter := statusOf(err)
@@ -319,6 +345,21 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	case OutcomeInterrupted:
 		log.Info("alert delivery interrupted by shutdown; resumes after restart")
 	}
+}
+
+// notify calls the notifier of the recipient's channel; a panic in it is
+// a retryable error, not a dead process.
+func (s *Service) notify(ctx context.Context, n *Notification) (retry bool, err error) {
+	nt := s.notifiers[n.Recipient.Channel()]
+	if nt == nil {
+		return false, fmt.Errorf("no notifier for channel %s", n.Recipient.Channel())
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			retry, err = true, fmt.Errorf("%s notifier panicked: %v", n.Recipient.Channel(), p)
+		}
+	}()
+	return nt.Notify(ctx, n)
 }
 
 // scheduleRepeat creates the next repeat of a delivered notification.

@@ -108,8 +108,10 @@ type Store interface {
 	AddDelivery(ctx context.Context, d NewDelivery, now time.Time) error
 	// Claim marks up to limit pending deliveries due at now as delivering,
 	// starts attempt Attempts+1 of each in the log (in_progress), and
-	// returns them with their alerts.
-	Claim(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// returns them with their alerts. take, if not nil, is asked about
+	// each due delivery's recipient in order and may refuse it (it stays
+	// pending), so that one recipient cannot take every worker.
+	Claim(ctx context.Context, now time.Time, limit int, take func(recipient string) bool) ([]Delivery, error)
 	// Finish records how a claimed delivery's attempt ended.
 	Finish(ctx context.Context, o Outcome) error
 	// NextDue returns when the earliest pending delivery is due (zero: none).

@@ -143,25 +143,28 @@ func scanDelivery(sc interface{ Scan(...any) error }) (alerts.Delivery, error) {
 }
 
 // Claim implements alerts.Store.
-func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int) ([]alerts.Delivery, error) {
+func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int, take func(recipient string) bool) ([]alerts.Delivery, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
 	}
 	defer tx.Rollback()
+	// Look further than limit: take may refuse some recipients.
 	rows, err := tx.QueryContext(ctx, `SELECT `+alertDeliveryCols+` FROM alert_deliveries WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
-		alerts.StatePending, now.UnixNano(), limit)
+		alerts.StatePending, now.UnixNano(), max(limit*8, 64))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
 	}
 	var ds []alerts.Delivery
-	for rows.Next() {
+	for rows.Next() && len(ds) < limit {
 		d, err := scanDelivery(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		ds = append(ds, d)
+		if take == nil || take(d.Recipient) {
+			ds = append(ds, d)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
