@@ -20,15 +20,19 @@ type fakeSink struct {
 	alerts map[string]balance.Alert
 	order  []string
 	calls  int
+	byKind map[string]int // Raise calls per kind
 	fail   bool
 }
 
-func newSink() *fakeSink { return &fakeSink{alerts: map[string]balance.Alert{}} }
+func newSink() *fakeSink {
+	return &fakeSink{alerts: map[string]balance.Alert{}, byKind: map[string]int{}}
+}
 
 func (s *fakeSink) Raise(_ context.Context, a balance.Alert) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
+	s.byKind[a.Kind]++
 	if s.fail {
 		return balance.Errorf(balance.EUNAVAILABLE, "sink down")
 	}
@@ -52,6 +56,8 @@ func (s *fakeSink) kind(k string) []balance.Alert {
 }
 
 func (s *fakeSink) callCount() int { s.mu.Lock(); defer s.mu.Unlock(); return s.calls }
+
+func (s *fakeSink) kindCalls(k string) int { s.mu.Lock(); defer s.mu.Unlock(); return s.byKind[k] }
 
 // harness is a monitor over a real state database and embedded store in a
 // temporary directory, fed the way ingest feeds it: store first, then hook.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,11 @@ func (w *worker) event(ctx context.Context, e balance.DeviceEvent) {
 		}
 		if o.exercise == "" {
 			o.exercise = e.ExerciseID
+		}
+		// Replayed after a restart: a complete analysis is there already.
+		if old, err := w.m.deps.State.ExerciseSession(ctx, SessionID(e.DeviceID, o.kind, o.id, o.start)); err == nil &&
+			!slices.Contains(old.Quality, "incomplete") {
+			return
 		}
 		d.pending = append(d.pending, pendingSession{openSession: o, stop: e.Time, queued: w.m.deps.Now(), device: e.DeviceID, patient: e.PatientID})
 		w.runPending(ctx, d, false)

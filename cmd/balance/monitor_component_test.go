@@ -272,10 +272,9 @@ func TestFallAlertEndToEnd(t *testing.T) {
 func BenchmarkFallAlertLatency(b *testing.B) {
 	const devices, falls = 10, 3
 	e := startE2E(b, devices)
-	var lat []float64
+	pubs := make([][]publication, devices)
 	for range b.N {
 		var wg sync.WaitGroup
-		pubs := make([][]publication, devices)
 		start := time.Now().Add(300 * time.Millisecond)
 		for d := range devices {
 			wg.Add(1)
@@ -283,37 +282,44 @@ func BenchmarkFallAlertLatency(b *testing.B) {
 				defer wg.Done()
 				// Stagger devices over 2 s so that falls interleave.
 				ss := fallSamples(b, start.Add(time.Duration(d)*200*time.Millisecond), uint64(d+1), falls)
-				pubs[d] = e.play(b, fmt.Sprintf("d%d", d), ss, 100, 10)
+				p := e.play(b, fmt.Sprintf("d%d", d), ss, 100, 10)
+				e.mu.Lock()
+				pubs[d] = append(pubs[d], p...)
+				e.mu.Unlock()
 			}()
 		}
 		wg.Wait()
-		deadline := time.Now().Add(15 * time.Second)
+	}
+	b.StopTimer()
+	// Wait for the stragglers, then time every fall of every iteration.
+	want := b.N * devices * falls
+	total := func() int {
+		n := 0
 		for d := range devices {
-			p := fmt.Sprintf("p%d", d)
-			for len(e.falls(p)) < falls*(len(lat)/(devices*falls)+1) && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
+			n += len(e.falls(fmt.Sprintf("p%d", d)))
 		}
-		for d := range devices {
-			for _, h := range e.falls(fmt.Sprintf("p%d", d)) {
-				impact := h.alert.OccurredAt.UnixNano()
-				if impact < start.UnixNano() {
-					continue // an earlier iteration's
-				}
-				decided, err := time.Parse(time.RFC3339Nano, h.alert.Details["decided_at"])
-				if err != nil {
-					b.Fatalf("decided_at %q: %v", h.alert.Details["decided_at"], err)
-				}
-				window := decided.Sub(h.alert.OccurredAt)
-				for _, pb := range pubs[d] {
-					if impact >= pb.firstNS && impact <= pb.lastNS {
-						lat = append(lat, (h.at.Sub(pb.at) - window).Seconds())
-					}
+		return n
+	}
+	for deadline := time.Now().Add(30 * time.Second); total() < want && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var lat []float64
+	for d := range devices {
+		for _, h := range e.falls(fmt.Sprintf("p%d", d)) {
+			impact := h.alert.OccurredAt.UnixNano()
+			decided, err := time.Parse(time.RFC3339Nano, h.alert.Details["decided_at"])
+			if err != nil {
+				b.Fatalf("decided_at %q: %v", h.alert.Details["decided_at"], err)
+			}
+			window := decided.Sub(h.alert.OccurredAt)
+			for _, pb := range pubs[d] {
+				if impact >= pb.firstNS && impact <= pb.lastNS {
+					lat = append(lat, (h.at.Sub(pb.at) - window).Seconds())
 				}
 			}
 		}
 	}
-	if want := b.N * devices * falls; len(lat) != want {
+	if len(lat) != want {
 		b.Errorf("%d falls timed, want %d (one alert per simulated fall)", len(lat), want)
 	}
 	if len(lat) == 0 {
