@@ -1,0 +1,158 @@
+package dashboard
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"sort"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Series is one line of a chart: x in Unix seconds (or seconds from the
+// start for signals), y in the chart's unit.
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// Cutoff is a horizontal clinical cut-off drawn as a dashed line.
+type Cutoff struct {
+	Label string
+	Value float64
+	// High colours the line red (a high-risk cut-off), else amber.
+	High bool
+}
+
+// Chart describes one chart.
+type Chart struct {
+	Title  string
+	XLabel string
+	YLabel string // with the unit, e.g. "gait speed (m/s)"
+	// TimeAxis formats x as dates (Unix seconds); otherwise plain numbers.
+	TimeAxis bool
+	Series   []Series
+	Cutoffs  []Cutoff
+	// Points draws markers only (sparse measurements).
+	Points bool
+}
+
+var palette = []color.Color{
+	color.RGBA{0x1f, 0x77, 0xb4, 0xff}, color.RGBA{0x2c, 0xa0, 0x2c, 0xff}, color.RGBA{0x94, 0x67, 0xbd, 0xff},
+	color.RGBA{0x8c, 0x56, 0x4b, 0xff}, color.RGBA{0x17, 0xbe, 0xcf, 0xff}, color.RGBA{0x7f, 0x7f, 0x7f, 0xff},
+}
+
+// SVG draws the chart with gonum/plot and returns the SVG document
+// (without the XML declaration, so it can be inlined in HTML). Non-finite
+// points are left out; a chart without any point says "no data".
+func (c Chart) SVG(width, height vg.Length) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = c.Title
+	p.X.Label.Text = c.XLabel
+	p.Y.Label.Text = c.YLabel
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Add(plotter.NewGrid())
+	if c.TimeAxis {
+		p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2"}
+	}
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	n := 0
+	for i, s := range c.Series {
+		pts := make(plotter.XYs, 0, len(s.X))
+		for j := range s.X {
+			if j < len(s.Y) && finite(s.X[j]) && finite(s.Y[j]) {
+				pts = append(pts, plotter.XY{X: s.X[j], Y: s.Y[j]})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		sort.Slice(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
+		n += len(pts)
+		for _, q := range pts {
+			xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
+			ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+		}
+		col := palette[i%len(palette)]
+		if c.Points || len(pts) == 1 {
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle.Color = col
+			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			sc.GlyphStyle.Radius = vg.Points(2.5)
+			p.Add(sc)
+			if s.Name != "" {
+				p.Legend.Add(s.Name, sc)
+			}
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle.Color = col
+		l.LineStyle.Width = vg.Points(1.5)
+		p.Add(l)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, l)
+		}
+	}
+	if n == 0 {
+		p.Title.Text = c.Title + " — no data"
+		xmin, xmax, ymin, ymax = 0, 1, 0, 1
+		if c.TimeAxis {
+			now := float64(time.Now().Unix())
+			xmin, xmax = now-86400, now
+		}
+	}
+	for _, k := range c.Cutoffs {
+		if !finite(k.Value) {
+			continue
+		}
+		ymin, ymax = math.Min(ymin, k.Value), math.Max(ymax, k.Value)
+		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: k.Value}, {X: xmax, Y: k.Value}})
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		l.LineStyle.Width = vg.Points(1.2)
+		l.LineStyle.Color = color.RGBA{0xe6, 0x9f, 0x00, 0xff}
+		if k.High {
+			l.LineStyle.Color = color.RGBA{0xd6, 0x27, 0x28, 0xff}
+		}
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s: %g", k.Label, k.Value), l)
+	}
+	if xmin == xmax {
+		xmin, xmax = xmin-3600, xmax+3600
+	}
+	pad := (ymax - ymin) * 0.15
+	if pad == 0 {
+		pad = math.Max(math.Abs(ymax)*0.1, 1)
+	}
+	p.X.Min, p.X.Max = xmin, xmax
+	p.Y.Min, p.Y.Max = ymin-pad, ymax+pad
+	canvas := vgsvg.New(width, height)
+	p.Draw(draw.New(canvas))
+	var buf bytes.Buffer
+	if _, err := canvas.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	if i := bytes.Index(b, []byte("<svg")); i > 0 {
+		b = b[i:]
+	}
+	return b, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,0 +1,75 @@
+package dashboard
+
+import (
+	"context"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/progression"
+)
+
+// UserStore keeps users, assignments, log-in sessions and the review log
+// (sqlite.StateDB implements it).
+type UserStore interface {
+	CreateUser(ctx context.Context, u balance.User) (balance.User, error)
+	User(ctx context.Context, id int64) (balance.User, error)
+	UserByName(ctx context.Context, username string) (balance.User, error)
+	Users(ctx context.Context) ([]balance.User, error)
+	SetUserPassword(ctx context.Context, id int64, hash string) error
+	AssignPatient(ctx context.Context, userID int64, patientID string) error
+	UnassignPatient(ctx context.Context, userID int64, patientID string) error
+	AssignedPatients(ctx context.Context, userID int64) ([]string, error)
+	CreateUserSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error
+	UserSession(ctx context.Context, tokenHash string, now time.Time) (balance.User, string, error)
+	DeleteUserSession(ctx context.Context, tokenHash string) error
+	LogReview(ctx context.Context, e balance.ReviewEntry) error
+	ReviewLog(ctx context.Context, patientID string, from, to time.Time) ([]balance.ReviewEntry, error)
+}
+
+// Summaries lists every patient at a glance (sqlite.StateDB implements it).
+type Summaries interface {
+	PatientSummaries(ctx context.Context, since time.Time) ([]balance.PatientSummary, error)
+}
+
+// RiskSource is monitoring's risk history.
+type RiskSource interface {
+	RiskAssessments(ctx context.Context, patientID string, since time.Time, limit int) ([]balance.RiskAssessment, error)
+}
+
+// SessionSource is monitoring's measured sessions.
+type SessionSource interface {
+	ExerciseSessions(ctx context.Context, patientID string, since time.Time) ([]balance.ExerciseSession, error)
+	ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error)
+}
+
+// AlertSource lists and acknowledges alerts.
+type AlertSource interface {
+	// PatientAlerts returns a patient's alerts, newest first ("" status = all).
+	PatientAlerts(ctx context.Context, patientID, status string, limit int) ([]balance.Alert, error)
+	// Alert returns one alert or ENOTFOUND.
+	Alert(ctx context.Context, id string) (balance.Alert, error)
+	Ack(ctx context.Context, id, by string) (balance.Alert, error)
+}
+
+// PlanSource is exercise progression (*progression.Service implements it).
+type PlanSource interface {
+	View(ctx context.Context, patientID string) (progression.PlanView, error)
+	History(ctx context.Context, patientID string) ([]balance.PlanChange, error)
+	Decide(ctx context.Context, patientID, id string, approve bool, by, note string) (balance.PlanChange, error)
+	Override(ctx context.Context, patientID string, req progression.OverrideRequest) (balance.PlanChange, error)
+}
+
+// Deps are what the dashboard reads and writes. Users, Registry and
+// Summaries are required; the others may be nil (that part of the page
+// then says it is not available) or set later with SetSources.
+type Deps struct {
+	Users        UserStore
+	Registry     balance.Registry
+	Summaries    Summaries
+	Measurements balance.MeasurementStore
+	Samples      balance.SampleReader
+	Risk         RiskSource
+	Sessions     SessionSource
+	Alerts       AlertSource
+	Plans        PlanSource
+}

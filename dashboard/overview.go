@@ -1,0 +1,61 @@
+package dashboard
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+// riskRank orders risk levels, highest first; unassessed patients last.
+func riskRank(level string) int {
+	switch level {
+	case balance.RiskHigh:
+		return 0
+	case balance.RiskModerate:
+		return 1
+	case balance.RiskLow:
+		return 2
+	}
+	return 3
+}
+
+// SortByRisk orders summaries by fall risk (high first), then by open
+// alerts (more first), then by the latest assessment (newest first), then
+// by patient id, so that the order is total and stable.
+func SortByRisk(ps []balance.PatientSummary) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if ra, rb := riskRank(a.RiskLevel), riskRank(b.RiskLevel); ra != rb {
+			return ra < rb
+		}
+		if a.OpenAlerts != b.OpenAlerts {
+			return a.OpenAlerts > b.OpenAlerts
+		}
+		if !a.RiskTime.Equal(b.RiskTime) {
+			return a.RiskTime.After(b.RiskTime)
+		}
+		return a.Patient.ID < b.Patient.ID
+	})
+}
+
+// Overview returns the patients u may see, sorted by fall risk.
+func (s *Server) Overview(ctx context.Context, u balance.User) ([]balance.PatientSummary, error) {
+	vis, err := s.visiblePatients(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.deps.Summaries.PatientSummaries(ctx, s.now().Add(-7*24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, p := range all {
+		if vis == nil || vis[p.Patient.ID] {
+			out = append(out, p)
+		}
+	}
+	SortByRisk(out)
+	return out, nil
+}

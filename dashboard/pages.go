@@ -1,0 +1,272 @@
+package dashboard
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04")
+	},
+	"ago": func(now, t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		d := now.Sub(t)
+		switch {
+		case d < time.Minute:
+			return "just now"
+		case d < time.Hour:
+			return fmt.Sprintf("%d min ago", int(d.Minutes()))
+		case d < 48*time.Hour:
+			return fmt.Sprintf("%d h ago", int(d.Hours()))
+		}
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	},
+	"battery": func(p float64) string {
+		if p < 0 {
+			return "?"
+		}
+		return fmt.Sprintf("%.0f%%", p)
+	},
+	"f2":    func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"f1":    func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"lower": strings.ToLower,
+	"risk": func(l string) string {
+		if l == "" {
+			return "not assessed"
+		}
+		return l
+	},
+}
+
+// page is the data every page template gets.
+type page struct {
+	Title string
+	User  balance.User
+	CSRF  string
+	Now   time.Time
+	Data  any
+}
+
+// render executes a template into a buffer first, so that an error gives a
+// clean 500 and not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	p := page{Title: title, Now: s.now(), Data: data}
+	if pr := principalFrom(r.Context()); pr != nil {
+		p.User, p.CSRF = pr.user, pr.csrf
+	}
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, name, p); err != nil {
+		s.cfg.Log.Error("dashboard template", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	buf.WriteTo(w)
+}
+
+// pageError shows an error page with the error's status.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	code := balance.ErrorCode(err)
+	st, ok := errorStatus[code]
+	if !ok {
+		st = http.StatusInternalServerError
+		s.cfg.Log.Error("dashboard page", "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(st)
+	fmt.Fprintf(w, "<!doctype html><title>%d</title><p>%s</p><p><a href=\"/\">Back to the patient list</a></p>", st, template.HTMLEscapeString(balance.ErrorMessage(err)))
+}
+
+func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "login.html", "Log in", map[string]string{"Next": safeNext(r.URL.Query().Get("next")), "Error": ""})
+}
+
+// safeNext keeps redirects after log-in on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	name, pw, next := r.PostFormValue("username"), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
+	u, err := s.authenticate(r.Context(), name, pw, clientAddr(r))
+	if err != nil {
+		st := http.StatusUnauthorized
+		if err == errLocked {
+			st = http.StatusTooManyRequests
+		} else if !isUnauthorized(err) {
+			s.pageError(w, r, err)
+			return
+		}
+		s.cfg.Log.Warn("dashboard log-in refused", "username", name, "addr", clientAddr(r), "err", err)
+		w.WriteHeader(st)
+		s.render(w, r, "login.html", "Log in", map[string]string{"Next": next, "Error": balance.ErrorMessage(err)})
+		return
+	}
+	if err := s.startSession(w, r, u); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.cfg.Log.Info("dashboard log-in", "username", u.Username, "role", u.Role)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
+	s.endSession(w, r)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) pageList(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.user(w, r)
+	if !ok {
+		return
+	}
+	ps, err := s.Overview(r.Context(), u)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "list.html", "Patients", ps)
+}
+
+// patientPage is the data of the patient template.
+type patientPage struct {
+	View   PatientView
+	Charts []ChartSVG
+	Month  string
+}
+
+func (s *Server) pagePatient(w http.ResponseWriter, r *http.Request) {
+	_, id, ok := s.patientAccess(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.Patient(r.Context(), id)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	charts, err := renderCharts(v)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "patient.html", v.Summary.Patient.Name, patientPage{View: v, Charts: charts, Month: s.now().UTC().Format("2006-01")})
+}
+
+func (s *Server) chartSVG(w http.ResponseWriter, r *http.Request) {
+	_, id, ok := s.patientAccess(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.Patient(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, found := patientChart(strings.TrimSuffix(r.PathValue("chart"), ".svg"), v)
+	if !found {
+		s.fail(w, r, balance.Errorf(balance.ENOTFOUND, "no chart %q (charts: %s)", r.PathValue("chart"), strings.Join(ChartIDs, ", ")))
+		return
+	}
+	b, err := c.SVG(chartW, chartH)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Write(b)
+}
+
+// session finds a session of the patient for the drill-down.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) (balance.ExerciseSession, []balance.Sample, bool) {
+	_, id, ok := s.patientAccess(w, r)
+	if !ok {
+		return balance.ExerciseSession{}, nil, false
+	}
+	src := s.sources()
+	if src.sessions == nil || s.deps.Samples == nil {
+		s.pageError(w, r, balance.Errorf(balance.EUNAVAILABLE, "sessions are not available"))
+		return balance.ExerciseSession{}, nil, false
+	}
+	es, err := src.sessions.ExerciseSession(r.Context(), r.PathValue("sid"))
+	if err == nil && es.PatientID != id {
+		err = balance.Errorf(balance.ENOTFOUND, "session %q not found", r.PathValue("sid"))
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return es, nil, false
+	}
+	end := es.End
+	if end.Sub(es.Start) > 10*time.Minute {
+		end = es.Start.Add(10 * time.Minute)
+	}
+	ss, err := s.deps.Samples.ReadSamples(r.Context(), balance.SampleQuery{DeviceID: es.DeviceID, From: es.Start, To: end})
+	if err != nil {
+		s.pageError(w, r, err)
+		return es, nil, false
+	}
+	return es, ss, true
+}
+
+func (s *Server) pageSession(w http.ResponseWriter, r *http.Request) {
+	es, ss, ok := s.session(w, r)
+	if !ok {
+		return
+	}
+	b, err := signalChart(es, ss).SVG(chartW*2, chartH*1.3)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "session.html", "Session "+es.ID, map[string]any{"Session": es, "Samples": len(ss), "Chart": template.HTML(b)})
+}
+
+func (s *Server) signalSVG(w http.ResponseWriter, r *http.Request) {
+	es, ss, ok := s.session(w, r)
+	if !ok {
+		return
+	}
+	b, err := signalChart(es, ss).SVG(chartW*2, chartH*1.3)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Write(b)
+}
+
+func (s *Server) pageRTM(w http.ResponseWriter, r *http.Request) {
+	_, id, ok := s.patientAccess(w, r)
+	if !ok {
+		return
+	}
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		month = s.now().UTC().Format("2006-01")
+	}
+	rep, err := s.RTM(r.Context(), id, month)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "rtm.html", "Remote monitoring "+month, rep)
+}
