@@ -169,18 +169,13 @@ func (m *Monitor) plannedPerWeek(ctx context.Context, patientID string, r Rules)
 // history (and a "risk" measurement) and, if the level rose, raises an
 // alert. It returns the current assessment.
 func (m *Monitor) AssessPatient(ctx context.Context, patientID string) (balance.RiskAssessment, error) {
-	p, err := m.deps.State.Patient(ctx, patientID)
+	m.assessMu.Lock() // one assessment at a time: one history entry, one alert
+	defer m.assessMu.Unlock()
+	cur, err := m.CurrentRisk(ctx, patientID)
 	if err != nil {
-		return balance.RiskAssessment{}, err
+		return cur, err
 	}
 	rules := m.cfg.RulesFor(patientID)
-	th := rules.ThresholdsFor(p.Neuropathy)
-	now := m.deps.Now().UTC().Truncate(time.Millisecond)
-	in, err := m.RiskInputsFor(ctx, patientID, now, th)
-	if err != nil {
-		return balance.RiskAssessment{}, err
-	}
-	cur := Assess(in, th)
 	prevs, err := m.deps.State.RiskAssessments(ctx, patientID, time.Time{}, 1)
 	if err != nil {
 		return cur, err
@@ -203,6 +198,21 @@ func (m *Monitor) AssessPatient(ctx context.Context, patientID string) (balance.
 		m.raise(ctx, RiskRoseAlert(prev, cur))
 	}
 	return cur, nil
+}
+
+// CurrentRisk assesses a patient's fall risk now without storing it.
+func (m *Monitor) CurrentRisk(ctx context.Context, patientID string) (balance.RiskAssessment, error) {
+	p, err := m.deps.State.Patient(ctx, patientID)
+	if err != nil {
+		return balance.RiskAssessment{}, err
+	}
+	th := m.cfg.RulesFor(patientID).ThresholdsFor(p.Neuropathy)
+	now := m.deps.Now().UTC().Truncate(time.Millisecond)
+	in, err := m.RiskInputsFor(ctx, patientID, now, th)
+	if err != nil {
+		return balance.RiskAssessment{}, err
+	}
+	return Assess(in, th), nil
 }
 
 func reasonKey(a balance.RiskAssessment) string {

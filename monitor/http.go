@@ -11,8 +11,9 @@ import (
 )
 
 // RiskHandler serves GET /api/v1/patients/{id}/risk: the current
-// assessment (computed now) and the stored history, newest first
-// (?limit=, default 100).
+// assessment (computed now, not stored: the monitor stores assessments when
+// their inputs change) and the stored history, newest first (?limit=,
+// default 100).
 func (m *Monitor) RiskHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -21,7 +22,7 @@ func (m *Monitor) RiskHandler() http.Handler {
 			fail(w, err)
 			return
 		}
-		cur, err := m.AssessPatient(r.Context(), id)
+		cur, err := m.CurrentRisk(r.Context(), id)
 		if err != nil {
 			fail(w, err)
 			return

@@ -80,6 +80,7 @@ type Monitor struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
+	assessMu sync.Mutex
 	mu       sync.Mutex
 	sink     balance.AlertSink
 	retry    []balance.Alert      // alerts the sink refused, retried
