@@ -19,6 +19,7 @@ import (
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
+	"github.com/balance-pt/balance/internal/testenv"
 )
 
 // testSecret is "whsec_" + base64 of the bytes 0..23.
@@ -38,7 +39,13 @@ func alertsApp(t *testing.T, dataDir, section string) *App {
 	if err := yaml.Unmarshal([]byte(section), &doc); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Sections = map[string]yaml.Node{"alerts": *doc.Content[0]}
+	// The dashboard's log-in guards every route when it is on; this test is
+	// about alerts, so it calls the API without logging in.
+	var off yaml.Node
+	if err := yaml.Unmarshal([]byte("enabled: false"), &off); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sections = map[string]yaml.Node{"alerts": *doc.Content[0], "dashboard": *off.Content[0]}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -69,14 +76,19 @@ func getJSON(t *testing.T, url string, v any) {
 // the API, counted in /metrics, and still there after a restart.
 func TestAlertsComponent(t *testing.T) {
 	rx := webhooktest.NewReceiver(t, []string{testSecret}, nil)
+	mp := testenv.StartMailpit(t, testenv.MailpitOptions{})
 	section := fmt.Sprintf(`
 base_url: http://balance.example.org
+smtp: {host: %s, port: %d, starttls: none, from: "Balance <alerts@balance.example.org>"}
 recipients:
   - name: family
     role: caregiver
     webhook: {url: %q, secrets: [%q]}
     repeat_interval: 1h
-`, rx.URL, testSecret)
+  - name: dr
+    role: therapist
+    email: dr@clinic.example
+`, mp.SMTPHost, mp.SMTPPort, rx.URL, testSecret)
 	dir := t.TempDir()
 	ctx := context.Background()
 	app := alertsApp(t, dir, section)
@@ -101,20 +113,40 @@ recipients:
 	if got := reqs[0].Payload.Data.Alerts[0].AckURL; got != "http://balance.example.org/api/v1/alerts/fall-p1-1/ack" {
 		t.Errorf("ack_url %q", got)
 	}
+	if ms := mp.WaitMessages(t, 1, 10*time.Second); len(ms) != 1 || ms[0].To[0].Address != "dr@clinic.example" || ms[0].Subject != "[URGENT] Fall detected" {
+		t.Errorf("e-mail: %+v", ms)
+	}
 	base := "http://" + app.HTTPAddr()
 
 	var v alerts.AlertView
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		getJSON(t, base+"/api/v1/alerts/fall-p1-1", &v)
-		if len(v.Deliveries) > 0 && v.Deliveries[0].State == alerts.StateDelivered {
+		done := 0
+		for _, d := range v.Deliveries {
+			if d.Reason == alerts.ReasonInitial && d.State == alerts.StateDelivered {
+				done++
+			}
+		}
+		if done == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("delivery not done: %+v", v.Deliveries)
 		}
 	}
-	if d := v.Deliveries[0]; d.ID != reqs[0].ID || len(d.Log) != 1 || d.Log[0].Outcome != alerts.OutcomeDelivered {
-		t.Errorf("delivery %+v; want the webhook-id %s and one delivered attempt", d, reqs[0].ID)
+	for _, d := range v.Deliveries {
+		if d.Reason == alerts.ReasonRepeat {
+			if d.State != alerts.StatePending || d.NextAt.Before(time.Now().Add(59*time.Minute)) {
+				t.Errorf("repeat %+v; want pending, due in an hour", d)
+			}
+			continue
+		}
+		if d.Channel == alerts.ChannelWebhook && d.ID != reqs[0].ID {
+			t.Errorf("webhook delivery %s; the receiver saw webhook-id %s", d.ID, reqs[0].ID)
+		}
+		if len(d.Log) != 1 || d.Log[0].Outcome != alerts.OutcomeDelivered {
+			t.Errorf("delivery %+v; want one delivered attempt", d)
+		}
 	}
 	resp, err := http.Post(base+"/api/v1/alerts/fall-p1-1/ack", "application/json", bytes.NewBufferString(`{"by":"Ann (daughter)"}`))
 	if err != nil {
@@ -132,7 +164,8 @@ recipients:
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`balance_alert_delivery_attempts_total{channel="webhook",outcome="delivered"} 1`, `balance_alert_deliveries{state="cancelled"} 1`} {
+	for _, want := range []string{`balance_alert_delivery_attempts_total{channel="webhook",outcome="delivered"} 1`,
+		`balance_alert_delivery_attempts_total{channel="email",outcome="delivered"} 1`, `balance_alert_deliveries{state="cancelled"} 1`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
