@@ -53,6 +53,21 @@ func TestMonitoringConfigRefused(t *testing.T) {
 			t.Errorf("%q: error %v, want one naming %s", tt.yaml, err, tt.want)
 		}
 	}
+	// The app refuses to start with it.
+	cfg0 := DefaultConfig()
+	cfg0.DataDir, cfg0.HTTP.Addr, cfg0.Storage.Kind = t.TempDir(), "127.0.0.1:0", "embedded"
+	cfg0.EmbeddedBroker.Enabled, cfg0.EmbeddedBroker.Addr = true, "127.0.0.1:0"
+	path0 := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path0, []byte("monitoring:\n  clinic:\n    missed_fraction: 2\n"), 0o600)
+	if err := cfg0.loadFile(path0); err != nil {
+		t.Fatal(err)
+	}
+	app := NewApp(cfg0, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	err0 := app.Open(context.Background())
+	app.Close()
+	if err0 == nil || !strings.Contains(err0.Error(), "monitoring.clinic.missed_fraction") {
+		t.Errorf("Open with a bad rule: %v, want a refusal naming monitoring.clinic.missed_fraction", err0)
+	}
 	// Overrides start from the clinic's rules.
 	cfg := DefaultConfig()
 	path := filepath.Join(t.TempDir(), "c.yaml")
