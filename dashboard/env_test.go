@@ -201,3 +201,11 @@ func (c *client) doCSRF(method, path, body, csrf string) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

@@ -1,0 +1,204 @@
+package dashboard_test
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/dashboard"
+)
+
+func TestSortByRisk(t *testing.T) {
+	t0 := testNow
+	ps := []balance.PatientSummary{
+		{Patient: balance.Patient{ID: "low"}, RiskLevel: balance.RiskLow, RiskTime: t0},
+		{Patient: balance.Patient{ID: "none"}},
+		{Patient: balance.Patient{ID: "mod-old"}, RiskLevel: balance.RiskModerate, RiskTime: t0.Add(-time.Hour)},
+		{Patient: balance.Patient{ID: "high"}, RiskLevel: balance.RiskHigh, RiskTime: t0},
+		{Patient: balance.Patient{ID: "mod-new"}, RiskLevel: balance.RiskModerate, RiskTime: t0},
+		{Patient: balance.Patient{ID: "mod-alerts"}, RiskLevel: balance.RiskModerate, RiskTime: t0.Add(-2 * time.Hour), OpenAlerts: 2},
+		{Patient: balance.Patient{ID: "high-b"}, RiskLevel: balance.RiskHigh, RiskTime: t0},
+	}
+	dashboard.SortByRisk(ps)
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Patient.ID)
+	}
+	// High first (ties by id), then moderate with more open alerts, then
+	// newer assessments, then low, then not assessed.
+	want := []string{"high", "high-b", "mod-alerts", "mod-new", "mod-old", "low", "none"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+// TestListSortedByRisk checks the summaries the list reads (risk, devices,
+// alerts, sessions, plan) and the order of the page.
+func TestListSortedByRisk(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	must(t, e.state.SaveRiskAssessment(ctx, balance.RiskAssessment{PatientID: "p1", Time: testNow.Add(-time.Hour), Level: balance.RiskLow}))
+	must(t, e.state.SaveRiskAssessment(ctx, balance.RiskAssessment{PatientID: "p3", Time: testNow.Add(-2 * time.Hour), Level: balance.RiskLow}))
+	must(t, e.state.SaveRiskAssessment(ctx, balance.RiskAssessment{PatientID: "p3", Time: testNow.Add(-time.Hour), Level: balance.RiskHigh,
+		Reasons: []balance.RiskReason{{Code: "tug", Text: "TUG 14.2 s", Value: 14.2, Threshold: 13.5, Unit: "s", Level: balance.RiskHigh}}}))
+	must(t, e.state.SaveRiskAssessment(ctx, balance.RiskAssessment{PatientID: "p2", Time: testNow.Add(-time.Hour), Level: balance.RiskModerate}))
+	must(t, e.state.SaveStatus(ctx, balance.DeviceStatus{DeviceID: "d3", Online: true, BatteryPct: 81, ReceivedAt: testNow}))
+	for i := 0; i < 2; i++ {
+		must(t, e.state.SaveExerciseSession(ctx, balance.ExerciseSession{ID: fmt.Sprint("s", i), PatientID: "p3", DeviceID: "d3",
+			Kind: balance.SessionExercise, Start: testNow.Add(-time.Duration(i+1) * 24 * time.Hour), End: testNow.Add(-time.Duration(i+1)*24*time.Hour + time.Minute)}))
+	}
+	ps, err := e.srv.Overview(ctx, e.users["admin"])
+	must(t, err)
+	var order []string
+	for _, p := range ps {
+		order = append(order, p.Patient.ID+":"+p.RiskLevel)
+	}
+	if diff := cmp.Diff([]string{"p3:high", "p2:moderate", "p1:low"}, order); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+	p3 := ps[0]
+	if p3.OpenAlerts != 1 || !p3.LastFall.Equal(testNow.Add(-2*time.Hour)) || p3.SessionsLast7d != 2 ||
+		len(p3.Devices) != 1 || !p3.Devices[0].Online || p3.Devices[0].BatteryPct != 81 || len(p3.RiskReasons) != 1 {
+		t.Errorf("p3 summary = %+v", p3)
+	}
+	_, body := e.login("admin").do("GET", "/", "")
+	i3, i2, i1 := strings.Index(body, `data-patient="p3"`), strings.Index(body, `data-patient="p2"`), strings.Index(body, `data-patient="p1"`)
+	if !(i3 >= 0 && i3 < i2 && i2 < i1) {
+		t.Errorf("UI list not in risk order: p3 at %d, p2 at %d, p1 at %d", i3, i2, i1)
+	}
+	if !strings.Contains(body, "TUG 14.2 s") || !strings.Contains(body, "81%") {
+		t.Error("UI list misses p3's reason or battery")
+	}
+}
+
+func writeMeasurements(t testing.TB, e *env, patient string, days int) {
+	t.Helper()
+	var ms []balance.Measurement
+	for d := 0; d < days; d++ {
+		day := testNow.AddDate(0, 0, -d)
+		for b := 0; b < 6; b++ {
+			ms = append(ms, balance.Measurement{Name: "gait_bout", PatientID: patient, Time: day.Add(time.Duration(b) * time.Hour),
+				Tags: map[string]string{"device": "d1"}, Fields: map[string]float64{"speed_mps": 0.9 + 0.01*float64(b), "cadence_spm": 100 + float64(b), "stride_time_sd_s": 0.05, "stride_time_cv_pct": 3}})
+		}
+		for _, cond := range []string{"feet_together", "semi_tandem", "tandem"} {
+			ms = append(ms, balance.Measurement{Name: "sway", PatientID: patient, Time: day.Add(-time.Hour),
+				Tags: map[string]string{"device": "d1", "exercise": cond}, Fields: map[string]float64{"rms": 0.1, "jerk": 1}})
+		}
+		if d%7 == 0 {
+			ms = append(ms, balance.Measurement{Name: "tug", PatientID: patient, Time: day.Add(-2 * time.Hour), Fields: map[string]float64{"seconds": 12.5}},
+				balance.Measurement{Name: "sts5", PatientID: patient, Time: day.Add(-2 * time.Hour), Fields: map[string]float64{"seconds": 14}})
+		}
+	}
+	must(t, e.samples.WriteMeasurements(context.Background(), ms))
+}
+
+func TestPatientPageCharts(t *testing.T) {
+	e := newEnv(t)
+	writeMeasurements(t, e, "p1", 10)
+	st, body := e.login("t1").do("GET", "/patients/p1", "")
+	if st != 200 {
+		t.Fatalf("status %d: %s", st, body)
+	}
+	if n := strings.Count(body, "<svg"); n != len(dashboard.ChartIDs) {
+		t.Errorf("%d inline SVG charts, want %d", n, len(dashboard.ChartIDs))
+	}
+	// Axes with units and the cut-offs of monitor.StandardThresholds
+	// (gait speed 1.0/0.8 m/s, TUG 12/13.5 s, 5xSTS 12/15 s).
+	for _, want := range []string{"gait speed (m/s)", "high risk below: 0.8", "moderate risk below: 1", "TUG time (s)", "high risk from: 13.5",
+		"5×STS time (s)", "high risk from: 15", "cadence (steps/min)", "tandem", "Acknowledge", `data-alert="a1"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("patient page lacks %q", want)
+		}
+	}
+	// One chart on its own.
+	st, svg := e.login("t1").do("GET", "/patients/p1/charts/tug.svg", "")
+	if st != 200 || !strings.HasPrefix(svg, "<svg") {
+		t.Errorf("chart: status %d, body starts %.40q", st, svg)
+	}
+}
+
+func TestCSVExport(t *testing.T) {
+	e := newEnv(t)
+	ms := []balance.Measurement{
+		{Name: "tug", PatientID: "p1", Time: testNow.Add(-48 * time.Hour), Fields: map[string]float64{"seconds": 12.5}},
+		{Name: "gait_bout", PatientID: "p1", Time: testNow.Add(-24 * time.Hour), Tags: map[string]string{"device": "d1"}, Fields: map[string]float64{"speed_mps": 0.95, "cadence_spm": 102}},
+		{Name: "tug", PatientID: "p2", Time: testNow.Add(-24 * time.Hour), Fields: map[string]float64{"seconds": 9}},
+	}
+	must(t, e.samples.WriteMeasurements(t.Context(), ms))
+	st, body := e.login("t1").do("GET", "/api/v1/dashboard/patients/p1/measurements.csv", "")
+	if st != 200 {
+		t.Fatalf("status %d %s", st, body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	must(t, err)
+	f := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
+	want := [][]string{
+		{"time", "patient_id", "measurement", "tags", "field", "value"},
+		{f(testNow.Add(-48 * time.Hour)), "p1", "tug", "", "seconds", "12.5"},
+		{f(testNow.Add(-24 * time.Hour)), "p1", "gait_bout", "device=d1", "cadence_spm", "102"},
+		{f(testNow.Add(-24 * time.Hour)), "p1", "gait_bout", "device=d1", "speed_mps", "0.95"},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("CSV (-want +got):\n%s", diff)
+	}
+}
+
+func TestRTMReport(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	// Samples on 17 distinct days of November 2026 (days 1..17, two
+	// batches on day 5), and one on 1 December (outside the period
+	// 1–30 November).
+	var bs []*balance.Batch
+	mk := func(day time.Time) *balance.Batch {
+		return &balance.Batch{DeviceID: "d1", PatientID: "p1", RateHz: 100, Samples: []balance.Sample{{TimeNS: day.Add(9 * time.Hour).UnixNano(), Acc: [3]float64{0, 0, 9.81}}}}
+	}
+	for d := 1; d <= 17; d++ {
+		bs = append(bs, mk(time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC)))
+	}
+	bs = append(bs, mk(time.Date(2026, 11, 5, 3, 0, 0, 0, time.UTC)), mk(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)))
+	must(t, e.samples.WriteBatches(ctx, bs))
+	// Review: 12 + 9.5 minutes in November, 30 in October.
+	for _, r := range []struct {
+		at  time.Time
+		sec float64
+	}{{time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC), 720}, {time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC), 570}, {time.Date(2026, 10, 31, 10, 0, 0, 0, time.UTC), 1800}} {
+		must(t, e.state.LogReview(ctx, balance.ReviewEntry{UserID: e.users["t1"].ID, PatientID: "p1", Start: r.at, Seconds: r.sec, Activity: "review"}))
+	}
+	rep, err := e.srv.RTM(ctx, "p1", "2026-11")
+	must(t, err)
+	if rep.DaysWithData != 17 || !rep.MeetsDays || len(rep.DataDays) != 17 || rep.DataDays[0] != "2026-11-01" {
+		t.Errorf("days: %d %v %v, want 17 met from 2026-11-01", rep.DaysWithData, rep.MeetsDays, rep.DataDays)
+	}
+	if rep.ReviewMinutes != 21.5 || !rep.MeetsMinutes || len(rep.Reviews) != 2 {
+		t.Errorf("review: %v min (met %v, %d entries), want 21.5 met from 2 entries", rep.ReviewMinutes, rep.MeetsMinutes, len(rep.Reviews))
+	}
+	// December: one day of data, no review.
+	rep, err = e.srv.RTM(ctx, "p1", "2026-12")
+	must(t, err)
+	if rep.DaysWithData != 1 || rep.MeetsDays || rep.ReviewMinutes != 0 || rep.MeetsMinutes {
+		t.Errorf("December: %+v", rep)
+	}
+	if _, err := e.srv.RTM(ctx, "p1", "November"); balance.ErrorCode(err) != balance.EINVALID {
+		t.Errorf("bad month: %v, want EINVALID", err)
+	}
+	// The review heartbeat of the page lands in the log, capped.
+	c := e.login("t1")
+	if st, b := c.do("POST", "/api/v1/dashboard/patients/p1/review", `{"seconds": 30, "activity": "patient page"}`); st != 201 {
+		t.Errorf("review: %d %s", st, b)
+	}
+	if st, _ := c.do("POST", "/api/v1/dashboard/patients/p1/review", `{"seconds": 3600}`); st != 400 {
+		t.Errorf("review of an hour in one beat: %d, want 400", st)
+	}
+	log, err := e.state.ReviewLog(ctx, "p1", testNow.Add(-time.Hour), testNow.Add(time.Hour))
+	must(t, err)
+	if len(log) != 1 || log[0].Seconds != 30 || log[0].Username != "t1" {
+		t.Errorf("review log = %+v, want one 30 s entry by t1", log)
+	}
+}
