@@ -13,6 +13,7 @@ import (
 // records nothing.
 type Metrics struct {
 	raisedTotal   *prometheus.CounterVec
+	unrouted      *prometheus.CounterVec
 	attempts      *prometheus.CounterVec
 	attemptTime   *prometheus.HistogramVec
 	failedTotal   *prometheus.CounterVec
@@ -25,6 +26,9 @@ func NewMetrics(reg prometheus.Registerer, counts func(context.Context) (map[str
 	m := &Metrics{
 		raisedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_alerts_raised_total", Help: "Alerts raised, by kind and severity.",
+		}, []string{"kind", "severity"}),
+		unrouted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_alerts_unrouted_total", Help: "Alerts that matched no recipient (stored and listed, sent to nobody), by kind and severity.",
 		}, []string{"kind", "severity"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_alert_delivery_attempts_total", Help: "Delivery attempts by channel and outcome (delivered, retry, failed, gave_up, interrupted, cancelled).",
@@ -41,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer, counts func(context.Context) (map[str
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 5, 30, 60, 300, 3600},
 		}, []string{"channel"}),
 	}
-	reg.MustRegister(m.raisedTotal, m.attempts, m.attemptTime, m.failedTotal, m.deliveryDelay)
+	reg.MustRegister(m.raisedTotal, m.unrouted, m.attempts, m.attemptTime, m.failedTotal, m.deliveryDelay)
 	if counts != nil {
 		reg.MustRegister(&stateCollector{counts: counts, desc: prometheus.NewDesc("balance_alert_deliveries",
 			"Deliveries in the outbox by state (pending and delivering are not yet done).", []string{"state"}, nil)})
@@ -52,6 +56,12 @@ func NewMetrics(reg prometheus.Registerer, counts func(context.Context) (map[str
 func (m *Metrics) raised(a *balance.Alert) {
 	if m != nil {
 		m.raisedTotal.WithLabelValues(a.Kind, a.Severity).Inc()
+	}
+}
+
+func (m *Metrics) unroutedAlert(a *balance.Alert) {
+	if m != nil {
+		m.unrouted.WithLabelValues(a.Kind, a.Severity).Inc()
 	}
 }
 

@@ -529,4 +529,7 @@ func TestRaiseRefusesBadAlerts(t *testing.T) {
 	if v := h.view(t, "lonely"); v.ID != "lonely" || len(v.Deliveries) != 0 {
 		t.Errorf("unrouted alert: %+v", v)
 	}
+	if got := testutil.ToFloat64(mustCounter(t, h.reg, "balance_alerts_unrouted_total", balance.AlertFall, balance.SeverityUrgent)); got != 1 {
+		t.Errorf("unrouted metric %v, want 1", got)
+	}
 }

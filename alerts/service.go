@@ -102,6 +102,7 @@ func (s *Service) Raise(ctx context.Context, a balance.Alert) error {
 	}
 	s.metrics.raised(&a)
 	if len(ds) == 0 {
+		s.metrics.unroutedAlert(&a)
 		s.log.Warn("alert matches no recipient; stored but not notified", "alert", a.ID, "kind", a.Kind, "severity", a.Severity, "patient", a.PatientID)
 	}
 	s.Wake()

@@ -153,6 +153,47 @@ func TestSendSTARTTLSWithAuth(t *testing.T) {
 	})
 }
 
+func TestOpportunisticSTARTTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	for name, o := range map[string]testenv.MailpitOptions{
+		"plain server": {},
+		"TLS server":   {TLSCert: cert, TLSKey: key, RequireSTARTTLS: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mp := testenv.StartMailpit(t, o)
+			cfg := smtpConfig(mp, alerts.StartTLSOpportunistic)
+			cfg.CAFile = cert
+			e, err := email.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Notify(context.Background(), notification("x@clinic.example")); err != nil {
+				t.Fatalf("opportunistic STARTTLS: %v", err)
+			}
+			if ms := mp.WaitMessages(t, 1, 10*time.Second); len(ms) != 1 {
+				t.Fatalf("%d messages, want 1", len(ms))
+			}
+		})
+	}
+}
+
+func TestImplicitTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	mp := testenv.StartMailpit(t, testenv.MailpitOptions{TLSCert: cert, TLSKey: key, RequireTLS: true})
+	cfg := smtpConfig(mp, alerts.StartTLSMandatory)
+	cfg.ImplicitTLS, cfg.CAFile = true, cert
+	e, err := email.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Notify(context.Background(), notification("x@clinic.example")); err != nil {
+		t.Fatalf("implicit TLS: %v", err)
+	}
+	if ms := mp.WaitMessages(t, 1, 10*time.Second); len(ms) != 1 {
+		t.Fatalf("%d messages, want 1", len(ms))
+	}
+}
+
 func TestMandatorySTARTTLSAgainstPlainServer(t *testing.T) {
 	mp := testenv.StartMailpit(t, testenv.MailpitOptions{})
 	e, err := email.New(smtpConfig(mp, alerts.StartTLSMandatory))

@@ -44,6 +44,8 @@ type MailpitOptions struct {
 	TLSCert, TLSKey string
 	// RequireSTARTTLS refuses mail from clients that do not upgrade.
 	RequireSTARTTLS bool
+	// RequireTLS makes the SMTP port speak TLS from the first byte (SMTPS).
+	RequireTLS bool
 	// Users maps user names to passwords; when set, SMTP AUTH is required.
 	Users map[string]string
 	// SMTPPort is the SMTP port to listen on (0: a free one).
@@ -87,6 +89,9 @@ func StartMailpit(t testing.TB, o MailpitOptions) *Mailpit {
 	}
 	if o.RequireSTARTTLS {
 		args = append(args, "--smtp-require-starttls")
+	}
+	if o.RequireTLS {
+		args = append(args, "--smtp-require-tls")
 	}
 	if len(o.Users) > 0 {
 		var b strings.Builder
