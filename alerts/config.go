@@ -152,10 +152,16 @@ func (r *Recipient) Channel() string {
 	return ChannelEmail
 }
 
-// Target returns the address or URL the recipient is reached at.
+// Target returns the address or URL the recipient is reached at, as the
+// delivery log shows it: a URL without user info, query or fragment, which
+// may hold tokens.
 func (r *Recipient) Target() string {
 	if r.Webhook != nil {
-		return r.Webhook.URL
+		u, err := url.Parse(r.Webhook.URL)
+		if err != nil {
+			return "(unparsable URL)"
+		}
+		return u.Scheme + "://" + u.Host + u.Path
 	}
 	return r.Email
 }

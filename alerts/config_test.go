@@ -86,3 +86,13 @@ func TestDecodeSecret(t *testing.T) {
 		t.Errorf("len = %d, want 24", len(key))
 	}
 }
+
+func TestTargetHidesTokens(t *testing.T) {
+	r := Recipient{Webhook: &WebhookTarget{URL: "https://user:pw@hooks.example.org/in/abc?token=SECRET#x"}}
+	if got, want := r.Target(), "https://hooks.example.org/in/abc"; got != want {
+		t.Errorf("Target() = %q, want %q", got, want)
+	}
+	if got := (&Recipient{Email: "a@b.example"}).Target(); got != "a@b.example" {
+		t.Errorf("e-mail target %q", got)
+	}
+}
