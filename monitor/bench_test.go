@@ -14,7 +14,7 @@ import (
 
 // BenchmarkStream measures the monitor's own work per sample on the "demo"
 // scenario (sway test, walks, clinical tests, look-alikes and falls, about
-// 12 minutes at 100 Hz) with the embedded store: fall detection, block
+// 8 minutes at 100 Hz) with the embedded store: fall detection, block
 // statistics, the gait analysis of activity spans and the session analyses
 // read back from the store. The samples are stored once, outside the timer
 // (storing them is ingest's cost).

@@ -13,8 +13,7 @@ const (
 	flushEvery    = 5 * time.Second
 	offlineEvery  = 30 * time.Second
 	weeklyEvery   = time.Hour
-	riskDebounce  = time.Second
-	offlineGraceS = 5 * time.Minute
+	riskDebounce  = 10 * time.Second
 )
 
 // checkLoop runs the time-based work: ticks for the workers (pending
@@ -103,7 +102,18 @@ func (m *Monitor) CheckDevices(ctx context.Context, now time.Time) {
 		seen, ok := m.lastSeen[d.ID]
 		m.mu.Unlock()
 		if !ok {
-			seen = m.started // nothing this run: count from the start
+			// Nothing this run: the newest stored sample, else the
+			// device's registration — both stable across restarts, so an
+			// episode keeps its alert ID.
+			seen = d.CreatedAt
+			if s, err := m.deps.Store.LatestSample(ctx, d.ID); err == nil {
+				seen = s.Time()
+			}
+			m.mu.Lock()
+			if _, ok := m.lastSeen[d.ID]; !ok {
+				m.lastSeen[d.ID] = seen
+			}
+			m.mu.Unlock()
 		}
 		st, hasSt := byID[d.ID]
 		var since time.Time
@@ -111,7 +121,7 @@ func (m *Monitor) CheckDevices(ctx context.Context, now time.Time) {
 		switch {
 		case hasSt && !st.Online && now.Sub(st.ReceivedAt) >= rules.OfflineAfter:
 			since, reason = st.ReceivedAt, "the device reported itself offline"
-		case now.Sub(seen) >= rules.OfflineAfter && now.Sub(m.started) >= rules.OfflineAfter:
+		case now.Sub(seen) >= rules.OfflineAfter:
 			since, reason = seen, "no data from the device"
 		default:
 			continue

@@ -211,3 +211,28 @@ func TestSinkDownLosesNoAlert(t *testing.T) {
 		t.Fatalf("%d fall alerts after the sink recovered, want 1", n)
 	}
 }
+
+// TestDeviceSilent: a device whose newest stored sample is 2 h old gets
+// one device_offline alert dated from that sample; a restarted monitor
+// raises the same alert ID (so the sink keeps one).
+func TestDeviceSilent(t *testing.T) {
+	cfg := monitor.DefaultConfig()
+	allDay(&cfg)
+	h := newHarness(t, cfg)
+	ctx := context.Background()
+	last := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	if err := h.store.WriteBatches(ctx, []*balance.Batch{{DeviceID: testDevice, PatientID: testPatient, RateHz: 100,
+		Samples: stillSamples(last.Add(-time.Second), 101, 0.01)}}); err != nil {
+		t.Fatal(err)
+	}
+	h.mon.CheckDevices(ctx, time.Now())
+	h.open()
+	h.mon.CheckDevices(ctx, time.Now())
+	got := h.sink.kind(balance.AlertDeviceOffline)
+	if len(got) != 1 || h.sink.kindCalls(balance.AlertDeviceOffline) != 2 {
+		t.Fatalf("%d offline alerts in %d calls, want 1 alert raised twice (once per run)", len(got), h.sink.kindCalls(balance.AlertDeviceOffline))
+	}
+	if since := got[0].Details["since"]; since != last.UTC().Format(time.RFC3339Nano) {
+		t.Errorf("offline since %s, want the last sample's time %s", since, last.UTC().Format(time.RFC3339Nano))
+	}
+}
