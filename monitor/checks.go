@@ -10,10 +10,10 @@ import (
 
 // Periods of the background checks.
 const (
-	flushEvery    = 5 * time.Second
-	offlineEvery  = 30 * time.Second
-	weeklyEvery   = time.Hour
-	riskDebounce  = 10 * time.Second
+	flushEvery   = 5 * time.Second
+	offlineEvery = 30 * time.Second
+	weeklyEvery  = time.Hour
+	riskDebounce = 10 * time.Second
 )
 
 // checkLoop runs the time-based work: ticks for the workers (pending
