@@ -194,6 +194,7 @@ func (s *Service) run(ctx, attempts context.Context) {
 		free := s.cfg.Workers - s.busy
 		s.mu.Unlock()
 		var claimed int
+		var claimErr error
 		refused := false // a due delivery waits for its recipient's running ones
 		if free > 0 {
 			// take runs inside Claim, before the claimed deliveries are
@@ -211,7 +212,8 @@ func (s *Service) run(ctx, attempts context.Context) {
 			}
 			ds, err := s.store.Claim(ctx, s.Now(), free, take)
 			if err != nil && ctx.Err() == nil {
-				s.log.Error("claim deliveries", "err", err)
+				s.log.Error("claim deliveries; trying again in a second", "err", err)
+				claimErr = err
 			}
 			claimed = len(ds)
 			for _, d := range ds {
@@ -251,6 +253,9 @@ func (s *Service) run(ctx, attempts context.Context) {
 				sleep = max(sleep, 50*time.Millisecond)
 			}
 		}
+		if claimErr != nil {
+			sleep = time.Second
+		}
 		t := time.NewTimer(sleep)
 		select {
 		case <-ctx.Done():
@@ -268,11 +273,21 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	att := Attempt{DeliveryID: d.ID, N: d.Attempts, Start: start}
 	o := Outcome{Attempt: att}
 	finish := func() {
-		// Record even when ctx is cancelled (shutdown): the attempt happened.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := s.store.Finish(wctx, o); err != nil {
-			s.log.Error("record delivery attempt", "delivery", d.ID, "attempt", o.Attempt.N, "err", err)
+		// Record even when ctx is cancelled (shutdown): the attempt
+		// happened. A failed write is tried again; if it never succeeds
+		// the delivery stays "delivering" and the next start resumes it.
+		for try := 1; ; try++ {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := s.store.Finish(wctx, o)
+			cancel()
+			if err == nil {
+				return
+			}
+			s.log.Error("record delivery attempt", "delivery", d.ID, "attempt", o.Attempt.N, "try", try, "err", err)
+			if try == 3 {
+				return
+			}
+			time.Sleep(time.Duration(try) * time.Second)
 		}
 	}
 	r, ok := s.cfg.recipient(d.Recipient)
