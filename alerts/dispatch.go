@@ -1,0 +1,223 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/balance-pt/balance"
+)
+
+// run claims due deliveries while workers are free and sleeps until the
+// next one is due, a new alert arrives or a worker frees up.
+func (s *Service) run(ctx, attempts context.Context) {
+	defer close(s.done)
+	const maxSleep = 30 * time.Second
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		free := s.cfg.Workers - s.busy
+		s.mu.Unlock()
+		var claimed int
+		var claimErr error
+		refused := false // a due delivery waits for its recipient's running ones
+		if free > 0 {
+			// take runs inside Claim, before the claimed deliveries are
+			// counted as busy below.
+			taken := map[string]int{}
+			take := func(r string) bool {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if s.busyFor[r]+taken[r] >= s.cfg.PerRecipient {
+					refused = true
+					return false
+				}
+				taken[r]++
+				return true
+			}
+			ds, err := s.store.Claim(ctx, s.Now(), free, take)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("claim deliveries; trying again in a second", "err", err)
+				claimErr = err
+			}
+			claimed = len(ds)
+			for _, d := range ds {
+				s.mu.Lock()
+				s.busy++
+				s.busyFor[d.Recipient]++
+				s.mu.Unlock()
+				s.workers.Add(1)
+				go func() {
+					defer s.workers.Done()
+					s.deliver(attempts, d)
+					s.mu.Lock()
+					s.busy--
+					if s.busyFor[d.Recipient]--; s.busyFor[d.Recipient] <= 0 {
+						delete(s.busyFor, d.Recipient)
+					}
+					s.mu.Unlock()
+					select {
+					case s.freed <- struct{}{}:
+					default:
+					}
+				}()
+			}
+			if claimed == free {
+				continue // there may be more due
+			}
+		}
+		sleep := maxSleep
+		if free > 0 {
+			if next, err := s.store.NextDue(ctx); err == nil && !next.IsZero() {
+				sleep = min(max(next.Sub(s.Now()), time.Millisecond), maxSleep)
+			}
+			if refused {
+				// The earliest due delivery may be one refused for now; a
+				// finishing worker wakes us, and a short nap keeps other
+				// recipients' deliveries on time without spinning.
+				sleep = max(sleep, 50*time.Millisecond)
+			}
+		}
+		if claimErr != nil {
+			sleep = time.Second
+		}
+		t := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+		case <-s.wake:
+		case <-s.freed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// deliver runs one attempt of a claimed delivery and records its outcome.
+func (s *Service) deliver(ctx context.Context, d Delivery) {
+	start := s.Now()
+	att := Attempt{DeliveryID: d.ID, N: d.Attempts, Start: start}
+	o := Outcome{Attempt: att}
+	finish := func() {
+		// Record even when ctx is cancelled (shutdown): the attempt
+		// happened. A failed write is tried again; if it never succeeds
+		// the delivery stays "delivering" and the next start resumes it.
+		for try := 1; ; try++ {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := s.store.Finish(wctx, o)
+			cancel()
+			if err == nil {
+				return
+			}
+			s.log.Error("record delivery attempt", "delivery", d.ID, "attempt", o.Attempt.N, "try", try, "err", err)
+			if try == 3 {
+				return
+			}
+			time.Sleep(time.Duration(try) * time.Second)
+		}
+	}
+	r, ok := s.cfg.recipient(d.Recipient)
+	if !ok {
+		o.Attempt.Outcome, o.State = OutcomeFailed, StateFailed
+		o.Attempt.Error = fmt.Sprintf("recipient %q is no longer configured", d.Recipient)
+		s.log.Error("alert delivery failed", "delivery", d.ID, "err", o.Attempt.Error)
+		s.metrics.attempt(d.Channel, o.Attempt.Outcome, 0)
+		s.metrics.failed(d.Channel, "permanent")
+		finish()
+		return
+	}
+	d.Channel = r.Channel()
+	alerts := d.Alerts
+	if d.Reason != ReasonInitial {
+		alerts = slices.DeleteFunc(slices.Clone(alerts), func(a balance.Alert) bool { return a.Status != balance.AlertOpen })
+		if len(alerts) == 0 {
+			o.Attempt.Outcome, o.State = OutcomeCancelled, StateCancelled
+			o.Attempt.Error = "cancelled: every alert was acknowledged"
+			finish()
+			return
+		}
+	}
+	// The recipient is reached where the configuration says now (an
+	// address may have changed since the delivery was planned).
+	n := &Notification{ID: d.ID, Reason: d.Reason, Level: d.Level, Recipient: *r, Alerts: alerts, CreatedAt: d.CreatedAt, BaseURL: s.cfg.BaseURL}
+	retry, err := s.notify(ctx, n)
+	end := s.Now()
+	o.Attempt.Duration = end.Sub(start)
+	code, retryAfter := statusOf(err)
+	o.Attempt.StatusCode = code
+	switch {
+	case err == nil:
+		o.Attempt.Outcome, o.State = OutcomeDelivered, StateDelivered
+	case ctx.Err() != nil:
+		o.Attempt.Outcome, o.State, o.NextAt = OutcomeInterrupted, StatePending, end
+		o.Attempt.Error = "interrupted by shutdown: " + err.Error()
+	case !retry:
+		o.Attempt.Outcome, o.State = OutcomeFailed, StateFailed
+		o.Attempt.Error = err.Error()
+	case !end.Before(d.Deadline):
+		o.Attempt.Outcome, o.State = OutcomeGaveUp, StateFailed
+		o.Attempt.Error = fmt.Sprintf("gave up after %d attempts, deadline %s passed: %v", d.Attempts, d.Deadline.UTC().Format(time.RFC3339), err)
+	default:
+		o.Attempt.Outcome, o.State = OutcomeRetry, StatePending
+		o.Attempt.Error = err.Error()
+		delay := Backoff(d.Attempts, s.cfg.Retry.InitialBackoff, s.cfg.Retry.MaxBackoff, retryAfter, s.Rand())
+		o.NextAt = end.Add(delay)
+		if o.NextAt.After(d.Deadline) {
+			o.NextAt = d.Deadline // one last try at the deadline
+		}
+	}
+	s.metrics.attempt(d.Channel, o.Attempt.Outcome, o.Attempt.Duration)
+	finish()
+	log := s.log.With("delivery", d.ID, "recipient", d.Recipient, "channel", d.Channel, "reason", d.Reason, "attempt", d.Attempts)
+	switch o.Attempt.Outcome {
+	case OutcomeDelivered:
+		log.Info("alert delivered", "alerts", len(alerts), "took", o.Attempt.Duration)
+		s.metrics.delivered(d.Channel, d.Deadline.Add(-s.cfg.Retry.GiveUpAfter), end)
+		if r.RepeatInterval > 0 && d.Reason != ReasonEscalation {
+			s.scheduleRepeat(ctx, d, r, alerts, end)
+		}
+	case OutcomeRetry:
+		log.Warn("alert delivery failed; will retry", "err", err, "status", code, "next", o.NextAt)
+	case OutcomeFailed:
+		log.Error("alert delivery refused; not retrying", "err", err, "status", code)
+		s.metrics.failed(d.Channel, "permanent")
+	case OutcomeGaveUp:
+		log.Error("alert delivery gave up at its deadline", "err", err, "status", code)
+		s.metrics.failed(d.Channel, "deadline")
+	case OutcomeInterrupted:
+		log.Info("alert delivery interrupted by shutdown; resumes after restart")
+	}
+}
+
+// notify calls the notifier of the recipient's channel; a panic in it is
+// a retryable error, not a dead process.
+func (s *Service) notify(ctx context.Context, n *Notification) (retry bool, err error) {
+	nt := s.notifiers[n.Recipient.Channel()]
+	if nt == nil {
+		return false, fmt.Errorf("no notifier for channel %s", n.Recipient.Channel())
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			retry, err = true, fmt.Errorf("%s notifier panicked: %v", n.Recipient.Channel(), p)
+		}
+	}()
+	return nt.Notify(ctx, n)
+}
+
+// scheduleRepeat creates the next repeat of a delivered notification.
+func (s *Service) scheduleRepeat(ctx context.Context, d Delivery, r *Recipient, alerts []balance.Alert, now time.Time) {
+	ids := make([]string, len(alerts))
+	for i, a := range alerts {
+		ids[i] = a.ID
+	}
+	nd := NewDelivery{
+		ID: deliveryID(d.ID, ReasonRepeat), Recipient: r.Name, Channel: r.Channel(), Target: r.Target(),
+		Reason: ReasonRepeat, AlertIDs: ids, GroupKey: d.GroupKey, NextAt: now.Add(r.RepeatInterval), GiveUpAfter: s.cfg.Retry.GiveUpAfter,
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.store.AddDelivery(wctx, nd, now); err != nil {
+		s.log.Error("schedule repeat", "delivery", d.ID, "err", err)
+		return
+	}
+	s.Wake()
+}
