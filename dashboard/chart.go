@@ -41,6 +41,9 @@ type Chart struct {
 	Cutoffs  []Cutoff
 	// Points draws markers only (sparse measurements).
 	Points bool
+	// XMin and XMax fix the x range when XMax > XMin (e.g. the page's 90
+	// days); otherwise it follows the data.
+	XMin, XMax float64
 }
 
 var palette = []color.Color{
@@ -64,7 +67,7 @@ func (c Chart) SVG(width, height vg.Length) ([]byte, error) {
 	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
-	n := 0
+	n, legend := 0, 0
 	for i, s := range c.Series {
 		pts := make(plotter.XYs, 0, len(s.X))
 		for j := range s.X {
@@ -93,6 +96,7 @@ func (c Chart) SVG(width, height vg.Length) ([]byte, error) {
 			p.Add(sc)
 			if s.Name != "" {
 				p.Legend.Add(s.Name, sc)
+				legend++
 			}
 			continue
 		}
@@ -105,6 +109,7 @@ func (c Chart) SVG(width, height vg.Length) ([]byte, error) {
 		p.Add(l)
 		if s.Name != "" {
 			p.Legend.Add(s.Name, l)
+			legend++
 		}
 	}
 	if n == 0 {
@@ -114,6 +119,9 @@ func (c Chart) SVG(width, height vg.Length) ([]byte, error) {
 			now := float64(time.Now().Unix())
 			xmin, xmax = now-86400, now
 		}
+	}
+	if c.XMax > c.XMin {
+		xmin, xmax = c.XMin, c.XMax
 	}
 	for _, k := range c.Cutoffs {
 		if !finite(k.Value) {
@@ -132,6 +140,10 @@ func (c Chart) SVG(width, height vg.Length) ([]byte, error) {
 		}
 		p.Add(l)
 		p.Legend.Add(fmt.Sprintf("%s: %g", k.Label, k.Value), l)
+		legend++
+	}
+	if c.XMax > c.XMin {
+		xmin, xmax = c.XMin, c.XMax
 	}
 	if xmin == xmax {
 		xmin, xmax = xmin-3600, xmax+3600
@@ -140,8 +152,10 @@ func (c Chart) SVG(width, height vg.Length) ([]byte, error) {
 	if pad == 0 {
 		pad = math.Max(math.Abs(ymax)*0.1, 1)
 	}
+	// Room above the data for the legend (one line per entry).
+	top := pad * (1 + 0.8*float64(legend))
 	p.X.Min, p.X.Max = xmin, xmax
-	p.Y.Min, p.Y.Max = ymin-pad, ymax+pad
+	p.Y.Min, p.Y.Max = ymin-pad, ymax+top
 	canvas := vgsvg.New(width, height)
 	p.Draw(draw.New(canvas))
 	var buf bytes.Buffer

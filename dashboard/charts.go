@@ -34,6 +34,14 @@ var ChartIDs = []string{"gait_speed", "cadence", "stride_var", "sway", "tug", "s
 // cut-offs monitoring uses for this patient (the neuropathy set when the
 // patient has neuropathy; monitor.StandardThresholds documents the sources).
 func patientChart(id string, v PatientView) (Chart, bool) {
+	c, ok := trendChart(id, v)
+	if ok && id != "adherence" {
+		c.XMin, c.XMax = float64(v.From.Unix()), float64(v.To.Unix())
+	}
+	return c, ok
+}
+
+func trendChart(id string, v PatientView) (Chart, bool) {
 	th := monitor.StandardThresholds()
 	if v.Summary.Patient.Neuropathy {
 		th = monitor.NeuropathyThresholds()
