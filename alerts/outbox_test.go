@@ -533,3 +533,32 @@ func TestRaiseRefusesBadAlerts(t *testing.T) {
 		t.Errorf("unrouted metric %v, want 1", got)
 	}
 }
+
+// TestHungReceiverBacklogStarvesNobody: a backlog of eighty deliveries to
+// a hung receiver, all due before another recipient's, does not hold that
+// recipient's deliveries back.
+func TestHungReceiverBacklogStarvesNobody(t *testing.T) {
+	release := make(chan struct{})
+	slow := webhooktest.NewReceiver(t, []string{secretA}, func(int, *webhooktest.Request, http.ResponseWriter) { <-release })
+	t.Cleanup(func() { close(release) })
+	fast := webhooktest.NewReceiver(t, []string{secretB}, nil)
+	rs := hook("slow", alerts.RoleOnCall, slow.URL, secretA)
+	rs.Patients = []string{"p-slow"}
+	rf := hook("fast", alerts.RoleCaregiver, fast.URL, secretB)
+	rf.Patients = []string{"p-fast"}
+	h := start(t, alerts.Config{WebhookTimeout: time.Minute, Recipients: []alerts.Recipient{rs, rf}})
+	h.svc.Grace = 100 * time.Millisecond
+	ctx := context.Background()
+	for i := range 80 {
+		if err := h.svc.Raise(ctx, fall(fmt.Sprintf("slow-%d", i), "p-slow")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow.Wait(t, 10*time.Second, "the hung requests", webhooktest.Count(2))
+	for i := range 5 {
+		if err := h.svc.Raise(ctx, fall(fmt.Sprintf("fast-%d", i), "p-fast")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fast.Wait(t, 10*time.Second, "the other recipient's alerts", webhooktest.Count(5))
+}

@@ -149,9 +149,10 @@ func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int, take f
 		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	// Look further than limit: take may refuse some recipients.
-	rows, err := tx.QueryContext(ctx, `SELECT `+alertDeliveryCols+` FROM alert_deliveries WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
-		alerts.StatePending, now.UnixNano(), max(limit*8, 64))
+	// No LIMIT: take may refuse many rows (a hung recipient's backlog), and
+	// the rows are read only until limit are taken.
+	rows, err := tx.QueryContext(ctx, `SELECT `+alertDeliveryCols+` FROM alert_deliveries WHERE state = ? AND next_at <= ? ORDER BY next_at, id`,
+		alerts.StatePending, now.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim deliveries: %w", err)
 	}
