@@ -41,6 +41,11 @@ func (w *worker) event(ctx context.Context, e balance.DeviceEvent) {
 		if o.exercise == "" {
 			o.exercise = e.ExerciseID
 		}
+		for _, p := range d.pending {
+			if p.kind == o.kind && p.start.Equal(o.start) {
+				return // queued already
+			}
+		}
 		// Replayed after a restart: a complete analysis is there already.
 		if old, err := w.m.deps.State.ExerciseSession(ctx, SessionID(e.DeviceID, o.kind, o.id, o.start)); err == nil &&
 			!slices.Contains(old.Quality, "incomplete") {

@@ -232,7 +232,11 @@ func TestDroppedBatchesReadBack(t *testing.T) {
 	cfg := monitor.DefaultConfig()
 	cfg.QueueLen, cfg.Workers = 1, 1
 	h := newHarness(t, cfg)
-	ss, evs, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	ss, evs, segs := scenario(t, func(s *sim.Scenario) {
+		named("falls")(s)
+		s.Stand(30, sim.StanceCondition{Stance: sim.FeetTogether}, sim.SwayOptions{Session: balance.SessionSway, LossAtS: -1})
+		s.Idle(5)
+	}, time.Now().Add(-time.Hour).Truncate(time.Second))
 	// A first batch alone gives the device a watermark.
 	h.feed(ss[:100], 100, nil)
 	h.start()
@@ -255,5 +259,9 @@ func TestDroppedBatchesReadBack(t *testing.T) {
 	}
 	if h.mon.Stats().CatchUpSamples.Load() == 0 {
 		t.Error("no samples were read back")
+	}
+	// The sway test's dropped start and stop events are read back too.
+	if ss, _ := h.state.ExerciseSessions(context.Background(), testPatient, time.Time{}); len(ss) != 1 || ss[0].Sway["rms"] <= 0 {
+		t.Errorf("sessions %+v, want the sway test analysed", ss)
 	}
 }

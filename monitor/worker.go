@@ -209,6 +209,16 @@ func (w *worker) catchUp(ctx context.Context, d *deviceState, to int64) {
 		w.m.log.Warn("monitor catch-up read failed", "device", d.id, "err", err)
 		return
 	}
+	// Session events of the interval may have been dropped too: replay
+	// them from the state database (sessions analysed already are skipped).
+	if evs, err := w.m.deps.State.Events(ctx, d.id, from); err == nil {
+		for _, e := range evs {
+			if e.Time.UnixNano() < to {
+				e.PatientID = d.patient
+				w.event(ctx, e)
+			}
+		}
+	}
 	w.m.stats.CatchUpSamples.Add(int64(len(ss)))
 	w.push(ctx, d, ss)
 }
