@@ -278,3 +278,18 @@ func TestCanSeePatient(t *testing.T) {
 		t.Error("an unknown role sees a patient")
 	}
 }
+
+// TestActionsNameTheUser checks that an acknowledgement records the
+// logged-in user, whatever the request body claims.
+func TestActionsNameTheUser(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("t1")
+	if st, body := c.do("POST", "/api/v1/alerts/a1/ack", `{"by":"somebody else"}`); st != 200 {
+		t.Fatalf("ack: %d %s", st, body)
+	}
+	a, err := e.state.AlertStore().Alert(t.Context(), "a1")
+	must(t, err)
+	if a.Status != balance.AlertAcknowledged || a.AckedBy != "t1" {
+		t.Errorf("a1: status %s by %q, want acknowledged by t1", a.Status, a.AckedBy)
+	}
+}

@@ -69,7 +69,14 @@ func (a alertsAPI) routes(mux *http.ServeMux) {
 		json.NewEncoder(w).Encode(al)
 	})
 	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", func(w http.ResponseWriter, r *http.Request) {
-		al, err := a.Ack(r.Context(), r.PathValue("id"), "x")
+		var body struct {
+			By string `json:"by"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		al, err := a.Ack(r.Context(), r.PathValue("id"), body.By)
 		if err != nil {
 			http.Error(w, err.Error(), 409)
 			return

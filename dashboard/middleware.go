@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -81,6 +82,10 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(contextWith(r.Context(), p))
+		if err := stampBy(r, p.user); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if p.user.Role == balance.RoleAdmin {
 			next.ServeHTTP(w, r)
 			return
@@ -241,4 +246,37 @@ func (b *bufferedWriter) WriteHeader(st int) {
 func (b *bufferedWriter) Write(p []byte) (int, error) {
 	b.wrote = true
 	return b.buf.Write(p)
+}
+
+// stampBy sets the "by" field of acknowledgements and plan decisions to
+// the logged-in user, so that the record names who really acted.
+func stampBy(r *http.Request, u balance.User) error {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		return nil
+	}
+	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	ack := len(seg) == 5 && seg[2] == "alerts" && seg[4] == "ack"
+	plan := len(seg) >= 5 && seg[2] == "patients" && seg[4] == "plan"
+	if len(seg) < 3 || seg[0] != "api" || seg[1] != "v1" || !(ack || plan) {
+		return nil
+	}
+	body, err := readLimited(r, 1<<20)
+	if err != nil {
+		return err
+	}
+	m := map[string]any{}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &m); err != nil {
+			return balance.Errorf(balance.EINVALID, "request body: %v", err)
+		}
+	}
+	m["by"] = u.Username
+	out, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(out))
+	r.ContentLength = int64(len(out))
+	r.Header.Set("Content-Length", strconv.Itoa(len(out)))
+	return nil
 }
