@@ -202,3 +202,39 @@ func TestRTMReport(t *testing.T) {
 		t.Errorf("review log = %+v, want one 30 s entry by t1", log)
 	}
 }
+
+func TestSessionDrillDown(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	start := testNow.Add(-time.Hour)
+	for _, s := range []balance.ExerciseSession{
+		{ID: "s1", PatientID: "p1", DeviceID: "d1", Kind: balance.SessionTUG, Start: start, End: start.Add(10 * time.Second)},
+		{ID: "s2", PatientID: "p2", DeviceID: "d2", Kind: balance.SessionTUG, Start: start, End: start.Add(10 * time.Second)},
+	} {
+		must(t, e.state.SaveExerciseSession(ctx, s))
+	}
+	// 10 s at 100 Hz inside the session, 1 s after it.
+	var ss []balance.Sample
+	for i := 0; i < 1100; i++ {
+		ss = append(ss, balance.Sample{TimeNS: start.UnixNano() + int64(i)*1e7, Acc: [3]float64{0, 0, 9.81}})
+	}
+	must(t, e.samples.WriteBatches(ctx, []*balance.Batch{{DeviceID: "d1", PatientID: "p1", Samples: ss}}))
+	t1 := e.login("t1")
+	st, body := t1.do("GET", "/patients/p1/sessions/s1", "")
+	if st != 200 || !strings.Contains(body, "<svg") || !strings.Contains(body, "1000 samples") {
+		t.Errorf("session page: %d, svg %v, 1000 samples %v", st, strings.Contains(body, "<svg"), strings.Contains(body, "1000 samples"))
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/patients/p1/sessions/s2", 404}, // p2's session under p1
+		{"/patients/p2/sessions/s2", 403},
+		{"/patients/p1/sessions/s1/signal.svg", 200},
+		{"/patients/p1/rtm?month=2026-11", 200},
+	} {
+		if st, _ := t1.do("GET", tc.path, ""); st != tc.want {
+			t.Errorf("%s: %d, want %d", tc.path, st, tc.want)
+		}
+	}
+}
