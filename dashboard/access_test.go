@@ -293,3 +293,35 @@ func TestActionsNameTheUser(t *testing.T) {
 		t.Errorf("a1: status %s by %q, want acknowledged by t1", a.Status, a.AckedBy)
 	}
 }
+
+func TestDeviceBindingRules(t *testing.T) {
+	e := newEnv(t)
+	t1, t2 := e.login("t1"), e.login("t2")
+	for _, tc := range []struct {
+		c         *client
+		who, path string
+		body      string
+		want      int
+		wantBound string // d1's patient afterwards
+	}{
+		{t2, "t2", "/api/v1/devices/d1/binding", `{"patient_id":""}`, 403, "p1"},   // not t2's device
+		{t1, "t1", "/api/v1/devices/d1/binding", `{"patient_id":"p2"}`, 403, "p1"}, // not t1's patient
+		{t1, "t1", "/api/v1/devices/d1/binding", `{"patient_id":""}`, 200, ""},     // unbind own
+		{t1, "t1", "/api/v1/devices/d1", "", 403, ""},                              // unbound: not visible
+		{t2, "t2", "/api/v1/devices/d1/binding", `{"patient_id":"p1"}`, 403, ""},   // to another's patient
+		{t2, "t2", "/api/v1/devices/d1/binding", `{"patient_id":"p3"}`, 200, "p3"}, // to own patient
+	} {
+		method := "PUT"
+		if tc.body == "" {
+			method = "GET"
+		}
+		if st, body := tc.c.do(method, tc.path, tc.body); st != tc.want && !(tc.want == 200 && st == 204) {
+			t.Errorf("%s %s %s: %d, want %d (%s)", tc.who, method, tc.body, st, tc.want, body)
+		}
+		d, err := e.state.Device(t.Context(), "d1")
+		must(t, err)
+		if d.PatientID != tc.wantBound {
+			t.Errorf("after %s %s: d1 bound to %q, want %q", tc.who, tc.body, d.PatientID, tc.wantBound)
+		}
+	}
+}
