@@ -171,6 +171,7 @@ func (c *dashboardComponent) Start(ctx context.Context) error {
 		}
 	}
 	c.srv.SetSources(c.app.State, c.app.State, as, ps)
+	fmt.Fprintf(c.app.Out, "dashboard: http://%s/ (log in; the API takes the same users with HTTP Basic auth)\n", c.app.HTTPAddr())
 	return nil
 }
 
