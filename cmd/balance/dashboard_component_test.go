@@ -377,3 +377,34 @@ func shot(t *testing.T, ctx context.Context, dir, name string) {
 func progressionPlanRequest(level string) progression.PlanRequest {
 	return progression.PlanRequest{LevelID: level, SessionsPerWeek: 3, Mode: balance.PlanSuggest, By: "admin"}
 }
+
+func TestDashboardConfigRefused(t *testing.T) {
+	for _, tc := range []struct{ section, want string }{
+		{"admin_password: short", "admin_password"},
+		{"demo_password: short", "demo_password"},
+		{"bcrypt_cost: 40", "bcrypt_cost"},
+		{"session_ttl: -1h", "session_ttl"},
+		{"colour: blue", "colour"},
+	} {
+		cfg := EmbeddedConfig()
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.section), &doc); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Sections = map[string]yaml.Node{"dashboard": *doc.Content[0]}
+		err := (&dashboardComponent{}).Validate(&cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error naming %s", tc.section, err, tc.want)
+		}
+	}
+	// The embedded default gets a demo therapist; serve does not.
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{{EmbeddedConfig(), "therapist"}, {DefaultConfig(), ""}} {
+		sec, _, err := dashboardConfig(&tc.cfg)
+		if err != nil || sec.DemoTherapist != tc.want {
+			t.Errorf("demo therapist %q (%v), want %q", sec.DemoTherapist, err, tc.want)
+		}
+	}
+}
