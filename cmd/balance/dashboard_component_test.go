@@ -175,7 +175,9 @@ func artifacts(t *testing.T) string {
 func TestDashboardEndToEnd(t *testing.T) {
 	chrome := chromiumPath()
 	if chrome == "" {
-		t.Skip("chromium not installed (Debian package chromium; scripts/test.sh installs it)")
+		// A missing browser is a failure, never a skip: the README's test
+		// command installs it.
+		t.Fatal("chromium not installed (Debian package chromium; scripts/test.sh installs it)")
 	}
 	a, base := dashboardApp(t)
 	ctx := context.Background()

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 type syncBuffer struct {
@@ -18,8 +20,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestEmbeddedDefault runs what `go run ./cmd/balance` runs (in-process
 // broker, embedded store, simulated wearables over real MQTT, the API) and
@@ -30,6 +36,12 @@ func TestEmbeddedDefault(t *testing.T) {
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.EmbeddedBroker.Addr = "127.0.0.1:0"
 	cfg.ProgressEvery = 500 * time.Millisecond
+	// As `go run ./cmd/balance` runs it: with the dashboard, so every API
+	// call below logs in (HTTP Basic) as the bootstrap admin.
+	const adminPassword = "embedded-test-admin"
+	if err := yaml.Unmarshal([]byte("dashboard:\n  enabled: true\n  admin_password: "+adminPassword+"\n"), &cfg); err != nil {
+		t.Fatal(err)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +76,16 @@ func TestEmbeddedDefault(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	get := func(path string) (*http.Response, error) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.SetBasicAuth("admin", adminPassword)
+		return http.DefaultClient.Do(req)
+	}
+	if resp, err := http.Get(base + "/api/v1/status"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the API answered without log-in: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	resp, err := http.Get(base + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("/healthz: %v %v", resp, err)
@@ -71,7 +93,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	resp.Body.Close()
 
 	stored := func() int64 {
-		resp, err := http.Get(base + "/api/v1/status")
+		resp, err := get("/api/v1/status")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +128,7 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Errorf("no progress line printed:\n%s", out.String())
 	}
 	// Every simulated device registered itself with a patient of its own.
-	resp, err = http.Get(base + "/api/v1/devices")
+	resp, err = get("/api/v1/devices")
 	if err != nil {
 		t.Fatal(err)
 	}
