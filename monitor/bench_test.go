@@ -74,7 +74,7 @@ func BenchmarkStream(b *testing.B) {
 			}
 			mon.OnBatch(bt)
 		}
-		for mon.Stats().Batches.Load() < int64(len(batches)) {
+		for mon.Stats().Batches.Load() < int64(len(batches)) || mon.Stats().SlowPending.Load() > 0 {
 			time.Sleep(time.Millisecond)
 		}
 		mon.Close()

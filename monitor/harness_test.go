@@ -161,13 +161,17 @@ func (h *harness) feed(ss []balance.Sample, fs float64, events []balance.DeviceE
 func (h *harness) waitIdle() {
 	h.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	for h.mon.Stats().Batches.Load()+h.mon.Stats().Dropped.Load() < h.fed {
+	st := h.mon.Stats()
+	for st.Batches.Load()+st.Dropped.Load() < h.fed || st.SlowPending.Load() > 0 {
 		if time.Now().After(deadline) {
-			h.t.Fatalf("monitor handled %d of %d batches in 60 s", h.mon.Stats().Batches.Load(), h.fed)
+			h.t.Fatalf("monitor handled %d of %d batches in 60 s (%d analyses pending)", st.Batches.Load(), h.fed, st.SlowPending.Load())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond)
+	for st.SlowPending.Load() > 0 && time.Now().Before(deadline) { // started by ticks meanwhile
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // scenario builds a named or custom scenario and returns its samples (from

@@ -55,9 +55,15 @@ type Deps struct {
 
 // Stats counts the monitor's work; safe to read concurrently.
 type Stats struct {
+	// Dropped counts batches and DroppedEvents device events that found
+	// their queue full (both are read back from storage later).
 	Batches, Samples, Dropped, CatchUpSamples atomic.Int64
+	DroppedEvents                             atomic.Int64
 	Falls, Sessions, GaitWindows, Alerts      atomic.Int64
 	AlertErrors, AnalysisErrors               atomic.Int64
+	// SlowPending counts session and walk analyses queued or running in
+	// the slow lane.
+	SlowPending atomic.Int64
 }
 
 // job is one unit of work for a worker.
@@ -79,6 +85,12 @@ type Monitor struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+	// The slow lane runs session and walk analyses (which read the store
+	// and may take a while) so that the workers, and the falls they
+	// detect, never wait for them.
+	slow     chan func(context.Context)
+	slowStop chan struct{}
+	slowWG   sync.WaitGroup
 
 	assessMu sync.Mutex
 	mu       sync.Mutex
@@ -89,6 +101,7 @@ type Monitor struct {
 	lastSeen map[string]time.Time // wall time of each device's last batch
 	raised   map[string]bool      // alert IDs raised in this run (periodic rules)
 	behind   map[string]bool      // devices whose batches were dropped
+	evBehind map[string]time.Time // earliest dropped event per device
 	started  time.Time
 }
 
@@ -118,7 +131,8 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 	}
 	m := &Monitor{cfg: cfg, deps: deps, log: deps.Log, stop: make(chan struct{}), sink: deps.Sink,
 		riskDue: map[string]time.Time{}, wm: map[string]int64{}, lastSeen: map[string]time.Time{},
-		raised: map[string]bool{}, behind: map[string]bool{}}
+		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
+		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{})}
 	for range cfg.Workers {
 		m.queues = append(m.queues, make(chan job, cfg.QueueLen))
 		m.ticks = append(m.ticks, make(chan time.Time, 1))
@@ -170,9 +184,9 @@ func (m *Monitor) OnBatch(b *balance.Batch) {
 	}
 }
 
-// OnEvent takes a stored device event (PatientID set). A full queue drops
-// it with a log line; session stops are also found again from the stored
-// events when the device's next batch is analysed.
+// OnEvent takes a stored device event (PatientID set). It never blocks: a
+// full queue drops it with a log line, and the device's next analysed batch
+// reads the dropped events back from the state database.
 func (m *Monitor) OnEvent(e balance.DeviceEvent) {
 	if e.PatientID == "" {
 		return
@@ -180,8 +194,13 @@ func (m *Monitor) OnEvent(e balance.DeviceEvent) {
 	select {
 	case m.queueFor(e.PatientID) <- job{event: &e}:
 	default:
-		m.stats.Dropped.Add(1)
-		m.log.Warn("monitor queue full: device event dropped", "device", e.DeviceID, "kind", e.Kind, "action", e.Action)
+		m.stats.DroppedEvents.Add(1)
+		m.mu.Lock()
+		if t, ok := m.evBehind[e.DeviceID]; !ok || e.Time.Before(t) {
+			m.evBehind[e.DeviceID] = e.Time
+		}
+		m.mu.Unlock()
+		m.log.Warn("monitor queue full: device event dropped; it is read back from the stored events", "device", e.DeviceID, "kind", e.Kind, "action", e.Action)
 	}
 }
 
@@ -192,6 +211,25 @@ func (m *Monitor) Start(ctx context.Context) error {
 		return err
 	}
 	m.started = m.deps.Now()
+	// Sessions whose events came while we were down (or whose analysis a
+	// crash interrupted) are found again in the stored events of the last
+	// day when each device's first batch arrives.
+	if devs, err := m.deps.State.Devices(ctx); err == nil {
+		m.mu.Lock()
+		for _, d := range devs {
+			if _, ok := m.evBehind[d.ID]; d.PatientID != "" && !ok {
+				m.evBehind[d.ID] = m.started.Add(-24 * time.Hour)
+			}
+		}
+		m.mu.Unlock()
+	}
+	for range m.cfg.Workers {
+		m.slowWG.Add(1)
+		go func() {
+			defer m.slowWG.Done()
+			m.slowLoop()
+		}()
+	}
 	for i, q := range m.queues {
 		w := newWorker(m, i, wm)
 		m.wg.Add(1)
@@ -211,8 +249,12 @@ func (m *Monitor) Start(ctx context.Context) error {
 // Close stops the goroutines after they finish their current job and
 // persists the watermarks.
 func (m *Monitor) Close() error {
-	m.once.Do(func() { close(m.stop) })
-	m.wg.Wait()
+	m.once.Do(func() {
+		close(m.stop)
+		m.wg.Wait() // workers drain their queues, feeding the slow lane
+		close(m.slowStop)
+		m.slowWG.Wait()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return m.flushWatermarks(ctx)
@@ -242,6 +284,16 @@ func (m *Monitor) flushWatermarks(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// takeEventsBehind returns and clears the time of the device's earliest
+// dropped event.
+func (m *Monitor) takeEventsBehind(device string) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.evBehind[device]
+	delete(m.evBehind, device)
+	return t, ok
 }
 
 // takeBehind reports and clears whether the device had batches dropped.
@@ -302,5 +354,38 @@ func (m *Monitor) retryAlerts(ctx context.Context) {
 	m.mu.Unlock()
 	for _, a := range pending {
 		m.raise(ctx, a)
+	}
+}
+
+// goSlow queues an analysis in the slow lane; when the lane is full (or not
+// started) the caller runs it itself, which slows only its own patients.
+func (m *Monitor) goSlow(f func(context.Context)) {
+	m.stats.SlowPending.Add(1)
+	select {
+	case m.slow <- f:
+	default:
+		f(context.Background())
+		m.stats.SlowPending.Add(-1)
+	}
+}
+
+func (m *Monitor) slowLoop() {
+	ctx := context.Background()
+	for {
+		select {
+		case f := <-m.slow:
+			f(ctx)
+			m.stats.SlowPending.Add(-1)
+		case <-m.slowStop:
+			for {
+				select {
+				case f := <-m.slow:
+					f(ctx)
+					m.stats.SlowPending.Add(-1)
+				default:
+					return
+				}
+			}
+		}
 	}
 }

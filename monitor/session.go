@@ -18,8 +18,14 @@ func (w *worker) event(ctx context.Context, e balance.DeviceEvent) {
 	d := w.device(e.DeviceID, e.PatientID)
 	switch e.Action {
 	case "start":
+		if !e.Time.After(d.lastStop[e.Kind]) {
+			return // replayed: this session has stopped already
+		}
 		d.open[e.Kind] = openSession{id: e.SessionID, kind: e.Kind, exercise: e.ExerciseID, start: e.Time}
 	case "stop":
+		if e.Time.After(d.lastStop[e.Kind]) {
+			d.lastStop[e.Kind] = e.Time
+		}
 		o, ok := d.open[e.Kind]
 		delete(d.open, e.Kind)
 		if !ok || (e.SessionID != "" && o.id != "" && o.id != e.SessionID) {
@@ -106,10 +112,17 @@ func SessionID(deviceID, kind, deviceSessionID string, start time.Time) string {
 	return deviceID + ":" + hex.EncodeToString(h[:8])
 }
 
-// runSession reads a session's samples, analyses them, and stores the
-// session and its measurements (both idempotent on the session).
+// runSession hands a stopped session to the slow lane, with the stream's
+// progress at this moment.
 func (w *worker) runSession(ctx context.Context, d *deviceState, p pendingSession) {
-	m := w.m
+	wm, rate := d.wm, d.rate
+	w.m.goSlow(func(ctx context.Context) { w.m.analyseSession(ctx, p, wm, rate) })
+}
+
+// analyseSession reads a session's samples, analyses them, and stores the
+// session and its measurements (both idempotent on the session). wm is the
+// device's watermark when the session was handed over, rate its stream rate.
+func (m *Monitor) analyseSession(ctx context.Context, p pendingSession, wm int64, rate float64) {
 	es := balance.ExerciseSession{ID: SessionID(p.device, p.kind, p.id, p.start), PatientID: p.patient, DeviceID: p.device,
 		Kind: p.kind, ExerciseID: p.exercise, Start: p.start.UTC(), End: p.stop.UTC()}
 	var ms []balance.Measurement
@@ -120,19 +133,19 @@ func (w *worker) runSession(ctx context.Context, d *deviceState, p pendingSessio
 	}
 	fs := estimateRate(ss)
 	if fs == 0 {
-		fs = d.rate
+		fs = rate
 	}
 	run := longestRun(ss, fs)
 	if len(run) < len(ss) {
 		es.Quality = append(es.Quality, "gaps")
 	}
-	if d.wm < p.stop.UnixNano()-int64(2e9/max(fs, 1)) {
+	if wm < p.stop.UnixNano()-int64(2e9/max(fs, 1)) {
 		es.Quality = append(es.Quality, "incomplete")
 	}
 	if fs == 0 || len(run) < 2 {
 		es.Quality = append(es.Quality, "no_data")
 	} else {
-		ms = w.analyzeSession(ctx, &es, run, fs)
+		ms = m.analyzeSession(ctx, &es, run, fs)
 	}
 	if err := m.deps.State.SaveExerciseSession(ctx, es); err != nil {
 		m.log.Error("storing session failed", "session", es.ID, "err", err)
@@ -151,7 +164,7 @@ func (w *worker) runSession(ctx context.Context, d *deviceState, p pendingSessio
 // and returning the measurements to store (at the session's start time,
 // tagged with device and exercise: the session id would make a series per
 // session in InfluxDB).
-func (w *worker) analyzeSession(ctx context.Context, es *balance.ExerciseSession, ss []balance.Sample, fs float64) []balance.Measurement {
+func (m *Monitor) analyzeSession(ctx context.Context, es *balance.ExerciseSession, ss []balance.Sample, fs float64) []balance.Measurement {
 	meas := func(name string, f map[string]float64, kv ...string) balance.Measurement {
 		addQuality(f, es.Quality)
 		return balance.Measurement{Name: name, PatientID: es.PatientID, Time: es.Start,
@@ -162,9 +175,9 @@ func (w *worker) analyzeSession(ctx context.Context, es *balance.ExerciseSession
 		if es.Result == nil {
 			es.Result = map[string]float64{}
 		}
-		w.m.log.Info("session not analysable", "session", es.ID, "kind", es.Kind, "err", err)
+		m.log.Info("session not analysable", "session", es.ID, "kind", es.Kind, "err", err)
 		if !analysis.IsInputError(err) {
-			w.m.stats.AnalysisErrors.Add(1)
+			m.stats.AnalysisErrors.Add(1)
 		}
 		return nil
 	}
@@ -232,7 +245,7 @@ func (w *worker) analyzeSession(ctx context.Context, es *balance.ExerciseSession
 		}
 		return []balance.Measurement{meas(MeasSTS5, map[string]float64{"seconds": r.Seconds, "stands": float64(r.Stands), "complete": b2f(r.Complete)})}
 	case balance.SessionWalk:
-		bouts, q, err := w.walk(ctx, es.DeviceID, es.PatientID, "session", es.Start, es.End.Add(time.Microsecond), fs)
+		bouts, q, err := m.walk(ctx, es.DeviceID, es.PatientID, "session", es.Start, es.End.Add(time.Microsecond), fs)
 		if err != nil {
 			return fail(err)
 		}

@@ -99,13 +99,13 @@ func (w *worker) gaitSpan(ctx context.Context, d *deviceState) {
 	}
 	from := time.Unix(0, start).Add(-gaitPadS * time.Second)
 	to := time.Unix(0, end).Add(gaitPadS * time.Second)
-	w.walk(ctx, d.id, d.patient, "free_living", from, to, d.rate)
+	device, patient, rate := d.id, d.patient, d.rate
+	w.m.goSlow(func(ctx context.Context) { w.m.walk(ctx, device, patient, "free_living", from, to, rate) })
 }
 
 // walk runs gait analysis on a device's stored samples in [from, to) and
 // stores the bouts found, returning them.
-func (w *worker) walk(ctx context.Context, device, patient, source string, from, to time.Time, fs float64) ([]analysis.WalkingBout, []string, error) {
-	m := w.m
+func (m *Monitor) walk(ctx context.Context, device, patient, source string, from, to time.Time, fs float64) ([]analysis.WalkingBout, []string, error) {
 	m.stats.GaitWindows.Add(1)
 	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: device, From: from, To: to})
 	if err != nil {

@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,5 +264,34 @@ func TestDroppedBatchesReadBack(t *testing.T) {
 	// The sway test's dropped start and stop events are read back too.
 	if ss, _ := h.state.ExerciseSessions(context.Background(), testPatient, time.Time{}); len(ss) != 1 || ss[0].Sway["rms"] <= 0 {
 		t.Errorf("sessions %+v, want the sway test analysed", ss)
+	}
+}
+
+// TestSessionWhileDown: a sway test whose samples and events were stored
+// while monitoring was not running is analysed once it runs and the
+// device's next batch arrives.
+func TestSessionWhileDown(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	ctx := context.Background()
+	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	last := len(ss) - 100
+	for _, e := range evs {
+		e.DeviceID, e.PatientID = testDevice, testPatient
+		if err := h.state.SaveEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.store.WriteBatches(ctx, []*balance.Batch{{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: ss[:last]}}); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.feed(ss[last:], 100, nil)
+	h.waitIdle()
+	sessions, err := h.state.ExerciseSessions(ctx, testPatient, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || sessions[0].Kind != balance.SessionSway || sessions[0].Sway["rms"] <= 0 || slices.Contains(sessions[0].Quality, "incomplete") {
+		t.Fatalf("sessions %+v, want the sway test, complete", sessions)
 	}
 }

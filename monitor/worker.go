@@ -75,9 +75,10 @@ type deviceState struct {
 	lastMoveNS          int64 // last block with more than the not-worn floor
 	notWornFloor        float64
 
-	open    map[string]openSession // by kind
-	pending []pendingSession
-	watch   *fallWatch
+	open     map[string]openSession // by kind
+	lastStop map[string]time.Time   // by kind: the latest stop seen
+	pending  []pendingSession
+	watch    *fallWatch
 }
 
 type worker struct {
@@ -132,7 +133,7 @@ func (w *worker) handle(j job) {
 func (w *worker) device(id, patient string) *deviceState {
 	d := w.devices[id]
 	if d == nil {
-		d = &deviceState{id: id, patient: patient, wm: w.initWM[id], open: map[string]openSession{}}
+		d = &deviceState{id: id, patient: patient, wm: w.initWM[id], open: map[string]openSession{}, lastStop: map[string]time.Time{}}
 		w.devices[id] = d
 	}
 	d.patient = patient
@@ -193,6 +194,9 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 		}
 	}
 	d.caughtUp = true
+	if t, ok := m.takeEventsBehind(b.DeviceID); ok {
+		w.replayEvents(ctx, d, t, math.MaxInt64)
+	}
 	w.push(ctx, d, b.Samples)
 	w.runPending(ctx, d, false)
 }
@@ -209,18 +213,26 @@ func (w *worker) catchUp(ctx context.Context, d *deviceState, to int64) {
 		w.m.log.Warn("monitor catch-up read failed", "device", d.id, "err", err)
 		return
 	}
-	// Session events of the interval may have been dropped too: replay
-	// them from the state database (sessions analysed already are skipped).
-	if evs, err := w.m.deps.State.Events(ctx, d.id, from); err == nil {
-		for _, e := range evs {
-			if e.Time.UnixNano() < to {
-				e.PatientID = d.patient
-				w.event(ctx, e)
-			}
-		}
-	}
+	// Session events of the interval may have been dropped too.
+	w.replayEvents(ctx, d, from, to)
 	w.m.stats.CatchUpSamples.Add(int64(len(ss)))
 	w.push(ctx, d, ss)
+}
+
+// replayEvents hands the device's stored events in [from, to) to the
+// session tracking again (sessions queued or analysed already are skipped).
+func (w *worker) replayEvents(ctx context.Context, d *deviceState, from time.Time, to int64) {
+	evs, err := w.m.deps.State.Events(ctx, d.id, from)
+	if err != nil {
+		w.m.log.Warn("reading stored device events failed", "device", d.id, "err", err)
+		return
+	}
+	for _, e := range evs {
+		if e.Time.UnixNano() < to {
+			e.PatientID = d.patient
+			w.event(ctx, e)
+		}
+	}
 }
 
 // push analyses samples newer than the watermark.
