@@ -41,6 +41,7 @@ type monitorComponent struct {
 	mon *monitor.Monitor
 }
 
+// Name implements Component.
 func (c *monitorComponent) Name() string { return "monitoring" }
 
 // monitorConfig decodes and validates the section; enabled is false when
@@ -96,6 +97,8 @@ func (c *monitorComponent) Validate(cfg *Config) error {
 	return err
 }
 
+// Init implements Component: it reads the section, creates the monitor and
+// registers its hooks and routes.
 func (c *monitorComponent) Init(ctx context.Context, a *App) error {
 	mc, enabled, err := monitorConfig(&a.Config)
 	if err != nil || !enabled {
@@ -117,6 +120,7 @@ func (c *monitorComponent) Init(ctx context.Context, a *App) error {
 	return nil
 }
 
+// Start implements Component: the monitor gets the alert sink and starts.
 func (c *monitorComponent) Start(ctx context.Context) error {
 	if c.mon == nil {
 		return nil
@@ -129,6 +133,7 @@ func (c *monitorComponent) Start(ctx context.Context) error {
 	return c.mon.Start(ctx)
 }
 
+// Close implements Component.
 func (c *monitorComponent) Close() error {
 	if c.mon == nil {
 		return nil
@@ -144,6 +149,7 @@ type planReader interface {
 // plansAdapter reads a patient's planned sessions per week from the plans.
 type plansAdapter struct{ p planReader }
 
+// SessionsPerWeek implements monitor.Plans.
 func (p plansAdapter) SessionsPerWeek(ctx context.Context, patientID string) (float64, bool, error) {
 	plan, err := p.p.Plan(ctx, patientID)
 	if balance.ErrorCode(err) == balance.ENOTFOUND {
