@@ -2,9 +2,12 @@ package monitor_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/monitor"
@@ -236,3 +239,93 @@ func TestDeviceSilent(t *testing.T) {
 		t.Errorf("offline since %s, want the last sample's time %s", since, last.UTC().Format(time.RFC3339Nano))
 	}
 }
+
+// TestNeuropathyThresholdsApply: the same TUG of 11.2 s is low risk for a
+// patient without neuropathy (standard cut-off 12 s) and moderate for one
+// with it (11 s).
+func TestNeuropathyThresholdsApply(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	ctx := context.Background()
+	if err := h.state.CreatePatient(ctx, balance.Patient{ID: "pn", Neuropathy: true}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour)
+	for _, p := range []string{testPatient, "pn"} {
+		if err := h.store.WriteMeasurements(ctx, []balance.Measurement{{Name: monitor.MeasTUG, PatientID: p, Time: at,
+			Fields: map[string]float64{"seconds": 11.2}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	std, err := h.mon.CurrentRisk(ctx, testPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn, err := h.mon.CurrentRisk(ctx, "pn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if std.Level != balance.RiskLow || pn.Level != balance.RiskModerate {
+		t.Errorf("TUG 11.2 s: %s without neuropathy, %s with; want low and moderate", std.Level, pn.Level)
+	}
+}
+
+// TestRiskInputsFromStores: the inputs are read from what monitoring
+// stores: bouts over 10 s for speed (a 6 s bout and an implausible one are
+// left out), the latest TUG and 5xSTS, the latest tandem hold, losses of
+// balance and exercise blocks over 14 days, falls within 90 days and a year.
+func TestRiskInputsFromStores(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ago := func(d float64) time.Time { return now.Add(-time.Duration(d * 24 * float64(time.Hour))) }
+	ms := []balance.Measurement{
+		{Name: monitor.MeasGaitBout, Time: ago(1), Fields: map[string]float64{"speed_mps": 0.9, "duration_s": 20, "num_strides": 10, "stride_time_sd_s": 0.05}},
+		{Name: monitor.MeasGaitBout, Time: ago(2), Fields: map[string]float64{"speed_mps": 0.7, "duration_s": 30, "num_strides": 12, "stride_time_sd_s": 0.07}},
+		{Name: monitor.MeasGaitBout, Time: ago(3), Fields: map[string]float64{"speed_mps": 2.0, "duration_s": 6, "num_strides": 4, "stride_time_sd_s": 0.09}},
+		{Name: monitor.MeasGaitBout, Time: ago(4), Fields: map[string]float64{"speed_mps": 3.0, "duration_s": 40, "num_strides": 2, "q_speed_implausible": 1}},
+		{Name: monitor.MeasGaitBout, Time: ago(20), Fields: map[string]float64{"speed_mps": 0.1, "duration_s": 40, "num_strides": 20, "stride_time_sd_s": 0.5}},
+		{Name: monitor.MeasTUG, Time: ago(30), Fields: map[string]float64{"seconds": 15}},
+		{Name: monitor.MeasTUG, Time: ago(2), Fields: map[string]float64{"seconds": 10}},
+		{Name: monitor.MeasSTS5, Time: ago(2), Fields: map[string]float64{"seconds": 0, "stands": 3, "complete": 0}},
+		{Name: monitor.MeasFall, Time: ago(200), Fields: map[string]float64{"confidence": 1}},
+		{Name: monitor.MeasFall, Time: ago(10), Fields: map[string]float64{"confidence": 1}},
+	}
+	for i := range ms {
+		ms[i].PatientID = testPatient
+	}
+	if err := h.store.WriteMeasurements(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []balance.ExerciseSession{
+		{Kind: balance.SessionExercise, ExerciseID: "tandem", Start: ago(5), HoldS: 12, LossesOfBalance: 1},
+		{Kind: balance.SessionFourStage, ExerciseID: "tandem", Start: ago(3), HoldS: 7},
+		{Kind: balance.SessionExercise, ExerciseID: "semi-tandem", Start: ago(1), HoldS: 30, LossesOfBalance: 1},
+		{Kind: balance.SessionExercise, ExerciseID: "tandem", Start: ago(30), LossesOfBalance: 5},
+	} {
+		s.ID, s.PatientID, s.DeviceID, s.End = fmt.Sprint("s", i), testPatient, testDevice, s.Start.Add(time.Minute)
+		if err := h.state.SaveExerciseSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := h.mon.RiskInputsFor(ctx, testPatient, now, monitor.StandardThresholds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Speed: mean of 0.9 and 0.7 = 0.8; stride SD: mean of 0.05, 0.07, 0.09 (the 6 s bout has 4 strides) = 0.07.
+	if !near(in.GaitSpeedMPS, 0.8) || !near(in.StrideTimeSDS, 0.07) {
+		t.Errorf("speed %v, stride SD %v; want 0.8, 0.07", in.GaitSpeedMPS, in.StrideTimeSDS)
+	}
+	if in.TUGS != 10 || !in.STS5Incomplete || in.TandemHoldS != 7 || !in.HasTandem {
+		t.Errorf("TUG %v, 5xSTS incomplete %v, tandem %v/%v; want 10, true, 7/true", in.TUGS, in.STS5Incomplete, in.TandemHoldS, in.HasTandem)
+	}
+	if in.LossesOfBalance != 2 || in.FallsRecent != 1 || in.FallsYear != 2 {
+		t.Errorf("losses %d, falls %d recent / %d year; want 2, 1, 2", in.LossesOfBalance, in.FallsRecent, in.FallsYear)
+	}
+	// Registered today: adherence not judged yet.
+	if in.SessionsPlanned != 0 {
+		t.Errorf("planned %v for a patient registered today, want 0", in.SessionsPlanned)
+	}
+}
+
+// near compares means of a few decimals, exact up to rounding.
+func near(a, b float64) bool { return scalar.EqualWithinAbsOrRel(a, b, 1e-12, 1e-12) }
