@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -211,7 +212,7 @@ func (r Rules) InHours(t time.Time) bool {
 	if err != nil {
 		return false
 	}
-	loc, err := time.LoadLocation(r.TimeZone)
+	loc, err := location(r.TimeZone)
 	if err != nil {
 		return false
 	}
@@ -221,4 +222,20 @@ func (r Rules) InHours(t time.Time) bool {
 		return m >= from && m < to
 	}
 	return m >= from || m < to
+}
+
+var zones sync.Map // IANA name -> *time.Location
+
+// location is time.LoadLocation with a cache (it reads the zone database
+// on every call).
+func location(name string) (*time.Location, error) {
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, l)
+	return l, nil
 }
