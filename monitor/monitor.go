@@ -39,6 +39,9 @@ type Plans interface {
 	SessionsPerWeek(ctx context.Context, patientID string) (perWeek float64, ok bool, err error)
 }
 
+// maxRetry bounds the alerts kept for retry while the sink refuses them.
+const maxRetry = 10000
+
 // Deps are the monitor's collaborators.
 type Deps struct {
 	Store Store
@@ -339,6 +342,11 @@ func (m *Monitor) raise(ctx context.Context, a balance.Alert) {
 		m.stats.AlertErrors.Add(1)
 		m.log.Error("raising alert failed; will retry", "kind", a.Kind, "patient", a.PatientID, "id", a.ID, "err", err)
 		m.mu.Lock()
+		if len(m.retry) >= maxRetry {
+			// Bounded: the oldest goes (its evidence stays in the store).
+			m.log.Error("alert retry list full; dropping the oldest", "kind", m.retry[0].Kind, "patient", m.retry[0].PatientID, "id", m.retry[0].ID)
+			m.retry = m.retry[1:]
+		}
 		m.retry = append(m.retry, a)
 		m.mu.Unlock()
 		return
