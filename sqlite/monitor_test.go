@@ -1,0 +1,89 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/balance-pt/balance"
+)
+
+// TestWatermarksNeverGoBack: a lower watermark saved later keeps the higher.
+func TestWatermarksNeverGoBack(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	if err := db.SaveWatermarks(ctx, map[string]int64{"d1": 200, "d2": 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveWatermarks(ctx, map[string]int64{"d1": 100, "d2": 7}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Watermarks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int64{"d1": 200, "d2": 7}, got); diff != "" {
+		t.Errorf("watermarks (-want +got):\n%s", diff)
+	}
+}
+
+// TestExerciseSessionsRoundTrip: sessions come back as saved, oldest first,
+// from `since` on; saving the same ID again replaces it.
+func TestExerciseSessionsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	a := balance.ExerciseSession{ID: "d1:a", PatientID: "p1", DeviceID: "d1", Kind: balance.SessionExercise, ExerciseID: "tandem",
+		Start: t0, End: t0.Add(30 * time.Second), HoldS: 12.5, LossesOfBalance: 1,
+		Sway: map[string]float64{"rms": 0.16}, Result: map[string]float64{"held_s": 12.5}, Quality: []string{"loss_step"}}
+	b := balance.ExerciseSession{ID: "d1:b", PatientID: "p1", DeviceID: "d1", Kind: balance.SessionSway, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + 30*time.Second)}
+	for _, s := range []balance.ExerciseSession{b, a, a} {
+		if err := db.SaveExerciseSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.ExerciseSessions(ctx, "p1", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]balance.ExerciseSession{a, b}, got); diff != "" {
+		t.Errorf("sessions (-want +got):\n%s", diff)
+	}
+	if got, _ := db.ExerciseSessions(ctx, "p1", t0.Add(time.Minute)); len(got) != 1 || got[0].ID != "d1:b" {
+		t.Errorf("since: %+v", got)
+	}
+	if _, err := db.ExerciseSession(ctx, "nope"); balance.ErrorCode(err) != balance.ENOTFOUND {
+		t.Errorf("missing session: %v, want ENOTFOUND", err)
+	}
+	if err := db.SaveExerciseSession(ctx, balance.ExerciseSession{ID: "x"}); balance.ErrorCode(err) != balance.EINVALID {
+		t.Errorf("session without patient: %v, want EINVALID", err)
+	}
+}
+
+// TestRiskHistory: newest first, limited, reasons kept.
+func TestRiskHistory(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	var want []balance.RiskAssessment
+	for i, lvl := range []string{balance.RiskLow, balance.RiskModerate, balance.RiskHigh} {
+		r := balance.RiskAssessment{PatientID: "p1", Time: t0.Add(time.Duration(i) * time.Hour), Level: lvl, Reasons: []balance.RiskReason{}}
+		if i > 0 {
+			r.Reasons = []balance.RiskReason{{Code: "tug_at_least_12", Text: "TUG", Value: 12.4, Threshold: 12, Unit: "s", Level: lvl}}
+		}
+		if err := db.SaveRiskAssessment(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		want = append([]balance.RiskAssessment{r}, want...)
+	}
+	got, err := db.RiskAssessments(ctx, "p1", time.Time{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want[:2], got); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+}
