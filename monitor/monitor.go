@@ -62,8 +62,10 @@ type Stats struct {
 	// their queue full (both are read back from storage later).
 	Batches, Samples, Dropped, CatchUpSamples atomic.Int64
 	DroppedEvents                             atomic.Int64
-	Falls, Sessions, GaitWindows, Alerts      atomic.Int64
-	AlertErrors, AnalysisErrors               atomic.Int64
+	// LateBatches counts batches that arrived behind their device's stream.
+	LateBatches                          atomic.Int64
+	Falls, Sessions, GaitWindows, Alerts atomic.Int64
+	AlertErrors, AnalysisErrors          atomic.Int64
 	// SlowPending counts session and walk analyses queued or running in
 	// the slow lane.
 	SlowPending atomic.Int64

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -31,6 +33,59 @@ func (w *worker) fall(ctx context.Context, d *deviceState, ev analysis.FallEvent
 		wall:     m.deps.Now(),
 	}
 	m.markRisk(d.patient)
+}
+
+// Context read around a late batch: the detector's pre-fall window (2.5 s)
+// before it, and after it the decision (3 s) of impacts up to 2.5 s past
+// the batch, whose pre-fall window the stream saw cut by the gap.
+const (
+	lateBefore = 4 * time.Second
+	lateAfter  = 7 * time.Second
+)
+
+// late handles a batch that arrived after later samples of its device were
+// analysed: the stream saw a gap there, so fall detection runs again over
+// the stored samples around it (a fall found twice has the same alert ID
+// and measurement key, so nothing is counted twice), and the device's
+// sessions that overlap it and were analysed with missing samples are
+// analysed again.
+func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
+	m := w.m
+	m.stats.LateBatches.Add(1)
+	from, to := time.Unix(0, first).Add(-lateBefore), time.Unix(0, last).Add(lateAfter)
+	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: from, To: to})
+	if err != nil {
+		m.log.Warn("reading around a late batch failed", "device", d.id, "err", err)
+		return
+	}
+	rules := m.cfg.RulesFor(d.patient)
+	for _, ev := range analysis.DetectFalls(ss, d.rate, analysis.FallConfig{}) {
+		info := FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
+			DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, NoMovementAfter: rules.NoMovementAfter}
+		m.raise(ctx, FallAlert(d.patient, d.id, info))
+		if err := m.write(ctx, []balance.Measurement{fallMeasurement(d.patient, d.id, ev)}); err != nil {
+			m.log.Error("storing fall measurement failed", "patient", d.patient, "err", err)
+		}
+		if deadline := ev.ImpactTimeNS + int64(rules.NoMovementAfter); d.watch == nil && deadline > d.wm {
+			d.watch = &fallWatch{alertID: AlertID(balance.AlertFall, d.patient, nsPart(ev.ImpactTimeNS)),
+				impactNS: ev.ImpactTimeNS, deadline: deadline, wall: m.deps.Now()}
+		}
+		m.markRisk(d.patient)
+	}
+	sessions, err := m.deps.State.ExerciseSessions(ctx, d.patient, time.Unix(0, first).Add(-2*time.Hour))
+	if err != nil {
+		return
+	}
+	for _, es := range sessions {
+		if es.DeviceID != d.id || es.End.UnixNano() < first || es.Start.UnixNano() > last ||
+			!(slices.Contains(es.Quality, "gaps") || slices.Contains(es.Quality, "incomplete") || slices.Contains(es.Quality, "no_data")) {
+			continue
+		}
+		p := pendingSession{openSession: openSession{id: strings.TrimPrefix(es.ID, es.DeviceID+":"), kind: es.Kind, exercise: es.ExerciseID, start: es.Start},
+			stop: es.End, device: es.DeviceID, patient: es.PatientID}
+		wm, rate := d.wm, d.rate
+		m.goSlow(func(ctx context.Context) { m.analyseSession(ctx, p, wm, rate) })
+	}
 }
 
 // noMovement escalates the fall being watched.

@@ -295,3 +295,63 @@ func TestSessionWhileDown(t *testing.T) {
 		t.Fatalf("sessions %+v, want the sway test, complete", sessions)
 	}
 }
+
+// feedOrder stores and hands over the 1 s batches of ss in the order given
+// by perm (indices of batches), with the session events first.
+func (h *harness) feedOrder(ss []balance.Sample, perm []int) {
+	h.t.Helper()
+	ctx := context.Background()
+	for _, k := range perm {
+		b := &balance.Batch{DeviceID: h.device, PatientID: h.patient, RateHz: 100, Samples: ss[k*100 : min(k*100+100, len(ss))]}
+		if err := h.store.WriteBatches(ctx, []*balance.Batch{b}); err != nil {
+			h.t.Fatal(err)
+		}
+		h.mon.OnBatch(b)
+		h.fed++
+	}
+}
+
+// TestReorderedAndDuplicateBatches: batches arriving out of order (every
+// pair swapped, as when ingest's spool replays behind direct writes) and
+// twice still give exactly one alert per fall; duplicates alone do not
+// count as late.
+func TestReorderedAndDuplicateBatches(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	h.start()
+	ss, _, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	n := (len(ss) + 99) / 100
+	var perm []int
+	for k := 0; k < n; k += 2 {
+		if k+1 < n {
+			perm = append(perm, k+1)
+		}
+		perm = append(perm, k)
+	}
+	h.feedOrder(ss, perm)
+	h.waitIdle()
+	want := countFallsInTruth(segs)
+	if got := len(h.sink.kind(balance.AlertFall)); got != want {
+		t.Errorf("%d fall alerts with reordered batches, want %d", got, want)
+	}
+	if n := len(h.measurements(monitor.MeasFall)); n != want {
+		t.Errorf("%d fall measurements, want %d", n, want)
+	}
+	if h.mon.Stats().LateBatches.Load() == 0 {
+		t.Error("no batch was handled as late")
+	}
+
+	h2 := newHarness(t, monitor.DefaultConfig())
+	h2.start()
+	var dup []int
+	for k := range n {
+		dup = append(dup, k, k)
+	}
+	h2.feedOrder(ss, dup)
+	h2.waitIdle()
+	if got := len(h2.sink.kind(balance.AlertFall)); got != want || h2.sink.kindCalls(balance.AlertFall) != want {
+		t.Errorf("duplicates: %d fall alerts in %d calls, want %d in %d", got, h2.sink.kindCalls(balance.AlertFall), want, want)
+	}
+	if l := h2.mon.Stats().LateBatches.Load(); l != 0 {
+		t.Errorf("%d duplicates handled as late, want 0", l)
+	}
+}

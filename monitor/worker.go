@@ -64,6 +64,7 @@ type deviceState struct {
 	rate        float64
 	det         *analysis.FallDetector
 	wm          int64 // device time of the last analysed sample
+	floor       int64 // the watermark the previous run left
 	caughtUp    bool
 
 	// 1 s block accumulator.
@@ -74,6 +75,11 @@ type deviceState struct {
 	spanStart, spanLast int64 // activity span for gait (0: none)
 	lastMoveNS          int64 // last block with more than the not-worn floor
 	notWornFloor        float64
+
+	// seen holds the first sample times of the last batches analysed, to
+	// tell a duplicate from a batch that arrives late.
+	seen  [32]int64
+	seenN int
 
 	open     map[string]openSession // by kind
 	lastStop map[string]time.Time   // by kind: the latest stop seen
@@ -133,7 +139,7 @@ func (w *worker) handle(j job) {
 func (w *worker) device(id, patient string) *deviceState {
 	d := w.devices[id]
 	if d == nil {
-		d = &deviceState{id: id, patient: patient, wm: w.initWM[id], open: map[string]openSession{}, lastStop: map[string]time.Time{}}
+		d = &deviceState{id: id, patient: patient, wm: w.initWM[id], floor: w.initWM[id], open: map[string]openSession{}, lastStop: map[string]time.Time{}}
 		w.devices[id] = d
 	}
 	d.patient = patient
@@ -185,7 +191,20 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 		d.bn = 0
 	}
 	defer m.stats.Batches.Add(1) // handled (counted last: tests wait on it)
-	first := b.Samples[0].TimeNS
+	first, last := b.Samples[0].TimeNS, b.Samples[len(b.Samples)-1].TimeNS
+	if last <= d.wm {
+		// Entirely behind the stream: a duplicate, or a batch that came
+		// late (reordered in the network, or replayed from ingest's
+		// spool after later ones).
+		// Batches up to the watermark saved by the previous run were
+		// analysed then (redelivery and spool replay after a restart).
+		if last > d.floor && !d.wasSeen(first) {
+			d.markSeen(first)
+			w.late(ctx, d, first, last)
+		}
+		return
+	}
+	d.markSeen(first)
 	if d.wm > 0 && first > d.wm+int64(2e9/fs) {
 		// A gap: batches were dropped, or came while we were down, or the
 		// device sent nothing. The store knows which.
@@ -339,6 +358,20 @@ func (d *deviceState) inSession(t int64) bool {
 	}
 	for _, p := range d.pending {
 		if p.start.UnixNano() <= t && t <= p.stop.UnixNano() {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *deviceState) markSeen(t int64) {
+	d.seen[d.seenN%len(d.seen)] = t
+	d.seenN++
+}
+
+func (d *deviceState) wasSeen(t int64) bool {
+	for i := range min(d.seenN, len(d.seen)) {
+		if d.seen[i] == t {
 			return true
 		}
 	}

@@ -418,3 +418,60 @@ func monGetJSON(t *testing.T, url string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestLookAlikesOverMQTT: hard sitting, a stumble, a jump, jogging and
+// lying down, published over MQTT, reach no one; the falls scenario right
+// after, on another device, reaches the webhook once per fall.
+func TestLookAlikesOverMQTT(t *testing.T) {
+	e := startE2E(t, 2)
+	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	total := 0
+	for d, name := range []string{"adl", "falls"} {
+		s, err := sim.NamedScenario(name, sim.DefaultBody(), 100, 11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss := s.Samples(sim.TypicalSensor(), base.UnixNano())
+		total += len(ss)
+		e.play(t, fmt.Sprintf("d%d", d), ss, 100, 100) // in the past: as fast as MQTT goes
+		if name == "falls" {
+			n := 0
+			for _, seg := range s.Segments() {
+				if seg.Fall {
+					n++
+				}
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for len(e.falls("p1")) < n && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if got := len(e.falls("p1")); got != n {
+				t.Errorf("%d fall alerts for %d falls", got, n)
+			}
+		}
+	}
+	// Everything stored and analysed (the falls device finished later than
+	// the look-alikes one, and each device is analysed in order).
+	var st struct {
+		Ingest struct {
+			SamplesStored int64 `json:"samples_stored"`
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		monGetJSON(t, e.base+"/api/v1/status", &st)
+		if st.Ingest.SamplesStored >= int64(total) {
+			break
+		}
+	}
+	if st.Ingest.SamplesStored < int64(total) {
+		t.Fatalf("%d of %d samples stored", st.Ingest.SamplesStored, total)
+	}
+	if got := e.falls("p0"); len(got) != 0 {
+		t.Errorf("%d fall alerts for look-alikes, want 0: %s", len(got), got[0].alert.Summary)
+	}
+	var ms struct{ Measurements []balance.Measurement }
+	monGetJSON(t, e.base+"/api/v1/patients/p0/measurements?name=fall&from="+base.Add(-time.Minute).Format(time.RFC3339), &ms)
+	if len(ms.Measurements) != 0 {
+		t.Errorf("%d fall measurements for look-alikes", len(ms.Measurements))
+	}
+}
