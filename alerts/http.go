@@ -3,12 +3,12 @@ package alerts
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/httpjson"
 )
 
 // AlertView is an alert with its deliveries and their attempt logs, as
@@ -92,28 +92,8 @@ func (s *Service) ack(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a)
 }
 
-var errorStatus = map[string]int{
-	balance.EINVALID:  http.StatusBadRequest,
-	balance.ENOTFOUND: http.StatusNotFound,
-	balance.ECONFLICT: http.StatusConflict,
-}
-
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := balance.ErrorCode(err)
-	st, ok := errorStatus[code]
-	if !ok {
-		st = http.StatusInternalServerError
-		s.log.Error("alerts api", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	writeJSON(w, st, map[string]string{"error": code, "message": balance.ErrorMessage(err)})
+	httpjson.Error(w, r, s.log, 0, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		slog.Debug("write response", "err", err)
-	}
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }

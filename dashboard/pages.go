@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/httpjson"
 )
 
 var funcs = template.FuncMap{
@@ -81,10 +82,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 
 // pageError shows an error page with the error's status.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	code := balance.ErrorCode(err)
-	st, ok := errorStatus[code]
-	if !ok {
-		st = http.StatusInternalServerError
+	st := httpjson.Status(err)
+	if st == http.StatusInternalServerError {
 		s.cfg.Log.Error("dashboard page", "path", r.URL.Path, "err", err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/httpjson"
 )
 
 //go:embed templates/*.html
@@ -210,45 +210,17 @@ func (s *Server) Bootstrap(ctx context.Context, adminPassword, demoUser, demoPas
 	return generated, nil
 }
 
-// errorStatus maps domain error codes to HTTP statuses.
-var errorStatus = map[string]int{
-	balance.EINVALID:      http.StatusBadRequest,
-	balance.ENOTFOUND:     http.StatusNotFound,
-	balance.ECONFLICT:     http.StatusConflict,
-	balance.EUNAUTHORIZED: http.StatusUnauthorized,
-	balance.EFORBIDDEN:    http.StatusForbidden,
-	balance.EUNAVAILABLE:  http.StatusServiceUnavailable,
-}
-
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := balance.ErrorCode(err)
-	st, ok := errorStatus[code]
-	if !ok {
-		st = http.StatusInternalServerError
-		s.cfg.Log.Error("dashboard", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
+	status := 0
 	if err == errLocked {
-		st = http.StatusTooManyRequests
+		status = http.StatusTooManyRequests
 	}
-	writeJSON(w, st, map[string]string{"error": code, "message": balance.ErrorMessage(err)})
+	httpjson.Error(w, r, s.cfg.Log, status, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
-func readJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return balance.Errorf(balance.EINVALID, "request body: %v", err)
-	}
-	return nil
-}
+func readJSON(r *http.Request, v any) error { return httpjson.Read(r, v) }
 
 // readLimited reads the body (up to n bytes) and puts it back for the next handler.
 func readLimited(r *http.Request, n int64) ([]byte, error) {

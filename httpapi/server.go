@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/httpjson"
 )
 
 // IngestStatus is what the API shows of the ingest pipeline.
@@ -74,43 +73,13 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// errorStatus maps domain error codes to HTTP statuses in one place.
-var errorStatus = map[string]int{
-	balance.EINVALID:      http.StatusBadRequest,
-	balance.EDEVICEID:     http.StatusBadRequest,
-	balance.ENOTFOUND:     http.StatusNotFound,
-	balance.ECONFLICT:     http.StatusConflict,
-	balance.EUNAUTHORIZED: http.StatusUnauthorized,
-	balance.EFORBIDDEN:    http.StatusForbidden,
-	balance.EUNAVAILABLE:  http.StatusServiceUnavailable,
-}
-
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := balance.ErrorCode(err)
-	st, ok := errorStatus[code]
-	if !ok {
-		st = http.StatusInternalServerError
-		s.Logger.Error("api error", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	writeJSON(w, st, map[string]string{"error": code, "message": balance.ErrorMessage(err)})
+	httpjson.Error(w, r, s.Logger, 0, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
-func readJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return balance.Errorf(balance.EINVALID, "request body: %v", err)
-	}
-	return nil
-}
+func readJSON(r *http.Request, v any) error { return httpjson.Read(r, v) }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

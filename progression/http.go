@@ -1,11 +1,10 @@
 package progression
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/httpjson"
 )
 
 // Register adds the progression routes through handle (App.Handle):
@@ -87,37 +86,10 @@ func (s *Service) Register(handle func(pattern string, h http.Handler)) {
 	})
 }
 
-// errorStatus maps domain error codes to HTTP statuses, as the core API does.
-var errorStatus = map[string]int{
-	balance.EINVALID:     http.StatusBadRequest,
-	balance.ENOTFOUND:    http.StatusNotFound,
-	balance.ECONFLICT:    http.StatusConflict,
-	balance.EUNAVAILABLE: http.StatusServiceUnavailable,
-}
-
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := balance.ErrorCode(err)
-	st, ok := errorStatus[code]
-	if !ok {
-		st = http.StatusInternalServerError
-		s.log().Error("progression api error", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	writeJSON(w, st, map[string]string{"error": code, "message": balance.ErrorMessage(err)})
+	httpjson.Error(w, r, s.log(), 0, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
-func readJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return balance.Errorf(balance.EINVALID, "request body: %v", err)
-	}
-	return nil
-}
+func readJSON(r *http.Request, v any) error { return httpjson.Read(r, v) }
