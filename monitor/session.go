@@ -93,9 +93,16 @@ func (w *worker) runPending(ctx context.Context, d *deviceState, force bool) {
 	keep := d.pending[:0]
 	for _, p := range d.pending {
 		ready := d.wm >= p.stop.UnixNano()-int64(2e9/max(d.rate, 1))
-		if ready || force || now.Sub(p.queued) > sessionWait {
+		switch {
+		case ready || force:
 			w.runSession(ctx, d, p)
 			continue
+		case !p.early && now.Sub(p.queued) > sessionWait:
+			// The samples are late (a device buffering offline): analyse
+			// what is stored now, flagged incomplete, and again when the
+			// stream has passed the stop.
+			w.runSession(ctx, d, p)
+			p.early = true
 		}
 		keep = append(keep, p)
 	}

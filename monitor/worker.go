@@ -43,6 +43,7 @@ type pendingSession struct {
 	openSession
 	stop    time.Time
 	queued  time.Time // wall time
+	early   bool      // analysed once before its samples were all in
 	device  string
 	patient string
 }
