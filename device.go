@@ -7,14 +7,14 @@ import (
 
 // Patient is a person whose wearable data the system monitors.
 type Patient struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID   string `json:"id" yaml:"id"`
+	Name string `json:"name" yaml:"name"`
 	// HeightM and SensorHeightM (height of the lower-back sensor above the
 	// floor, for the inverted-pendulum step-length model) in metres; 0 = unknown.
-	HeightM       float64   `json:"height_m,omitempty"`
-	SensorHeightM float64   `json:"sensor_height_m,omitempty"`
-	Neuropathy    bool      `json:"neuropathy"`
-	CreatedAt     time.Time `json:"created_at"`
+	HeightM       float64   `json:"height_m,omitempty" yaml:"height_m"`
+	SensorHeightM float64   `json:"sensor_height_m,omitempty" yaml:"sensor_height_m"`
+	Neuropathy    bool      `json:"neuropathy" yaml:"neuropathy"`
+	CreatedAt     time.Time `json:"created_at" yaml:"-"`
 }
 
 // Device is a wearable IMU, optionally bound to a patient.

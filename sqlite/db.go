@@ -37,16 +37,28 @@ func open(path string) (*sql.DB, error) {
 }
 
 // migrate applies, in order and each in its own transaction, the embedded
-// migrations named NNNN_<what>.sql whose prefix matches want ("state" or
-// "samples") and whose number is above the recorded schema version.
+// migrations named <want>_NNNN_<what>.sql (want is "state" or "samples")
+// that schema_migrations does not record yet: every missing one, not only
+// those above the highest applied, so that a migration merged after a
+// higher-numbered one still runs on existing databases.
 func migrate(ctx context.Context, db *sql.DB, want string) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))`); err != nil {
 		return fmt.Errorf("sqlite: migrations table: %w", err)
 	}
-	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("sqlite: read schema version: %w", err)
+	applied := map[int]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlite: read schema versions: %w", err)
 	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: read schema versions: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
 	names, err := fs.Glob(migrationFS, "migrations/"+want+"_*.sql")
 	if err != nil {
 		return err
@@ -58,7 +70,7 @@ func migrate(ctx context.Context, db *sql.DB, want string) error {
 		if err != nil {
 			return fmt.Errorf("sqlite: migration %s: name must be %s_NNNN_what.sql", name, want)
 		}
-		if num <= current {
+		if applied[num] {
 			continue
 		}
 		body, err := migrationFS.ReadFile(name)

@@ -131,3 +131,18 @@ func TestComposeFileIsValid(t *testing.T) {
 		}
 	}
 }
+
+func TestPatientsAndDevicesFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("patients:\n  - id: p-001\n    name: Jane Doe\n    height_m: 1.68\n    sensor_height_m: 0.95\n    neuropathy: true\ndevices:\n  - id: w-001\n    patient_id: p-001\n"), 0o644)
+	cfg, err := loadConfig([]string{"--config", path}, io.Discard, false, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Patients) != 1 || cfg.Patients[0].HeightM != 1.68 || cfg.Patients[0].SensorHeightM != 0.95 || !cfg.Patients[0].Neuropathy {
+		t.Fatalf("patients = %+v", cfg.Patients)
+	}
+	if len(cfg.Devices) != 1 || cfg.Devices[0].PatientID != "p-001" {
+		t.Fatalf("devices = %+v", cfg.Devices)
+	}
+}
