@@ -159,7 +159,7 @@ func coreReadMobgap(t *testing.T, path string) []balance.Sample {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("mobgap test data not present: %v", err)
+		t.Fatalf("mobgap test data (committed in testdata) missing: %v", err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()

@@ -304,7 +304,7 @@ func TestTransitionsMobgapDailyLiving(t *testing.T) {
 	s := coreReadMobgap(t, filepath.Join(dir, "Test11_Trial1_imu.csv"))
 	raw, err := os.ReadFile(filepath.Join(dir, "Test11_Trial1_reference.json"))
 	if err != nil {
-		t.Skipf("reference not present: %v", err)
+		t.Fatalf("mobgap reference (committed in testdata) missing: %v", err)
 	}
 	var ref struct {
 		Standards struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/wire"
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	mochi "github.com/mochi-mqtt/server/v2"
@@ -38,16 +38,11 @@ func startMochi(t *testing.T) string {
 	return "tcp://" + l.Address()
 }
 
-// mosquitto returns the URL of the Mosquitto broker on this machine, or
-// skips the test when none is listening.
+// mosquitto returns the URL of the Mosquitto broker the integration tests
+// use; a missing broker fails the test (the README's test command starts one).
 func mosquitto(t *testing.T) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:1883", time.Second)
-	if err != nil {
-		t.Skip("no MQTT broker on 127.0.0.1:1883")
-	}
-	c.Close()
-	return "tcp://127.0.0.1:1883"
+	return testenv.MQTTURL(t)
 }
 
 // collector subscribes to every balance topic and keeps the messages of
