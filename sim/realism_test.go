@@ -171,7 +171,7 @@ func TestSimulatedFallsLikeSisFall(t *testing.T) {
 	dir := sharedData(t, "sisfall-dev")
 	files, _ := filepath.Glob(filepath.Join(dir, "raw", "F*.txt"))
 	if len(files) == 0 {
-		t.Skip("no SisFall falls")
+		t.Fatal("shared/data/sisfall-dev holds no fall trials (raw/F*.txt)")
 	}
 	var real []float64
 	for _, f := range files {
