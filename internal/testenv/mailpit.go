@@ -17,25 +17,7 @@ import (
 
 // mailpitPath finds mailpit: $BALANCE_MAILPIT, then PATH, then GOPATH/bin.
 func mailpitPath() (string, error) {
-	if p := os.Getenv("BALANCE_MAILPIT"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-			gopath = strings.TrimSpace(string(out))
-		}
-	}
-	for _, dir := range filepath.SplitList(gopath) {
-		p := filepath.Join(dir, "bin", "mailpit")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("mailpit not found (set BALANCE_MAILPIT, or run the README's test command, which installs it with `go install github.com/axllent/mailpit@v1.33.1`)")
+	return findTool("mailpit", "BALANCE_MAILPIT", "go install github.com/axllent/mailpit@v1.33.1")
 }
 
 // MailpitOptions configure a test SMTP server.

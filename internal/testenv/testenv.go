@@ -29,10 +29,16 @@ const (
 
 // influxdPath finds influxd: $BALANCE_INFLUXD, then PATH, then GOPATH/bin.
 func influxdPath() (string, error) {
-	if p := os.Getenv("BALANCE_INFLUXD"); p != "" {
+	return findTool("influxd", "BALANCE_INFLUXD", "go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10")
+}
+
+// findTool finds a service binary a test needs: the environment variable
+// env, then PATH, then each GOPATH's bin (where `go install` puts it).
+func findTool(name, env, install string) (string, error) {
+	if p := os.Getenv(env); p != "" {
 		return p, nil
 	}
-	if p, err := exec.LookPath("influxd"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
 	gopath := os.Getenv("GOPATH")
@@ -42,12 +48,12 @@ func influxdPath() (string, error) {
 		}
 	}
 	for _, dir := range filepath.SplitList(gopath) {
-		p := filepath.Join(dir, "bin", "influxd")
+		p := filepath.Join(dir, "bin", name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("influxd not found (set BALANCE_INFLUXD, or run the README's test command, which installs InfluxDB 1.8.10 with `go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10`)")
+	return "", fmt.Errorf("%s not found (set %s, or run the README's test command, which installs it with `%s`)", name, env, install)
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
