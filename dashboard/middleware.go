@@ -70,7 +70,10 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 				err = balance.Errorf(balance.EUNAUTHORIZED, "log in first")
 			}
 			if api {
-				w.Header().Set("WWW-Authenticate", `Basic realm="balance"`)
+				// No WWW-Authenticate challenge: a browser would prompt and
+				// then send the cached Basic credentials with cross-site
+				// requests, which the CSRF check exempts. API clients send
+				// Basic credentials without being asked.
 				s.fail(w, r, err)
 				return
 			}
@@ -94,7 +97,9 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		if field, ok := listPaths[path]; ok && r.Method == http.MethodGet && r.URL.Query().Get("patient") == "" {
+		// Lists are always filtered: some list handlers ignore ?patient=,
+		// so an assigned patient in the query must not unlock the whole list.
+		if field, ok := listPaths[path]; ok && r.Method == http.MethodGet {
 			s.filterList(w, r, next, p.user, field)
 			return
 		}

@@ -137,6 +137,38 @@ func TestDashboardGuardsEveryComponent(t *testing.T) {
 	if st := apiCall(t, "GET", base+"/api/v1/alerts", "other", "other-password", "", &as); st != 200 || len(as) != 0 {
 		t.Errorf("other's alert list: %d with %d alerts, want 200 and none", st, len(as))
 	}
+
+	// Naming an assigned patient in ?patient= must not unlock the whole
+	// list on routes whose handler ignores the parameter.
+	var users []struct {
+		ID       json.Number `json:"id"`
+		Username string      `json:"username"`
+	}
+	if st := apiCall(t, "GET", base+"/api/v1/users", "admin", e2eAdminPassword, "", &users); st != 200 {
+		t.Fatalf("users: %d", st)
+	}
+	var otherID string
+	for _, u := range users {
+		if u.Username == "other" {
+			otherID = u.ID.String()
+		}
+	}
+	if st := apiCall(t, "PUT", base+"/api/v1/users/"+otherID+"/patients/"+ps[1].ID, "admin", e2eAdminPassword, "", nil); st/100 != 2 {
+		t.Fatalf("assign %s to other: %d", ps[1].ID, st)
+	}
+	var mine []balance.Patient
+	if st := apiCall(t, "GET", base+"/api/v1/patients?patient="+ps[1].ID, "other", "other-password", "", &mine); st != 200 || len(mine) != 1 || mine[0].ID != ps[1].ID {
+		t.Errorf("other's patients?patient=%s: %d, %+v; want only that patient", ps[1].ID, st, mine)
+	}
+	var devs []balance.Device
+	if st := apiCall(t, "GET", base+"/api/v1/devices?patient="+ps[1].ID, "other", "other-password", "", &devs); st != 200 {
+		t.Errorf("other's devices: %d", st)
+	}
+	for _, d := range devs {
+		if d.PatientID != ps[1].ID {
+			t.Errorf("other sees device %s of patient %s", d.ID, d.PatientID)
+		}
+	}
 }
 
 // chromiumPath finds Debian's chromium (scripts/test.sh installs it).
