@@ -17,8 +17,10 @@ type SampleWriter interface {
 	WriteBatches(ctx context.Context, batches []*Batch) error
 }
 
-// SampleQuery selects raw samples of one device (or of one patient, when
-// DeviceID is empty) in the half-open interval [From, To).
+// SampleQuery selects raw samples in the half-open interval [From, To) of
+// one device, one patient, or (both set) one device while it was bound to
+// that patient — so that a device passed on to another patient does not
+// show its earlier wearer's data.
 type SampleQuery struct {
 	DeviceID  string
 	PatientID string
@@ -31,8 +33,9 @@ type SampleReader interface {
 	ReadSamples(ctx context.Context, q SampleQuery) ([]Sample, error)
 	// CountSamples returns how many samples match q.
 	CountSamples(ctx context.Context, q SampleQuery) (int64, error)
-	// LatestSample returns the newest sample of a device, or ENOTFOUND.
-	LatestSample(ctx context.Context, deviceID string) (Sample, error)
+	// LatestSample returns the newest sample of a device (recorded while it
+	// was bound to patientID, unless that is ""), or ENOTFOUND.
+	LatestSample(ctx context.Context, deviceID, patientID string) (Sample, error)
 }
 
 // Measurement is a derived, timestamped result of analysis (a sway test, a

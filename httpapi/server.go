@@ -302,8 +302,17 @@ func views(ss []balance.Sample) []SampleView {
 	return out
 }
 
+// latest and deviceSamples serve a device's data recorded while it was bound
+// to its current patient only: a device passed on to another patient does
+// not show its earlier wearer's data. An unbound device shows everything
+// (for whoever may see unbound devices: admins).
 func (s *Server) latest(w http.ResponseWriter, r *http.Request) {
-	smp, err := s.Store.LatestSample(r.Context(), r.PathValue("id"))
+	dev, err := s.Registry.Device(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	smp, err := s.Store.LatestSample(r.Context(), dev.ID, dev.PatientID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -356,7 +365,12 @@ func (s *Server) samples(w http.ResponseWriter, r *http.Request, q balance.Sampl
 }
 
 func (s *Server) deviceSamples(w http.ResponseWriter, r *http.Request) {
-	s.samples(w, r, balance.SampleQuery{DeviceID: r.PathValue("id")})
+	dev, err := s.Registry.Device(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.samples(w, r, balance.SampleQuery{DeviceID: dev.ID, PatientID: dev.PatientID})
 }
 
 func (s *Server) patientSamples(w http.ResponseWriter, r *http.Request) {

@@ -134,3 +134,30 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatalf("/readyz with a reachable store = %d %v", st, m)
 	}
 }
+
+// TestDevicePassedOnHidesEarlierWearer: once a device is bound to another
+// patient, its device routes no longer show the earlier wearer's samples.
+func TestDevicePassedOnHidesEarlierWearer(t *testing.T) {
+	srv, store, _ := newServer(t)
+	u := srv.URL + "/api/v1"
+	call(t, "POST", u+"/patients", `{"id":"p"}`)
+	call(t, "POST", u+"/patients", `{"id":"q"}`)
+	call(t, "POST", u+"/devices", `{"id":"w","patient_id":"p"}`)
+	if err := store.WriteBatches(context.Background(), []*balance.Batch{storetest.MakeBatch("w", "p", storetest.T0, 100, 100, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	from := storetest.T0.Format(time.RFC3339Nano)
+	to := storetest.T0.Add(time.Minute).Format(time.RFC3339Nano)
+	if st, m, _ := call(t, "GET", u+"/devices/w/samples?from="+from+"&to="+to, ""); st != 200 || m["count"].(float64) != 100 {
+		t.Fatalf("while worn by p: %d %v", st, m["count"])
+	}
+	if st, _, b := call(t, "PUT", u+"/devices/w/binding", `{"patient_id":"q"}`); st != 200 {
+		t.Fatalf("rebind: %d %s", st, b)
+	}
+	if st, m, _ := call(t, "GET", u+"/devices/w/samples?from="+from+"&to="+to, ""); st != 200 || m["count"].(float64) != 0 {
+		t.Fatalf("after passing the device to q: %d, %v samples; want none of p's", st, m["count"])
+	}
+	if st, _, _ := call(t, "GET", u+"/devices/w/latest", ""); st != 404 {
+		t.Fatalf("latest after passing the device on = %d, want 404 (no sample of q yet)", st)
+	}
+}

@@ -29,6 +29,8 @@ func (s *Store) sampleFilter(q balance.SampleQuery) (string, error) {
 	}
 	var sel string
 	switch {
+	case q.DeviceID != "" && q.PatientID != "":
+		sel = "r.device == " + fluxString(q.DeviceID) + " and r.patient == " + fluxString(q.PatientID)
 	case q.DeviceID != "":
 		sel = "r.device == " + fluxString(q.DeviceID)
 	case q.PatientID != "":
@@ -126,15 +128,19 @@ func (s *Store) CountSamples(ctx context.Context, q balance.SampleQuery) (int64,
 }
 
 // LatestSample implements balance.SampleReader; it looks back 30 days.
-func (s *Store) LatestSample(ctx context.Context, deviceID string) (balance.Sample, error) {
+func (s *Store) LatestSample(ctx context.Context, deviceID, patientID string) (balance.Sample, error) {
+	sel := "r.device == " + fluxString(deviceID)
+	if patientID != "" {
+		sel += " and r.patient == " + fluxString(patientID)
+	}
 	flux := fmt.Sprintf(`from(bucket: %s)
   |> range(start: -30d, stop: 1d)
-  |> filter(fn: (r) => r._measurement == "imu" and r.device == %s)
+  |> filter(fn: (r) => r._measurement == "imu" and %s)
   |> last()
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
   |> sort(columns: ["_time"], desc: true)
-  |> limit(n: 1)`, fluxString(s.cfg.RawBucket), fluxString(deviceID))
+  |> limit(n: 1)`, fluxString(s.cfg.RawBucket), sel)
 	var out balance.Sample
 	found := false
 	err := s.run(ctx, flux, func(rec *query.FluxRecord) error {

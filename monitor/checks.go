@@ -106,7 +106,7 @@ func (m *Monitor) CheckDevices(ctx context.Context, now time.Time) {
 			// device's registration — both stable across restarts, so an
 			// episode keeps its alert ID.
 			seen = d.CreatedAt
-			if s, err := m.deps.Store.LatestSample(ctx, d.ID); err == nil {
+			if s, err := m.deps.Store.LatestSample(ctx, d.ID, d.PatientID); err == nil {
 				seen = s.Time()
 			}
 			m.mu.Lock()

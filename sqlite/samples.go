@@ -103,6 +103,8 @@ func (s *SampleStore) where(q balance.SampleQuery) (string, []any, error) {
 		to = 1<<62 - 1
 	}
 	switch {
+	case q.DeviceID != "" && q.PatientID != "":
+		return "device_id = ? AND patient_id = ? AND t_us >= ? AND t_us < ?", []any{q.DeviceID, q.PatientID, from, to}, nil
 	case q.DeviceID != "":
 		return "device_id = ? AND t_us >= ? AND t_us < ?", []any{q.DeviceID, from, to}, nil
 	case q.PatientID != "":
@@ -156,10 +158,10 @@ func (s *SampleStore) TotalSamples(ctx context.Context) (int64, error) {
 }
 
 // LatestSample implements balance.SampleReader.
-func (s *SampleStore) LatestSample(ctx context.Context, deviceID string) (balance.Sample, error) {
+func (s *SampleStore) LatestSample(ctx context.Context, deviceID, patientID string) (balance.Sample, error) {
 	var smp balance.Sample
 	var us int64
-	err := s.db.QueryRowContext(ctx, "SELECT t_us, ax, ay, az, gx, gy, gz FROM samples WHERE device_id = ? ORDER BY t_us DESC LIMIT 1", deviceID).
+	err := s.db.QueryRowContext(ctx, "SELECT t_us, ax, ay, az, gx, gy, gz FROM samples WHERE device_id = ? AND (? = '' OR patient_id = ?) ORDER BY t_us DESC LIMIT 1", deviceID, patientID, patientID).
 		Scan(&us, &smp.Acc[0], &smp.Acc[1], &smp.Acc[2], &smp.Gyro[0], &smp.Gyro[1], &smp.Gyro[2])
 	if errors.Is(err, sql.ErrNoRows) {
 		return smp, notFound("samples of device", deviceID)

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"QueryByPatient", testByPatient},
 		{"HalfOpenInterval", testInterval},
 		{"LatestSample", testLatest},
+		{"DevicePassedOn", testDevicePassedOn},
 		{"LargeBatchChecksum", testLargeBatch},
 		{"Measurements", testMeasurements},
 	}
@@ -144,16 +145,51 @@ func testInterval(t *testing.T, s balance.SampleStore, id string) {
 func testLatest(t *testing.T, s balance.SampleStore, id string) {
 	b := MakeBatch(id+"-d", id+"-p", T0, 100, 100, 7)
 	write(t, s, b)
-	got, err := s.LatestSample(ctx(t), b.DeviceID)
+	got, err := s.LatestSample(ctx(t), b.DeviceID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(b.Samples[99], got); diff != "" {
 		t.Errorf("LatestSample (-want +got):\n%s", diff)
 	}
-	_, err = s.LatestSample(ctx(t), id+"-nobody")
+	_, err = s.LatestSample(ctx(t), id+"-nobody", "")
 	if balance.ErrorCode(err) != balance.ENOTFOUND {
 		t.Errorf("LatestSample(unknown) error = %v, want code %s", err, balance.ENOTFOUND)
+	}
+}
+
+// testDevicePassedOn: a device worn by patient p, then passed on to q. A
+// query by device and patient returns only that patient's part, and the
+// latest sample for q is q's.
+func testDevicePassedOn(t *testing.T, s balance.SampleStore, id string) {
+	d := id + "-d"
+	first := MakeBatch(d, id+"-p", T0, 50, 100, 10)
+	second := MakeBatch(d, id+"-q", T0.Add(time.Minute), 30, 100, 11)
+	write(t, s, first, second)
+	all := balance.SampleQuery{DeviceID: d, From: T0, To: T0.Add(time.Hour)}
+	if n, err := s.CountSamples(ctx(t), all); err != nil || n != 80 {
+		t.Fatalf("CountSamples(device) = %d, %v; want 80", n, err)
+	}
+	q := all
+	q.PatientID = id + "-q"
+	got, err := s.ReadSamples(ctx(t), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(second.Samples, got); diff != "" {
+		t.Fatalf("ReadSamples(device, new wearer) (-want +got):\n%s", diff)
+	}
+	p := all
+	p.PatientID = id + "-p"
+	if n, err := s.CountSamples(ctx(t), p); err != nil || n != 50 {
+		t.Fatalf("CountSamples(device, first wearer) = %d, %v; want 50", n, err)
+	}
+	last, err := s.LatestSample(ctx(t), d, id+"-p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(first.Samples[49], last); diff != "" {
+		t.Errorf("LatestSample(device, first wearer) (-want +got):\n%s", diff)
 	}
 }
 
