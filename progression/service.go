@@ -333,9 +333,10 @@ func (s *Service) EvaluateAll(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Decide approves or rejects a pending suggestion. Approval applies it,
-// unless the plan moved on since or the patient fell or is at high risk
-// now (ECONFLICT: nobody steps up then; an override still can).
+// Decide approves or rejects a pending suggestion. Approval applies it only
+// if the plan is still at the suggestion's level and a fresh evaluation
+// still suggests the same step (ECONFLICT otherwise: after a fall, at high
+// risk, after a failed session, nobody steps up; an override still can).
 func (s *Service) Decide(ctx context.Context, patientID, id string, approve bool, by, note string) (balance.PlanChange, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -366,11 +367,19 @@ func (s *Service) Decide(ctx context.Context, patientID, id string, approve bool
 	if err != nil {
 		return c, err
 	}
+	// Approve only what the rules would still suggest now: a fall, a
+	// high-risk assessment or a failed session since the suggestion (or
+	// anything else that makes the rules hold or step down) refuses it.
 	d := Evaluate(s.Catalog, s.Rules, in)
-	for _, r := range d.Reasons {
-		if r.Code == "recent_fall" || r.Code == "high_risk" || r.Code == "fall" {
-			return c, balance.Errorf(balance.ECONFLICT, "not stepping up now: %s", r.Text)
+	if d.Action != Progress || d.To != c.ToLevel {
+		why := "the rules no longer suggest this step"
+		for _, r := range d.Reasons {
+			if r.Text != "" {
+				why = r.Text
+				break
+			}
 		}
+		return c, balance.Errorf(balance.ECONFLICT, "not stepping up now (%s: %s); an override still can", d.Action, why)
 	}
 	c.Status = balance.ChangeApplied
 	p.LevelID, p.LevelSince, p.UpdatedAt, p.UpdatedBy, p.CatalogVersion = c.ToLevel, now, now, by, s.Catalog.Version

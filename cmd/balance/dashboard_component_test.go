@@ -239,15 +239,23 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Fatal("progression component not running")
 	}
 	lv := prog.svc.Catalog.Levels
-	plan, err := prog.svc.SetPlan(ctx, pid, progressionPlanRequest(lv[0].ID))
-	if err != nil {
+	// A real suggestion: the plan was assigned five days ago, three good
+	// sessions followed on three days, and the rules suggest a step up
+	// (suggest mode: it waits for the therapist). Approval re-evaluates, so
+	// it must rest on sessions that qualify.
+	assigned := time.Now().Add(-5 * 24 * time.Hour)
+	prog.svc.Now = func() time.Time { return assigned }
+	if _, err := prog.svc.SetPlan(ctx, pid, progressionPlanRequest(lv[0].ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.State.AddPlanChange(ctx, nil, balance.PlanChange{ID: "e2e-suggestion", PatientID: pid, Time: time.Now(), Kind: balance.ChangeProgress,
-		FromLevel: plan.LevelID, ToLevel: lv[1].ID, Dimension: "stance", Status: balance.ChangePending, By: "system",
-		Reasons: []balance.PlanReason{{Code: "hold_target_reached", Text: "held 30 s in three sessions (set by the test)"}}}); err != nil {
-		t.Fatal(err)
+	saveSessions(t, a, pid, lv[0].ID, assigned)
+	later := assigned.Add(3*24*time.Hour + time.Hour)
+	prog.svc.Now = func() time.Time { return later }
+	dec, suggestion, err := prog.svc.Evaluate(ctx, pid)
+	if err != nil || suggestion == nil || suggestion.Status != balance.ChangePending {
+		t.Fatalf("evaluation after three good sessions: %+v, suggestion %+v, %v; want a pending step up", dec, suggestion, err)
 	}
+	suggestedID, suggestedLevel := suggestion.ID, suggestion.ToLevel
 	sink := alertSinkFor(a)
 	if err := sink.Raise(ctx, balance.Alert{ID: "e2e-fall", Kind: balance.AlertFall, Severity: balance.SeverityUrgent, PatientID: pid,
 		Summary: "Fall detected (set by the test)", GroupKey: pid + "/fall", OccurredAt: time.Now(), CreatedAt: time.Now(), Status: balance.AlertOpen}); err != nil {
@@ -351,21 +359,21 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	// Approve the suggested progression.
 	// The page reloads after the decision: wait for the new level on it.
-	step("approve", chromedp.Click(css(`button.approve[data-change="e2e-suggestion"]`)))
+	step("approve", chromedp.Click(css(`button.approve[data-change="`+suggestedID+`"]`)))
 	shown := ""
-	for deadline := time.Now().Add(15 * time.Second); shown != lv[1].ID && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Second); shown != suggestedLevel && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		shown, _ = chromedp.Run(bctx, chromedp.Evaluate[string](`(document.querySelector('#plan-level') || {}).textContent || ""`))
 	}
-	if shown != lv[1].ID {
-		t.Errorf("plan level on the page after approval: %q, want %s", shown, lv[1].ID)
+	if shown != suggestedLevel {
+		t.Errorf("plan level on the page after approval: %q, want %s", shown, suggestedLevel)
 	}
 	p, err := a.State.Plan(ctx, pid)
-	if err != nil || p.LevelID != lv[1].ID {
-		t.Errorf("plan after approval: %+v, %v; want level %s", p, err, lv[1].ID)
+	if err != nil || p.LevelID != suggestedLevel {
+		t.Errorf("plan after approval: %+v, %v; want level %s", p, err, suggestedLevel)
 	}
 	if cs, err := a.State.PlanChanges(ctx, pid, time.Time{}); err == nil {
 		for _, c := range cs {
-			if c.ID == "e2e-suggestion" && (c.Status != balance.ChangeApplied || c.DecidedBy != "therapist") {
+			if c.ID == suggestedID && (c.Status != balance.ChangeApplied || c.DecidedBy != "therapist") {
 				t.Errorf("suggestion after approval: status %s decided by %q, want applied by therapist", c.Status, c.DecidedBy)
 			}
 		}
