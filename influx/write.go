@@ -58,15 +58,21 @@ func micros(ns int64) int64 {
 	return (ns - 500) / 1000
 }
 
-// appendTag escapes a tag key or value or a measurement name (commas, spaces
-// and equals signs) for line protocol.
+// appendTag escapes a tag key or value or a measurement name for line
+// protocol: commas, spaces and equals signs get a backslash. A backslash is
+// written as it is (InfluxDB does not unescape it), and a trailing one is
+// dropped (it would escape the separator after it); ids are restricted to
+// [A-Za-z0-9_.-] anyway.
 func appendTag(dst []byte, s string) []byte {
+	for len(s) > 0 && s[len(s)-1] == '\\' {
+		s = s[:len(s)-1]
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
-		case ',', ' ', '=', '\\':
+		case ',', ' ', '=':
 			dst = append(dst, '\\', c)
 		case '\n', '\r':
-			dst = append(dst, ' ')
+			dst = append(dst, '\\', ' ')
 		default:
 			dst = append(dst, c)
 		}
@@ -93,8 +99,21 @@ func (s *Store) WriteBatches(ctx context.Context, batches []*balance.Batch) erro
 	return classify(err)
 }
 
+// retryableStatus says whether a write refused with this HTTP status can
+// succeed later. Only 400, 413 and 422 judge the data itself (bad line
+// protocol, too large, unprocessable); 401, 403, 404 and the like are
+// configuration (a rotated token, a missing bucket) that an operator fixes,
+// so the data waits in the spool meanwhile instead of being dead-lettered.
+func retryableStatus(code int) bool {
+	switch code {
+	case 400, 413, 422:
+		return false
+	}
+	return code >= 400
+}
+
 // classify turns a client error into a *balance.WriteError: connection
-// errors, timeouts, 429 and 5xx can succeed later; other 4xx cannot.
+// errors, timeouts, 5xx, 429 and configuration 4xx can succeed later.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -103,7 +122,7 @@ func classify(err error) error {
 	if errors.As(err, &he) && he.StatusCode != 0 {
 		return &balance.WriteError{
 			StatusCode: he.StatusCode,
-			Retryable:  he.StatusCode == 429 || he.StatusCode >= 500,
+			Retryable:  retryableStatus(he.StatusCode),
 			RetryAfter: time.Duration(he.RetryAfter) * time.Second,
 			Err:        err,
 		}

@@ -18,6 +18,9 @@ type deviceCache struct {
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
+	// gens counts invalidations per id: a lookup that raced with a bind
+	// or unbind does not cache what it read before.
+	gens map[string]uint64
 }
 
 type cacheEntry struct {
@@ -27,12 +30,13 @@ type cacheEntry struct {
 }
 
 func newDeviceCache(reg balance.Registry, ttl time.Duration, selfRegister bool, now func() time.Time) *deviceCache {
-	return &deviceCache{reg: reg, ttl: ttl, selfRegister: selfRegister, now: now, entries: map[string]cacheEntry{}}
+	return &deviceCache{reg: reg, ttl: ttl, selfRegister: selfRegister, now: now, entries: map[string]cacheEntry{}, gens: map[string]uint64{}}
 }
 
 func (c *deviceCache) invalidate(id string) {
 	c.mu.Lock()
 	delete(c.entries, id)
+	c.gens[id]++
 	c.mu.Unlock()
 }
 
@@ -42,6 +46,7 @@ func (c *deviceCache) lookup(ctx context.Context, id string) (balance.Device, er
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[id]
+	gen := c.gens[id]
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.dev, e.err
@@ -57,7 +62,9 @@ func (c *deviceCache) lookup(ctx context.Context, id string) (balance.Device, er
 	if len(c.entries) > 100000 {
 		c.entries = map[string]cacheEntry{}
 	}
-	c.entries[id] = cacheEntry{dev: dev, err: err, expires: now.Add(c.ttl)}
+	if c.gens[id] == gen {
+		c.entries[id] = cacheEntry{dev: dev, err: err, expires: now.Add(c.ttl)}
+	}
 	c.mu.Unlock()
 	return dev, err
 }

@@ -217,22 +217,24 @@ func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 		return
 	}
 	p.m.messages.WithLabelValues(kind.String()).Inc()
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
-	defer cancel()
 	now := p.now()
 
-	dev, err := p.devices.lookup(ctx, deviceID)
-	if err != nil && balance.ErrorCode(err) != balance.ENOTFOUND {
-		// The state database failed: do not ack, the broker will redeliver.
-		p.rlog.Warn(now, "registry", "device lookup failed; message left unacknowledged", "device", deviceID, "err", err)
+	var dev balance.Device
+	if !p.retryTransient(now, "registry", deviceID, func(ctx context.Context) error {
+		dev, err = p.devices.lookup(ctx, deviceID)
+		if balance.ErrorCode(err) == balance.ENOTFOUND {
+			return nil
+		}
+		return err
+	}) {
 		return
 	}
 	switch {
 	case err != nil:
-		p.quarantine(ctx, deviceID, topic, balance.EUNKNOWNDEV, payload, now, ack)
+		p.quarantine(deviceID, topic, balance.EUNKNOWNDEV, payload, now, ack)
 		return
 	case dev.PatientID == "" && kind != wire.KindStatus:
-		p.quarantine(ctx, deviceID, topic, "unbound_device", payload, now, ack)
+		p.quarantine(deviceID, topic, "unbound_device", payload, now, ack)
 		return
 	}
 
@@ -243,8 +245,7 @@ func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 			p.reject(deviceID, topic, err, ack)
 			return
 		}
-		if err := p.deps.Registry.SaveStatus(ctx, st); err != nil {
-			p.rlog.Warn(now, "status", "saving device status failed; message left unacknowledged", "device", deviceID, "err", err)
+		if !p.retryTransient(now, "status", deviceID, func(ctx context.Context) error { return p.deps.Registry.SaveStatus(ctx, st) }) {
 			return
 		}
 		p.ack(ack)
@@ -255,8 +256,7 @@ func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 			return
 		}
 		ev.PatientID = dev.PatientID
-		if err := p.deps.Registry.SaveEvent(ctx, ev); err != nil {
-			p.rlog.Warn(now, "event", "saving device event failed; message left unacknowledged", "device", deviceID, "err", err)
+		if !p.retryTransient(now, "event", deviceID, func(ctx context.Context) error { return p.deps.Registry.SaveEvent(ctx, ev) }) {
 			return
 		}
 		p.ack(ack)
@@ -285,16 +285,42 @@ func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 	}
 }
 
-func (p *Pipeline) quarantine(ctx context.Context, deviceID, topic, reason string, payload []byte, now time.Time, ack func()) {
-	err := p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: deviceID, Topic: topic, Reason: reason, Payload: payload, ReceivedAt: now})
-	if err != nil {
-		p.rlog.Warn(now, "quarantine", "quarantine write failed; message left unacknowledged", "device", deviceID, "err", err)
+func (p *Pipeline) quarantine(deviceID, topic, reason string, payload []byte, now time.Time, ack func()) {
+	if !p.retryTransient(now, "quarantine", deviceID, func(ctx context.Context) error {
+		return p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: deviceID, Topic: topic, Reason: reason, Payload: payload, ReceivedAt: now})
+	}) {
 		return
 	}
 	p.m.quarantined.WithLabelValues(reason).Inc()
 	p.stats.Quarantined.Add(1)
 	p.rlog.Warn(now, "quarantine|"+deviceID, "message quarantined", "reason", reason, "device", deviceID, "topic", topic)
 	p.ack(ack)
+}
+
+// retryTransient runs f until it succeeds, backing off from 50 ms to 5 s
+// between tries, and reports true; it reports false only when the pipeline
+// stops first. A message whose state write failed must not simply stay
+// unacknowledged: an MQTT 3.1.1 broker redelivers it only after a
+// reconnect, and meanwhile it holds one of the few in-flight slots.
+func (p *Pipeline) retryTransient(now time.Time, what, deviceID string, f func(ctx context.Context) error) bool {
+	wait := 50 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
+		err := f(ctx)
+		cancel()
+		if err == nil {
+			return true
+		}
+		p.rlog.Warn(now, what, "state database write failed; retrying", "what", what, "device", deviceID, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-p.stop:
+			return false
+		}
+		if wait *= 2; wait > 5*time.Second {
+			wait = 5 * time.Second
+		}
+	}
 }
 
 func (p *Pipeline) enqueue(it item) {
@@ -438,9 +464,26 @@ func (p *Pipeline) flush(items []item) {
 			return
 		}
 		if !retryable(err) {
-			p.deadLetter(bs, err, "direct")
-			p.ackAll(items, nil)
-			return
+			_, failed := p.deadLetter(bs, err, "direct")
+			if len(failed) == 0 {
+				p.ackAll(items, nil)
+				return
+			}
+			// Ack what was kept; retry the rest through the spool below.
+			held := map[*balance.Batch]bool{}
+			for _, b := range failed {
+				held[b] = true
+			}
+			var rest []item
+			for _, it := range items {
+				if held[it.batch] {
+					rest = append(rest, it)
+				} else {
+					p.ack(it.ack)
+				}
+			}
+			items = rest
+			bs, n = batchesOf(items)
 		}
 		p.storeUp.Store(false)
 		p.rlog.Warn(p.now(), "store-down", "store write failed; spooling to disk until it recovers", "samples", n, "err", err)
@@ -494,31 +537,45 @@ func (p *Pipeline) ackAll(items []item, stored []*balance.Batch) {
 
 // deadLetter handles a write the store refused permanently: each batch is
 // retried alone so that one bad batch does not take others with it, and the
-// ones still refused are kept in the quarantine with their reason.
-func (p *Pipeline) deadLetter(bs []*balance.Batch, err error, path string) {
+// ones still refused are kept in the quarantine with their reason. It
+// returns the batches it could not make durable anywhere (store, spool or
+// quarantine): their messages must not be acknowledged.
+func (p *Pipeline) deadLetter(bs []*balance.Batch, err error, path string) (kept []*balance.Batch, failed []*balance.Batch) {
 	if len(bs) > 1 {
 		for _, b := range bs {
-			if e := p.write([]*balance.Batch{b}); e == nil {
+			e := p.write([]*balance.Batch{b})
+			switch {
+			case e == nil:
 				p.stored(path, len(b.Samples))
-			} else if retryable(e) {
+				kept = append(kept, b)
+			case retryable(e):
 				// Transient after all: spool it.
 				if p.spool.Append(appendRecord(nil, b)) == nil {
 					p.spooled(int64(len(b.Samples)))
+					kept = append(kept, b)
+				} else {
+					failed = append(failed, b)
 				}
-			} else {
-				p.deadLetter([]*balance.Batch{b}, e, path)
+			default:
+				k, f := p.deadLetter([]*balance.Batch{b}, e, path)
+				kept, failed = append(kept, k...), append(failed, f...)
 			}
 		}
-		return
+		return kept, failed
 	}
 	b := bs[0]
-	p.m.deadLettered.Inc()
-	p.log.Error("store refused a batch permanently; kept in quarantine", "device", b.DeviceID, "samples", len(b.Samples), "err", err)
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
 	defer cancel()
-	p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{
+	qerr := p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{
 		DeviceID: b.DeviceID, Topic: "spool-record", Reason: "store_refused", Payload: appendRecord(nil, b), ReceivedAt: p.now(),
 	})
+	if qerr != nil {
+		p.log.Error("store refused a batch and the quarantine failed; holding it", "device", b.DeviceID, "samples", len(b.Samples), "err", err, "quarantine_err", qerr)
+		return nil, bs
+	}
+	p.m.deadLettered.Inc()
+	p.log.Error("store refused a batch permanently; kept in quarantine", "device", b.DeviceID, "samples", len(b.Samples), "err", err)
+	return bs, nil
 }
 
 // replayLoop writes the spool back to the store, oldest first, with
@@ -578,9 +635,13 @@ func (p *Pipeline) replayLoop() {
 				}
 				continue
 			case !retryable(err):
-				p.deadLetter(bs, err, "replay")
-				p.spool.Commit(chunk)
-				continue
+				if _, failed := p.deadLetter(bs, err, "replay"); len(failed) == 0 {
+					p.spool.Commit(chunk)
+					continue
+				}
+				// Something could not be kept anywhere: leave the chunk in
+				// the spool (what was stored meanwhile is idempotent) and
+				// back off.
 			}
 			// Store still down: back off with full jitter.
 			wait := time.Duration(rand.Int64N(int64(backoff))) + p.cfg.RetryMin

@@ -340,3 +340,70 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// failingQuarantine is the state DB whose quarantine writes fail.
+type failingQuarantine struct{ *sqlite.StateDB }
+
+func (failingQuarantine) Quarantine(context.Context, balance.QuarantinedPayload) error {
+	return errors.New("database is locked")
+}
+
+// TestDeadLetterThatCannotBeKeptIsNotAcked: when the store refuses a batch
+// permanently and the quarantine cannot take it either, the batch is not
+// acknowledged as dead-lettered: it goes to the spool (durable) and the
+// replayer keeps it there, retrying, instead of committing it away.
+func TestDeadLetterThatCannotBeKeptIsNotAcked(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{})
+	h.p.Stop()
+	p, err := New(Config{RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond}, Deps{Store: h.store, Registry: h.state, Quarantine: failingQuarantine{h.state}, Spool: h.spool, Now: func() time.Time { return h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	defer p.Stop()
+	h.store.refuse = "dev-b"
+	t0 := h.now.Add(-time.Minute)
+	p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 1, t0, 100), h.ackFn())
+	p.Handle("balance/v1/dev-b/imu", jsonBatch("dev-b", 1, t0, 100), h.ackFn())
+	waitFor(t, "dev-a stored", func() bool { return h.store.count() == 100 })
+	time.Sleep(300 * time.Millisecond) // several replay rounds
+	if h.acks.Load() == 2 && h.spool.Pending() == 0 {
+		t.Fatal("the refused batch was acknowledged and is neither in the quarantine nor in the spool: lost")
+	}
+	if h.spool.Pending() != 1 {
+		t.Errorf("spool holds %d batches, want the refused one kept", h.spool.Pending())
+	}
+}
+
+// TestTransientRegistryFailureIsRetried: a state-database failure is
+// retried in the handler until it succeeds, not left unacknowledged.
+func TestTransientRegistryFailureIsRetried(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{})
+	h.p.Stop()
+	reg := &flakyRegistry{StateDB: h.state, failures: 3}
+	p, err := New(Config{}, Deps{Store: h.store, Registry: reg, Quarantine: h.state, Spool: h.spool, Now: func() time.Time { return h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	defer p.Stop()
+	p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 1, h.now.Add(-time.Minute), 100), h.ackFn())
+	waitFor(t, "stored after retries", func() bool { return h.store.count() == 100 })
+	waitFor(t, "acked", func() bool { return h.acks.Load() == 1 })
+	if reg.calls.Load() != 4 {
+		t.Errorf("registry called %d times, want 3 failures + 1 success", reg.calls.Load())
+	}
+}
+
+type flakyRegistry struct {
+	*sqlite.StateDB
+	failures int64
+	calls    atomic.Int64
+}
+
+func (f *flakyRegistry) Device(ctx context.Context, id string) (balance.Device, error) {
+	if f.calls.Add(1) <= f.failures {
+		return balance.Device{}, errors.New("database is locked")
+	}
+	return f.StateDB.Device(ctx, id)
+}

@@ -271,9 +271,15 @@ func (s *Spool) write(records [][]byte) (uint64, error) {
 		buf = append(buf, r...)
 	}
 	if _, err := s.w.Write(buf); err != nil {
-		// Leave the torn bytes to be cut at the next Open; refuse further
-		// appends to this segment by starting a new one.
-		s.newSegment(last.id + 1)
+		// Cut what was partly written, so that the segment stays valid for
+		// the appends before and after this one (a torn record inside an
+		// older segment would make the next Open refuse the spool).
+		if terr := s.w.Truncate(last.size); terr != nil {
+			// Cannot repair: leave the tail to be cut at the next Open and
+			// go on in a new segment after syncing what is valid.
+			s.w.Sync()
+			s.newSegment(last.id + 1)
+		}
 		return 0, fmt.Errorf("spool: write: %w", err)
 	}
 	last.size += size

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -97,8 +98,19 @@ func (s *SampleStore) WriteBatches(ctx context.Context, batches []*balance.Batch
 	return nil
 }
 
+// ceilMicros rounds a time up to the microsecond: with writes rounded to the
+// nearest microsecond, [ceil(from), ceil(to)) in µs selects exactly the
+// points InfluxDB's nanosecond comparison selects.
+func ceilMicros(t time.Time) int64 {
+	us := t.UnixMicro() // defined for every time, unlike UnixNano
+	if t.Nanosecond()%1000 > 0 {
+		us++
+	}
+	return us
+}
+
 func (s *SampleStore) where(q balance.SampleQuery) (string, []any, error) {
-	from, to := q.From.UnixMicro(), q.To.UnixMicro()
+	from, to := ceilMicros(q.From), ceilMicros(q.To)
 	if q.To.IsZero() {
 		to = 1<<62 - 1
 	}
@@ -190,7 +202,7 @@ func (s *SampleStore) WriteMeasurements(ctx context.Context, ms []balance.Measur
 			return &balance.WriteError{Err: balance.Errorf(balance.EINVALID, "measurement %s: %v", m.Name, err)}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO measurements (name, patient_id, tags_key, t_ns, tags, fields) VALUES (?, ?, ?, ?, ?, ?)`,
-			m.Name, m.PatientID, m.TagsKey(), m.Time.UnixNano(), string(tags), string(fields)); err != nil {
+			m.Name, m.PatientID, m.TagsKey(), MicrosOf(m.Time.UnixNano())*1000, string(tags), string(fields)); err != nil {
 			return &balance.WriteError{Retryable: true, Err: err}
 		}
 	}
@@ -202,12 +214,15 @@ func (s *SampleStore) WriteMeasurements(ctx context.Context, ms []balance.Measur
 
 // ReadMeasurements implements balance.MeasurementStore, oldest first.
 func (s *SampleStore) ReadMeasurements(ctx context.Context, q balance.MeasurementQuery) ([]balance.Measurement, error) {
-	to := q.To.UnixNano()
-	if q.To.IsZero() {
-		to = 1<<63 - 1
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.From.IsZero() {
+		from = ceilMicros(q.From) * 1000
+	}
+	if !q.To.IsZero() {
+		to = ceilMicros(q.To) * 1000
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT name, patient_id, t_ns, tags, fields FROM measurements
-		WHERE name = ? AND patient_id = ? AND t_ns >= ? AND t_ns < ? ORDER BY t_ns, tags_key`, q.Name, q.PatientID, q.From.UnixNano(), to)
+		WHERE name = ? AND patient_id = ? AND t_ns >= ? AND t_ns < ? ORDER BY t_ns, tags_key`, q.Name, q.PatientID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read measurements: %w", err)
 	}

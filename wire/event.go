@@ -70,14 +70,14 @@ func decodeEvent(payload []byte, now time.Time, e *balance.DeviceEvent) error {
 	if !known {
 		return balance.Errorf(balance.EINVALID, `"kind" %q must be one of %q`, e.Kind, SessionKinds)
 	}
-	if e.ExerciseID, ok = eventString(o, "exercise_id"); !ok {
-		return balance.Errorf(balance.EMALFORMED, `"exercise_id" must be a string of at most %d printable characters`, maxIDLen)
+	if e.ExerciseID, ok = eventString(o, "exercise_id"); !ok || !idChars(e.ExerciseID) {
+		return balance.Errorf(balance.EMALFORMED, `"exercise_id" must be a string of at most %d letters, digits, '_', '-' or '.'`, maxIDLen)
 	}
 	if e.Kind == balance.SessionExercise && e.ExerciseID == "" {
 		return balance.Errorf(balance.EINVALID, `"exercise_id" is required when "kind" is %q`, balance.SessionExercise)
 	}
-	if e.SessionID, ok = eventString(o, "session_id"); !ok {
-		return balance.Errorf(balance.EMALFORMED, `"session_id" must be a string of at most %d printable characters`, maxIDLen)
+	if e.SessionID, ok = eventString(o, "session_id"); !ok || !idChars(e.SessionID) {
+		return balance.Errorf(balance.EMALFORMED, `"session_id" must be a string of at most %d letters, digits, '_', '-' or '.'`, maxIDLen)
 	}
 	e.Time = now
 	if tv := o.Get("time"); tv != nil {
@@ -91,6 +91,18 @@ func decodeEvent(payload []byte, now time.Time, e *balance.DeviceEvent) error {
 		}
 	}
 	return nil
+}
+
+// idChars reports whether s holds only [A-Za-z0-9_.-]: ids become storage
+// tags and URL path segments, where other characters need escaping that not
+// every store undoes.
+func idChars(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // eventString returns the string field key of o ("" when absent), or false

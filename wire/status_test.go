@@ -115,7 +115,7 @@ func TestDecodeEvent(t *testing.T) {
 
 func TestEventRoundTrip(t *testing.T) {
 	for _, e := range []balance.DeviceEvent{
-		{DeviceID: "demo-001", Action: wire.ActionStart, Kind: balance.SessionExercise, ExerciseID: "heel-raise \"x\"", SessionID: "0f8a-11", Time: now.Add(-time.Minute + 7).UTC()},
+		{DeviceID: "demo-001", Action: wire.ActionStart, Kind: balance.SessionExercise, ExerciseID: "heel-raise.x_2", SessionID: "0f8a-11", Time: now.Add(-time.Minute + 7).UTC()},
 		{DeviceID: "demo-001", Action: wire.ActionStop, Kind: balance.SessionTUG, Time: now.Add(-time.Second).UTC()},
 	} {
 		got, err := wire.DecodeEvent(e.DeviceID, wire.EncodeEvent(e), now)
@@ -129,3 +129,18 @@ func TestEventRoundTrip(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestEventIDsRestricted: exercise and session ids become storage tags and
+// URL segments, so only [A-Za-z0-9_.-] is accepted.
+func TestEventIDsRestricted(t *testing.T) {
+	now := time.Now()
+	for _, id := range []string{`ex\1`, `ex1\`, "tandem stance", "a,b", "a=b", "ä"} {
+		payload := `{"v":1,"action":"start","kind":"exercise","exercise_id":` + strconv.Quote(id) + `}`
+		if _, err := wire.DecodeEvent("demo-001", []byte(payload), now); balance.ErrorCode(err) != balance.EMALFORMED {
+			t.Errorf("exercise_id %q: err = %v, want %s", id, err, balance.EMALFORMED)
+		}
+	}
+	if _, err := wire.DecodeEvent("demo-001", []byte(`{"v":1,"action":"start","kind":"exercise","exercise_id":"tandem-eyes-closed_2.b"}`), now); err != nil {
+		t.Errorf("a valid id was refused: %v", err)
+	}
+}
