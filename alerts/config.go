@@ -161,7 +161,8 @@ func (r *Recipient) Target() string {
 		if err != nil {
 			return "(unparsable URL)"
 		}
-		return u.Scheme + "://" + u.Host + u.Path
+		// Scheme and host only: hooks often carry their secret in the path.
+		return u.Scheme + "://" + u.Host
 	}
 	return r.Email
 }

@@ -89,7 +89,7 @@ func TestDecodeSecret(t *testing.T) {
 
 func TestTargetHidesTokens(t *testing.T) {
 	r := Recipient{Webhook: &WebhookTarget{URL: "https://user:pw@hooks.example.org/in/abc?token=SECRET#x"}}
-	if got, want := r.Target(), "https://hooks.example.org/in/abc"; got != want {
+	if got, want := r.Target(), "https://hooks.example.org"; got != want { // the path may hold a token too
 		t.Errorf("Target() = %q, want %q", got, want)
 	}
 	if got := (&Recipient{Email: "a@b.example"}).Target(); got != "a@b.example" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -97,10 +98,19 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps redirects after log-in on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// Browsers drop tabs and newlines and read a backslash as a slash, so
+	// "/\t/evil.example" would leave the site: refuse any control character
+	// or backslash, and anything with a scheme or a host.
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
-	return next
+	return u.RequestURI()
 }
 
 func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {

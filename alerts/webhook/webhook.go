@@ -111,7 +111,8 @@ func redact(raw string) string {
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	return u.Scheme + "://" + u.Host + u.Path
+	// Scheme and host only: hooks often carry their secret in the path.
+	return u.Scheme + "://" + u.Host
 }
 
 // retryAfter parses a Retry-After header: delay seconds or an HTTP date
