@@ -88,7 +88,10 @@ var errLocked = balance.Errorf(balance.EUNAUTHORIZED, "too many failed log-ins; 
 // both the name and the client address.
 func (s *Server) authenticate(ctx context.Context, username, password, addr string) (balance.User, error) {
 	now := s.now()
-	if !s.limiter.allowed(username, addr, now) {
+	// The attempt is counted as a failure before the password is checked,
+	// so that concurrent guesses cannot all pass the check while bcrypt
+	// runs; a success gives the count back.
+	if !s.limiter.begin(username, addr, now) {
 		return balance.User{}, errLocked
 	}
 	u, err := s.deps.Users.UserByName(ctx, username)
@@ -100,10 +103,9 @@ func (s *Server) authenticate(ctx context.Context, username, password, addr stri
 		hash = s.dummyHash // same work whether or not the user exists
 	}
 	if !checkPassword(hash, password) || err != nil {
-		s.limiter.fail(username, addr, now)
 		return balance.User{}, balance.Errorf(balance.EUNAUTHORIZED, "wrong username or password")
 	}
-	s.limiter.success(username, addr)
+	s.limiter.succeeded(username, addr)
 	return u, nil
 }
 

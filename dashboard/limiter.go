@@ -32,6 +32,10 @@ func (l *limiter) keys(user, addr string) []string { return []string{"u:" + user
 func (l *limiter) allowed(user, addr string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.allowedLocked(user, addr, now)
+}
+
+func (l *limiter) allowedLocked(user, addr string, now time.Time) bool {
 	for _, k := range l.keys(user, addr) {
 		if f := l.fails[k]; f != nil {
 			if now.Sub(f.start) >= l.window {
@@ -47,6 +51,10 @@ func (l *limiter) allowed(user, addr string, now time.Time) bool {
 func (l *limiter) fail(user, addr string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.failLocked(user, addr, now)
+}
+
+func (l *limiter) failLocked(user, addr string, now time.Time) {
 	if len(l.fails) > 100000 { // bound memory under a spray of names
 		for k, f := range l.fails {
 			if now.Sub(f.start) >= l.window {
@@ -78,4 +86,28 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return h
+}
+
+// begin reserves an attempt for user from addr: it refuses while either key
+// is paused, else counts the attempt as a failure at once (under the lock,
+// so concurrent attempts cannot all pass while passwords are checked).
+func (l *limiter) begin(user, addr string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.allowedLocked(user, addr, now) {
+		return false
+	}
+	l.failLocked(user, addr, now)
+	return true
+}
+
+// succeeded gives back a successful attempt: the username's failures are
+// cleared and the address's reservation is returned.
+func (l *limiter) succeeded(user, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, "u:"+user)
+	if f := l.fails["a:"+addr]; f != nil && f.n > 0 {
+		f.n--
+	}
 }
