@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"encoding/csv"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -171,7 +172,28 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
 	if body.Activity == "" {
 		body.Activity = "review"
 	}
-	e := balance.ReviewEntry{UserID: u.ID, PatientID: id, Start: s.now().Add(-time.Duration(body.Seconds * float64(time.Second))), Seconds: body.Seconds, Activity: body.Activity}
+	// Credit at most the wall-clock time since this user's last credited
+	// beat (any patient): two tabs, or a client posting beats in a burst,
+	// cannot add up to more review time than has passed.
+	now := s.now()
+	s.reviewMu.Lock()
+	if s.lastBeat == nil {
+		s.lastBeat = map[int64]time.Time{}
+	}
+	if last, ok := s.lastBeat[u.ID]; ok {
+		if since := now.Sub(last).Seconds(); since < body.Seconds {
+			body.Seconds = math.Max(0, since)
+		}
+	}
+	if body.Seconds > 0 {
+		s.lastBeat[u.ID] = now
+	}
+	s.reviewMu.Unlock()
+	e := balance.ReviewEntry{UserID: u.ID, PatientID: id, Start: now.Add(-time.Duration(body.Seconds * float64(time.Second))), Seconds: body.Seconds, Activity: body.Activity}
+	if e.Seconds == 0 {
+		writeJSON(w, http.StatusOK, e) // nothing new to credit
+		return
+	}
 	if err := s.deps.Users.LogReview(r.Context(), e); err != nil {
 		s.fail(w, r, err)
 		return

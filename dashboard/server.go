@@ -54,6 +54,12 @@ type Server struct {
 
 	mu   sync.RWMutex
 	late lateSources
+
+	// reviewMu guards lastBeat: the time each user's credited review time
+	// last reached, so that beats from several tabs or repeated posts never
+	// credit more than the wall-clock time that passed.
+	reviewMu sync.Mutex
+	lastBeat map[int64]time.Time
 }
 
 // lateSources are the parts of other components that may be wired after
