@@ -6,18 +6,19 @@ import (
 
 // metrics are the pipeline's Prometheus metrics.
 type metrics struct {
-	messages       *prometheus.CounterVec // by kind
-	samplesIn      prometheus.Counter
-	samplesStored  *prometheus.CounterVec // by path: direct, replay
-	samplesSpooled prometheus.Counter
-	rejected       *prometheus.CounterVec // by reason
-	dropped        *prometheus.CounterVec // samples, by reason
-	quarantined    *prometheus.CounterVec // by reason
-	deadLettered   prometheus.Counter
-	writeSeconds   *prometheus.HistogramVec // by outcome
-	writeErrors    *prometheus.CounterVec   // by retryable
-	spoolFull      prometheus.Gauge
-	acked          prometheus.Counter
+	messages        *prometheus.CounterVec // by kind
+	samplesIn       prometheus.Counter
+	samplesStored   *prometheus.CounterVec // by path: direct, replay
+	samplesSpooled  prometheus.Counter
+	rejected        *prometheus.CounterVec // by reason
+	dropped         *prometheus.CounterVec // samples, by reason
+	quarantined     *prometheus.CounterVec // by reason
+	deadLettered    prometheus.Counter
+	writeSeconds    *prometheus.HistogramVec // by outcome
+	writeErrors     *prometheus.CounterVec   // by retryable
+	spoolFull       prometheus.Gauge
+	corruptSegments prometheus.Counter
+	acked           prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
@@ -53,6 +54,9 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		writeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_ingest_write_errors_total", Help: "Failed store writes, by whether they can be retried.",
 		}, []string{"retryable"}),
+		corruptSegments: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_spool_corrupt_segments_total", Help: "Spool segments set aside during replay because a record in them was damaged.",
+		}),
 		spoolFull: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "balance_ingest_spool_full", Help: "1 while the spool's disk budget is exhausted and messages are held unacknowledged.",
 		}),
@@ -74,7 +78,7 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 	}, func() float64 { return float64(p.spool.MaxBytes()) })
 	if reg != nil {
 		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.dropped, m.quarantined,
-			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.acked, queueDepth, spoolBytes, spoolRecords, spoolBudget)
+			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.corruptSegments, m.acked, queueDepth, spoolBytes, spoolRecords, spoolBudget)
 	}
 	return m
 }

@@ -593,6 +593,16 @@ func (p *Pipeline) replayLoop() {
 		}
 		for p.spool.Pending() > 0 {
 			chunk, err := p.spool.Peek(256, 8<<20)
+			if errors.Is(err, spool.ErrCorrupt) {
+				// One damaged record must not stop the replay of the rest.
+				n, serr := p.spool.SkipCorrupt()
+				p.m.corruptSegments.Inc()
+				p.log.Error("spool segment with a damaged record set aside (*.corrupt); replay goes on with the next", "err", err, "bytes", n, "skip_err", serr)
+				if serr != nil {
+					break
+				}
+				continue
+			}
 			if err != nil {
 				p.log.Error("spool read failed", "err", err)
 				break

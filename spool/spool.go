@@ -68,6 +68,9 @@ type Spool struct {
 	readOff  int64
 	pending  int64 // records appended and not committed
 	notEmpty chan struct{}
+	// setAside lists segment files renamed to *.corrupt because a record in
+	// them failed its CRC (kept for manual recovery).
+	setAside []string
 
 	// Group commit: appends are numbered; one fsync makes every append
 	// written before it durable, so concurrent appenders share fsyncs.
@@ -104,15 +107,27 @@ func Open(dir string, opts Options) (*Spool, error) {
 		s.segs = append(s.segs, &segment{id: id, path: filepath.Join(dir, name)})
 	}
 	sort.Slice(s.segs, func(i, j int) bool { return s.segs[i].id < s.segs[j].id })
+	kept := s.segs[:0]
 	for i, sg := range s.segs {
 		n, size, err := scan(sg.path, i == len(s.segs)-1)
+		if errors.Is(err, ErrCorrupt) {
+			// A damaged record in an older segment: set the file aside and
+			// go on, rather than refuse to start and strand the rest.
+			if rerr := os.Rename(sg.path, sg.path+".corrupt"); rerr != nil {
+				return nil, fmt.Errorf("spool: set aside %s: %w", filepath.Base(sg.path), rerr)
+			}
+			s.setAside = append(s.setAside, sg.path+".corrupt")
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		sg.size = size
 		s.total += size
 		s.pending += n
+		kept = append(kept, sg)
 	}
+	s.segs = kept
 	var next uint64 = 1
 	if len(s.segs) > 0 {
 		last := s.segs[len(s.segs)-1]
@@ -144,6 +159,10 @@ func scan(path string, newest bool) (n, valid int64, err error) {
 		return 0, 0, fmt.Errorf("spool: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, fmt.Errorf("spool: %w", err)
+	}
 	var hdr [headerLen]byte
 	var buf []byte
 	for {
@@ -154,6 +173,9 @@ func scan(path string, newest bool) (n, valid int64, err error) {
 			break
 		}
 		l := binary.LittleEndian.Uint32(hdr[0:4])
+		if valid+headerLen+int64(l) > fi.Size() {
+			break // a length beyond the file: damaged header or torn tail
+		}
 		if int(l) > cap(buf) {
 			buf = make([]byte, l)
 		}
@@ -344,11 +366,19 @@ func (s *Spool) Peek(max int, maxBytes int64) (Chunk, error) {
 			return Chunk{}, fmt.Errorf("spool: read %s: %w", filepath.Base(sg.path), err)
 		}
 		l := int64(binary.LittleEndian.Uint32(hdr[0:4]))
-		rec := make([]byte, l)
-		if _, err := f.ReadAt(rec, off+headerLen); err != nil {
-			return Chunk{}, fmt.Errorf("spool: read %s: %w", filepath.Base(sg.path), err)
+		corrupt := off+headerLen+l > sg.size
+		var rec []byte
+		if !corrupt {
+			rec = make([]byte, l)
+			if _, err := f.ReadAt(rec, off+headerLen); err != nil {
+				return Chunk{}, fmt.Errorf("spool: read %s: %w", filepath.Base(sg.path), err)
+			}
+			corrupt = crc32.Checksum(rec, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8])
 		}
-		if crc32.Checksum(rec, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8]) {
+		if corrupt {
+			if len(c.Records) > 0 {
+				break // hand out the good records first
+			}
 			return Chunk{}, fmt.Errorf("%w in %s at byte %d", ErrCorrupt, filepath.Base(sg.path), off)
 		}
 		c.Records = append(c.Records, rec)
@@ -400,6 +430,69 @@ func (s *Spool) Commit(c Chunk) error {
 		s.readOff = 0
 	}
 	return nil
+}
+
+// SkipCorrupt sets aside the segment at the read position after Peek
+// reported ErrCorrupt: the file is renamed to *.corrupt (kept for manual
+// recovery, listed by SetAside) and reading goes on with the next segment.
+// The records after the damaged one in that segment are not replayed. It
+// returns the bytes set aside.
+func (s *Spool) SkipCorrupt() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.readSeg >= len(s.segs) {
+		return 0, nil
+	}
+	if s.readSeg == len(s.segs)-1 { // the open segment: continue in a new one
+		if err := s.syncLocked(); err != nil {
+			return 0, err
+		}
+		if err := s.newSegment(s.segs[len(s.segs)-1].id + 1); err != nil {
+			return 0, err
+		}
+	}
+	sg := s.segs[s.readSeg]
+	if err := os.Rename(sg.path, sg.path+".corrupt"); err != nil {
+		return 0, fmt.Errorf("spool: set aside %s: %w", filepath.Base(sg.path), err)
+	}
+	s.setAside = append(s.setAside, sg.path+".corrupt")
+	s.total -= sg.size
+	s.segs = append(s.segs[:s.readSeg], s.segs[s.readSeg+1:]...)
+	s.readOff = 0
+	// Recount what is left to replay.
+	s.pending = 0
+	for _, rest := range s.segs[s.readSeg:] {
+		s.pending += countRecords(rest.path)
+	}
+	return sg.size, nil
+}
+
+// SetAside returns the segment files set aside as corrupt.
+func (s *Spool) SetAside() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.setAside...)
+}
+
+// countRecords counts the valid records at the start of a segment file.
+func countRecords(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var n int64
+	var hdr [headerLen]byte
+	for {
+		if _, err := io.ReadFull(f, hdr[:]); err != nil {
+			return n
+		}
+		l := int64(binary.LittleEndian.Uint32(hdr[0:4]))
+		if _, err := f.Seek(l, io.SeekCurrent); err != nil {
+			return n
+		}
+		n++
+	}
 }
 
 // Pending returns the number of records appended and not yet committed.

@@ -146,13 +146,13 @@ func TestTornTailIsCut(t *testing.T) {
 	}
 }
 
-func TestCorruptOlderSegmentIsAnError(t *testing.T) {
+func TestCorruptOlderSegmentIsSetAside(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, Options{SegmentBytes: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 6; i++ { // three segments of two records
 		s.Append(rec(i))
 	}
 	s.Close()
@@ -160,8 +160,54 @@ func TestCorruptOlderSegmentIsAnError(t *testing.T) {
 	b, _ := os.ReadFile(files[0])
 	b[len(b)-1] ^= 0xff
 	os.WriteFile(files[0], b, 0o640)
-	if _, err := Open(dir, Options{SegmentBytes: 40}); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Open with a corrupt old segment: err = %v, want ErrCorrupt", err)
+	s2, err := Open(dir, Options{SegmentBytes: 40})
+	if err != nil {
+		t.Fatalf("Open with a corrupt old segment: %v; want it set aside", err)
+	}
+	defer s2.Close()
+	if aside := s2.SetAside(); len(aside) != 1 || filepath.Base(aside[0]) != filepath.Base(files[0])+".corrupt" {
+		t.Fatalf("SetAside = %v, want the first segment", aside)
+	}
+	if _, err := os.Stat(files[0] + ".corrupt"); err != nil {
+		t.Fatalf("corrupt segment not kept for recovery: %v", err)
+	}
+	if got := drain(t, s2, 10); !cmp.Equal(got, want(2, 6)) {
+		t.Fatalf("records after setting aside (-got +want):\n%s", cmp.Diff(got, want(2, 6)))
+	}
+}
+
+// TestSkipCorruptDuringReplay: a record damaged after Open (bit rot) makes
+// Peek report ErrCorrupt; SkipCorrupt sets the segment aside and replay goes
+// on with the next one, with Pending recounted.
+func TestSkipCorruptDuringReplay(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{SegmentBytes: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 6; i++ {
+		s.Append(rec(i))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	f, _ := os.OpenFile(files[0], os.O_RDWR, 0)
+	f.WriteAt([]byte{0xff}, 12) // inside the first record's payload
+	f.Close()
+	if _, err := s.Peek(10, 1<<20); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Peek over a damaged record: err = %v, want ErrCorrupt", err)
+	}
+	n, err := s.SkipCorrupt()
+	if err != nil || n == 0 {
+		t.Fatalf("SkipCorrupt = %d, %v", n, err)
+	}
+	if s.Pending() != 4 {
+		t.Errorf("Pending after skipping a segment of two = %d, want 4", s.Pending())
+	}
+	if got := drain(t, s, 10); !cmp.Equal(got, want(2, 6)) {
+		t.Fatalf("replay after skip (-got +want):\n%s", cmp.Diff(got, want(2, 6)))
+	}
+	if err := s.Append(rec(6)); err != nil {
+		t.Fatalf("Append after skip: %v", err)
 	}
 }
 

@@ -145,6 +145,9 @@ func (a *App) Open(ctx context.Context) error {
 	if a.Spool, err = spool.Open(filepath.Join(c.DataDir, "spool"), spool.Options{MaxBytes: c.Spool.MaxBytes}); err != nil {
 		return err
 	}
+	for _, f := range a.Spool.SetAside() {
+		a.Log.Error("spool segment with a damaged record set aside; its data needs manual recovery", "file", f)
+	}
 	if p := a.Spool.Pending(); p > 0 {
 		a.Log.Info("spool holds batches from an earlier run; replaying", "batches", p)
 	}
