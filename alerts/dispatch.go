@@ -99,8 +99,9 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	o := Outcome{Attempt: att}
 	finish := func() {
 		// Record even when ctx is cancelled (shutdown): the attempt
-		// happened. A failed write is tried again; if it never succeeds
-		// the delivery stays "delivering" and the next start resumes it.
+		// happened. A failed write is tried again, backing off up to 10 s,
+		// until it succeeds or the service stops; then the delivery stays
+		// "delivering" and the next start resumes it.
 		for try := 1; ; try++ {
 			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			err := s.store.Finish(wctx, o)
@@ -109,10 +110,11 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 				return
 			}
 			s.log.Error("record delivery attempt", "delivery", d.ID, "attempt", o.Attempt.N, "try", try, "err", err)
-			if try == 3 {
+			select {
+			case <-time.After(min(time.Duration(try)*time.Second, 10*time.Second)):
+			case <-ctx.Done():
 				return
 			}
-			time.Sleep(time.Duration(try) * time.Second)
 		}
 	}
 	r, ok := s.cfg.recipient(d.Recipient)
@@ -165,6 +167,10 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 			o.NextAt = d.Deadline // one last try at the deadline
 		}
 	}
+	if o.Attempt.Outcome == OutcomeDelivered && r.RepeatInterval > 0 && d.Reason != ReasonEscalation {
+		rep := repeatOf(d, r, alerts, end, s.cfg.Retry.GiveUpAfter)
+		o.FollowUp = &rep
+	}
 	s.metrics.attempt(d.Channel, o.Attempt.Outcome, o.Attempt.Duration)
 	finish()
 	log := s.log.With("delivery", d.ID, "recipient", d.Recipient, "channel", d.Channel, "reason", d.Reason, "attempt", d.Attempts)
@@ -172,8 +178,8 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	case OutcomeDelivered:
 		log.Info("alert delivered", "alerts", len(alerts), "took", o.Attempt.Duration)
 		s.metrics.delivered(d.Channel, d.Deadline.Add(-s.cfg.Retry.GiveUpAfter), end)
-		if r.RepeatInterval > 0 && d.Reason != ReasonEscalation {
-			s.scheduleRepeat(ctx, d, r, alerts, end)
+		if o.FollowUp != nil {
+			s.Wake() // the repeat was stored with the outcome
 		}
 	case OutcomeRetry:
 		log.Warn("alert delivery failed; will retry", "err", err, "status", code, "next", o.NextAt)
@@ -203,21 +209,15 @@ func (s *Service) notify(ctx context.Context, n *Notification) (retry bool, err 
 	return nt.Notify(ctx, n)
 }
 
-// scheduleRepeat creates the next repeat of a delivered notification.
-func (s *Service) scheduleRepeat(ctx context.Context, d Delivery, r *Recipient, alerts []balance.Alert, now time.Time) {
+// repeatOf is the next repeat of a delivered notification, due a repeat
+// interval after it (created with the outcome, in one transaction).
+func repeatOf(d Delivery, r *Recipient, alerts []balance.Alert, now time.Time, giveUpAfter time.Duration) NewDelivery {
 	ids := make([]string, len(alerts))
 	for i, a := range alerts {
 		ids[i] = a.ID
 	}
-	nd := NewDelivery{
+	return NewDelivery{
 		ID: deliveryID(d.ID, ReasonRepeat), Recipient: r.Name, Channel: r.Channel(), Target: r.Target(),
-		Reason: ReasonRepeat, AlertIDs: ids, GroupKey: d.GroupKey, NextAt: now.Add(r.RepeatInterval), GiveUpAfter: s.cfg.Retry.GiveUpAfter,
+		Reason: ReasonRepeat, AlertIDs: ids, GroupKey: d.GroupKey, NextAt: now.Add(r.RepeatInterval), GiveUpAfter: giveUpAfter,
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := s.store.AddDelivery(wctx, nd, now); err != nil {
-		s.log.Error("schedule repeat", "delivery", d.ID, "err", err)
-		return
-	}
-	s.Wake()
 }

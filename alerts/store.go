@@ -88,6 +88,10 @@ type Outcome struct {
 	// State is pending.
 	State  string
 	NextAt time.Time
+	// FollowUp, when set, is a delivery to create in the same transaction
+	// (the next repeat of a delivered notification), so that a crash
+	// cannot record the delivery and lose its repeat.
+	FollowUp *NewDelivery
 }
 
 // AlertFilter selects alerts; empty fields match all.

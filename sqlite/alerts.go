@@ -264,6 +264,11 @@ func (s *AlertStore) Finish(ctx context.Context, o alerts.Outcome) error {
 		o.State, alertNS(o.NextAt), alertNS(o.NextAt), delivered, delivered, at.Error, at.StatusCode, at.DeliveryID); err != nil {
 		return fmt.Errorf("sqlite: update delivery %s: %w", at.DeliveryID, err)
 	}
+	if o.FollowUp != nil {
+		if err := addAlertDelivery(ctx, tx, *o.FollowUp, at.Start.Add(at.Duration)); err != nil {
+			return fmt.Errorf("sqlite: follow-up of %s: %w", at.DeliveryID, err)
+		}
+	}
 	return tx.Commit()
 }
 
