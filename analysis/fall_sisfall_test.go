@@ -9,29 +9,13 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/analysis"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/recording"
 )
 
-// sisFallDir walks up from the test's directory to the folder holding
-// shared/data/sisfall-dev (the data are not in the repository).
-func sisFallDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "sisfall-dev")
-		if st, err := os.Stat(filepath.Join(p, "README.txt")); err == nil && !st.IsDir() {
-			return p
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skip("shared/data/sisfall-dev not found above the test directory; SisFall validation skipped")
-		}
-		dir = up
-	}
-}
+// sisFallDir returns shared/data/sisfall-dev (the data are not in the
+// repository), skipping the validation when absent.
+func sisFallDir(t *testing.T) string { return testenv.SharedData(t, "sisfall-dev") }
 
 // TestFallDetectionSisFall runs the default detector over every trial of
 // the SisFall development subset (Sucerquia et al. 2017) and reports

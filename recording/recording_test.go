@@ -5,37 +5,19 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
-// sharedData walks up from the test's directory to the folder holding
-// shared/data and returns shared/data/sub, skipping the test when absent.
-func sharedData(t *testing.T, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", sub)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/data/%s not found above the test directory", sub)
-		}
-		dir = parent
-	}
-}
+// sharedData returns shared/data/sub, skipping the test when absent.
+func sharedData(t *testing.T, sub string) string { return testenv.SharedData(t, sub) }
 
 func TestReadMobgap(t *testing.T) {
 	rec, err := ReadFile("../analysis/testdata/mobgap/HA_001/Test5_Trial1_imu.csv", Options{})

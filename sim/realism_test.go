@@ -2,36 +2,18 @@ package sim
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/recording"
 )
 
-// sharedData walks up from the test's directory to the folder holding
-// shared/data and returns shared/data/sub, skipping the test when absent
-// (the recordings are not part of the repository).
-func sharedData(t *testing.T, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", sub)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/data/%s not found above the test directory", sub)
-		}
-		dir = parent
-	}
-}
+// sharedData returns shared/data/sub, skipping the test when absent (the
+// recordings are not part of the repository).
+func sharedData(t *testing.T, sub string) string { return testenv.SharedData(t, sub) }
 
 func readRec(t *testing.T, path string) recording.Recording {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/testenv"
 )
 
 // still returns n samples at hz with constant acc and gyro (SI).
@@ -115,24 +116,9 @@ func TestCheckUnitsRealData(t *testing.T) {
 	}
 }
 
-// sharedData returns the shared/data directory found by walking up from the
-// test's directory, or "".
-func sharedData() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "shared", "data")); err == nil && fi.IsDir() {
-			return filepath.Join(dir, "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+// sharedData returns the shared/data directory above the test's
+// directory, or "".
+func sharedData() string { return testenv.SharedDataDir() }
 
 func loadRecordings(t *testing.T) []recording {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/analysis"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/recording"
 	"github.com/balance-pt/balance/sim"
 )
@@ -214,26 +215,8 @@ func TestAnalyzeSisFallFall(t *testing.T) {
 	}
 }
 
-// sharedFile walks up from the test directory to the folder holding
-// shared/data and returns shared/data/rel, skipping when absent.
-func sharedFile(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", filepath.FromSlash(rel))
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/data/%s not found", rel)
-		}
-		dir = parent
-	}
-}
+// sharedFile returns shared/data/rel, skipping when absent.
+func sharedFile(t *testing.T, rel string) string { return testenv.SharedData(t, rel) }
 
 func TestAnalyzeErrors(t *testing.T) {
 	garbage := filepath.Join(t.TempDir(), "g.txt")
