@@ -104,18 +104,19 @@ func TestSamplesAreCappedAndServed(t *testing.T) {
 	u := srv.URL + "/api/v1"
 	call(t, "POST", u+"/patients", `{"id":"p"}`)
 	call(t, "POST", u+"/devices", `{"id":"w","patient_id":"p"}`)
-	b := storetest.MakeBatch("w", "p", storetest.T0, 200, 100, 1)
+	t0 := storetest.Base(time.Now())
+	b := storetest.MakeBatch("w", "p", t0, 200, 100, 1)
 	if err := store.WriteBatches(context.Background(), []*balance.Batch{b}); err != nil {
 		t.Fatal(err)
 	}
-	from := storetest.T0.Format(time.RFC3339Nano)
-	to := storetest.T0.Add(time.Second).Format(time.RFC3339Nano)
+	from := t0.Format(time.RFC3339Nano)
+	to := t0.Add(time.Second).Format(time.RFC3339Nano)
 	st, m, body := call(t, "GET", u+"/devices/w/samples?from="+from+"&to="+to, "")
 	if st != 200 || m["count"].(float64) != 100 {
 		t.Fatalf("1 s of samples = %d count %v: %s", st, m["count"], body)
 	}
 	// 200 samples exceed MaxSamples (150): the API asks to narrow the interval.
-	to2 := storetest.T0.Add(3 * time.Second).Format(time.RFC3339Nano)
+	to2 := t0.Add(3 * time.Second).Format(time.RFC3339Nano)
 	if st, m, _ := call(t, "GET", u+"/patients/p/samples?from="+from+"&to="+to2, ""); st != 400 || !strings.Contains(m["message"].(string), "narrow") {
 		t.Fatalf("over the cap = %d %v", st, m)
 	}
@@ -143,11 +144,12 @@ func TestDevicePassedOnHidesEarlierWearer(t *testing.T) {
 	call(t, "POST", u+"/patients", `{"id":"p"}`)
 	call(t, "POST", u+"/patients", `{"id":"q"}`)
 	call(t, "POST", u+"/devices", `{"id":"w","patient_id":"p"}`)
-	if err := store.WriteBatches(context.Background(), []*balance.Batch{storetest.MakeBatch("w", "p", storetest.T0, 100, 100, 1)}); err != nil {
+	t0 := storetest.Base(time.Now())
+	if err := store.WriteBatches(context.Background(), []*balance.Batch{storetest.MakeBatch("w", "p", t0, 100, 100, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	from := storetest.T0.Format(time.RFC3339Nano)
-	to := storetest.T0.Add(time.Minute).Format(time.RFC3339Nano)
+	from := t0.Format(time.RFC3339Nano)
+	to := t0.Add(time.Minute).Format(time.RFC3339Nano)
 	if st, m, _ := call(t, "GET", u+"/devices/w/samples?from="+from+"&to="+to, ""); st != 200 || m["count"].(float64) != 100 {
 		t.Fatalf("while worn by p: %d %v", st, m["count"])
 	}

@@ -1,6 +1,13 @@
 // Package storetest is the contract test suite every balance.SampleStore
 // adapter must pass: the InfluxDB adapter against a real InfluxDB and the
 // embedded SQLite store run the same tests.
+//
+// Fixtures are placed by a clock, never at fixed dates: a store with a
+// retention policy drops points older than its retention, so a fixed date
+// turns into a failure once enough days have passed. Every write the suite
+// makes is checked against the store's retention first (CheckRetention), and
+// the suite can be run with the clock moved ahead to prove that no fixture
+// depends on today's date.
 package storetest
 
 import (
@@ -19,11 +26,23 @@ import (
 // every test, since each test uses its own device and patient ids.
 type Factory func(t *testing.T) balance.SampleStore
 
+// Options say how the suite places its fixtures in time.
+type Options struct {
+	// Now is the clock the fixtures are placed by; nil means time.Now. A
+	// clock moved ahead shows that no fixture depends on today's date.
+	Now func() time.Time
+	// Retention is how long the store keeps samples before its clock's now
+	// (0: forever). Every fixture is checked against it before it is
+	// written, so an expired fixture fails with its cause instead of a
+	// store error (or, worse, a store that silently drops it).
+	Retention time.Duration
+}
+
 // Run runs the contract suite.
-func Run(t *testing.T, newStore Factory) {
+func Run(t *testing.T, newStore Factory, opts Options) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s balance.SampleStore, id string)
+		fn   func(t *testing.T, f fixture)
 	}{
 		{"RoundTripExactValues", testRoundTrip},
 		{"RewriteIsIdempotent", testIdempotent},
@@ -34,18 +53,58 @@ func Run(t *testing.T, newStore Factory) {
 		{"LargeBatchChecksum", testLargeBatch},
 		{"Measurements", testMeasurements},
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	run := rand.Uint32()
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t)
-			tc.fn(t, s, fmt.Sprintf("st%08x-%d", run, i))
+			clock := now()
+			tc.fn(t, fixture{
+				s:         newStore(t),
+				id:        fmt.Sprintf("st%08x-%d", run, i),
+				t0:        Base(clock),
+				now:       clock,
+				retention: opts.Retention,
+			})
 		})
 	}
 }
 
-// T0 is a fixed, recent base time for generated samples (storage does not
-// care how old data is; the clock check is ingest's job).
-var T0 = time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+// fixture is what one contract test works with: the store, its own id
+// prefix, the base time of its samples and the retention they must keep to.
+type fixture struct {
+	s         balance.SampleStore
+	id        string
+	t0        time.Time
+	now       time.Time
+	retention time.Duration
+}
+
+// Base returns the base time for generated samples at clock time now: the
+// start of the previous hour (UTC). Fixtures span at most two hours after
+// it, so they lie within any retention of a day or more.
+func Base(now time.Time) time.Time {
+	return now.UTC().Truncate(time.Hour).Add(-time.Hour)
+}
+
+// CheckRetention returns an error naming the first of times that a store
+// keeping data for retention before now would drop; retention 0 keeps
+// everything.
+func CheckRetention(now time.Time, retention time.Duration, times ...time.Time) error {
+	if retention <= 0 {
+		return nil
+	}
+	oldest := now.Add(-retention)
+	for _, at := range times {
+		if at.Before(oldest) {
+			return fmt.Errorf("fixture time %s is older than the store's retention (%s before %s): the store would drop it; place fixtures relative to the clock (storetest.Base)",
+				at.UTC().Format(time.RFC3339), retention, now.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
 
 // MakeBatch returns n samples at rateHz starting at start, with values that
 // exercise signs, small and large magnitudes and full float64 precision.
@@ -71,17 +130,41 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func write(t *testing.T, s balance.SampleStore, bs ...*balance.Batch) {
+// write checks bs against the retention, then writes them.
+func (f fixture) write(t *testing.T, bs ...*balance.Batch) {
 	t.Helper()
-	if err := s.WriteBatches(ctx(t), bs); err != nil {
+	for _, b := range bs {
+		if len(b.Samples) == 0 {
+			continue
+		}
+		first, last := time.Unix(0, b.Samples[0].TimeNS), time.Unix(0, b.Samples[len(b.Samples)-1].TimeNS)
+		if err := CheckRetention(f.now, f.retention, first, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.s.WriteBatches(ctx(t), bs); err != nil {
 		t.Fatalf("WriteBatches: %v", err)
 	}
 }
 
-func testRoundTrip(t *testing.T, s balance.SampleStore, id string) {
-	b := MakeBatch(id+"-d", id+"-p", T0, 250, 100, 1)
-	write(t, s, b)
-	got, err := s.ReadSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: T0, To: T0.Add(time.Hour)})
+// writeMeasurements checks ms against the retention, then writes them.
+func (f fixture) writeMeasurements(t *testing.T, ms ...balance.Measurement) {
+	t.Helper()
+	for _, m := range ms {
+		if err := CheckRetention(f.now, f.retention, m.Time); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.s.WriteMeasurements(ctx(t), ms); err != nil {
+		t.Fatalf("WriteMeasurements: %v", err)
+	}
+}
+
+func testRoundTrip(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
+	b := MakeBatch(id+"-d", id+"-p", t0, 250, 100, 1)
+	f.write(t, b)
+	got, err := s.ReadSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: t0, To: t0.Add(time.Hour)})
 	if err != nil {
 		t.Fatalf("ReadSamples: %v", err)
 	}
@@ -91,15 +174,16 @@ func testRoundTrip(t *testing.T, s balance.SampleStore, id string) {
 	}
 }
 
-func testIdempotent(t *testing.T, s balance.SampleStore, id string) {
-	b := MakeBatch(id+"-d", id+"-p", T0, 100, 100, 2)
-	write(t, s, b)
-	write(t, s, b)    // a redelivered message
-	write(t, s, b, b) // a batch resent twice in one write
-	half := *b        // an overlapping resend of the second half
+func testIdempotent(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
+	b := MakeBatch(id+"-d", id+"-p", t0, 100, 100, 2)
+	f.write(t, b)
+	f.write(t, b)    // a redelivered message
+	f.write(t, b, b) // a batch resent twice in one write
+	half := *b       // an overlapping resend of the second half
 	half.Samples = b.Samples[50:]
-	write(t, s, &half)
-	n, err := s.CountSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: T0, To: T0.Add(time.Hour)})
+	f.write(t, &half)
+	n, err := s.CountSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: t0, To: t0.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,19 +192,20 @@ func testIdempotent(t *testing.T, s balance.SampleStore, id string) {
 	}
 }
 
-func testByPatient(t *testing.T, s balance.SampleStore, id string) {
-	a := MakeBatch(id+"-a", id+"-p", T0, 30, 100, 3)
-	b := MakeBatch(id+"-b", id+"-p", T0.Add(time.Second), 20, 100, 4)
-	other := MakeBatch(id+"-c", id+"-q", T0, 40, 100, 5)
-	write(t, s, a, b, other)
-	n, err := s.CountSamples(ctx(t), balance.SampleQuery{PatientID: id + "-p", From: T0, To: T0.Add(time.Hour)})
+func testByPatient(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
+	a := MakeBatch(id+"-a", id+"-p", t0, 30, 100, 3)
+	b := MakeBatch(id+"-b", id+"-p", t0.Add(time.Second), 20, 100, 4)
+	other := MakeBatch(id+"-c", id+"-q", t0, 40, 100, 5)
+	f.write(t, a, b, other)
+	n, err := s.CountSamples(ctx(t), balance.SampleQuery{PatientID: id + "-p", From: t0, To: t0.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 50 {
 		t.Errorf("CountSamples(patient p) = %d, want 30+20", n)
 	}
-	n, err = s.CountSamples(ctx(t), balance.SampleQuery{PatientID: id + "-q", From: T0, To: T0.Add(time.Hour)})
+	n, err = s.CountSamples(ctx(t), balance.SampleQuery{PatientID: id + "-q", From: t0, To: t0.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +214,12 @@ func testByPatient(t *testing.T, s balance.SampleStore, id string) {
 	}
 }
 
-func testInterval(t *testing.T, s balance.SampleStore, id string) {
-	b := MakeBatch(id+"-d", id+"-p", T0, 100, 100, 6) // T0 .. T0+990 ms
-	write(t, s, b)
-	// [T0+100ms, T0+200ms) holds samples 10..19 exactly.
-	got, err := s.ReadSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: T0.Add(100 * time.Millisecond), To: T0.Add(200 * time.Millisecond)})
+func testInterval(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
+	b := MakeBatch(id+"-d", id+"-p", t0, 100, 100, 6) // t0 .. t0+990 ms
+	f.write(t, b)
+	// [t0+100ms, t0+200ms) holds samples 10..19 exactly.
+	got, err := s.ReadSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: t0.Add(100 * time.Millisecond), To: t0.Add(200 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,9 +228,10 @@ func testInterval(t *testing.T, s balance.SampleStore, id string) {
 	}
 }
 
-func testLatest(t *testing.T, s balance.SampleStore, id string) {
-	b := MakeBatch(id+"-d", id+"-p", T0, 100, 100, 7)
-	write(t, s, b)
+func testLatest(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
+	b := MakeBatch(id+"-d", id+"-p", t0, 100, 100, 7)
+	f.write(t, b)
 	got, err := s.LatestSample(ctx(t), b.DeviceID, "")
 	if err != nil {
 		t.Fatal(err)
@@ -161,12 +248,13 @@ func testLatest(t *testing.T, s balance.SampleStore, id string) {
 // testDevicePassedOn: a device worn by patient p, then passed on to q. A
 // query by device and patient returns only that patient's part, and the
 // latest sample for q is q's.
-func testDevicePassedOn(t *testing.T, s balance.SampleStore, id string) {
+func testDevicePassedOn(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
 	d := id + "-d"
-	first := MakeBatch(d, id+"-p", T0, 50, 100, 10)
-	second := MakeBatch(d, id+"-q", T0.Add(time.Minute), 30, 100, 11)
-	write(t, s, first, second)
-	all := balance.SampleQuery{DeviceID: d, From: T0, To: T0.Add(time.Hour)}
+	first := MakeBatch(d, id+"-p", t0, 50, 100, 10)
+	second := MakeBatch(d, id+"-q", t0.Add(time.Minute), 30, 100, 11)
+	f.write(t, first, second)
+	all := balance.SampleQuery{DeviceID: d, From: t0, To: t0.Add(time.Hour)}
 	if n, err := s.CountSamples(ctx(t), all); err != nil || n != 80 {
 		t.Fatalf("CountSamples(device) = %d, %v; want 80", n, err)
 	}
@@ -211,10 +299,11 @@ func Checksum(ss []balance.Sample) uint64 {
 	return sum
 }
 
-func testLargeBatch(t *testing.T, s balance.SampleStore, id string) {
-	b := MakeBatch(id+"-d", id+"-p", T0, 12345, 100, 8)
-	write(t, s, b)
-	got, err := s.ReadSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: T0, To: T0.Add(time.Hour)})
+func testLargeBatch(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
+	b := MakeBatch(id+"-d", id+"-p", t0, 12345, 100, 8)
+	f.write(t, b)
+	got, err := s.ReadSamples(ctx(t), balance.SampleQuery{DeviceID: b.DeviceID, From: t0, To: t0.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,21 +312,18 @@ func testLargeBatch(t *testing.T, s balance.SampleStore, id string) {
 	}
 }
 
-func testMeasurements(t *testing.T, s balance.SampleStore, id string) {
+func testMeasurements(t *testing.T, f fixture) {
+	s, id, t0 := f.s, f.id, f.t0
 	p := id + "-p"
-	m1 := balance.Measurement{Name: "sway", PatientID: p, Time: T0, Tags: map[string]string{"stance": "tandem"}, Fields: map[string]float64{"rms_ml": 0.12, "jerk": 3.5}}
-	m2 := balance.Measurement{Name: "sway", PatientID: p, Time: T0, Tags: map[string]string{"stance": "feet_together"}, Fields: map[string]float64{"rms_ml": 0.05, "jerk": 1.5}}
-	m3 := balance.Measurement{Name: "sway", PatientID: p, Time: T0.Add(time.Hour), Tags: map[string]string{"stance": "tandem"}, Fields: map[string]float64{"rms_ml": 0.1, "jerk": 3}}
-	if err := s.WriteMeasurements(ctx(t), []balance.Measurement{m1, m2, m3}); err != nil {
-		t.Fatalf("WriteMeasurements: %v", err)
-	}
+	m1 := balance.Measurement{Name: "sway", PatientID: p, Time: t0, Tags: map[string]string{"stance": "tandem"}, Fields: map[string]float64{"rms_ml": 0.12, "jerk": 3.5}}
+	m2 := balance.Measurement{Name: "sway", PatientID: p, Time: t0, Tags: map[string]string{"stance": "feet_together"}, Fields: map[string]float64{"rms_ml": 0.05, "jerk": 1.5}}
+	m3 := balance.Measurement{Name: "sway", PatientID: p, Time: t0.Add(time.Hour), Tags: map[string]string{"stance": "tandem"}, Fields: map[string]float64{"rms_ml": 0.1, "jerk": 3}}
+	f.writeMeasurements(t, m1, m2, m3)
 	// Rewriting m1 with a new value replaces it.
 	m1b := m1
 	m1b.Fields = map[string]float64{"rms_ml": 0.13, "jerk": 3.5}
-	if err := s.WriteMeasurements(ctx(t), []balance.Measurement{m1b}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.ReadMeasurements(ctx(t), balance.MeasurementQuery{Name: "sway", PatientID: p, From: T0, To: T0.Add(2 * time.Hour)})
+	f.writeMeasurements(t, m1b)
+	got, err := s.ReadMeasurements(ctx(t), balance.MeasurementQuery{Name: "sway", PatientID: p, From: t0, To: t0.Add(2 * time.Hour)})
 	if err != nil {
 		t.Fatalf("ReadMeasurements: %v", err)
 	}

@@ -27,6 +27,11 @@ const (
 	DerivedBucket = "balance/autogen"
 )
 
+// RawRetention is the retention of the raw bucket in every test InfluxDB:
+// influxd refuses (HTTP 400, "points beyond retention policy") samples older
+// than this before its clock's now, so fixtures must be placed by the clock.
+const RawRetention = 30 * 24 * time.Hour
+
 // influxdPath finds influxd: $BALANCE_INFLUXD, then PATH, then GOPATH/bin.
 func influxdPath() (string, error) {
 	return findTool("influxd", "BALANCE_INFLUXD", "go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10")
@@ -117,7 +122,7 @@ bind-address = "127.0.0.1:%d"
 	t.Cleanup(func() { in.Stop() })
 	for _, q := range []string{
 		"CREATE DATABASE " + Database,
-		"CREATE RETENTION POLICY raw ON " + Database + " DURATION 30d REPLICATION 1",
+		fmt.Sprintf("CREATE RETENTION POLICY raw ON %s DURATION %dh REPLICATION 1", Database, int(RawRetention.Hours())),
 	} {
 		if err := in.Exec(q); err != nil {
 			t.Fatal(err)
