@@ -31,6 +31,8 @@ commands:
   serve     run against external services (--config FILE)
   sim       run the wearable simulator
   analyze   analyse a recording file
+  healthcheck
+            exit 0 if a running instance's /healthz answers 200 (for containers)
   help      show this text
 
 Run 'balance COMMAND -h' for a command's flags.
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSim(ctx, args[1:], stdout, stderr)
 	case "analyze":
 		return runAnalyze(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
