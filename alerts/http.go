@@ -1,7 +1,9 @@
 package alerts
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/internal/httpjson"
+	"github.com/balance-pt/balance/internal/route"
 )
 
 // AlertView is an alert with its deliveries and their attempt logs, as
@@ -18,15 +21,36 @@ type AlertView struct {
 	Deliveries []Delivery `json:"deliveries"`
 }
 
-// Routes registers the acknowledgement API with handle (e.g. App.Handle):
+// Routes registers the acknowledgement API on m:
 //
-//	GET  /api/v1/alerts?patient=&status=&limit=   alerts, newest first
+//	GET  /api/v1/alerts?patient=&status=&limit=   alerts the viewer may see, newest first
 //	GET  /api/v1/alerts/{id}                      one alert, its deliveries and attempts
-//	POST /api/v1/alerts/{id}/ack  {"by": "..."}   acknowledge
-func (s *Service) Routes(handle func(pattern string, h http.Handler)) {
-	handle("GET /api/v1/alerts", http.HandlerFunc(s.list))
-	handle("GET /api/v1/alerts/{id}", http.HandlerFunc(s.get))
-	handle("POST /api/v1/alerts/{id}/ack", http.HandlerFunc(s.ack))
+//	POST /api/v1/alerts/{id}/ack                  acknowledge, as the logged-in user
+//
+// Each handler checks the alert's patient against the viewer.
+func (s *Service) Routes(m *route.Mux) {
+	m.HandleFunc("GET /api/v1/alerts", route.User, s.list)
+	m.HandleFunc("GET /api/v1/alerts/{id}", route.User, s.get)
+	m.HandleFunc("POST /api/v1/alerts/{id}/ack", route.User, s.ack)
+}
+
+// PatientAlerts returns a patient's alerts, newest first ("" status: all).
+func (s *Service) PatientAlerts(ctx context.Context, patientID, status string, limit int) ([]balance.Alert, error) {
+	return s.store.Alerts(ctx, AlertFilter{PatientID: patientID, Status: status, Limit: limit})
+}
+
+// Alert returns one alert or an ENOTFOUND error.
+func (s *Service) Alert(ctx context.Context, id string) (balance.Alert, error) {
+	return s.store.Alert(ctx, id)
+}
+
+// visibleAlert returns an alert whose patient the viewer may see.
+func (s *Service) visibleAlert(ctx context.Context, id string) (balance.Alert, error) {
+	a, err := s.store.Alert(ctx, id)
+	if err != nil {
+		return a, err
+	}
+	return a, balance.CheckPatient(ctx, a.PatientID)
 }
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +68,19 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
+	if f.PatientID != "" {
+		if err := balance.CheckPatient(r.Context(), f.PatientID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	} else if v := balance.ViewerFromContext(r.Context()); !v.SeesAll() {
+		f.PatientIDs = []string{}
+		if v != nil {
+			for id := range v.Patients {
+				f.PatientIDs = append(f.PatientIDs, id)
+			}
+		}
+	}
 	as, err := s.store.Alerts(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
@@ -57,7 +94,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	a, err := s.store.Alert(r.Context(), id)
+	a, err := s.visibleAlert(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -79,8 +116,12 @@ func (s *Service) ack(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
+	if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) { // no body: the logged-in user acts
 		s.fail(w, r, balance.Errorf(balance.EINVALID, "request body: %v", err))
+		return
+	}
+	if _, err := s.visibleAlert(r.Context(), r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	a, err := s.Ack(r.Context(), r.PathValue("id"), body.By)

@@ -21,6 +21,7 @@ import (
 	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/alerts/webhook"
 	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
+	"github.com/balance-pt/balance/internal/route"
 	"github.com/balance-pt/balance/sqlite"
 )
 
@@ -62,8 +63,8 @@ func startB(t testing.TB, cfg alerts.Config) *harness {
 	if err := h.svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	h.svc.Routes(func(p string, hd http.Handler) { mux.Handle(p, hd) })
+	mux := route.New(route.NoLogin{})
+	h.svc.Routes(mux)
 	srv := httptest.NewServer(mux)
 	h.api = srv.URL
 	t.Cleanup(func() {
@@ -149,10 +150,11 @@ func TestDeliveredOnceSignedWithEverySecret(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reqs := rx.Wait(t, 10*time.Second, "the notification", webhooktest.Count(1))
+	rx.Wait(t, 10*time.Second, "the notification", webhooktest.Count(1))
 	d := h.waitDelivery(t, "fall-1", "family", 5*time.Second, alerts.StateDelivered)
 	time.Sleep(100 * time.Millisecond)
-	if reqs = rx.Requests(); len(reqs) != 1 {
+	reqs := rx.Requests()
+	if len(reqs) != 1 {
 		t.Fatalf("%d requests for one alert raised three times; want 1", len(reqs))
 	}
 	r := reqs[0]

@@ -128,6 +128,7 @@ func validateAlert(a *balance.Alert) error {
 // Ack acknowledges an alert: it stops its repeats and escalations. Acking an
 // acknowledged alert returns it unchanged.
 func (s *Service) Ack(ctx context.Context, id, by string) (balance.Alert, error) {
+	by = balance.Actor(ctx, by) // the logged-in user, whatever the request claims
 	if by == "" || len(by) > 200 {
 		return balance.Alert{}, balance.Errorf(balance.EINVALID, `"by" must name who acknowledges (1 to 200 characters)`)
 	}

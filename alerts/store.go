@@ -97,8 +97,11 @@ type Outcome struct {
 // AlertFilter selects alerts; empty fields match all.
 type AlertFilter struct {
 	PatientID string
-	Status    string
-	Limit     int
+	// PatientIDs, when not nil, keeps only alerts of these patients (the
+	// ones the viewer may see).
+	PatientIDs []string
+	Status     string
+	Limit      int
 }
 
 // Store is the persistent outbox and delivery log.

@@ -11,30 +11,27 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// user returns the request's user (the middleware has put it there).
+// user returns the request's user (the front door has put the viewer in
+// the context).
 func (s *Server) user(w http.ResponseWriter, r *http.Request) (balance.User, bool) {
-	u, ok := UserFrom(r.Context())
-	if !ok {
+	v := balance.ViewerFromContext(r.Context())
+	if v == nil {
 		s.fail(w, r, balance.Errorf(balance.EUNAUTHORIZED, "log in first"))
+		return balance.User{}, false
 	}
-	return u, ok
+	return v.User, true
 }
 
-// patientAccess checks the {id} of the path against the user (again: the
-// handlers do not rely on the middleware alone).
+// patientAccess checks the {id} of the path against the viewer, next to
+// the data (the route's rule has checked it too).
 func (s *Server) patientAccess(w http.ResponseWriter, r *http.Request) (balance.User, string, bool) {
 	u, ok := s.user(w, r)
 	if !ok {
 		return u, "", false
 	}
 	id := r.PathValue("id")
-	see, err := s.CanSeePatient(r.Context(), u, id)
-	if err != nil {
+	if err := balance.CheckPatient(r.Context(), id); err != nil {
 		s.fail(w, r, err)
-		return u, id, false
-	}
-	if !see {
-		s.fail(w, r, balance.Errorf(balance.EFORBIDDEN, "patient %q is not assigned to you", id))
 		return u, id, false
 	}
 	return u, id, true
@@ -57,11 +54,10 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.user(w, r)
-	if !ok {
+	if _, ok := s.user(w, r); !ok {
 		return
 	}
-	ps, err := s.Overview(r.Context(), u)
+	ps, err := s.Overview(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -202,12 +198,11 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) requireAdmin(w http.ResponseWriter, r *http.Request) bool {
-	u, ok := s.user(w, r)
-	if ok && u.Role != balance.RoleAdmin {
+	if !balance.ViewerFromContext(r.Context()).IsAdmin() {
 		s.fail(w, r, balance.Errorf(balance.EFORBIDDEN, "admins only"))
 		return false
 	}
-	return ok
+	return true
 }
 
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request) {

@@ -67,15 +67,6 @@ type principal struct {
 
 type ctxKey struct{}
 
-// UserFrom returns the authenticated user of a request context.
-func UserFrom(ctx context.Context) (balance.User, bool) {
-	p, ok := ctx.Value(ctxKey{}).(*principal)
-	if !ok {
-		return balance.User{}, false
-	}
-	return p.user, true
-}
-
 func principalFrom(ctx context.Context) *principal {
 	p, _ := ctx.Value(ctxKey{}).(*principal)
 	return p
@@ -169,43 +160,6 @@ func checkCSRF(r *http.Request, p *principal) bool {
 		got = r.PostFormValue("csrf")
 	}
 	return subtle.ConstantTimeCompare([]byte(got), []byte(p.csrf)) == 1
-}
-
-// CanSeePatient reports whether u may see a patient: admins see everyone,
-// a therapist only the patients assigned to them.
-func (s *Server) CanSeePatient(ctx context.Context, u balance.User, patientID string) (bool, error) {
-	if u.Role == balance.RoleAdmin {
-		return true, nil
-	}
-	if u.Role != balance.RoleTherapist || patientID == "" {
-		return false, nil
-	}
-	ids, err := s.deps.Users.AssignedPatients(ctx, u.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, id := range ids {
-		if id == patientID {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// visiblePatients returns the set of patient ids u may see, or nil for all.
-func (s *Server) visiblePatients(ctx context.Context, u balance.User) (map[string]bool, error) {
-	if u.Role == balance.RoleAdmin {
-		return nil, nil
-	}
-	ids, err := s.deps.Users.AssignedPatients(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		m[id] = true
-	}
-	return m, nil
 }
 
 func isUnauthorized(err error) bool {

@@ -3,7 +3,6 @@ package dashboard_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -11,13 +10,13 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// benchRequest serves one authenticated request through the middleware
+// benchRequest serves one authenticated request through the front door
 // and the handler (server time only: no network).
 func benchRequest(b *testing.B, e *env, user, path string) {
 	b.Helper()
 	c := e.login(user)
 	cookies := c.Jar.Cookies(mustURL(e.ts.URL))
-	h := e.srv.Handler(http.NotFoundHandler())
+	h := e.srv.Handler()
 	req := httptest.NewRequest("GET", path, nil)
 	for _, ck := range cookies {
 		req.AddCookie(ck)

@@ -8,7 +8,6 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/balance-pt/balance"
-	"github.com/balance-pt/balance/monitor"
 )
 
 // ChartSVG is a rendered chart for a page.
@@ -30,22 +29,33 @@ func pointsSeries(name string, pts []Point) Series {
 // ChartIDs are the trend charts of the patient page, in order.
 var ChartIDs = []string{"gait_speed", "cadence", "stride_var", "sway", "tug", "sts5", "adherence"}
 
-// patientChart describes one trend chart of a patient, with the clinical
-// cut-offs monitoring uses for this patient (the neuropathy set when the
-// patient has neuropathy; monitor.StandardThresholds documents the sources).
-func patientChart(id string, v PatientView) (Chart, bool) {
-	c, ok := trendChart(id, v)
+// defaultThresholds are the published cut-offs: the neuropathy set for a
+// patient with neuropathy (Config.Thresholds when it is nil).
+func defaultThresholds(_ string, neuropathy bool) balance.Thresholds {
+	if neuropathy {
+		return balance.NeuropathyThresholds()
+	}
+	return balance.StandardThresholds()
+}
+
+// thresholds are the cut-offs monitoring applies to the patient of v.
+func (s *Server) thresholds(v PatientView) balance.Thresholds {
+	p := v.Summary.Patient
+	return s.cfg.Thresholds(p.ID, p.Neuropathy)
+}
+
+// patientChart describes one trend chart of a patient, with th, the
+// clinical cut-offs monitoring uses for this patient
+// (balance.StandardThresholds documents the sources of the defaults).
+func patientChart(id string, v PatientView, th balance.Thresholds) (Chart, bool) {
+	c, ok := trendChart(id, v, th)
 	if ok && id != "adherence" {
 		c.XMin, c.XMax = float64(v.From.Unix()), float64(v.To.Unix())
 	}
 	return c, ok
 }
 
-func trendChart(id string, v PatientView) (Chart, bool) {
-	th := monitor.StandardThresholds()
-	if v.Summary.Patient.Neuropathy {
-		th = monitor.NeuropathyThresholds()
-	}
+func trendChart(id string, v PatientView, th balance.Thresholds) (Chart, bool) {
 	const day = "date (UTC)"
 	t := v.Trends
 	switch id {
@@ -95,11 +105,11 @@ func trendChart(id string, v PatientView) (Chart, bool) {
 // chartSize is the size of a trend chart.
 var chartW, chartH = vg.Points(460), vg.Points(260)
 
-// renderCharts draws every trend chart of the view.
-func renderCharts(v PatientView) ([]ChartSVG, error) {
+// renderCharts draws every trend chart of the view with the cut-offs th.
+func renderCharts(v PatientView, th balance.Thresholds) ([]ChartSVG, error) {
 	out := make([]ChartSVG, 0, len(ChartIDs))
 	for _, id := range ChartIDs {
-		c, _ := patientChart(id, v)
+		c, _ := patientChart(id, v, th)
 		b, err := c.SVG(chartW, chartH)
 		if err != nil {
 			return nil, err

@@ -53,7 +53,7 @@ func TestListSortedByRisk(t *testing.T) {
 		must(t, e.state.SaveExerciseSession(ctx, balance.ExerciseSession{ID: fmt.Sprint("s", i), PatientID: "p3", DeviceID: "d3",
 			Kind: balance.SessionExercise, Start: testNow.Add(-time.Duration(i+1) * 24 * time.Hour), End: testNow.Add(-time.Duration(i+1)*24*time.Hour + time.Minute)}))
 	}
-	ps, err := e.srv.Overview(ctx, e.users["admin"])
+	ps, err := e.srv.Overview(balance.NewContextWithViewer(ctx, &balance.Viewer{User: e.users["admin"], AllPatients: true}))
 	must(t, err)
 	var order []string
 	for _, p := range ps {
@@ -108,7 +108,7 @@ func TestPatientPageCharts(t *testing.T) {
 	if n := strings.Count(body, "<svg"); n != len(dashboard.ChartIDs) {
 		t.Errorf("%d inline SVG charts, want %d", n, len(dashboard.ChartIDs))
 	}
-	// Axes with units and the cut-offs of monitor.StandardThresholds
+	// Axes with units and the cut-offs of balance.StandardThresholds
 	// (gait speed 1.0/0.8 m/s, TUG 12/13.5 s, 5xSTS 12/15 s).
 	for _, want := range []string{"gait speed (m/s)", "high risk below: 0.8", "moderate risk below: 1", "TUG time (s)", "high risk from: 13.5",
 		"5×STS time (s)", "high risk from: 15", "cadence (steps/min)", "tandem", "Acknowledge", `data-alert="a1"`} {
@@ -120,6 +120,67 @@ func TestPatientPageCharts(t *testing.T) {
 	st, svg := e.login("t1").do("GET", "/patients/p1/charts/tug.svg", "")
 	if st != 200 || !strings.HasPrefix(svg, "<svg") {
 		t.Errorf("chart: status %d, body starts %.40q", st, svg)
+	}
+}
+
+// TestChartsUseConfiguredThresholds: the charts draw the cut-offs that
+// Config.Thresholds gives for the patient (here p1, with neuropathy, whose
+// high-risk TUG cut-off is configured at 14.5 s instead of the default
+// 12 s), and without it the published defaults for the patient.
+func TestChartsUseConfiguredThresholds(t *testing.T) {
+	type call struct {
+		ID         string
+		Neuropathy bool
+	}
+	var calls []call
+	e := newEnv(t, func(c *dashboard.Config) {
+		c.Thresholds = func(id string, neuropathy bool) balance.Thresholds {
+			calls = append(calls, call{id, neuropathy})
+			th := balance.StandardThresholds()
+			if neuropathy {
+				th = balance.NeuropathyThresholds()
+			}
+			if id == "p1" {
+				th.TUGHigh = 14.5
+			}
+			return th
+		}
+	})
+	must(t, e.state.CreatePatient(t.Context(), balance.Patient{ID: "p1", Name: "Patient p1", Neuropathy: true}))
+	writeMeasurements(t, e, "p1", 10)
+	c := e.login("t1")
+	st, page := c.do("GET", "/patients/p1", "")
+	if st != 200 {
+		t.Fatalf("page: status %d: %s", st, page)
+	}
+	st, svg := c.do("GET", "/patients/p1/charts/tug.svg", "")
+	if st != 200 {
+		t.Fatalf("chart: status %d: %s", st, svg)
+	}
+	for name, body := range map[string]string{"page": page, "tug.svg": svg} {
+		// Configured high 14.5 s; moderate 11 s is the neuropathy default.
+		for _, want := range []string{"high risk from: 14.5", "moderate risk from: 11"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+		if strings.Contains(body, "high risk from: 12<") {
+			t.Errorf("%s draws the default high-risk TUG cut-off 12 s", name)
+		}
+	}
+	if diff := cmp.Diff([]call{{"p1", true}, {"p1", true}}, calls); diff != "" {
+		t.Errorf("Thresholds calls (-want +got):\n%s", diff)
+	}
+
+	// Without Config.Thresholds: the neuropathy defaults (TUG 11/12 s).
+	e = newEnv(t)
+	must(t, e.state.CreatePatient(t.Context(), balance.Patient{ID: "p1", Name: "Patient p1", Neuropathy: true}))
+	writeMeasurements(t, e, "p1", 10)
+	_, svg = e.login("t1").do("GET", "/patients/p1/charts/tug.svg", "")
+	for _, want := range []string{"high risk from: 12<", "moderate risk from: 11<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("default tug.svg lacks %q", want)
+		}
 	}
 }
 

@@ -29,6 +29,9 @@ type UserStore interface {
 // Summaries lists every patient at a glance (sqlite.StateDB implements it).
 type Summaries interface {
 	PatientSummaries(ctx context.Context, since time.Time) ([]balance.PatientSummary, error)
+	// PatientSummary returns one patient at a glance, as PatientSummaries
+	// lists them, or ENOTFOUND.
+	PatientSummary(ctx context.Context, patientID string, since time.Time) (balance.PatientSummary, error)
 }
 
 // RiskSource is monitoring's risk history.
@@ -61,7 +64,7 @@ type PlanSource interface {
 
 // Deps are what the dashboard reads and writes. Users, Registry and
 // Summaries are required; the others may be nil (that part of the page
-// then says it is not available) or set later with SetSources.
+// then says it is not available).
 type Deps struct {
 	Users        UserStore
 	Registry     balance.Registry

@@ -38,57 +38,11 @@ type env struct {
 	users   map[string]balance.User
 }
 
-// alertsAPI serves GET /api/v1/alerts, GET /api/v1/alerts/{id} and POST
-// .../ack from the alert store, as package alerts does.
-type alertsAPI struct{ store *sqlite.AlertStore }
-
-func (a alertsAPI) PatientAlerts(ctx context.Context, patientID, status string, limit int) ([]balance.Alert, error) {
-	return a.store.Alerts(ctx, alerts.AlertFilter{PatientID: patientID, Status: status, Limit: limit})
-}
-func (a alertsAPI) Alert(ctx context.Context, id string) (balance.Alert, error) {
-	return a.store.Alert(ctx, id)
-}
-func (a alertsAPI) Ack(ctx context.Context, id, by string) (balance.Alert, error) {
-	return a.store.Ack(ctx, id, by, testNow)
-}
-
-func (a alertsAPI) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/alerts", func(w http.ResponseWriter, r *http.Request) {
-		as, _ := a.PatientAlerts(r.Context(), r.URL.Query().Get("patient"), r.URL.Query().Get("status"), 1000)
-		if as == nil {
-			as = []balance.Alert{}
-		}
-		json.NewEncoder(w).Encode(as)
-	})
-	mux.HandleFunc("GET /api/v1/alerts/{id}", func(w http.ResponseWriter, r *http.Request) {
-		al, err := a.Alert(r.Context(), r.PathValue("id"))
-		if err != nil {
-			http.Error(w, err.Error(), 404)
-			return
-		}
-		json.NewEncoder(w).Encode(al)
-	})
-	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			By string `json:"by"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		al, err := a.Ack(r.Context(), r.PathValue("id"), body.By)
-		if err != nil {
-			http.Error(w, err.Error(), 409)
-			return
-		}
-		json.NewEncoder(w).Encode(al)
-	})
-}
-
 // newEnv creates patients p1..p3 (devices d1..d3 bound), an admin, the
 // therapist t1 (assigned p1) and t2 (assigned p2 and p3), and an open
-// alert per patient (a1..a3).
-func newEnv(t testing.TB) *env {
+// alert per patient (a1..a3). Each of configure, if any, changes the
+// dashboard's configuration before the server is created.
+func newEnv(t testing.TB, configure ...func(*dashboard.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -103,8 +57,16 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ss.Close() })
-	as := alertsAPI{st.AlertStore()}
-	srv, err := dashboard.New(dashboard.Config{BcryptCost: bcrypt.MinCost, Now: func() time.Time { return testNow }},
+	as, err := alerts.New(alerts.Config{}, st.AlertStore(), alerts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as.Now = func() time.Time { return testNow }
+	cfg := dashboard.Config{BcryptCost: bcrypt.MinCost, Now: func() time.Time { return testNow }}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	srv, err := dashboard.New(cfg,
 		dashboard.Deps{Users: st, Registry: st, Summaries: st, Measurements: ss, Samples: ss, Risk: st, Sessions: st, Alerts: as})
 	if err != nil {
 		t.Fatal(err)
@@ -130,11 +92,8 @@ func newEnv(t testing.TB) *env {
 	must(t, st.AssignPatient(ctx, e.users["t2"].ID, "p2"))
 	must(t, st.AssignPatient(ctx, e.users["t2"].ID, "p3"))
 
-	api := (&httpapi.Server{Registry: st, Quarantine: st, Store: ss}).Handler()
-	mux := http.NewServeMux()
-	mux.Handle("/", api)
-	as.routes(mux)
-	e.ts = httptest.NewServer(srv.Handler(mux))
+	api := &httpapi.Server{Registry: st, Quarantine: st, Store: ss}
+	e.ts = httptest.NewServer(srv.Handler(api.Routes, as.Routes))
 	t.Cleanup(e.ts.Close)
 	return e
 }

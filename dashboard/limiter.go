@@ -72,13 +72,6 @@ func (l *limiter) failLocked(user, addr string, now time.Time) {
 	}
 }
 
-// success clears the username's failures (not the address's).
-func (l *limiter) success(user, addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "u:"+user)
-}
-
 // clientAddr is the request's remote IP (proxies are not trusted).
 func clientAddr(r *http.Request) string {
 	h, _, err := net.SplitHostPort(r.RemoteAddr)

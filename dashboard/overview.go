@@ -40,19 +40,15 @@ func SortByRisk(ps []balance.PatientSummary) {
 	})
 }
 
-// Overview returns the patients u may see, sorted by fall risk.
-func (s *Server) Overview(ctx context.Context, u balance.User) ([]balance.PatientSummary, error) {
-	vis, err := s.visiblePatients(ctx, u)
-	if err != nil {
-		return nil, err
-	}
+// Overview returns the patients the viewer in ctx may see, sorted by fall risk.
+func (s *Server) Overview(ctx context.Context) ([]balance.PatientSummary, error) {
 	all, err := s.deps.Summaries.PatientSummaries(ctx, s.now().Add(-7*24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
 	out := all[:0]
 	for _, p := range all {
-		if vis == nil || vis[p.Patient.ID] {
+		if balance.CanSeePatient(ctx, p.Patient.ID) {
 			out = append(out, p)
 		}
 	}

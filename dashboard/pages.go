@@ -144,11 +144,10 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageList(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.user(w, r)
-	if !ok {
+	if _, ok := s.user(w, r); !ok {
 		return
 	}
-	ps, err := s.Overview(r.Context(), u)
+	ps, err := s.Overview(r.Context())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -173,7 +172,7 @@ func (s *Server) pagePatient(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	charts, err := renderCharts(v)
+	charts, err := renderCharts(v, s.thresholds(v))
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -191,7 +190,7 @@ func (s *Server) chartSVG(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	c, found := patientChart(strings.TrimSuffix(r.PathValue("chart"), ".svg"), v)
+	c, found := patientChart(strings.TrimSuffix(r.PathValue("chart"), ".svg"), v, s.thresholds(v))
 	if !found {
 		s.fail(w, r, balance.Errorf(balance.ENOTFOUND, "no chart %q (charts: %s)", r.PathValue("chart"), strings.Join(ChartIDs, ", ")))
 		return

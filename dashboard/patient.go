@@ -54,19 +54,9 @@ const TrendDays = 90
 func (s *Server) Patient(ctx context.Context, id string) (PatientView, error) {
 	now := s.now()
 	v := PatientView{From: now.AddDate(0, 0, -TrendDays), To: now}
-	p, err := s.deps.Registry.Patient(ctx, id)
-	if err != nil {
+	var err error
+	if v.Summary, err = s.deps.Summaries.PatientSummary(ctx, id, now.Add(-7*24*time.Hour)); err != nil {
 		return v, err
-	}
-	all, err := s.deps.Summaries.PatientSummaries(ctx, now.Add(-7*24*time.Hour))
-	if err != nil {
-		return v, err
-	}
-	v.Summary = balance.PatientSummary{Patient: p, Devices: []balance.DeviceLine{}}
-	for _, sm := range all {
-		if sm.Patient.ID == id {
-			v.Summary = sm
-		}
 	}
 	src := s.sources()
 	if src.risk != nil {

@@ -1,13 +1,11 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/internal/httpjson"
+	"github.com/balance-pt/balance/internal/route"
 )
 
 //go:embed templates/*.html
@@ -42,18 +41,21 @@ type Config struct {
 	// Now is the clock [time.Now].
 	Now func() time.Time
 	Log *slog.Logger
+	// Thresholds are the fall-risk cut-offs monitoring applies to a patient
+	// (the configured ones); nil: the published defaults
+	// (balance.NeuropathyThresholds for neuropathy, else
+	// balance.StandardThresholds). The trend charts draw them.
+	Thresholds func(patientID string, neuropathy bool) balance.Thresholds
 }
 
-// Server is the dashboard: pages, its JSON API and the access middleware.
+// Server is the dashboard: pages, its JSON API and the log-in guard of the
+// HTTP front door.
 type Server struct {
 	cfg       Config
 	deps      Deps
 	limiter   *limiter
 	tmpl      *template.Template
 	dummyHash string
-
-	mu   sync.RWMutex
-	late lateSources
 
 	// reviewMu guards lastBeat: the time each user's credited review time
 	// last reached, so that beats from several tabs or repeated posts never
@@ -62,9 +64,9 @@ type Server struct {
 	lastBeat map[int64]time.Time
 }
 
-// lateSources are the parts of other components that may be wired after
-// the server is created.
-type lateSources struct {
+// parts are the optional sources of the pages (nil: that part is shown as
+// not available).
+type parts struct {
 	risk     RiskSource
 	sessions SessionSource
 	alerts   AlertSource
@@ -91,6 +93,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Thresholds == nil {
+		cfg.Thresholds = defaultThresholds
+	}
 	tmpl, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: templates: %w", err)
@@ -99,37 +104,27 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, deps: deps, limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow), tmpl: tmpl, dummyHash: dummy}
-	s.SetSources(deps.Risk, deps.Sessions, deps.Alerts, deps.Plans)
-	return s, nil
+	return &Server{cfg: cfg, deps: deps, limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow), tmpl: tmpl, dummyHash: dummy}, nil
 }
 
-// SetSources sets (or replaces) the monitoring, alerts and progression
-// sources; nil leaves that part out. Safe while serving.
-func (s *Server) SetSources(risk RiskSource, sessions SessionSource, alerts AlertSource, plans PlanSource) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.late = lateSources{risk: risk, sessions: sessions, alerts: alerts, plans: plans}
-}
-
-func (s *Server) sources() lateSources {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.late
+func (s *Server) sources() parts {
+	return parts{risk: s.deps.Risk, sessions: s.deps.Sessions, alerts: s.deps.Alerts, plans: s.deps.Plans}
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
-// Routes registers the dashboard's pages and API with handle (App.Handle):
+// Routes registers the dashboard's pages and API on m, each with its
+// access rule:
 //
+//	GET  /static/...                         script and style (open)
+//	GET  /login, POST /login                 log-in (open)
+//	POST /logout                             log-out
 //	GET  /                                   patient list (UI)
-//	GET  /login, POST /login, POST /logout   log-in and log-out
 //	GET  /patients/{id}                      one patient (UI)
 //	GET  /patients/{id}/sessions/{sid}       a session's raw signals (UI)
 //	GET  /patients/{id}/rtm                  monthly RTM report (UI)
 //	GET  /patients/{id}/charts/{chart}.svg   a trend chart
 //	GET  /patients/{id}/sessions/{sid}/signal.svg  raw signal chart
-//	GET  /static/...                         script and style
 //	GET  /api/v1/me                          who is logged in, and the CSRF token
 //	GET  /api/v1/dashboard/patients          patients at a glance, by risk
 //	GET  /api/v1/dashboard/patients/{id}     everything the patient page shows
@@ -138,39 +133,41 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 //	POST /api/v1/dashboard/patients/{id}/review  {"seconds": n, "activity": ""}
 //	GET  /api/v1/users, POST /api/v1/users   users (admin)
 //	PUT/DELETE /api/v1/users/{id}/patients/{pid}  assignments (admin)
-func (s *Server) Routes(handle func(pattern string, h http.Handler)) {
+func (s *Server) Routes(m *route.Mux) {
 	static, _ := fs.Sub(staticFS, "static")
-	handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	handle("GET /{$}", http.HandlerFunc(s.pageList))
-	handle("GET /login", http.HandlerFunc(s.pageLogin))
-	handle("POST /login", http.HandlerFunc(s.postLogin))
-	handle("POST /logout", http.HandlerFunc(s.postLogout))
-	handle("GET /patients/{id}", http.HandlerFunc(s.pagePatient))
-	handle("GET /patients/{id}/sessions/{sid}", http.HandlerFunc(s.pageSession))
-	handle("GET /patients/{id}/rtm", http.HandlerFunc(s.pageRTM))
-	handle("GET /patients/{id}/charts/{chart}", http.HandlerFunc(s.chartSVG))
-	handle("GET /patients/{id}/sessions/{sid}/signal.svg", http.HandlerFunc(s.signalSVG))
-	handle("GET /api/v1/me", http.HandlerFunc(s.apiMe))
-	handle("GET /api/v1/dashboard/patients", http.HandlerFunc(s.apiOverview))
-	handle("GET /api/v1/dashboard/patients/{id}", http.HandlerFunc(s.apiPatient))
-	handle("GET /api/v1/dashboard/patients/{id}/measurements.csv", http.HandlerFunc(s.apiCSV))
-	handle("GET /api/v1/dashboard/patients/{id}/rtm", http.HandlerFunc(s.apiRTM))
-	handle("POST /api/v1/dashboard/patients/{id}/review", http.HandlerFunc(s.apiReview))
-	handle("GET /api/v1/users", http.HandlerFunc(s.apiUsers))
-	handle("POST /api/v1/users", http.HandlerFunc(s.apiCreateUser))
-	handle("PUT /api/v1/users/{id}/patients/{pid}", http.HandlerFunc(s.apiAssign))
-	handle("DELETE /api/v1/users/{id}/patients/{pid}", http.HandlerFunc(s.apiUnassign))
+	patient := route.Patient("id")
+	m.Handle("GET /static/", route.Open, http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /login", route.Open, s.pageLogin)
+	m.HandleFunc("POST /login", route.Open, s.postLogin)
+	m.HandleFunc("POST /logout", route.User, s.postLogout)
+	m.HandleFunc("GET /{$}", route.User, s.pageList)
+	m.HandleFunc("GET /patients/{id}", patient, s.pagePatient)
+	m.HandleFunc("GET /patients/{id}/sessions/{sid}", patient, s.pageSession)
+	m.HandleFunc("GET /patients/{id}/rtm", patient, s.pageRTM)
+	m.HandleFunc("GET /patients/{id}/charts/{chart}", patient, s.chartSVG)
+	m.HandleFunc("GET /patients/{id}/sessions/{sid}/signal.svg", patient, s.signalSVG)
+	m.HandleFunc("GET /api/v1/me", route.User, s.apiMe)
+	m.HandleFunc("GET /api/v1/dashboard/patients", route.User, s.apiOverview)
+	m.HandleFunc("GET /api/v1/dashboard/patients/{id}", patient, s.apiPatient)
+	m.HandleFunc("GET /api/v1/dashboard/patients/{id}/measurements.csv", patient, s.apiCSV)
+	m.HandleFunc("GET /api/v1/dashboard/patients/{id}/rtm", patient, s.apiRTM)
+	m.HandleFunc("POST /api/v1/dashboard/patients/{id}/review", patient, s.apiReview)
+	m.HandleFunc("GET /api/v1/users", route.Admin, s.apiUsers)
+	m.HandleFunc("POST /api/v1/users", route.Admin, s.apiCreateUser)
+	m.HandleFunc("PUT /api/v1/users/{id}/patients/{pid}", route.Admin, s.apiAssign)
+	m.HandleFunc("DELETE /api/v1/users/{id}/patients/{pid}", route.Admin, s.apiUnassign)
 }
 
-// Handler returns the dashboard's routes on their own mux behind the
-// middleware (for tests and for running the dashboard alone).
-func (s *Server) Handler(fallback http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	if fallback != nil {
-		mux.Handle("/", fallback)
+// Handler returns the dashboard's routes, and those that each of more
+// registers, on one front door with the dashboard's log-in (for tests and
+// for running the dashboard alone).
+func (s *Server) Handler(more ...func(*route.Mux)) http.Handler {
+	m := route.New(s)
+	s.Routes(m)
+	for _, register := range more {
+		register(m)
 	}
-	s.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
-	return s.Middleware(mux)
+	return m
 }
 
 // Bootstrap makes sure an admin exists: when there is no user named
@@ -227,16 +224,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
 func readJSON(r *http.Request, v any) error { return httpjson.Read(r, v) }
-
-// readLimited reads the body (up to n bytes) and puts it back for the next handler.
-func readLimited(r *http.Request, n int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, n))
-	if err != nil {
-		return nil, balance.Errorf(balance.EINVALID, "request body: %v", err)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	return b, nil
-}
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/internal/httpjson"
+	"github.com/balance-pt/balance/internal/route"
 )
 
 // IngestStatus is what the API shows of the ingest pipeline.
@@ -44,33 +45,47 @@ type Server struct {
 	MaxSamples int
 }
 
-// Handler returns the routes.
-func (s *Server) Handler() http.Handler {
+// Routes registers the API's routes on m, each with its access rule.
+func (s *Server) Routes(m *route.Mux) {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	if s.MaxSamples <= 0 {
 		s.MaxSamples = 100000
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
+	m.HandleFunc("GET /healthz", route.Open, s.healthz)
+	m.HandleFunc("GET /readyz", route.Open, s.readyz)
 	if s.Gatherer != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
+		m.Handle("GET /metrics", route.Open, promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	}
-	mux.HandleFunc("GET /api/v1/status", s.status)
-	mux.HandleFunc("GET /api/v1/patients", s.listPatients)
-	mux.HandleFunc("POST /api/v1/patients", s.createPatient)
-	mux.HandleFunc("GET /api/v1/patients/{id}", s.getPatient)
-	mux.HandleFunc("GET /api/v1/patients/{id}/samples", s.patientSamples)
-	mux.HandleFunc("GET /api/v1/devices", s.listDevices)
-	mux.HandleFunc("POST /api/v1/devices", s.createDevice)
-	mux.HandleFunc("GET /api/v1/devices/{id}", s.getDevice)
-	mux.HandleFunc("PUT /api/v1/devices/{id}/binding", s.bindDevice)
-	mux.HandleFunc("GET /api/v1/devices/{id}/latest", s.latest)
-	mux.HandleFunc("GET /api/v1/devices/{id}/samples", s.deviceSamples)
-	mux.HandleFunc("GET /api/v1/quarantine", s.quarantined)
-	return mux
+	m.HandleFunc("GET /api/v1/status", route.User, s.status)
+	m.HandleFunc("GET /api/v1/patients", route.User, s.listPatients)
+	m.HandleFunc("POST /api/v1/patients", route.Admin, s.createPatient)
+	m.HandleFunc("GET /api/v1/patients/{id}", route.Patient("id"), s.getPatient)
+	m.HandleFunc("GET /api/v1/patients/{id}/samples", route.Patient("id"), s.patientSamples)
+	m.HandleFunc("GET /api/v1/devices", route.User, s.listDevices)
+	m.HandleFunc("POST /api/v1/devices", route.Admin, s.createDevice)
+	m.HandleFunc("GET /api/v1/devices/{id}", route.User, s.getDevice)
+	m.HandleFunc("PUT /api/v1/devices/{id}/binding", route.User, s.bindDevice)
+	m.HandleFunc("GET /api/v1/devices/{id}/latest", route.User, s.latest)
+	m.HandleFunc("GET /api/v1/devices/{id}/samples", route.User, s.deviceSamples)
+	m.HandleFunc("GET /api/v1/quarantine", route.Admin, s.quarantined)
+}
+
+// device returns a device the viewer may see: one bound to a patient of
+// theirs, or any device for those who see every patient.
+func (s *Server) device(ctx context.Context, id string) (balance.Device, error) {
+	d, err := s.Registry.Device(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if d.PatientID == "" {
+		if !balance.ViewerFromContext(ctx).SeesAll() {
+			return d, balance.Errorf(balance.EFORBIDDEN, "device %q is not bound to a patient of yours", id)
+		}
+		return d, nil
+	}
+	return d, balance.CheckPatient(ctx, d.PatientID)
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -141,10 +156,13 @@ func (s *Server) listPatients(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if ps == nil {
-		ps = []balance.Patient{}
+	visible := make([]balance.Patient, 0, len(ps))
+	for _, p := range ps {
+		if balance.CanSeePatient(r.Context(), p.ID) {
+			visible = append(visible, p)
+		}
 	}
-	writeJSON(w, http.StatusOK, ps)
+	writeJSON(w, http.StatusOK, visible)
 }
 
 func (s *Server) createPatient(w http.ResponseWriter, r *http.Request) {
@@ -211,16 +229,29 @@ func (s *Server) devices(ctx context.Context) ([]DeviceView, error) {
 	return out, nil
 }
 
+// listDevices lists the devices the viewer may see (unbound ones only for
+// those who see every patient).
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 	out, err := s.devices(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	all := balance.ViewerFromContext(r.Context()).SeesAll()
+	visible := make([]DeviceView, 0, len(out))
+	for _, d := range out {
+		if all || balance.CanSeePatient(r.Context(), d.PatientID) {
+			visible = append(visible, d)
+		}
+	}
+	writeJSON(w, http.StatusOK, visible)
 }
 
 func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.device(r.Context(), r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	out, err := s.devices(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -272,6 +303,21 @@ func (s *Server) bindDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	// The device's current wearer and the new one must both be the viewer's.
+	cur, err := s.Registry.Device(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, p := range []string{cur.PatientID, body.PatientID} {
+		if p == "" {
+			continue
+		}
+		if err := balance.CheckPatient(r.Context(), p); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	if err := s.Registry.BindDevice(r.Context(), id, body.PatientID); err != nil {
 		s.fail(w, r, err)
 		return
@@ -307,7 +353,7 @@ func views(ss []balance.Sample) []SampleView {
 // not show its earlier wearer's data. An unbound device shows everything
 // (for whoever may see unbound devices: admins).
 func (s *Server) latest(w http.ResponseWriter, r *http.Request) {
-	dev, err := s.Registry.Device(r.Context(), r.PathValue("id"))
+	dev, err := s.device(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -365,7 +411,7 @@ func (s *Server) samples(w http.ResponseWriter, r *http.Request, q balance.Sampl
 }
 
 func (s *Server) deviceSamples(w http.ResponseWriter, r *http.Request) {
-	dev, err := s.Registry.Device(r.Context(), r.PathValue("id"))
+	dev, err := s.device(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

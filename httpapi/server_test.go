@@ -13,6 +13,7 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/httpapi"
+	"github.com/balance-pt/balance/internal/route"
 	"github.com/balance-pt/balance/internal/storetest"
 	"github.com/balance-pt/balance/sqlite"
 )
@@ -34,7 +35,9 @@ func newServer(t *testing.T) (*httptest.Server, *sqlite.SampleStore, *[]string) 
 	var bound []string
 	s := &httpapi.Server{Registry: state, Quarantine: state, Store: store, MaxSamples: 150,
 		OnBind: func(id string) { bound = append(bound, id) }}
-	srv := httptest.NewServer(s.Handler())
+	mux := route.New(route.NoLogin{})
+	s.Routes(mux)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, store, &bound
 }

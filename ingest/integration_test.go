@@ -434,4 +434,9 @@ func TestEmbeddedBrokerToEmbeddedStore(t *testing.T) {
 	if got := r.pipeline.Stats().Rejected.Load(); got != 0 {
 		t.Fatalf("%d batches rejected", got)
 	}
+	// Each device's samples are stored under it: emb-a's count is what it sent.
+	n, err := store.CountSamples(context.Background(), balance.SampleQuery{DeviceID: "emb-a", From: time.Unix(0, want[0].TimeNS), To: time.Unix(0, want[len(want)-1].TimeNS+1)})
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("emb-a: %d samples stored (%v), want the %d it sent", n, err, len(want))
+	}
 }

@@ -14,7 +14,7 @@ import (
 const day = 24 * time.Hour
 
 // RiskInputsFor gathers a patient's latest findings from the stores at now.
-func (m *Monitor) RiskInputsFor(ctx context.Context, patientID string, now time.Time, th Thresholds) (RiskInputs, error) {
+func (m *Monitor) RiskInputsFor(ctx context.Context, patientID string, now time.Time, th balance.Thresholds) (RiskInputs, error) {
 	in := RiskInputs{PatientID: patientID, Time: now.UTC()}
 	read := func(name string, from time.Time) ([]balance.Measurement, error) {
 		ms, err := m.deps.Store.ReadMeasurements(ctx, balance.MeasurementQuery{Name: name, PatientID: patientID, From: from, To: now.Add(time.Second)})

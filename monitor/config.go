@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/balance-pt/balance"
 )
 
 // Config is the monitoring configuration: the clinic's rules, with
@@ -73,8 +75,8 @@ type Rules struct {
 	MissedFraction float64 `yaml:"missed_fraction"`
 	// Thresholds apply to patients without neuropathy, NeuropathyThresholds
 	// to those with it (Patient.Neuropathy).
-	Thresholds           Thresholds `yaml:"thresholds"`
-	NeuropathyThresholds Thresholds `yaml:"neuropathy_thresholds"`
+	Thresholds           balance.Thresholds `yaml:"thresholds"`
+	NeuropathyThresholds balance.Thresholds `yaml:"neuropathy_thresholds"`
 }
 
 // DefaultRules returns the clinic defaults documented in docs/monitoring.md.
@@ -92,8 +94,8 @@ func DefaultRules() Rules {
 		NotWornAfter:         60 * time.Minute,
 		SessionsPerWeek:      3,
 		MissedFraction:       0.5,
-		Thresholds:           StandardThresholds(),
-		NeuropathyThresholds: NeuropathyThresholds(),
+		Thresholds:           balance.StandardThresholds(),
+		NeuropathyThresholds: balance.NeuropathyThresholds(),
 	}
 }
 
@@ -103,7 +105,7 @@ func DefaultConfig() Config {
 }
 
 // ThresholdsFor picks the thresholds for a patient.
-func (r Rules) ThresholdsFor(neuropathy bool) Thresholds {
+func (r Rules) ThresholdsFor(neuropathy bool) balance.Thresholds {
 	if neuropathy {
 		return r.NeuropathyThresholds
 	}

@@ -1,13 +1,13 @@
 package monitor
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/httpjson"
 )
 
 // RiskHandler serves GET /api/v1/patients/{id}/risk: the current
@@ -19,23 +19,23 @@ func (m *Monitor) RiskHandler() http.Handler {
 		id := r.PathValue("id")
 		limit, err := limitParam(r)
 		if err != nil {
-			fail(w, err)
+			httpjson.Error(w, r, m.log, 0, err)
 			return
 		}
 		cur, err := m.CurrentRisk(r.Context(), id)
 		if err != nil {
-			fail(w, err)
+			httpjson.Error(w, r, m.log, 0, err)
 			return
 		}
 		hist, err := m.deps.State.RiskAssessments(r.Context(), id, time.Time{}, limit)
 		if err != nil {
-			fail(w, err)
+			httpjson.Error(w, r, m.log, 0, err)
 			return
 		}
 		if hist == nil {
 			hist = []balance.RiskAssessment{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"patient_id": id, "current": cur, "history": hist})
+		httpjson.Write(w, http.StatusOK, map[string]any{"patient_id": id, "current": cur, "history": hist})
 	})
 }
 
@@ -45,27 +45,27 @@ func (m *Monitor) SessionsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		if _, err := m.deps.State.Patient(r.Context(), id); err != nil {
-			fail(w, err)
+			httpjson.Error(w, r, m.log, 0, err)
 			return
 		}
 		since := m.deps.Now().Add(-30 * day)
 		if v := r.URL.Query().Get("since"); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				fail(w, balance.Errorf(balance.EINVALID, "since: %v", err))
+				httpjson.Error(w, r, m.log, 0, balance.Errorf(balance.EINVALID, "since: %v", err))
 				return
 			}
 			since = t
 		}
 		ss, err := m.deps.State.ExerciseSessions(r.Context(), id, since)
 		if err != nil {
-			fail(w, err)
+			httpjson.Error(w, r, m.log, 0, err)
 			return
 		}
 		if ss == nil {
 			ss = []balance.ExerciseSession{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"patient_id": id, "since": since.UTC(), "sessions": ss})
+		httpjson.Write(w, http.StatusOK, map[string]any{"patient_id": id, "since": since.UTC(), "sessions": ss})
 	})
 }
 
@@ -78,11 +78,11 @@ func (m *Monitor) MeasurementsHandler() http.Handler {
 		q := r.URL.Query()
 		name := q.Get("name")
 		if !slices.Contains(MeasurementNames, name) {
-			fail(w, balance.Errorf(balance.EINVALID, "name must be one of %v", MeasurementNames))
+			httpjson.Error(w, r, m.log, 0, balance.Errorf(balance.EINVALID, "name must be one of %v", MeasurementNames))
 			return
 		}
 		if _, err := m.deps.State.Patient(r.Context(), id); err != nil {
-			fail(w, err)
+			httpjson.Error(w, r, m.log, 0, err)
 			return
 		}
 		to := m.deps.Now()
@@ -94,25 +94,25 @@ func (m *Monitor) MeasurementsHandler() http.Handler {
 			if v := q.Get(p.key); v != "" {
 				t, err := time.Parse(time.RFC3339Nano, v)
 				if err != nil {
-					fail(w, balance.Errorf(balance.EINVALID, "%s: %v", p.key, err))
+					httpjson.Error(w, r, m.log, 0, balance.Errorf(balance.EINVALID, "%s: %v", p.key, err))
 					return
 				}
 				*p.dst = t
 			}
 		}
 		if !from.Before(to) {
-			fail(w, balance.Errorf(balance.EINVALID, "from must be before to"))
+			httpjson.Error(w, r, m.log, 0, balance.Errorf(balance.EINVALID, "from must be before to"))
 			return
 		}
 		ms, err := m.deps.Store.ReadMeasurements(r.Context(), balance.MeasurementQuery{Name: name, PatientID: id, From: from, To: to})
 		if err != nil {
-			fail(w, err)
+			httpjson.Error(w, r, m.log, 0, err)
 			return
 		}
 		if ms == nil {
 			ms = []balance.Measurement{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"patient_id": id, "name": name, "from": from.UTC(), "to": to.UTC(), "measurements": ms})
+		httpjson.Write(w, http.StatusOK, map[string]any{"patient_id": id, "name": name, "from": from.UTC(), "to": to.UTC(), "measurements": ms})
 	})
 }
 
@@ -126,25 +126,4 @@ func limitParam(r *http.Request) (int, error) {
 		limit = n
 	}
 	return limit, nil
-}
-
-var errorStatus = map[string]int{
-	balance.EINVALID: http.StatusBadRequest, balance.ENOTFOUND: http.StatusNotFound,
-	balance.EUNAVAILABLE: http.StatusServiceUnavailable,
-}
-
-func fail(w http.ResponseWriter, err error) {
-	st, ok := errorStatus[balance.ErrorCode(err)]
-	if !ok {
-		st = http.StatusInternalServerError
-	}
-	writeJSON(w, st, map[string]string{"error": balance.ErrorCode(err), "message": balance.ErrorMessage(err)})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
 }

@@ -46,7 +46,8 @@ const maxRetry = 10000
 type Deps struct {
 	Store Store
 	State State
-	// Sink receives alerts; it may be nil until Start.
+	// Sink receives alerts (nil: alerts are logged and retried until
+	// one exists, which is never; only tests leave it out).
 	Sink  balance.AlertSink
 	Plans Plans // optional
 	Log   *slog.Logger
@@ -150,13 +151,6 @@ func (m *Monitor) Stats() *Stats { return &m.stats }
 
 // Config returns the configuration in use.
 func (m *Monitor) Config() Config { return m.cfg }
-
-// SetSink sets the alert sink (before Start).
-func (m *Monitor) SetSink(s balance.AlertSink) {
-	m.mu.Lock()
-	m.sink = s
-	m.mu.Unlock()
-}
 
 func (m *Monitor) queueFor(patientID string) chan job {
 	h := fnv.New32a()

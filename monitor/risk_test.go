@@ -11,18 +11,18 @@ import (
 )
 
 // TestAssess checks each rule at and around its cut-off. Expected levels
-// come from the cut-offs documented on monitor.Thresholds (sources:
+// come from the cut-offs documented on balance.Thresholds (sources:
 // gait speed 1.0/0.8 m/s Studenski 2011 and Cesari 2005; TUG 12 s CDC
 // STEADI and 13.5 s Shumway-Cook 2000; 5xSTS 12 s Tiedemann 2008 and 15 s
 // Buatois 2008; tandem 10 s CDC STEADI; stride-time SD 70/106 ms from
 // Hausdorff 2001), and for neuropathy from NeuropathyThresholds.
 func TestAssess(t *testing.T) {
-	std, pn := monitor.StandardThresholds(), monitor.NeuropathyThresholds()
+	std, pn := balance.StandardThresholds(), balance.NeuropathyThresholds()
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name  string
 		in    monitor.RiskInputs
-		th    monitor.Thresholds
+		th    balance.Thresholds
 		level string
 		codes []string
 	}{

@@ -307,7 +307,7 @@ func TestRiskInputsFromStores(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	in, err := h.mon.RiskInputsFor(ctx, testPatient, now, monitor.StandardThresholds())
+	in, err := h.mon.RiskInputsFor(ctx, testPatient, now, balance.StandardThresholds())
 	if err != nil {
 		t.Fatal(err)
 	}

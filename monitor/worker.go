@@ -54,7 +54,6 @@ type fallWatch struct {
 	impactNS int64
 	deadline int64     // device time at which no movement escalates
 	wall     time.Time // wall time of the fall's detection
-	lastNS   int64     // device time of the last still block seen
 }
 
 // deviceState is the bounded per-device stream state: a fall detector (a 4 s
@@ -75,7 +74,6 @@ type deviceState struct {
 
 	spanStart, spanLast int64 // activity span for gait (0: none)
 	lastMoveNS          int64 // last block with more than the not-worn floor
-	notWornFloor        float64
 
 	// seen holds the first sample times of the last batches analysed, to
 	// tell a duplicate from a batch that arrives late.

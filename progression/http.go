@@ -5,9 +5,12 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/internal/httpjson"
+	"github.com/balance-pt/balance/internal/route"
 )
 
-// Register adds the progression routes through handle (App.Handle):
+// Routes registers the progression routes on m; every route but the
+// catalog is about the patient {id}, whom the viewer must see. "Who acted"
+// is the logged-in user (balance.Actor):
 //
 //	GET  /api/v1/catalog
 //	GET  /api/v1/patients/{id}/plan
@@ -18,9 +21,13 @@ import (
 //	POST /api/v1/patients/{id}/plan/override
 //	POST /api/v1/patients/{id}/plan/evaluate
 //	GET  /api/v1/patients/{id}/today
-func (s *Service) Register(handle func(pattern string, h http.Handler)) {
+func (s *Service) Routes(m *route.Mux) {
 	h := func(pattern string, f func(w http.ResponseWriter, r *http.Request) (int, any, error)) {
-		handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rule := route.Patient("id")
+		if pattern == "GET /api/v1/catalog" {
+			rule = route.User
+		}
+		m.Handle(pattern, rule, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st, v, err := f(w, r)
 			if err != nil {
 				s.fail(w, r, err)

@@ -115,7 +115,7 @@ func (s *Service) SetPlan(ctx context.Context, patientID string, req PlanRequest
 	if err := s.checkPlan(p); err != nil {
 		return balance.Plan{}, err
 	}
-	by := req.By
+	by := balance.Actor(ctx, req.By) // the logged-in user, not what the body claims
 	if by == "" {
 		by = "therapist"
 	}
@@ -347,7 +347,7 @@ func (s *Service) Decide(ctx context.Context, patientID, id string, approve bool
 	if c.Status != balance.ChangePending {
 		return c, balance.Errorf(balance.ECONFLICT, "suggestion %s is %s, not pending", id, c.Status)
 	}
-	if by == "" {
+	if by = balance.Actor(ctx, by); by == "" {
 		by = "therapist"
 	}
 	now := s.now()
@@ -410,7 +410,7 @@ func (s *Service) Override(ctx context.Context, patientID string, req OverrideRe
 	if err != nil {
 		return balance.PlanChange{}, err
 	}
-	by := req.By
+	by := balance.Actor(ctx, req.By) // the logged-in user, not what the body claims
 	if by == "" {
 		by = "therapist"
 	}

@@ -63,15 +63,6 @@ func (m mat3) mul(n mat3) mat3 {
 	return r
 }
 
-// apply returns m·v.
-func (m mat3) apply(v [3]float64) [3]float64 {
-	return [3]float64{
-		m[0][0]*v[0] + m[0][1]*v[1] + m[0][2]*v[2],
-		m[1][0]*v[0] + m[1][1]*v[1] + m[1][2]*v[2],
-		m[2][0]*v[0] + m[2][1]*v[1] + m[2][2]*v[2],
-	}
-}
-
 // applyT returns mᵀ·v.
 func (m mat3) applyT(v [3]float64) [3]float64 {
 	return [3]float64{

@@ -348,8 +348,17 @@ func (s *AlertStore) Alerts(ctx context.Context, f alerts.AlertFilter) ([]balanc
 	if limit <= 0 {
 		limit = -1
 	}
+	var among any // NULL: every patient
+	if f.PatientIDs != nil {
+		b, err := json.Marshal(f.PatientIDs)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: alerts: %w", err)
+		}
+		among = string(b)
+	}
 	return queryAlerts(ctx, s.db, `SELECT `+alertCols+` FROM alerts WHERE (? = '' OR patient_id = ?) AND (? = '' OR status = ?)
-		ORDER BY created_at DESC, id LIMIT ?`, f.PatientID, f.PatientID, f.Status, f.Status, limit)
+		AND (? IS NULL OR patient_id IN (SELECT value FROM json_each(?)))
+		ORDER BY created_at DESC, id LIMIT ?`, f.PatientID, f.PatientID, f.Status, f.Status, among, among, limit)
 }
 
 // Deliveries implements alerts.Store.

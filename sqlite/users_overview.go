@@ -20,13 +20,45 @@ func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]bala
 	if err != nil {
 		return nil, err
 	}
+	return s.summaries(ctx, ps, since, false)
+}
+
+// PatientSummary returns one patient at a glance, as PatientSummaries
+// would list them, reading only that patient's rows; ENOTFOUND for an
+// unknown patient.
+func (s *StateDB) PatientSummary(ctx context.Context, patientID string, since time.Time) (balance.PatientSummary, error) {
+	p, err := s.Patient(ctx, patientID)
+	if err != nil {
+		return balance.PatientSummary{}, err
+	}
+	out, err := s.summaries(ctx, []balance.Patient{p}, since, true)
+	if err != nil {
+		return balance.PatientSummary{}, err
+	}
+	return out[0], nil
+}
+
+// summaries fills in the summaries of the patients ps. With one set, ps
+// holds a single patient and every query reads only their rows: the
+// patient filter is the last placeholder of each query.
+func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since time.Time, one bool) ([]balance.PatientSummary, error) {
 	out := make([]balance.PatientSummary, len(ps))
 	idx := make(map[string]int, len(ps))
 	for i, p := range ps {
 		out[i] = balance.PatientSummary{Patient: p, Devices: []balance.DeviceLine{}}
 		idx[p.ID] = i
 	}
+	// only restricts a query's column col to the one patient (or not at all).
+	only := func(col string) string {
+		if one {
+			return col + " = ?"
+		}
+		return "1"
+	}
 	each := func(what, q string, scan func(*sql.Rows) error, args ...any) error {
+		if one {
+			args = append(args, ps[0].ID)
+		}
 		rows, err := s.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("sqlite: summaries %s: %w", what, err)
@@ -39,8 +71,9 @@ func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]bala
 		}
 		return rows.Err()
 	}
-	err = each("risk", `SELECT r.patient_id, r.t_ns, r.level, r.reasons FROM risk_assessments r
-		JOIN (SELECT patient_id, MAX(t_ns) AS t FROM risk_assessments GROUP BY patient_id) m ON m.patient_id = r.patient_id AND m.t = r.t_ns`,
+	err := each("risk", `SELECT r.patient_id, r.t_ns, r.level, r.reasons FROM risk_assessments r
+		JOIN (SELECT patient_id, MAX(t_ns) AS t FROM risk_assessments WHERE `+only("patient_id")+` GROUP BY patient_id) m
+		ON m.patient_id = r.patient_id AND m.t = r.t_ns`,
 		func(rows *sql.Rows) error {
 			var id, level, reasons string
 			var t int64
@@ -60,7 +93,7 @@ func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]bala
 	}
 	err = each("devices", `SELECT d.id, d.patient_id, COALESCE(st.online, 0), COALESCE(st.battery_pct, -1), COALESCE(st.received_at, 0), COALESCE(w.t_ns, 0)
 		FROM devices d LEFT JOIN device_status st ON st.device_id = d.id LEFT JOIN monitor_watermarks w ON w.device_id = d.id
-		WHERE d.patient_id IS NOT NULL ORDER BY d.id`,
+		WHERE d.patient_id IS NOT NULL AND `+only("d.patient_id")+` ORDER BY d.id`,
 		func(rows *sql.Rows) error {
 			var d balance.DeviceLine
 			var pid string
@@ -82,7 +115,7 @@ func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]bala
 	if err != nil {
 		return nil, err
 	}
-	err = each("alerts", `SELECT patient_id, SUM(status = 'open'), COALESCE(MAX(CASE WHEN kind = ? THEN occurred_at END), 0) FROM alerts GROUP BY patient_id`,
+	err = each("alerts", `SELECT patient_id, SUM(status = 'open'), COALESCE(MAX(CASE WHEN kind = ? THEN occurred_at END), 0) FROM alerts WHERE `+only("patient_id")+` GROUP BY patient_id`,
 		func(rows *sql.Rows) error {
 			var pid string
 			var open, fall int64
@@ -100,7 +133,7 @@ func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]bala
 	if err != nil {
 		return nil, err
 	}
-	err = each("sessions", `SELECT patient_id, COUNT(*) FROM exercise_sessions WHERE kind = ? AND start_ns >= ? GROUP BY patient_id`,
+	err = each("sessions", `SELECT patient_id, COUNT(*) FROM exercise_sessions WHERE kind = ? AND start_ns >= ? AND `+only("patient_id")+` GROUP BY patient_id`,
 		func(rows *sql.Rows) error {
 			var pid string
 			var n int
@@ -115,7 +148,7 @@ func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]bala
 	if err != nil {
 		return nil, err
 	}
-	err = each("plans", `SELECT patient_id, sessions_per_week FROM plans`,
+	err = each("plans", `SELECT patient_id, sessions_per_week FROM plans WHERE `+only("patient_id"),
 		func(rows *sql.Rows) error {
 			var pid string
 			var n int

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
@@ -25,42 +22,37 @@ import (
 // testSecret is "whsec_" + base64 of the bytes 0..23.
 const testSecret = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
 
-// alertsApp returns an embedded-mode app (no simulated devices) whose
-// configuration has the given alerts section.
+// alertsApp returns an embedded-mode app (no simulated devices, log-in on)
+// on dataDir whose configuration has the given alerts section.
 func alertsApp(t *testing.T, dataDir, section string) *App {
 	t.Helper()
-	cfg := EmbeddedConfig()
+	indented := "alerts:\n  " + strings.ReplaceAll(strings.TrimSpace(section), "\n", "\n  ") + "\n"
+	cfg := testConfig(t, indented)
 	cfg.DataDir = dataDir
-	cfg.HTTP.Addr = "127.0.0.1:0"
-	cfg.EmbeddedBroker.Addr = "127.0.0.1:0"
-	cfg.Sim.Devices = 0
-	cfg.ProgressEvery = 0
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(section), &doc); err != nil {
-		t.Fatal(err)
-	}
-	// The dashboard's log-in guards every route when it is on; this test is
-	// about alerts, so it calls the API without logging in.
-	var off yaml.Node
-	if err := yaml.Unmarshal([]byte("enabled: false"), &off); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sections = map[string]yaml.Node{"alerts": *doc.Content[0], "dashboard": *off.Content[0]}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if err := (&alertsComponent{}).Validate(&cfg); err != nil {
-		t.Fatal(err)
-	}
 	return NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+}
+
+// adminRequest is a request with the tests' admin credentials.
+func adminRequest(t *testing.T, method, url, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("admin", testAdminPassword)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := adminRequest(t, "GET", url, "")
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET %s: %d", url, resp.StatusCode)
@@ -70,8 +62,8 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
-// TestAlertsComponent wires the component into the app: an alert raised
-// through the sink other components find with alertSinkFor is delivered
+// TestAlertsComponent wires alerts into the app: an alert raised through
+// the sink monitoring and progression are given is delivered
 // to a real webhook, shown with its log by the API, acknowledged through
 // the API, counted in /metrics, and still there after a restart.
 func TestAlertsComponent(t *testing.T) {
@@ -96,11 +88,7 @@ recipients:
 		app.Close()
 		t.Fatal(err)
 	}
-	sink := alertSinkFor(app)
-	if sink == nil {
-		app.Close()
-		t.Fatal("alertSinkFor returned nil after Open")
-	}
+	var sink balance.AlertSink = app.Alerts
 	a := balance.Alert{ID: "fall-p1-1", Kind: balance.AlertFall, Severity: balance.SeverityUrgent, PatientID: "p1",
 		Summary: "Fall detected", GroupKey: "p1/fall", OccurredAt: time.Now().UTC()}
 	if err := sink.Raise(ctx, a); err != nil {
@@ -148,17 +136,14 @@ recipients:
 			t.Errorf("delivery %+v; want one delivered attempt", d)
 		}
 	}
-	resp, err := http.Post(base+"/api/v1/alerts/fall-p1-1/ack", "application/json", bytes.NewBufferString(`{"by":"Ann (daughter)"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := adminRequest(t, "POST", base+"/api/v1/alerts/fall-p1-1/ack", `{"by":"Ann (daughter)"}`)
 	var acked balance.Alert
 	json.NewDecoder(resp.Body).Decode(&acked)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || acked.Status != balance.AlertAcknowledged || acked.AckedBy != "Ann (daughter)" {
+	if resp.StatusCode != 200 || acked.Status != balance.AlertAcknowledged || acked.AckedBy != "admin" { // the logged-in user, not what the body claims
 		t.Fatalf("ack: %d %+v", resp.StatusCode, acked)
 	}
-	resp, err = http.Get(base + "/metrics")
+	resp, err := http.Get(base + "/metrics") // open: no log-in
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +157,6 @@ recipients:
 	}
 	if err := app.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if alertSinkFor(app) != nil {
-		t.Error("sink still registered after Close")
 	}
 
 	// Restart on the same data directory: the alert and its log are kept.

@@ -18,103 +18,58 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/broker"
+	"github.com/balance-pt/balance/dashboard"
 	"github.com/balance-pt/balance/httpapi"
 	"github.com/balance-pt/balance/influx"
 	"github.com/balance-pt/balance/ingest"
+	"github.com/balance-pt/balance/internal/route"
+	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/progression"
+	"github.com/balance-pt/balance/sim"
 	"github.com/balance-pt/balance/spool"
 	"github.com/balance-pt/balance/sqlite"
 )
 
 // App is the running system: the same wiring serves `balance serve` and the
-// embedded default, only the adapters differ.
+// embedded default, only the adapters differ. Open wires it in one straight
+// line, in dependency order; parts turned off in the configuration are nil.
 type App struct {
 	Config Config
 	Log    *slog.Logger
 	Out    io.Writer // progress lines
 
-	Broker   *broker.Broker
-	State    *sqlite.StateDB
-	Store    balance.SampleStore
-	Spool    *spool.Spool
-	Pipeline *ingest.Pipeline
-	Sub      *ingest.Subscriber
-	Registry *prometheus.Registry
+	Registry    *prometheus.Registry
+	State       *sqlite.StateDB
+	Store       balance.SampleStore
+	Spool       *spool.Spool
+	Alerts      *alerts.Service
+	Monitor     *monitor.Monitor       // nil: monitoring off
+	Progression *progression.Service   // nil: progression off
+	Scheduler   *progression.Scheduler // nil: progression off
+	Dashboard   *dashboard.Server      // nil: dashboard off (no log-in)
+	Pipeline    *ingest.Pipeline
+	Broker      *broker.Broker // embedded mode only
+	Sub         *ingest.Subscriber
+	Routes      *route.Mux
 
-	// OnBatch and OnEvent are called by ingest for every stored batch and
-	// every device event; components append to them in Init.
-	OnBatch []func(*balance.Batch)
-	OnEvent []func(balance.DeviceEvent)
-
-	components []Component
-	routes     []route
-	wrappers   []func(http.Handler) http.Handler
 	httpServer *http.Server
 	httpLn     net.Listener
 	wg         sync.WaitGroup
 	simErr     chan error
 }
 
-// Component is an optional part of the system (monitoring, alerting,
-// exercise progression, the dashboard) wired in from its own file in this
-// package by appending a factory to componentFactories in an init function.
-type Component interface {
-	// Name is the component's configuration section (may be "").
-	Name() string
-	// Init runs once storage is open and before ingest starts: read the
-	// configuration section (a.Config.Section), register hooks
-	// (a.OnBatch, a.OnEvent) and HTTP routes (a.Handle).
-	Init(ctx context.Context, a *App) error
-	// Start runs once ingest, MQTT and HTTP are up.
-	Start(ctx context.Context) error
-	// Close stops the component; it runs before storage is closed.
-	Close() error
-}
-
-// componentFactories are appended to by init functions of component files.
-var componentFactories []func() Component
-
-type route struct {
-	pattern string
-	handler http.Handler
-}
-
-// Handle registers an HTTP route (Go 1.22 pattern, e.g. "GET /api/v1/alerts")
-// on the API server; call it from Component.Init.
-func (a *App) Handle(pattern string, h http.Handler) {
-	a.routes = append(a.routes, route{pattern, h})
-}
-
-// WrapHTTP wraps the whole HTTP handler (every route, the API's and the
-// components') in middleware, e.g. authentication; call it from
-// Component.Init. Wrappers apply in registration order, the first outermost.
-func (a *App) WrapHTTP(w func(http.Handler) http.Handler) {
-	a.wrappers = append(a.wrappers, w)
-}
-
-// componentSections returns the configuration sections components claim.
-func componentSections() map[string]bool {
-	m := map[string]bool{}
-	for _, f := range componentFactories {
-		if n := f().Name(); n != "" {
-			m[n] = true
-		}
-	}
-	return m
-}
-
-// fleetRunner runs simulated wearables against a broker until ctx ends; it is
-// set by sim_fleet.go so that the wiring does not depend on the simulator.
-var fleetRunner func(ctx context.Context, a *App, brokerURL string) error
-
 // NewApp returns an App for a validated configuration.
 func NewApp(cfg Config, log *slog.Logger, out io.Writer) *App {
 	return &App{Config: cfg, Log: log, Out: out}
 }
 
-// Open opens storage, starts the broker (embedded mode), the ingest
-// pipeline, the MQTT subscriber, the HTTP server and the simulated devices.
-func (a *App) Open(ctx context.Context) error {
+// Open wires and starts the system, in dependency order: state → stores →
+// alerts → monitoring (raising into alerts) → progression → dashboard →
+// ingest (feeding monitoring and progression) → MQTT → HTTP → the
+// services' loops → simulated devices. On error the caller calls Close.
+func (a *App) Open(ctx context.Context) (err error) {
 	c := a.Config
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data_dir: %w", err)
@@ -122,57 +77,216 @@ func (a *App) Open(ctx context.Context) error {
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	var err error
 	if a.State, err = sqlite.OpenState(ctx, filepath.Join(c.DataDir, "state.db")); err != nil {
 		return err
 	}
 	if err := a.seed(ctx); err != nil {
 		return err
 	}
+	if a.Store, err = openStore(ctx, c, a.Log); err != nil {
+		return err
+	}
+	if a.Spool, err = openSpool(c, a.Log); err != nil {
+		return err
+	}
+	if a.Alerts, err = newAlerts(c.Alerts, a.State, a.Registry, a.Log); err != nil {
+		return err
+	}
+	if c.Monitoring.On() {
+		a.Monitor, err = monitor.New(c.Monitoring.Monitor(), monitor.Deps{
+			Store: a.Store, State: a.State, Sink: a.Alerts, Plans: plansAdapter{a.State}, Log: a.Log.With("component", "monitor"),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if c.Progression.On() {
+		a.Progression = newProgression(c.Progression, a.State, a.Store, a.Alerts, a.Log)
+		a.Scheduler = progression.NewScheduler(a.Progression, c.Progression.EvaluateEvery, c.Progression.SessionDelays)
+	}
+	if c.Dashboard.On() {
+		if a.Dashboard, err = a.newDashboard(ctx); err != nil {
+			return err
+		}
+	} else {
+		a.Log.Warn("dashboard disabled: the HTTP API is served without log-in")
+	}
+	if err := a.startIngest(ctx); err != nil {
+		return err
+	}
+	if err := a.serveHTTP(); err != nil {
+		return err
+	}
+	if err := a.Alerts.Start(ctx); err != nil { // deliveries interrupted by the last stop resume now
+		return fmt.Errorf("alerts: %w", err)
+	}
+	if a.Monitor != nil {
+		if err := a.Monitor.Start(ctx); err != nil {
+			return fmt.Errorf("monitoring: %w", err)
+		}
+	}
+	if a.Scheduler != nil {
+		a.Scheduler.Start()
+	}
+	if a.Dashboard != nil {
+		fmt.Fprintf(a.Out, "dashboard: http://%s/ (log in; the API takes the same users with HTTP Basic auth)\n", a.HTTPAddr())
+	}
+	a.startSim(ctx)
+	return nil
+}
+
+// openStore opens the time-series store the configuration names; a store
+// that does not answer yet is not fatal (ingest spools until it does).
+func openStore(ctx context.Context, c Config, log *slog.Logger) (balance.SampleStore, error) {
+	var store balance.SampleStore
+	var err error
 	switch c.Storage.Kind {
 	case "embedded":
-		a.Store, err = sqlite.OpenSamples(ctx, filepath.Join(c.DataDir, "samples.db"))
+		store, err = sqlite.OpenSamples(ctx, filepath.Join(c.DataDir, "samples.db"))
 	default:
-		a.Store, err = influx.New(c.Storage.Influx)
+		store, err = influx.New(c.Storage.Influx)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.Store.Ping(ctx); err != nil {
-		// Not fatal: ingest spools until the store answers.
-		a.Log.Warn("store not reachable at start; ingest will spool to disk until it is", "err", err)
+	if err := store.Ping(ctx); err != nil {
+		log.Warn("store not reachable at start; ingest will spool to disk until it is", "err", err)
 	}
-	if a.Spool, err = spool.Open(filepath.Join(c.DataDir, "spool"), spool.Options{MaxBytes: c.Spool.MaxBytes}); err != nil {
-		return err
+	return store, nil
+}
+
+// openSpool opens the disk spool and says what it holds from an earlier run.
+func openSpool(c Config, log *slog.Logger) (*spool.Spool, error) {
+	sp, err := spool.Open(filepath.Join(c.DataDir, "spool"), spool.Options{MaxBytes: c.Spool.MaxBytes})
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range a.Spool.SetAside() {
-		a.Log.Error("spool segment with a damaged record set aside; its data needs manual recovery", "file", f)
+	for _, f := range sp.SetAside() {
+		log.Error("spool segment with a damaged record set aside; its data needs manual recovery", "file", f)
 	}
-	if p := a.Spool.Pending(); p > 0 {
-		a.Log.Info("spool holds batches from an earlier run; replaying", "batches", p)
+	if p := sp.Pending(); p > 0 {
+		log.Info("spool holds batches from an earlier run; replaying", "batches", p)
 	}
-	for _, f := range componentFactories {
-		comp := f()
-		if err := comp.Init(ctx, a); err != nil {
-			return fmt.Errorf("%s: %w", comp.Name(), err)
-		}
-		a.components = append(a.components, comp)
+	return sp, nil
+}
+
+// newAlerts builds alert delivery on the state database's outbox.
+func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry, log *slog.Logger) (*alerts.Service, error) {
+	ns, err := notifiers(ac)
+	if err != nil {
+		return nil, err
 	}
-	a.Pipeline, err = ingest.New(c.Ingest, ingest.Deps{
-		Store: a.Store, Registry: a.State, Quarantine: a.State, Spool: a.Spool,
-		Logger: a.Log.With("component", "ingest"), Metrics: a.Registry,
-		OnBatch: func(b *balance.Batch) {
-			for _, f := range a.OnBatch {
-				f(b)
-			}
-		},
-		OnEvent: func(e balance.DeviceEvent) {
-			for _, f := range a.OnEvent {
-				f(e)
-			}
-		},
+	store := state.AlertStore()
+	svc, err := alerts.New(ac, store, alerts.Options{
+		Notifiers: ns, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg, store.DeliveryCounts),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if len(ac.Recipients) == 0 {
+		log.Warn("alerts: no recipients configured; alerts are stored and listed at /api/v1/alerts but sent to nobody")
+	}
+	return svc, nil
+}
+
+// newProgression builds exercise progression on the validated section
+// (its catalog loaded by Config.Validate).
+func newProgression(pc ProgressionConfig, state *sqlite.StateDB, store balance.SampleStore, sink balance.AlertSink, log *slog.Logger) *progression.Service {
+	svc := &progression.Service{
+		Catalog: pc.catalog, Rules: pc.Rules, Store: state, Patients: state, DefaultMode: pc.Mode,
+		Sessions: state, Risk: riskAdapter{state}, Falls: storeFalls{store}, Measurements: store, Alerts: sink,
+		Log: log.With("component", "progression"),
+	}
+	log.Info("exercise progression ready", "catalog", pc.catalog.Name, "version", pc.catalog.Version, "levels", len(pc.catalog.Levels), "mode", pc.Mode)
+	return svc
+}
+
+// newDashboard builds the dashboard (log-in, pages) on what exists so far,
+// and makes sure its admin (and, for the demo, a therapist) exists.
+func (a *App) newDashboard(ctx context.Context) (*dashboard.Server, error) {
+	dc := a.Config.Dashboard
+	deps := dashboard.Deps{
+		Users: a.State, Registry: a.State, Summaries: a.State, Measurements: a.Store, Samples: a.Store,
+		Risk: a.State, Sessions: a.State, Alerts: a.Alerts,
+	}
+	if a.Progression != nil {
+		deps.Plans = a.Progression
+	}
+	mc := a.Config.Monitoring.Monitor()
+	srv, err := dashboard.New(dashboard.Config{
+		SecureCookies: dc.SecureCookies, SessionTTL: dc.SessionTTL, LoginFailures: dc.LoginFailures,
+		LoginWindow: dc.LoginWindow, BcryptCost: dc.BcryptCost, Log: a.Log.With("component", "dashboard"),
+		Thresholds: func(patientID string, neuropathy bool) balance.Thresholds {
+			return mc.RulesFor(patientID).ThresholdsFor(neuropathy)
+		},
+	}, deps)
+	if err != nil {
+		return nil, err
+	}
+	var demoPatients []string
+	demoPassword := dc.DemoPassword
+	if dc.DemoTherapist != "" {
+		if demoPatients, err = a.demoPatients(ctx); err != nil {
+			return nil, err
+		}
+		if demoPassword == "" {
+			if _, err := a.State.UserByName(ctx, dc.DemoTherapist); balance.ErrorCode(err) == balance.ENOTFOUND {
+				demoPassword = dashboard.RandomPassword()
+				fmt.Fprintf(a.Out, "dashboard: demo therapist %q created with password %s (shown once)\n", dc.DemoTherapist, demoPassword)
+			}
+		}
+	}
+	gen, err := srv.Bootstrap(ctx, dc.AdminPassword, dc.DemoTherapist, demoPassword, demoPatients)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard bootstrap: %w", err)
+	}
+	if gen != "" {
+		fmt.Fprintf(a.Out, "dashboard: admin user \"admin\" created with password %s (shown once; set dashboard.admin_password to choose it)\n", gen)
+		a.Log.Info("dashboard admin created; its password was printed once to the console")
+	}
+	return srv, nil
+}
+
+// demoPatients registers the simulated patients of the embedded default
+// (the simulator registers the same ones again, unchanged) and returns
+// their ids and the configured patients' for the demo therapist.
+func (a *App) demoPatients(ctx context.Context) ([]string, error) {
+	var ids []string
+	for _, p := range a.Config.Patients {
+		ids = append(ids, p.ID)
+	}
+	s := a.Config.Sim
+	for _, d := range sim.Population(s.Devices, simPrefix, s.RateHz, sim.Encoding(s.Encoding), s.Seed, false) {
+		if err := a.State.CreatePatient(ctx, d.Model.Patient); err != nil {
+			return nil, fmt.Errorf("dashboard: simulated patient %s: %w", d.Model.Patient.ID, err)
+		}
+		ids = append(ids, d.Model.Patient.ID)
+	}
+	return ids, nil
+}
+
+// startIngest starts the pipeline, feeding every stored batch to
+// monitoring and every device event to monitoring and progression, then
+// the embedded broker (if any) and the MQTT subscriber.
+func (a *App) startIngest(ctx context.Context) (err error) {
+	c := a.Config
+	deps := ingest.Deps{
+		Store: a.Store, Registry: a.State, Quarantine: a.State, Spool: a.Spool,
+		Logger: a.Log.With("component", "ingest"), Metrics: a.Registry,
+	}
+	if a.Monitor != nil {
+		deps.OnBatch = a.Monitor.OnBatch
+	}
+	mon, sched := a.Monitor, a.Scheduler
+	deps.OnEvent = func(e balance.DeviceEvent) {
+		if mon != nil {
+			mon.OnEvent(e)
+		}
+		if sched != nil {
+			sched.OnEvent(e)
+		}
+	}
+	if a.Pipeline, err = ingest.New(c.Ingest, deps); err != nil {
 		return err
 	}
 	a.Pipeline.Start()
@@ -191,25 +305,37 @@ func (a *App) Open(ctx context.Context) error {
 	if err := a.Sub.Start(ctx, 10*time.Second); err != nil {
 		a.Log.Warn("MQTT not connected yet; retrying in the background", "err", err)
 	}
+	return nil
+}
 
+// serveHTTP registers every route on the front door (each with its access
+// rule; the dashboard's log-in guards them, or none when it is off) and
+// starts serving.
+func (a *App) serveHTTP() (err error) {
+	var guard route.Guard = route.NoLogin{Log: a.Log.With("component", "api")}
+	if a.Dashboard != nil {
+		guard = a.Dashboard
+	}
+	a.Routes = route.New(guard)
 	api := &httpapi.Server{
 		Registry: a.State, Quarantine: a.State, Store: a.Store, Gatherer: a.Registry,
-		Logger: a.Log.With("component", "api"), OnBind: a.Pipeline.InvalidateDevice,
-		Ingest: a.ingestStatus,
+		Logger: a.Log.With("component", "api"), OnBind: a.Pipeline.InvalidateDevice, Ingest: a.ingestStatus,
 	}
-	if a.httpLn, err = net.Listen("tcp", c.HTTP.Addr); err != nil {
-		return fmt.Errorf("http.addr %s: %w", c.HTTP.Addr, err)
+	api.Routes(a.Routes)
+	a.Alerts.Routes(a.Routes)
+	if a.Monitor != nil {
+		a.Monitor.Routes(a.Routes)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", api.Handler())
-	for _, r := range a.routes {
-		mux.Handle(r.pattern, r.handler)
+	if a.Progression != nil {
+		a.Progression.Routes(a.Routes)
 	}
-	var handler http.Handler = mux
-	for i := len(a.wrappers) - 1; i >= 0; i-- {
-		handler = a.wrappers[i](handler)
+	if a.Dashboard != nil {
+		a.Dashboard.Routes(a.Routes)
 	}
-	a.httpServer = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	if a.httpLn, err = net.Listen("tcp", a.Config.HTTP.Addr); err != nil {
+		return fmt.Errorf("http.addr %s: %w", a.Config.HTTP.Addr, err)
+	}
+	a.httpServer = &http.Server{Handler: a.Routes, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -217,26 +343,6 @@ func (a *App) Open(ctx context.Context) error {
 			a.Log.Error("http server", "err", err)
 		}
 	}()
-
-	for _, comp := range a.components {
-		if err := comp.Start(ctx); err != nil {
-			return fmt.Errorf("%s: %w", comp.Name(), err)
-		}
-	}
-
-	a.simErr = make(chan error, 1)
-	if c.Sim.Devices > 0 {
-		if fleetRunner == nil {
-			return errors.New("sim.devices > 0 but this build has no simulator")
-		}
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			if err := fleetRunner(ctx, a, mqttCfg.Broker); err != nil && ctx.Err() == nil {
-				a.simErr <- err
-			}
-		}()
-	}
 	return nil
 }
 
@@ -256,6 +362,25 @@ func (a *App) seed(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// startSim runs the simulated wearables of the embedded default, if any.
+func (a *App) startSim(ctx context.Context) {
+	a.simErr = make(chan error, 1)
+	if a.Config.Sim.Devices == 0 {
+		return
+	}
+	brokerURL := a.Config.MQTT.Broker
+	if a.Broker != nil {
+		brokerURL = a.Broker.URL()
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := runFleet(ctx, a, brokerURL); err != nil && ctx.Err() == nil {
+			a.simErr <- err
+		}
+	}()
 }
 
 // HTTPAddr returns the address the API listens on.
@@ -363,7 +488,8 @@ func humanBytes(n int64) string {
 }
 
 // Close stops everything in order: devices and MQTT first (no new data),
-// then the pipeline (it drains its queue), then HTTP and storage.
+// then the pipeline (it drains its queue), then HTTP, the services' loops
+// and storage.
 func (a *App) Close() error {
 	if a.Sub != nil {
 		a.Sub.Stop()
@@ -378,8 +504,14 @@ func (a *App) Close() error {
 	}
 	a.wg.Wait()
 	var errs []error
-	for i := len(a.components) - 1; i >= 0; i-- {
-		errs = append(errs, a.components[i].Close())
+	if a.Scheduler != nil {
+		errs = append(errs, a.Scheduler.Close())
+	}
+	if a.Monitor != nil {
+		errs = append(errs, a.Monitor.Close())
+	}
+	if a.Alerts != nil {
+		errs = append(errs, a.Alerts.Close())
 	}
 	if a.Broker != nil {
 		a.Broker.Close()

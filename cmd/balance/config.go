@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -13,8 +14,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/influx"
 	"github.com/balance-pt/balance/ingest"
+	"github.com/balance-pt/balance/monitor"
 )
 
 // Config is the whole configuration of `balance serve` and the embedded
@@ -56,10 +59,14 @@ type Config struct {
 	// ProgressEvery prints a progress line this often (0: never).
 	ProgressEvery time.Duration     `yaml:"progress_every"`
 	Patients      []balance.Patient `yaml:"patients"`
-	// Sections holds the top-level keys that components (alerts,
-	// progression, dashboard...) own; each reads its own with Section.
-	Sections map[string]yaml.Node `yaml:",inline"`
-	Devices  []struct {
+	// Alerts is alert delivery (alerts.Config, docs/alerts.md). Without
+	// recipients, alerts are stored and shown but sent to nobody.
+	Alerts alerts.Config `yaml:"alerts"`
+	// Monitoring, Progression and Dashboard are those parts' sections.
+	Monitoring  MonitoringConfig  `yaml:"monitoring"`
+	Progression ProgressionConfig `yaml:"progression"`
+	Dashboard   DashboardConfig   `yaml:"dashboard"`
+	Devices     []struct {
 		ID        string `yaml:"id"`
 		PatientID string `yaml:"patient_id"`
 	} `yaml:"devices"`
@@ -82,6 +89,7 @@ func DefaultConfig() Config {
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	c.ProgressEvery = 0
+	c.Monitoring.Clinic = monitor.DefaultConfig().Clinic
 	return c
 }
 
@@ -97,48 +105,42 @@ func EmbeddedConfig() Config {
 	return c
 }
 
-// Section decodes the component section name of the configuration file into
-// dst (which should hold the defaults); unknown keys inside it are errors.
-// It is a no-op when the file has no such section.
-func (c *Config) Section(name string, dst any) error {
-	node, ok := c.Sections[name]
-	if !ok {
-		return nil
-	}
-	b, err := yaml.Marshal(&node)
+// loadFile merges a YAML file into c; unknown keys are errors.
+func (c *Config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("config section %s: %w", name, err)
+	if err := decodeConfig(b, c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
 	}
 	return nil
 }
 
-// checkSections reports top-level keys that no component claims.
-func (c *Config) checkSections(claimed map[string]bool) error {
-	var errs []error
-	for k := range c.Sections {
-		if !claimed[k] {
-			errs = append(errs, fmt.Errorf("unknown configuration key %q", k))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// loadFile merges a YAML file into c; unknown keys are errors.
-func (c *Config) loadFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
+// decodeConfig is the one decoder of configuration files: strict (an
+// unknown key is an error naming the key and its line), onto c's current
+// values, so omitted keys keep them. Per-patient monitoring rules are then
+// laid over the clinic's: a patient's entry changes only the keys it names.
+func decodeConfig(b []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	var overrides struct {
+		Monitoring struct {
+			Patients map[string]yaml.Node `yaml:"patients"`
+		} `yaml:"monitoring"`
+	}
+	if err := yaml.Unmarshal(b, &overrides); err != nil {
+		return err
+	}
+	for id, node := range overrides.Monitoring.Patients {
+		r := c.Monitoring.Clinic
+		if err := node.Decode(&r); err != nil {
+			return fmt.Errorf("monitoring.patients.%s: %w", id, err)
+		}
+		c.Monitoring.Patients[id] = r
 	}
 	return nil
 }
@@ -244,5 +246,6 @@ func (c *Config) Validate() error {
 			bad("devices[%d] (%s) is bound to patient %q, which the patients list lacks", i, d.ID, d.PatientID)
 		}
 	}
+	errs = append(errs, c.validateSections())
 	return errors.Join(errs...)
 }

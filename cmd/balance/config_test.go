@@ -55,7 +55,7 @@ func TestBadConfigsAreRefusedWithClearMessages(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"unknown key", "htp:\n  addr: x\n", []string{`unknown configuration key "htp"`}},
+		{"unknown key", "htp:\n  addr: x\n", []string{"line 1: field htp not found"}},
 		{"wrong type", "spool:\n  max_bytes: lots\n", []string{"line 2", "lots"}},
 		{"many errors at once", "storage:\n  kind: cassandra\nmqtt:\n  broker: mqtt.example.org\nlog:\n  level: loud\n",
 			[]string{`storage.kind "cassandra"`, `log.level "loud"`}},

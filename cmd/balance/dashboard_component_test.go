@@ -16,16 +16,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/progression"
 )
-
-// The tests of this package written before the dashboard call the API
-// without logging in; they run with the dashboard off unless a test's
-// configuration enables it (the tests below do).
-func init() { dashboardEnabledByDefault = false }
 
 const (
 	e2eAdminPassword     = "admin-password-e2e"
@@ -41,12 +35,10 @@ func dashboardApp(t *testing.T) (*App, string) {
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.EmbeddedBroker.Addr = "127.0.0.1:0"
 	cfg.ProgressEvery = 0
-	var doc yaml.Node
-	section := fmt.Sprintf("enabled: true\nadmin_password: %s\ndemo_password: %s\nbcrypt_cost: 4\n", e2eAdminPassword, e2eTherapistPassword)
-	if err := yaml.Unmarshal([]byte(section), &doc); err != nil {
+	section := fmt.Sprintf("dashboard:\n  enabled: true\n  admin_password: %s\n  demo_password: %s\n  bcrypt_cost: 4\n", e2eAdminPassword, e2eTherapistPassword)
+	if err := decodeConfig([]byte(section), &cfg); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Sections = map[string]yaml.Node{"dashboard": *doc.Content[0]}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +97,7 @@ func TestDashboardGuardsEveryComponent(t *testing.T) {
 	if st := apiCall(t, "POST", base+"/api/v1/users", "admin", e2eAdminPassword, `{"username":"other","password":"other-password","role":"therapist"}`, nil); st != 201 {
 		t.Fatalf("create therapist: %d", st)
 	}
-	if err := alertSinkFor(a).Raise(context.Background(), balance.Alert{ID: "guard-1", Kind: balance.AlertFall, Severity: balance.SeverityUrgent,
+	if err := a.Alerts.Raise(context.Background(), balance.Alert{ID: "guard-1", Kind: balance.AlertFall, Severity: balance.SeverityUrgent,
 		PatientID: ps[0].ID, Summary: "fall", GroupKey: "g", OccurredAt: time.Now(), CreatedAt: time.Now(), Status: balance.AlertOpen}); err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +163,40 @@ func TestDashboardGuardsEveryComponent(t *testing.T) {
 	}
 }
 
+// TestEveryRouteHasTheRightRule reads the rules of every route the running
+// system registered: a route about one patient (its pattern names {id}
+// under patients/) is patient-scoped, the user and quarantine APIs are
+// admin-only, and only health, metrics, log-in and static files are open.
+func TestEveryRouteHasTheRightRule(t *testing.T) {
+	a, _ := dashboardApp(t)
+	routes := a.Routes.Routes()
+	if len(routes) < 40 {
+		t.Fatalf("%d routes registered, want every part's (at least 40)", len(routes))
+	}
+	open := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
+		"GET /login": true, "POST /login": true, "GET /static/": true}
+	for _, r := range routes {
+		rule := r.Rule.String()
+		_, path, _ := strings.Cut(r.Pattern, " ")
+		switch {
+		case open[r.Pattern]:
+			if rule != "open" {
+				t.Errorf("%s: rule %s, want open", r.Pattern, rule)
+			}
+		case rule == "open":
+			t.Errorf("%s is open; only health, metrics, log-in and static files may be", r.Pattern)
+		case strings.Contains(path, "patients/{id}") && !strings.HasPrefix(path, "/api/v1/users/"):
+			if rule != "patient{id}" {
+				t.Errorf("%s: rule %s, want patient{id}", r.Pattern, rule)
+			}
+		case strings.HasPrefix(path, "/api/v1/users") || path == "/api/v1/quarantine":
+			if rule != "admin" {
+				t.Errorf("%s: rule %s, want admin", r.Pattern, rule)
+			}
+		}
+	}
+}
+
 // chromiumPath finds Debian's chromium (scripts/test.sh installs it).
 func chromiumPath() string {
 	if p := os.Getenv("BALANCE_CHROMIUM"); p != "" {
@@ -229,34 +255,29 @@ func TestDashboardEndToEnd(t *testing.T) {
 		}
 	}
 	pid := ps[2].ID // low risk: a step up may be approved
-	var prog *progressionComponent
-	for _, c := range a.components {
-		if pc, ok := c.(*progressionComponent); ok {
-			prog = pc
-		}
+	prog := a.Progression
+	if prog == nil {
+		t.Fatal("progression not running")
 	}
-	if prog == nil || prog.svc == nil {
-		t.Fatal("progression component not running")
-	}
-	lv := prog.svc.Catalog.Levels
+	lv := prog.Catalog.Levels
 	// A real suggestion: the plan was assigned five days ago, three good
 	// sessions followed on three days, and the rules suggest a step up
 	// (suggest mode: it waits for the therapist). Approval re-evaluates, so
 	// it must rest on sessions that qualify.
 	assigned := time.Now().Add(-5 * 24 * time.Hour)
-	prog.svc.Now = func() time.Time { return assigned }
-	if _, err := prog.svc.SetPlan(ctx, pid, progressionPlanRequest(lv[0].ID)); err != nil {
+	prog.Now = func() time.Time { return assigned }
+	if _, err := prog.SetPlan(ctx, pid, progressionPlanRequest(lv[0].ID)); err != nil {
 		t.Fatal(err)
 	}
 	saveSessions(t, a, pid, lv[0].ID, assigned)
 	later := assigned.Add(3*24*time.Hour + time.Hour)
-	prog.svc.Now = func() time.Time { return later }
-	dec, suggestion, err := prog.svc.Evaluate(ctx, pid)
+	prog.Now = func() time.Time { return later }
+	dec, suggestion, err := prog.Evaluate(ctx, pid)
 	if err != nil || suggestion == nil || suggestion.Status != balance.ChangePending {
 		t.Fatalf("evaluation after three good sessions: %+v, suggestion %+v, %v; want a pending step up", dec, suggestion, err)
 	}
 	suggestedID, suggestedLevel := suggestion.ID, suggestion.ToLevel
-	sink := alertSinkFor(a)
+	sink := a.Alerts
 	if err := sink.Raise(ctx, balance.Alert{ID: "e2e-fall", Kind: balance.AlertFall, Severity: balance.SeverityUrgent, PatientID: pid,
 		Summary: "Fall detected (set by the test)", GroupKey: pid + "/fall", OccurredAt: time.Now(), CreatedAt: time.Now(), Status: balance.AlertOpen}); err != nil {
 		t.Fatal(err)
@@ -429,12 +450,10 @@ func TestDashboardConfigRefused(t *testing.T) {
 		{"colour: blue", "colour"},
 	} {
 		cfg := EmbeddedConfig()
-		var doc yaml.Node
-		if err := yaml.Unmarshal([]byte(tc.section), &doc); err != nil {
-			t.Fatal(err)
+		err := decodeConfig([]byte("dashboard: {"+tc.section+"}\n"), &cfg)
+		if err == nil {
+			err = cfg.Validate()
 		}
-		cfg.Sections = map[string]yaml.Node{"dashboard": *doc.Content[0]}
-		err := (&dashboardComponent{}).Validate(&cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want an error naming %s", tc.section, err, tc.want)
 		}
@@ -444,9 +463,9 @@ func TestDashboardConfigRefused(t *testing.T) {
 		cfg  Config
 		want string
 	}{{EmbeddedConfig(), "therapist"}, {DefaultConfig(), ""}} {
-		sec, _, err := dashboardConfig(&tc.cfg)
-		if err != nil || sec.DemoTherapist != tc.want {
-			t.Errorf("demo therapist %q (%v), want %q", sec.DemoTherapist, err, tc.want)
+		err := tc.cfg.Validate()
+		if err != nil || tc.cfg.Dashboard.DemoTherapist != tc.want {
+			t.Errorf("demo therapist %q (%v), want %q", tc.cfg.Dashboard.DemoTherapist, err, tc.want)
 		}
 	}
 }

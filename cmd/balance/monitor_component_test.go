@@ -23,7 +23,6 @@ import (
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts/webhook"
 	"github.com/balance-pt/balance/internal/testenv"
-	"github.com/balance-pt/balance/monitor"
 	"github.com/balance-pt/balance/sim"
 	"github.com/balance-pt/balance/wire"
 )
@@ -45,10 +44,10 @@ func TestMonitoringConfigRefused(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := cfg.loadFile(path); err != nil {
-			t.Fatal(err)
+		err := cfg.loadFile(path)
+		if err == nil {
+			err = cfg.Validate()
 		}
-		err := (&monitorComponent{}).Validate(&cfg)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: error %v, want one naming %s", tt.yaml, err, tt.want)
 		}
@@ -75,15 +74,15 @@ func TestMonitoringConfigRefused(t *testing.T) {
 	if err := cfg.loadFile(path); err != nil {
 		t.Fatal(err)
 	}
-	mc, on, err := monitorConfig(&cfg)
-	if err != nil || !on {
+	if err := cfg.Validate(); err != nil || !cfg.Monitoring.On() {
 		t.Fatal(err)
 	}
+	mc := cfg.Monitoring.Monitor()
 	if p := mc.RulesFor("p1"); p.NoMovementAfter != 45*time.Second || p.ExpectedHours != "07:00-22:00" {
 		t.Errorf("p1 rules %+v, want the clinic's 45s with its own hours", p)
 	}
 	// A partial thresholds block changes only the keys it names.
-	std, pn := monitor.StandardThresholds(), monitor.NeuropathyThresholds()
+	std, pn := balance.StandardThresholds(), balance.NeuropathyThresholds()
 	if c := mc.Clinic.Thresholds; c.TUGHigh != 14 || c.TUGModerate != std.TUGModerate || c.GaitSpeedHigh != std.GaitSpeedHigh {
 		t.Errorf("clinic thresholds %+v, want the defaults with tug_high_s 14", c)
 	}
@@ -133,6 +132,7 @@ func startE2E(t testing.TB, devices int) *e2e {
 	rand.Read(key)
 	var b strings.Builder
 	fmt.Fprintf(&b, "data_dir: %s\nhttp: {addr: 127.0.0.1:0}\nembedded_broker: {enabled: true, addr: 127.0.0.1:0}\nstorage: {kind: embedded}\n", t.TempDir())
+	fmt.Fprintf(&b, "dashboard: {admin_password: %s, bcrypt_cost: 4}\n", testAdminPassword)
 	b.WriteString("patients:\n")
 	for i := range devices {
 		fmt.Fprintf(&b, "  - {id: p%d}\n", i)
@@ -255,10 +255,7 @@ func TestFallAlertEndToEnd(t *testing.T) {
 	}
 	// The evidence link answers with the samples around the impact.
 	a := got[0].alert
-	resp, err := http.Get(e.base + a.Evidence[0].URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := adminRequest(t, "GET", e.base+a.Evidence[0].URL, "")
 	var body struct{ Count int }
 	json.NewDecoder(resp.Body).Decode(&body)
 	resp.Body.Close()
@@ -266,10 +263,7 @@ func TestFallAlertEndToEnd(t *testing.T) {
 		t.Errorf("evidence %s: status %d, %d samples; want 200 and ~30 s at 100 Hz", a.Evidence[0].URL, resp.StatusCode, body.Count)
 	}
 	// The measurement and the risk API see the fall.
-	resp, err = http.Get(e.base + "/api/v1/patients/p0/risk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp = adminRequest(t, "GET", e.base+"/api/v1/patients/p0/risk", "")
 	var risk struct{ Current balance.RiskAssessment }
 	json.NewDecoder(resp.Body).Decode(&risk)
 	resp.Body.Close()
@@ -405,10 +399,7 @@ func TestSwaySessionOverMQTT(t *testing.T) {
 
 func monGetJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := adminRequest(t, "GET", url, "")
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
 		b, _ := io.ReadAll(resp.Body)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,54 +16,61 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/progression"
-	"github.com/balance-pt/balance/sqlite"
 )
 
-// progressionApp opens the state and embedded stores in a temporary
-// directory, runs the progression component's Init and Start with the
-// given section, and serves its routes.
-func progressionApp(t *testing.T, section string) (*App, *progressionComponent, *httptest.Server) {
+// testAdminPassword is the admin's password in the tests' configurations:
+// every test runs with log-in on and calls the API as that admin.
+const testAdminPassword = "admin-password-tests"
+
+// testConfig is the embedded shape on free ports in a temporary directory,
+// without simulated devices, with the admin's password set; each section,
+// if any, is read as a configuration file would be.
+func testConfig(t *testing.T, sections ...string) Config {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	cfg := DefaultConfig()
-	p := filepath.Join(dir, "balance.yaml")
-	if err := os.WriteFile(p, []byte(section), 0o600); err != nil {
+	cfg := EmbeddedConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.EmbeddedBroker.Addr = "127.0.0.1:0"
+	cfg.Sim.Devices = 0
+	cfg.ProgressEvery = 0
+	cfg.Dashboard.AdminPassword = testAdminPassword
+	cfg.Dashboard.BcryptCost = 4
+	for _, sec := range sections {
+		if err := decodeConfig([]byte(sec), &cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.loadFile(p); err != nil {
-		t.Fatal(err)
-	}
+	return cfg
+}
+
+// openApp opens an App on cfg and closes it when the test ends.
+func openApp(t *testing.T, cfg Config) *App {
+	t.Helper()
 	a := NewApp(cfg, slog.New(slog.DiscardHandler), io.Discard)
-	var err error
-	if a.State, err = sqlite.OpenState(ctx, filepath.Join(dir, "state.db")); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := a.Open(ctx); err != nil {
+		cancel()
+		a.Close()
 		t.Fatal(err)
 	}
-	if a.Store, err = sqlite.OpenSamples(ctx, filepath.Join(dir, "samples.db")); err != nil {
-		t.Fatal(err)
-	}
-	comp := &progressionComponent{}
-	if err := comp.Validate(&a.Config); err != nil {
-		t.Fatal(err)
-	}
-	if err := comp.Init(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	if err := comp.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	for _, r := range a.routes {
-		mux.Handle(r.pattern, r.handler)
-	}
-	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
-		srv.Close()
-		comp.Close()
-		a.Store.Close()
-		a.State.Close()
+		cancel()
+		if err := a.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
 	})
-	return a, comp, srv
+	return a
+}
+
+// progressionApp opens the whole system (embedded stores, log-in on) with
+// the given progression section and returns it and its base URL.
+func progressionApp(t *testing.T, section string) (*App, string) {
+	t.Helper()
+	a := openApp(t, testConfig(t, section))
+	return a, "http://" + a.HTTPAddr()
 }
 
 func call(t *testing.T, method, url string, body any, wantStatus int, dst any) {
@@ -75,6 +81,7 @@ func call(t *testing.T, method, url string, body any, wantStatus int, dst any) {
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, url, rd)
+	req.SetBasicAuth("admin", testAdminPassword)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -112,23 +119,23 @@ func saveSessions(t *testing.T, a *App, patient, level string, from time.Time) {
 // steps a patient down, and the patient-facing endpoint explains.
 func TestProgressionComponent(t *testing.T) {
 	ctx := context.Background()
-	a, comp, srv := progressionApp(t, "progression:\n  mode: automatic\n  session_delays: [0s]\n  evaluate_every: 1h\n")
+	a, srvURL := progressionApp(t, "progression:\n  mode: automatic\n  session_delays: [0s]\n  evaluate_every: 1h\n")
 	// The service's clock starts five days ago (plans are assigned then)
 	// and moves to the day after the sessions.
 	var clock atomic.Int64
 	clock.Store(time.Now().Add(-5 * 24 * time.Hour).UnixNano())
-	comp.svc.Now = func() time.Time { return time.Unix(0, clock.Load()) }
-	assigned := comp.svc.Now()
+	a.Progression.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	assigned := a.Progression.Now()
 	later := assigned.Add(3*24*time.Hour + time.Hour)
 	for _, id := range []string{"p1", "p2"} {
 		if err := a.State.CreatePatient(ctx, balance.Patient{ID: id, Neuropathy: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	base := srv.URL + "/api/v1/patients/"
+	base := srvURL + "/api/v1/patients/"
 
 	var cat progression.Catalog
-	call(t, "GET", srv.URL+"/api/v1/catalog", nil, 200, &cat)
+	call(t, "GET", srvURL+"/api/v1/catalog", nil, 200, &cat)
 	if cat.Version != 1 || len(cat.Levels) != 84 {
 		t.Errorf("catalog version %d with %d levels, want the default (1, 80 static + 4 Otago)", cat.Version, len(cat.Levels))
 	}
@@ -145,9 +152,7 @@ func TestProgressionComponent(t *testing.T) {
 	// within a couple of seconds (session_delays 0s, checked every second).
 	saveSessions(t, a, "p1", "tandem", assigned)
 	clock.Store(later.UnixNano())
-	for _, f := range a.OnEvent {
-		f(balance.DeviceEvent{DeviceID: "w1", PatientID: "p1", Action: "stop", Kind: balance.SessionExercise, ExerciseID: "tandem", Time: time.Now()})
-	}
+	a.Scheduler.OnEvent(balance.DeviceEvent{DeviceID: "w1", PatientID: "p1", Action: "stop", Kind: balance.SessionExercise, ExerciseID: "tandem", Time: time.Now()})
 	var view progression.PlanView
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		call(t, "GET", base+"p1/plan", nil, 200, &view)
@@ -191,7 +196,8 @@ func TestProgressionComponent(t *testing.T) {
 	call(t, "POST", base+"p2/plan/suggestions/nope/approve", nil, 404, nil)
 	var decided balance.PlanChange
 	call(t, "POST", base+"p2/plan/suggestions/"+sid+"/approve", map[string]string{"by": "dr-b"}, 200, &decided)
-	if decided.Status != balance.ChangeApplied || decided.DecidedBy != "dr-b" {
+	// "Who acted" is the logged-in user, whatever the body claims.
+	if decided.Status != balance.ChangeApplied || decided.DecidedBy != "admin" {
 		t.Errorf("approved %+v", decided)
 	}
 	call(t, "POST", base+"p2/plan/suggestions/"+sid+"/reject", nil, 409, nil)
@@ -237,10 +243,10 @@ func TestProgressionConfigRefused(t *testing.T) {
 		if err := os.WriteFile(p, []byte(tc.section), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := cfg.loadFile(p); err != nil {
-			t.Fatal(err)
+		err := cfg.loadFile(p)
+		if err == nil {
+			err = cfg.Validate()
 		}
-		err := (&progressionComponent{}).Validate(&cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: Validate = %v, want it to mention %s", tc.section, err, tc.want)
 		}

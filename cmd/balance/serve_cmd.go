@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -79,13 +78,7 @@ func loadConfig(args []string, stderr io.Writer, embedded bool, getenv func(stri
 	if *simDevices >= 0 {
 		cfg.Sim.Devices = *simDevices
 	}
-	err := errors.Join(cfg.Validate(), cfg.checkSections(componentSections()))
-	for _, f := range componentFactories {
-		if v, ok := f().(interface{ Validate(*Config) error }); ok {
-			err = errors.Join(err, v.Validate(&cfg))
-		}
-	}
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	return cfg, nil

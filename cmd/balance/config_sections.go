@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts"
+	"github.com/balance-pt/balance/alerts/email"
+	"github.com/balance-pt/balance/alerts/webhook"
+	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/progression"
+)
+
+// MonitoringConfig is the "monitoring" section of the configuration:
+//
+//	monitoring:
+//	  enabled: true          # default
+//	  workers: 2
+//	  queue_len: 1024
+//	  clinic:                # monitor.Rules; omitted keys keep the defaults
+//	    no_movement_after: 60s
+//	    thresholds: {tug_high_s: 13.5}
+//	  patients:              # per-patient overrides on top of the clinic's
+//	    p1: {expected_hours: "07:00-22:00"}
+type MonitoringConfig struct {
+	Enabled  *bool                    `yaml:"enabled"`
+	Workers  int                      `yaml:"workers"`
+	QueueLen int                      `yaml:"queue_len"`
+	Clinic   monitor.Rules            `yaml:"clinic"`
+	Patients map[string]monitor.Rules `yaml:"patients"`
+}
+
+// On reports whether monitoring runs.
+func (m MonitoringConfig) On() bool { return m.Enabled == nil || *m.Enabled }
+
+// Monitor returns the monitor's configuration.
+func (m MonitoringConfig) Monitor() monitor.Config {
+	mc := monitor.DefaultConfig()
+	if m.Workers != 0 {
+		mc.Workers = m.Workers
+	}
+	if m.QueueLen != 0 {
+		mc.QueueLen = m.QueueLen
+	}
+	mc.Clinic, mc.Patients = m.Clinic, m.Patients
+	return mc
+}
+
+// ProgressionConfig is the "progression" section of the configuration:
+//
+//	progression:
+//	  enabled: true                  # default
+//	  catalog: /etc/balance/clinic-catalog.yaml   # default: the built-in catalog
+//	  mode: suggest                  # mode of newly assigned plans: suggest or automatic
+//	  evaluate_every: 15m            # sweep of every plan (falls, risk)
+//	  session_delays: [10s, 1m, 5m]  # evaluations after a session's stop event
+//	  rules:                         # progression.Rules; omitted keys keep the defaults
+//	    consecutive_sessions: 3
+//	    target_hold_s: 30
+type ProgressionConfig struct {
+	Enabled       *bool             `yaml:"enabled"`
+	Catalog       string            `yaml:"catalog"`
+	Mode          string            `yaml:"mode"`
+	EvaluateEvery time.Duration     `yaml:"evaluate_every"`
+	SessionDelays []time.Duration   `yaml:"session_delays"`
+	Rules         progression.Rules `yaml:"rules"`
+
+	// catalog is loaded by Validate.
+	catalog *progression.Catalog
+}
+
+// On reports whether exercise progression runs.
+func (p ProgressionConfig) On() bool { return p.Enabled == nil || *p.Enabled }
+
+// validate fills in defaults, checks the section and loads the catalog.
+func (p *ProgressionConfig) validate() error {
+	if p.Mode == "" {
+		p.Mode = balance.PlanSuggest
+	}
+	if p.Mode != balance.PlanSuggest && p.Mode != balance.PlanAutomatic {
+		return fmt.Errorf("progression.mode %q must be suggest or automatic", p.Mode)
+	}
+	if p.EvaluateEvery == 0 {
+		p.EvaluateEvery = 15 * time.Minute
+	}
+	if p.EvaluateEvery < time.Second {
+		return fmt.Errorf("progression.evaluate_every %v must be at least 1s", p.EvaluateEvery)
+	}
+	if p.SessionDelays == nil {
+		p.SessionDelays = []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute}
+	}
+	for _, d := range p.SessionDelays {
+		if d < 0 {
+			return fmt.Errorf("progression.session_delays: %v is negative", d)
+		}
+	}
+	if err := p.Rules.Validate(); err != nil {
+		return fmt.Errorf("progression.rules: %s", balance.ErrorMessage(err))
+	}
+	if !p.On() {
+		return nil
+	}
+	cat, err := progression.LoadCatalog(p.Catalog)
+	if err != nil {
+		return fmt.Errorf("progression.catalog: %s", balance.ErrorMessage(err))
+	}
+	p.catalog = cat
+	return nil
+}
+
+// DashboardConfig is the "dashboard" section of the configuration:
+//
+//	dashboard:
+//	  enabled: true              # default; false serves the API without log-in
+//	  admin_password: "..."      # password of the bootstrap user "admin" created at
+//	                             # first start (default: random, printed once)
+//	  secure_cookies: false      # Secure cookie attribute even over plain HTTP
+//	  session_ttl: 12h
+//	  login_failures: 5          # failed log-ins per name or address ...
+//	  login_window: 15m          # ... within this window pause log-ins
+//	  bcrypt_cost: 10
+//	  demo_therapist: therapist  # embedded mode: a therapist with the simulated patients
+//	  demo_password: "..."       # (default: random, printed once)
+type DashboardConfig struct {
+	Enabled       *bool         `yaml:"enabled"`
+	AdminPassword string        `yaml:"admin_password"`
+	SecureCookies bool          `yaml:"secure_cookies"`
+	SessionTTL    time.Duration `yaml:"session_ttl"`
+	LoginFailures int           `yaml:"login_failures"`
+	LoginWindow   time.Duration `yaml:"login_window"`
+	BcryptCost    int           `yaml:"bcrypt_cost"`
+	DemoTherapist string        `yaml:"demo_therapist"`
+	DemoPassword  string        `yaml:"demo_password"`
+}
+
+// On reports whether the dashboard, and with it log-in for every route,
+// runs.
+func (d DashboardConfig) On() bool { return d.Enabled == nil || *d.Enabled }
+
+// validate checks the section.
+func (d *DashboardConfig) validate() error {
+	var errs []error
+	if d.AdminPassword != "" && (len(d.AdminPassword) < 8 || len(d.AdminPassword) > 72) {
+		errs = append(errs, errors.New("dashboard.admin_password must be 8 to 72 bytes long"))
+	}
+	if d.DemoPassword != "" && (len(d.DemoPassword) < 8 || len(d.DemoPassword) > 72) {
+		errs = append(errs, errors.New("dashboard.demo_password must be 8 to 72 bytes long"))
+	}
+	if d.SessionTTL < 0 || d.LoginWindow < 0 || d.LoginFailures < 0 {
+		errs = append(errs, errors.New("dashboard: session_ttl, login_window and login_failures must not be negative"))
+	}
+	if d.BcryptCost != 0 && (d.BcryptCost < 4 || d.BcryptCost > 31) {
+		errs = append(errs, fmt.Errorf("dashboard.bcrypt_cost %d must be 4..31", d.BcryptCost))
+	}
+	return errors.Join(errs...)
+}
+
+// notifiers builds the notifier of every channel the alert recipients use.
+func notifiers(ac alerts.Config) (map[string]alerts.Notifier, error) {
+	ns := map[string]alerts.Notifier{alerts.ChannelWebhook: webhook.New(ac.WebhookTimeout)}
+	for _, r := range ac.Recipients {
+		if r.Channel() == alerts.ChannelEmail {
+			e, err := email.New(ac.SMTP)
+			if err != nil {
+				return nil, fmt.Errorf("alerts.%w", err)
+			}
+			ns[alerts.ChannelEmail] = e
+			break
+		}
+	}
+	return ns, nil
+}
+
+// validateSections fills in the sections' defaults and checks them.
+func (c *Config) validateSections() error {
+	var errs []error
+	c.Alerts.SetDefaults()
+	if err := c.Alerts.Validate(); err != nil {
+		errs = append(errs, err)
+	} else if _, err := notifiers(c.Alerts); err != nil {
+		errs = append(errs, err)
+	}
+	mc := c.Monitoring.Monitor()
+	if err := mc.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Progression.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Dashboard.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Dashboard.DemoTherapist == "" && c.Storage.Kind == "embedded" && c.Sim.Devices > 0 {
+		c.Dashboard.DemoTherapist = "therapist"
+	}
+	return errors.Join(errs...)
+}

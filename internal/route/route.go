@@ -1,0 +1,197 @@
+// Package route is the HTTP front door. Every route is registered with an
+// access rule, and a route without one cannot be registered (deny by
+// default, for pages as for the API). The Mux authenticates each request
+// through a Guard, which puts the balance.Viewer in the request context, and
+// applies the route's rule before the handler runs; handlers check any
+// further patient they reach (through an alert, a device) themselves, with
+// balance.CheckPatient, next to the data.
+package route
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/httpjson"
+)
+
+// Rule says who may call a route.
+type Rule struct {
+	kind  ruleKind
+	param string // Patient: the path parameter naming the patient
+}
+
+type ruleKind int
+
+const (
+	kindNone ruleKind = iota
+	kindOpen
+	kindUser
+	kindAdmin
+	kindPatient
+)
+
+var (
+	// Open routes need no log-in: health, readiness, metrics, the log-in
+	// page, static files.
+	Open = Rule{kind: kindOpen}
+	// User routes need a logged-in user of any role; the handler filters
+	// what it lists by balance.CanSeePatient and checks each patient it
+	// reaches with balance.CheckPatient.
+	User = Rule{kind: kindUser}
+	// Admin routes need an administrator.
+	Admin = Rule{kind: kindAdmin}
+)
+
+// Patient returns the rule of routes about one patient: the path parameter
+// param names the patient, whom the logged-in user must be allowed to see.
+func Patient(param string) Rule { return Rule{kind: kindPatient, param: param} }
+
+// String names the rule as docs and tests show it.
+func (r Rule) String() string {
+	switch r.kind {
+	case kindOpen:
+		return "open"
+	case kindUser:
+		return "user"
+	case kindAdmin:
+		return "admin"
+	case kindPatient:
+		return "patient{" + r.param + "}"
+	}
+	return "none"
+}
+
+// Guard authenticates requests for the Mux: the dashboard's log-in
+// (sessions, Basic auth, CSRF), or NoLogin.
+type Guard interface {
+	// Authenticate returns r with the balance.Viewer in its context, or an
+	// error: EUNAUTHORIZED when no valid credentials came, EFORBIDDEN for
+	// a refused request (e.g. a missing CSRF token).
+	Authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, error)
+	// Refuse answers a request that may not proceed (for a page that
+	// needs log-in, e.g. a redirect to the log-in page).
+	Refuse(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Registered is one registered route.
+type Registered struct {
+	Pattern string
+	Rule    Rule
+}
+
+// Mux routes requests (Go 1.22 patterns) and applies each route's rule.
+type Mux struct {
+	mux    *http.ServeMux
+	guard  Guard
+	routes []Registered
+}
+
+// New returns a Mux whose non-open routes are authenticated by guard.
+func New(guard Guard) *Mux {
+	if guard == nil {
+		panic("route.New: nil Guard")
+	}
+	m := &Mux{mux: http.NewServeMux(), guard: guard}
+	m.mux.Handle("/", http.HandlerFunc(m.unmatched))
+	return m
+}
+
+// unmatched answers a request no route matches: it needs log-in like any
+// other, and only administrators learn that the path does not exist (404);
+// everyone else is refused (403), so that no one maps the routes of a
+// system they may not use.
+func (m *Mux) unmatched(w http.ResponseWriter, r *http.Request) {
+	r, err := m.guard.Authenticate(w, r)
+	if err == nil && !balance.ViewerFromContext(r.Context()).IsAdmin() {
+		err = balance.Errorf(balance.EFORBIDDEN, "not allowed")
+	}
+	if err != nil {
+		m.guard.Refuse(w, r, err)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// Handle registers h for pattern under rule. It panics (a programming error,
+// found by the first test that wires the server) when the rule is missing or
+// names a path parameter the pattern does not have.
+func (m *Mux) Handle(pattern string, rule Rule, h http.Handler) {
+	switch rule.kind {
+	case kindNone:
+		panic(fmt.Sprintf("route %q registered without an access rule (route.Open, User, Admin or Patient)", pattern))
+	case kindPatient:
+		if !strings.Contains(pattern, "{"+rule.param+"}") {
+			panic(fmt.Sprintf("route %q: rule %s names a path parameter the pattern lacks", pattern, rule))
+		}
+	}
+	m.routes = append(m.routes, Registered{pattern, rule})
+	if rule.kind == kindOpen {
+		m.mux.Handle(pattern, h)
+		return
+	}
+	m.mux.Handle(pattern, m.guarded(rule, h))
+}
+
+// HandleFunc registers a handler function; see Handle.
+func (m *Mux) HandleFunc(pattern string, rule Rule, f func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, rule, http.HandlerFunc(f))
+}
+
+// Routes returns the registered routes in registration order.
+func (m *Mux) Routes() []Registered { return slices.Clone(m.routes) }
+
+// ServeHTTP implements http.Handler.
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.mux.ServeHTTP(w, r) }
+
+func (m *Mux) guarded(rule Rule, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, err := m.guard.Authenticate(w, r)
+		if err == nil {
+			err = rule.check(r)
+		}
+		if err != nil {
+			m.guard.Refuse(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// check applies the rule to an authenticated request.
+func (r Rule) check(req *http.Request) error {
+	v := balance.ViewerFromContext(req.Context())
+	if v == nil {
+		return balance.Errorf(balance.EUNAUTHORIZED, "log in first")
+	}
+	switch r.kind {
+	case kindAdmin:
+		if !v.IsAdmin() {
+			return balance.Errorf(balance.EFORBIDDEN, "only an administrator may do this")
+		}
+	case kindPatient:
+		return balance.CheckPatient(req.Context(), req.PathValue(r.param))
+	}
+	return nil
+}
+
+// NoLogin is the Guard of the API served without log-in (the dashboard
+// turned off): every request acts as an administrator who sees every
+// patient, and "who acted" is what the request says.
+type NoLogin struct {
+	Log *slog.Logger
+}
+
+// Authenticate implements Guard.
+func (g NoLogin) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+	v := &balance.Viewer{User: balance.User{Role: balance.RoleAdmin}, AllPatients: true}
+	return r.WithContext(balance.NewContextWithViewer(r.Context(), v)), nil
+}
+
+// Refuse implements Guard.
+func (g NoLogin) Refuse(w http.ResponseWriter, r *http.Request, err error) {
+	httpjson.Error(w, r, g.Log, 0, err)
+}
