@@ -90,9 +90,14 @@ type QuarantinedPayload struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// Quarantine keeps payloads from unknown or unbound devices.
+// Quarantine keeps payloads from unknown or unbound devices, and batches
+// the store refused.
 type Quarantine interface {
-	Quarantine(ctx context.Context, q QuarantinedPayload) error
+	// Quarantine keeps q. To stay within its budget it may evict older
+	// payloads (those of unknown or unbound devices first: a flood of
+	// strangers never evicts batches the store refused, which are
+	// patients' data); it returns how many it evicted.
+	Quarantine(ctx context.Context, q QuarantinedPayload) (evicted int, err error)
 	Quarantined(ctx context.Context, deviceID string, limit int) ([]QuarantinedPayload, error)
 	QuarantineCounts(ctx context.Context) (map[string]int64, error)
 }

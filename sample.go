@@ -125,3 +125,15 @@ func ValidateDeviceID(id string) error {
 	}
 	return nil
 }
+
+// StorageMicros rounds a nanosecond time to the microsecond precision the
+// stores keep (to the nearest microsecond, halves away from zero), in
+// microseconds. Anything keyed by a sample time (alert ids, measurement
+// keys) uses it, so that a sample read back from storage keys the same as
+// the one that arrived.
+func StorageMicros(ns int64) int64 {
+	if ns >= 0 {
+		return (ns + 500) / 1000
+	}
+	return (ns - 500) / 1000
+}

@@ -45,17 +45,10 @@ func AppendSampleLines(dst []byte, b *balance.Batch) []byte {
 		dst = append(dst, ",gz="...)
 		dst = strconv.AppendFloat(dst, s.Gyro[2], 'g', -1, 64)
 		dst = append(dst, ' ')
-		dst = strconv.AppendInt(dst, micros(s.TimeNS), 10)
+		dst = strconv.AppendInt(dst, balance.StorageMicros(s.TimeNS), 10)
 		dst = append(dst, '\n')
 	}
 	return dst
-}
-
-func micros(ns int64) int64 {
-	if ns >= 0 {
-		return (ns + 500) / 1000
-	}
-	return (ns - 500) / 1000
 }
 
 // appendTag escapes a tag key or value or a measurement name for line
@@ -179,7 +172,7 @@ func (s *Store) WriteMeasurements(ctx context.Context, ms []balance.Measurement)
 			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
 		}
 		buf = append(buf, ' ')
-		buf = strconv.AppendInt(buf, micros(m.Time.UnixNano()), 10)
+		buf = strconv.AppendInt(buf, balance.StorageMicros(m.Time.UnixNano()), 10)
 		buf = append(buf, '\n')
 	}
 	if len(buf) == 0 {

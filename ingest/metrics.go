@@ -14,6 +14,7 @@ type metrics struct {
 	dropped         *prometheus.CounterVec // samples, by reason
 	quarantined     *prometheus.CounterVec // by reason
 	deadLettered    prometheus.Counter
+	qEvicted        prometheus.Counter
 	writeSeconds    *prometheus.HistogramVec // by outcome
 	writeErrors     *prometheus.CounterVec   // by retryable
 	spoolFull       prometheus.Gauge
@@ -44,6 +45,9 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_ingest_quarantined_total", Help: "Messages kept aside because their device is unknown or unbound, by reason.",
 		}, []string{"reason"}),
+		qEvicted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_quarantine_evicted_total", Help: "Quarantined payloads removed to keep the quarantine within its byte, device and per-device budgets (oldest first).",
+		}),
 		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "balance_ingest_dead_lettered_batches_total", Help: "Batches the store refused permanently (4xx), kept in quarantine.",
 		}),
@@ -77,7 +81,7 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		Name: "balance_ingest_spool_budget_bytes", Help: "Disk budget of the spool.",
 	}, func() float64 { return float64(p.spool.MaxBytes()) })
 	if reg != nil {
-		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.dropped, m.quarantined,
+		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.dropped, m.quarantined, m.qEvicted,
 			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.corruptSegments, m.acked, queueDepth, spoolBytes, spoolRecords, spoolBudget)
 	}
 	return m

@@ -76,9 +76,17 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	// Now is the clock for the decoder's time checks (nil: time.Now).
 	Now func() time.Time
-	// OnBatch, if set, sees every accepted batch after it is durable
-	// (monitoring hooks in here). It must not block for long.
+	// OnBatch, if set, sees every accepted batch once, as soon as it is
+	// durable anywhere: in the store, or in the spool while the store is
+	// down or behind. Monitoring hooks in here, so that a fall alerts
+	// whatever the store does. It must not block for long.
 	OnBatch func(*balance.Batch)
+	// OnStored, if set, sees each batch OnBatch saw from the spool once the
+	// replay has written it to the store: its samples can now be read back
+	// (monitoring re-analyses sessions it analysed without them). Batches
+	// spooled by an earlier run, which this run's OnBatch never saw, go to
+	// OnBatch instead.
+	OnStored func(*balance.Batch)
 	// OnEvent, if set, sees every device event after it is stored.
 	OnEvent func(balance.DeviceEvent)
 }
@@ -91,13 +99,16 @@ type item struct {
 
 // Pipeline is the ingest path from MQTT messages to durable storage.
 type Pipeline struct {
-	cfg     Config
-	deps    Deps
-	log     *slog.Logger
-	rlog    *rateLog
-	m       *metrics
-	queue   chan item
-	spool   *spool.Spool
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	rlog  *rateLog
+	m     *metrics
+	queue chan item
+	spool *spool.Spool
+	// earlier counts the spool records left from an earlier run: OnBatch
+	// has not seen them (replay hands them to OnBatch, not OnStored).
+	earlier atomic.Int64
 	devices *deviceCache
 	now     func() time.Time
 
@@ -154,6 +165,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.decoders.New = func() any { return wire.NewDecoder(cfg.Limits) }
 	p.m = newMetrics(deps.Metrics, p)
 	p.storeUp.Store(true)
+	p.earlier.Store(deps.Spool.Pending())
 	return p, nil
 }
 
@@ -286,15 +298,33 @@ func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 }
 
 func (p *Pipeline) quarantine(deviceID, topic, reason string, payload []byte, now time.Time, ack func()) {
-	if !p.retryTransient(now, "quarantine", deviceID, func(ctx context.Context) error {
-		return p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: deviceID, Topic: topic, Reason: reason, Payload: payload, ReceivedAt: now})
+	// The size check comes first: no one fills the disk through the
+	// quarantine with payloads the decoder would refuse anyway.
+	if max := p.cfg.Limits.WithDefaults().MaxPayloadBytes; len(payload) > max {
+		p.reject(deviceID, topic, balance.Errorf(balance.ETOOLARGE, "payload of %d bytes from an unknown or unbound device exceeds the limit of %d bytes", len(payload), max), ack)
+		return
+	}
+	var evicted int
+	if !p.retryTransient(now, "quarantine", deviceID, func(ctx context.Context) (err error) {
+		evicted, err = p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: deviceID, Topic: topic, Reason: reason, Payload: payload, ReceivedAt: now})
+		return err
 	}) {
 		return
 	}
 	p.m.quarantined.WithLabelValues(reason).Inc()
 	p.stats.Quarantined.Add(1)
+	p.evicted(now, evicted)
 	p.rlog.Warn(now, "quarantine|"+deviceID, "message quarantined", "reason", reason, "device", deviceID, "topic", topic)
 	p.ack(ack)
+}
+
+// evicted counts and logs quarantined payloads removed to stay in budget.
+func (p *Pipeline) evicted(now time.Time, n int) {
+	if n <= 0 {
+		return
+	}
+	p.m.qEvicted.Add(float64(n))
+	p.rlog.Warn(now, "quarantine-evicted", "quarantine over budget: oldest payloads removed", "evicted", n)
 }
 
 // retryTransient runs f until it succeeds, backing off from 50 ms to 5 s
@@ -334,15 +364,20 @@ func (p *Pipeline) enqueue(it item) {
 	}
 	// Queue full: make the batch durable in the spool instead.
 	p.rlog.Warn(p.now(), "queue-full", "ingest queue full; spooling to disk", "queue", cap(p.queue))
-	if err := p.spool.Append(appendRecord(nil, it.batch)); err == nil {
+	err := p.spool.Append(appendRecord(nil, it.batch))
+	if err == nil {
+		p.m.spoolFull.Set(0)
 		p.spooled(n)
 		p.ack(it.ack)
+		p.handOver([]*balance.Batch{it.batch})
 		return
-	} else if !errors.Is(err, spool.ErrFull) {
+	}
+	if errors.Is(err, spool.ErrFull) {
+		p.m.spoolFull.Set(1) // cleared when a batch finds room again
+	} else {
 		p.rlog.Warn(p.now(), "spool", "spool append failed", "err", err)
 	}
 	// Queue and spool full: wait for room, holding the ack (backpressure).
-	p.m.spoolFull.Set(1)
 	select {
 	case p.queue <- it:
 	case <-p.stop:
@@ -459,6 +494,7 @@ func (p *Pipeline) flush(items []item) {
 	if p.storeUp.Load() {
 		err := p.write(bs)
 		if err == nil {
+			p.m.spoolFull.Set(0) // nothing is held for want of spool room
 			p.stored("direct", n)
 			p.ackAll(items, bs)
 			return
@@ -497,7 +533,7 @@ func (p *Pipeline) flush(items []item) {
 		if err == nil {
 			p.m.spoolFull.Set(0)
 			p.spooled(int64(n))
-			p.ackAll(items, nil)
+			p.ackAll(items, bs) // durable in the spool: monitoring need not wait for the store
 			return
 		}
 		if errors.Is(err, spool.ErrFull) {
@@ -517,6 +553,7 @@ func (p *Pipeline) flush(items []item) {
 		}
 		if err := p.write(bs); err == nil {
 			p.storeUp.Store(true)
+			p.m.spoolFull.Set(0)
 			p.stored("direct", n)
 			p.ackAll(items, bs)
 			return
@@ -524,13 +561,39 @@ func (p *Pipeline) flush(items []item) {
 	}
 }
 
-func (p *Pipeline) ackAll(items []item, stored []*balance.Batch) {
+// ackAll acknowledges items and hands the batches made durable (in the
+// store or the spool) to OnBatch.
+func (p *Pipeline) ackAll(items []item, durable []*balance.Batch) {
 	for _, it := range items {
 		p.ack(it.ack)
 	}
-	if p.deps.OnBatch != nil {
-		for _, b := range stored {
-			p.deps.OnBatch(b)
+	p.handOver(durable)
+}
+
+// handOver gives durable batches to OnBatch, each once.
+func (p *Pipeline) handOver(bs []*balance.Batch) {
+	if p.deps.OnBatch == nil {
+		return
+	}
+	for _, b := range bs {
+		p.deps.OnBatch(b)
+	}
+}
+
+// replayed tells the hooks that spooled batches are now in the store:
+// those spooled by an earlier run go to OnBatch (never seen), the others
+// to OnStored.
+func (p *Pipeline) replayed(bs []*balance.Batch, records int) {
+	fromEarlier := int(min(p.earlier.Load(), int64(records)))
+	if fromEarlier > 0 {
+		p.earlier.Add(-int64(fromEarlier))
+	}
+	for i, b := range bs {
+		switch {
+		case i < fromEarlier:
+			p.handOver([]*balance.Batch{b})
+		case p.deps.OnStored != nil:
+			p.deps.OnStored(b)
 		}
 	}
 }
@@ -566,9 +629,10 @@ func (p *Pipeline) deadLetter(bs []*balance.Batch, err error, path string) (kept
 	b := bs[0]
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.WriteTimeout)
 	defer cancel()
-	qerr := p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{
+	evicted, qerr := p.deps.Quarantine.Quarantine(ctx, balance.QuarantinedPayload{
 		DeviceID: b.DeviceID, Topic: "spool-record", Reason: "store_refused", Payload: appendRecord(nil, b), ReceivedAt: p.now(),
 	})
+	p.evicted(p.now(), evicted)
 	if qerr != nil {
 		p.log.Error("store refused a batch and the quarantine failed; holding it", "device", b.DeviceID, "samples", len(b.Samples), "err", err, "quarantine_err", qerr)
 		return nil, bs
@@ -635,11 +699,7 @@ func (p *Pipeline) replayLoop() {
 					p.log.Error("spool commit failed", "err", e)
 				}
 				p.stored("replay", n)
-				if p.deps.OnBatch != nil {
-					for _, b := range bs {
-						p.deps.OnBatch(b)
-					}
-				}
+				p.replayed(bs, len(chunk.Records))
 				if p.spool.Pending() == 0 {
 					p.log.Info("spool drained; writing directly to the store again")
 				}
@@ -647,6 +707,7 @@ func (p *Pipeline) replayLoop() {
 			case !retryable(err):
 				if _, failed := p.deadLetter(bs, err, "replay"); len(failed) == 0 {
 					p.spool.Commit(chunk)
+					p.replayed(nil, len(chunk.Records)) // none of them is readable from the store as a whole
 					continue
 				}
 				// Something could not be kept anywhere: leave the chunk in

@@ -70,9 +70,18 @@ type harness struct {
 	reg   *prometheus.Registry
 	acks  atomic.Int64
 	now   time.Time
+	// handed and stored count the samples given to OnBatch and OnStored.
+	handed, stored atomic.Int64
 }
 
 func newHarness(t *testing.T, spoolBudget int64, cfg Config) *harness {
+	t.Helper()
+	return newHarnessAfter(t, spoolBudget, cfg, nil)
+}
+
+// newHarnessAfter is newHarness with earlier, if any, already in the spool
+// (left by an earlier run).
+func newHarnessAfter(t *testing.T, spoolBudget int64, cfg Config, earlier []*balance.Batch) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	state, err := sqlite.OpenState(context.Background(), filepath.Join(dir, "state.db"))
@@ -85,6 +94,11 @@ func newHarness(t *testing.T, spoolBudget int64, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sp.Close() })
+	for _, b := range earlier {
+		if err := sp.Append(appendRecord(nil, b)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx := context.Background()
 	state.CreatePatient(ctx, balance.Patient{ID: "p1"})
 	state.RegisterDevice(ctx, balance.Device{ID: "dev-a", PatientID: "p1"})
@@ -92,7 +106,9 @@ func newHarness(t *testing.T, spoolBudget int64, cfg Config) *harness {
 	state.RegisterDevice(ctx, balance.Device{ID: "dev-unbound"})
 	h := &harness{store: newFakeStore(), state: state, spool: sp, reg: prometheus.NewRegistry(), now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	cfg.RetryMin, cfg.RetryMax = 5*time.Millisecond, 20*time.Millisecond
-	p, err := New(cfg, Deps{Store: h.store, Registry: state, Quarantine: state, Spool: sp, Metrics: h.reg, Now: func() time.Time { return h.now }})
+	p, err := New(cfg, Deps{Store: h.store, Registry: state, Quarantine: state, Spool: sp, Metrics: h.reg, Now: func() time.Time { return h.now },
+		OnBatch:  func(b *balance.Batch) { h.handed.Add(int64(len(b.Samples))) },
+		OnStored: func(b *balance.Batch) { h.stored.Add(int64(len(b.Samples))) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +234,45 @@ func TestUnknownAndUnboundDevicesAreQuarantined(t *testing.T) {
 	}
 }
 
+// TestQuarantineCannotFillTheDisk: an oversized payload from an unknown
+// device is refused before it is kept (no one fills the disk through the
+// quarantine), and a flood of strangers stays within the quarantine's
+// byte budget, the evictions counted.
+func TestQuarantineCannotFillTheDisk(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{})
+	h.state.QuarantineMaxBytes = 20_000
+	big := make([]byte, wire.DefaultMaxPayloadBytes+1)
+	h.p.Handle("balance/v1/stranger/imu", big, h.ackFn())
+	if got := testutil.ToFloat64(h.p.m.rejected.WithLabelValues(balance.ETOOLARGE)); got != 1 {
+		t.Errorf("rejected{too_large} = %v, want 1", got)
+	}
+	if counts, _ := h.state.QuarantineCounts(context.Background()); counts["stranger"] != 0 {
+		t.Fatalf("an oversized payload was quarantined: %v", counts)
+	}
+	t0 := h.now.Add(-time.Minute)
+	payload := jsonBatch("stranger", 1, t0, 50)
+	for i := range 100 {
+		h.p.Handle(fmt.Sprintf("balance/v1/stranger-%d/imu", i), payload, h.ackFn())
+	}
+	all, err := h.state.Quarantined(context.Background(), "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, q := range all {
+		total += len(q.Payload)
+	}
+	if total > 20_000 {
+		t.Errorf("quarantine holds %d bytes, over its 20,000-byte budget", total)
+	}
+	if got := testutil.ToFloat64(h.p.m.qEvicted); int(got) != 100-len(all) || got == 0 {
+		t.Errorf("evicted metric %v, want the %d payloads no longer kept", got, 100-len(all))
+	}
+	if h.acks.Load() != 101 {
+		t.Errorf("acks = %d, want 101 (refused and quarantined messages are acknowledged)", h.acks.Load())
+	}
+}
+
 func TestSelfRegisterCreatesPatient(t *testing.T) {
 	h := newHarness(t, 1<<20, Config{SelfRegister: true})
 	h.p.Handle("balance/v1/sim-007/imu", jsonBatch("sim-007", 1, h.now.Add(-time.Minute), 20), h.ackFn())
@@ -246,14 +301,53 @@ func TestStoreOutageSpoolsThenReplaysExactlyOnce(t *testing.T) {
 	}
 	// A redelivery of batch 0 (the broker resends) is harmless.
 	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 0, t0, 100), h.ackFn())
+	waitFor(t, "ack of the redelivery (spooled)", func() bool { return h.acks.Load() == batches+1 })
 	h.store.setDown(false)
 	waitFor(t, "replay", func() bool { return h.store.count() == batches*100 && h.spool.Pending() == 0 })
 	if got := h.p.Stats().SamplesStored.Load(); got < batches*100 {
 		t.Errorf("SamplesStored = %d, want >= %d", got, batches*100)
 	}
+	// Monitoring saw every batch as it was spooled (the redelivered one
+	// again: the monitor skips what it has seen), and each once more as
+	// stored after the replay.
+	waitFor(t, "OnStored of the replayed batches", func() bool { return h.stored.Load() == (batches+1)*100 })
+	if got := h.handed.Load(); got != (batches+1)*100 {
+		t.Errorf("OnBatch saw %d samples, want %d (each spooled batch once, as it was spooled)", got, (batches+1)*100)
+	}
 	// Direct writes resume after the drain.
 	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 99, t0.Add(5*time.Minute), 100), h.ackFn())
 	waitFor(t, "direct write after replay", func() bool { return h.store.count() == batches*100+100 })
+	waitFor(t, "OnBatch of the direct write", func() bool { return h.handed.Load() == (batches+2)*100 })
+}
+
+// TestSpoolOfAnEarlierRunGoesToOnBatch: batches a previous run left in the
+// spool were never handed to this run's monitoring, so the replay gives
+// them to OnBatch (not OnStored); batches spooled in this run go to
+// OnBatch when spooled and to OnStored when replayed.
+func TestSpoolOfAnEarlierRunGoesToOnBatch(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 11, 50, 0, 0, time.UTC)
+	var earlier []*balance.Batch
+	for i := range 3 {
+		b := &balance.Batch{DeviceID: "dev-a", PatientID: "p1", Seq: uint64(i), RateHz: 100}
+		for k := range 50 {
+			b.Samples = append(b.Samples, balance.Sample{TimeNS: t0.Add(time.Duration(i)*time.Second).UnixNano() + int64(k)*10_000_000, Acc: [3]float64{0, 0, 9.81}})
+		}
+		earlier = append(earlier, b)
+	}
+	h := newHarnessAfter(t, 64<<20, Config{}, earlier)
+	waitFor(t, "replay of the earlier run's spool", func() bool { return h.spool.Pending() == 0 && h.store.count() == 150 })
+	waitFor(t, "OnBatch of the earlier run's batches", func() bool { return h.handed.Load() == 150 })
+	if got := h.stored.Load(); got != 0 {
+		t.Errorf("OnStored saw %d samples of the earlier run, want 0 (OnBatch never saw them)", got)
+	}
+	h.store.setDown(true)
+	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 7, t0.Add(time.Minute), 100), h.ackFn())
+	waitFor(t, "OnBatch while the store is down", func() bool { return h.handed.Load() == 250 })
+	h.store.setDown(false)
+	waitFor(t, "OnStored after the replay", func() bool { return h.stored.Load() == 100 })
+	if got := h.handed.Load(); got != 250 {
+		t.Errorf("OnBatch saw %d samples, want 250 (the replay does not hand a batch over twice)", got)
+	}
 }
 
 func TestSpoolFullHoldsAcksUntilStoreReturns(t *testing.T) {
@@ -281,6 +375,10 @@ func TestSpoolFullHoldsAcksUntilStoreReturns(t *testing.T) {
 	wg.Wait()
 	waitFor(t, "everything stored", func() bool { return h.store.count() == batches*100 })
 	waitFor(t, "every ack", func() bool { return h.acks.Load() == batches })
+	// The alarm clears once nothing is held for want of spool room (it
+	// used to stay 1 after recovery).
+	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 99, t0.Add(time.Hour), 100), h.ackFn())
+	waitFor(t, "spool_full cleared", func() bool { return testutil.ToFloat64(h.p.m.spoolFull) == 0 })
 }
 
 func TestPermanentStoreRefusalIsolatesTheBadBatch(t *testing.T) {
@@ -344,8 +442,8 @@ func TestRecordRoundTrip(t *testing.T) {
 // failingQuarantine is the state DB whose quarantine writes fail.
 type failingQuarantine struct{ *sqlite.StateDB }
 
-func (failingQuarantine) Quarantine(context.Context, balance.QuarantinedPayload) error {
-	return errors.New("database is locked")
+func (failingQuarantine) Quarantine(context.Context, balance.QuarantinedPayload) (int, error) {
+	return 0, errors.New("database is locked")
 }
 
 // TestDeadLetterThatCannotBeKeptIsNotAcked: when the store refuses a batch

@@ -28,7 +28,11 @@ func AlertID(kind, patientID string, parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func nsPart(t int64) string { return fmt.Sprint(t) }
+// nsPart is a sample time as part of an alert id: at the stores'
+// microsecond precision, so that the same occurrence found again in samples
+// read back from storage (after a restart, for a late batch) gets the same
+// id as when it was found in the stream.
+func nsPart(t int64) string { return fmt.Sprint(balance.StorageMicros(t) * 1000) }
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 

@@ -63,6 +63,10 @@ type Stats struct {
 	// their queue full (both are read back from storage later).
 	Batches, Samples, Dropped, CatchUpSamples atomic.Int64
 	DroppedEvents                             atomic.Int64
+	// DroppedStored counts store notifications (OnStored) that found the
+	// queue full: sessions analysed without those samples keep their
+	// "incomplete" quality until a later batch covers them.
+	DroppedStored atomic.Int64
 	// LateBatches counts batches that arrived behind their device's stream.
 	LateBatches                          atomic.Int64
 	Falls, Sessions, GaitWindows, Alerts atomic.Int64
@@ -74,9 +78,10 @@ type Stats struct {
 
 // job is one unit of work for a worker.
 type job struct {
-	batch *balance.Batch
-	event *balance.DeviceEvent
-	tick  time.Time
+	batch  *balance.Batch
+	stored *balance.Batch // a batch seen before, now readable from the store
+	event  *balance.DeviceEvent
+	tick   time.Time
 }
 
 // Monitor runs the per-patient monitoring.
@@ -158,7 +163,9 @@ func (m *Monitor) queueFor(patientID string) chan job {
 	return m.queues[h.Sum32()%uint32(len(m.queues))]
 }
 
-// OnBatch takes a durably stored batch (PatientID set). It never blocks:
+// OnBatch takes a durable batch (PatientID set), in the store or still in
+// ingest's spool: falls are detected on it as it arrives, whatever the
+// store does. It never blocks:
 // when the patient's queue is full the batch is counted as dropped and the
 // device is marked behind, so that its worker later reads the missing
 // samples back from the store.
@@ -179,6 +186,23 @@ func (m *Monitor) OnBatch(b *balance.Batch) {
 		m.mu.Unlock()
 		if first {
 			m.log.Warn("monitor queue full: batch dropped; its samples are stored and will be read back", "device", b.DeviceID, "patient", b.PatientID)
+		}
+	}
+}
+
+// OnStored takes a batch OnBatch already took, once its samples are in the
+// store (ingest replayed it from its spool): sessions analysed while they
+// were missing are analysed again. It never blocks: a full queue drops the
+// notification with a count and a log line.
+func (m *Monitor) OnStored(b *balance.Batch) {
+	if b == nil || b.PatientID == "" || len(b.Samples) == 0 {
+		return
+	}
+	select {
+	case m.queueFor(b.PatientID) <- job{stored: b}:
+	default:
+		if m.stats.DroppedStored.Add(1) == 1 {
+			m.log.Warn("monitor queue full: a stored-batch notification was dropped; sessions it covers keep their incomplete analysis", "device", b.DeviceID, "patient", b.PatientID)
 		}
 	}
 }

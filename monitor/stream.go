@@ -72,6 +72,13 @@ func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
 		}
 		m.markRisk(d.patient)
 	}
+	w.reanalyseSessions(ctx, d, first, last)
+}
+
+// reanalyseSessions analyses again the device's sessions overlapping
+// [first, last] (device ns) that were analysed without all their samples.
+func (w *worker) reanalyseSessions(ctx context.Context, d *deviceState, first, last int64) {
+	m := w.m
 	sessions, err := m.deps.State.ExerciseSessions(ctx, d.patient, time.Unix(0, first).Add(-2*time.Hour))
 	if err != nil {
 		return

@@ -355,3 +355,75 @@ func TestReorderedAndDuplicateBatches(t *testing.T) {
 		t.Errorf("%d duplicates handled as late, want 0", l)
 	}
 }
+
+// TestSessionAnalysedAgainOnceStored: ingest hands batches to monitoring
+// as soon as they are in its spool, before the store has them. A sway test
+// whose samples were not yet in the store is analysed without them
+// (quality incomplete or no data); once the replay has written them and
+// OnStored says so, the session is analysed again, complete, with the sway
+// analysis.Sway gives on its samples.
+func TestSessionAnalysedAgainOnceStored(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	ctx := context.Background()
+	h.start()
+	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	var batches []*balance.Batch
+	ei := 0
+	for i := 0; i < len(ss); i += 100 {
+		b := &balance.Batch{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: ss[i:min(i+100, len(ss))]}
+		for ei < len(evs) && evs[ei].Time.UnixNano() <= b.Samples[len(b.Samples)-1].TimeNS {
+			e := evs[ei]
+			e.DeviceID, e.PatientID = testDevice, testPatient
+			if err := h.state.SaveEvent(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			h.mon.OnEvent(e)
+			ei++
+		}
+		h.mon.OnBatch(b) // in the spool only: the store does not have it yet
+		h.fed++
+		batches = append(batches, b)
+	}
+	h.waitIdle()
+	sessions, err := h.state.ExerciseSessions(ctx, testPatient, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || !(slices.Contains(sessions[0].Quality, "incomplete") || slices.Contains(sessions[0].Quality, "no_data")) {
+		t.Fatalf("sessions before the store has the samples %+v, want one, incomplete or without data", sessions)
+	}
+	// The replay writes them; ingest says so.
+	if err := h.store.WriteBatches(ctx, batches); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		h.mon.OnStored(b)
+	}
+	var got balance.ExerciseSession
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		sessions, err = h.state.ExerciseSessions(ctx, testPatient, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sessions) == 1 && sessions[0].Sway["rms"] > 0 && !slices.Contains(sessions[0].Quality, "incomplete") && !slices.Contains(sessions[0].Quality, "no_data") {
+			got = sessions[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sessions after OnStored %+v, want the sway test analysed again, complete", sessions)
+		}
+	}
+	var sub []balance.Sample
+	for _, s := range ss {
+		if !s.Time().Before(evs[0].Time) && !s.Time().After(evs[1].Time) {
+			sub = append(sub, s)
+		}
+	}
+	want, err := analysis.Sway(sub, 100, analysis.SwayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Sway["rms"] != want.RMS {
+		t.Errorf("session sway rms %v after re-analysis, analysis.Sway gives %v", got.Sway["rms"], want.RMS)
+	}
+}

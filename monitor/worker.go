@@ -128,6 +128,10 @@ func (w *worker) handle(j job) {
 	switch {
 	case j.batch != nil:
 		w.batch(ctx, j.batch)
+	case j.stored != nil:
+		if d := w.devices[j.stored.DeviceID]; d != nil && d.rate > 0 {
+			w.reanalyseSessions(ctx, d, j.stored.Samples[0].TimeNS, j.stored.Samples[len(j.stored.Samples)-1].TimeNS)
+		}
 	case j.event != nil:
 		w.event(ctx, *j.event)
 	case !j.tick.IsZero():

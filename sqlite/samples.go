@@ -43,14 +43,6 @@ const rowsPerInsert = 200
 var insertFull = "INSERT OR REPLACE INTO samples (device_id, t_us, patient_id, ax, ay, az, gx, gy, gz) VALUES " +
 	strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?),", rowsPerInsert), ",")
 
-// MicrosOf rounds a nanosecond time to the microsecond precision of storage.
-func MicrosOf(ns int64) int64 {
-	if ns >= 0 {
-		return (ns + 500) / 1000
-	}
-	return (ns - 500) / 1000
-}
-
 // WriteBatches implements balance.SampleWriter in one transaction.
 func (s *SampleStore) WriteBatches(ctx context.Context, batches []*balance.Batch) error {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -77,7 +69,7 @@ func (s *SampleStore) WriteBatches(ctx context.Context, batches []*balance.Batch
 	}
 	for _, b := range batches {
 		for _, smp := range b.Samples {
-			args = append(args, b.DeviceID, MicrosOf(smp.TimeNS), b.PatientID,
+			args = append(args, b.DeviceID, balance.StorageMicros(smp.TimeNS), b.PatientID,
 				smp.Acc[0], smp.Acc[1], smp.Acc[2], smp.Gyro[0], smp.Gyro[1], smp.Gyro[2])
 			if len(args) == cap(args) {
 				if err := flush(full); err != nil {
@@ -202,7 +194,7 @@ func (s *SampleStore) WriteMeasurements(ctx context.Context, ms []balance.Measur
 			return &balance.WriteError{Err: balance.Errorf(balance.EINVALID, "measurement %s: %v", m.Name, err)}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO measurements (name, patient_id, tags_key, t_ns, tags, fields) VALUES (?, ?, ?, ?, ?, ?)`,
-			m.Name, m.PatientID, m.TagsKey(), MicrosOf(m.Time.UnixNano())*1000, string(tags), string(fields)); err != nil {
+			m.Name, m.PatientID, m.TagsKey(), balance.StorageMicros(m.Time.UnixNano())*1000, string(tags), string(fields)); err != nil {
 			return &balance.WriteError{Retryable: true, Err: err}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -18,6 +19,18 @@ type StateDB struct {
 	Now func() time.Time
 	// QuarantineLimit caps the quarantined payloads kept per device (oldest go first).
 	QuarantineLimit int
+	// QuarantineMaxBytes bounds the payload bytes kept from unknown and
+	// unbound devices, all devices together (oldest go first) [64 MiB].
+	QuarantineMaxBytes int64
+	// QuarantineMaxDevices bounds how many unknown or unbound device ids
+	// have payloads kept (the one heard from least recently goes first)
+	// [1000]. Batches the store refused (reason "store_refused") are
+	// patients' data: neither bound evicts them (only QuarantineLimit, per
+	// device).
+	QuarantineMaxDevices int
+
+	qmu    sync.Mutex // serialises Quarantine's budget accounting
+	qBytes int64      // payload bytes of evictable rows; -1 until counted
 }
 
 var (
@@ -35,7 +48,7 @@ func OpenState(ctx context.Context, path string) (*StateDB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &StateDB{db: db, Now: time.Now, QuarantineLimit: 1000}, nil
+	return &StateDB{db: db, Now: time.Now, QuarantineLimit: 1000, QuarantineMaxBytes: 64 << 20, QuarantineMaxDevices: 1000, qBytes: -1}, nil
 }
 
 // DB exposes the handle for packages that add their own tables through the
@@ -255,24 +268,104 @@ func (s *StateDB) Events(ctx context.Context, deviceID string, since time.Time) 
 	return out, rows.Err()
 }
 
-// Quarantine stores a payload aside, keeping at most QuarantineLimit per device.
-func (s *StateDB) Quarantine(ctx context.Context, q balance.QuarantinedPayload) error {
+// evictableReason is the SQL condition for rows a budget may evict: all but
+// the batches the store refused.
+const evictableReason = "reason <> 'store_refused'"
+
+// Quarantine stores a payload aside, keeping at most QuarantineLimit per
+// device, and evicts the oldest payloads of unknown and unbound devices
+// beyond QuarantineMaxBytes and QuarantineMaxDevices. It returns how many
+// it evicted.
+func (s *StateDB) Quarantine(ctx context.Context, q balance.QuarantinedPayload) (int, error) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: quarantine: %w", err)
+		return 0, fmt.Errorf("sqlite: quarantine: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine (device_id, topic, reason, payload, received_at) VALUES (?, ?, ?, ?, ?)`,
-		q.DeviceID, q.Topic, q.Reason, q.Payload, q.ReceivedAt.UnixNano()); err != nil {
-		return fmt.Errorf("sqlite: quarantine: %w", err)
-	}
-	if s.QuarantineLimit > 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE device_id = ? AND id <= (SELECT id FROM quarantine WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-			q.DeviceID, q.DeviceID, s.QuarantineLimit); err != nil {
-			return fmt.Errorf("sqlite: quarantine trim: %w", err)
+	bytes := s.qBytes
+	if bytes < 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE `+evictableReason).Scan(&bytes); err != nil {
+			return 0, fmt.Errorf("sqlite: quarantine size: %w", err)
 		}
 	}
-	return tx.Commit()
+	var newDevice bool
+	if q.Reason != "store_refused" {
+		err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM quarantine WHERE device_id = ? AND `+evictableReason+`)`, q.DeviceID).Scan(&newDevice)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: quarantine: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine (device_id, topic, reason, payload, received_at) VALUES (?, ?, ?, ?, ?)`,
+		q.DeviceID, q.Topic, q.Reason, q.Payload, q.ReceivedAt.UnixNano()); err != nil {
+		return 0, fmt.Errorf("sqlite: quarantine: %w", err)
+	}
+	if q.Reason != "store_refused" {
+		bytes += int64(len(q.Payload))
+	}
+	evicted := 0
+	// evict deletes the rows the query selects, keeping the byte count.
+	evict := func(query string, args ...any) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM quarantine WHERE id IN (`+query+`) RETURNING length(payload), reason`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n int64
+			var reason string
+			if err := rows.Scan(&n, &reason); err != nil {
+				return err
+			}
+			if reason != "store_refused" {
+				bytes -= n
+			}
+			evicted++
+		}
+		return rows.Err()
+	}
+	if s.QuarantineLimit > 0 {
+		// Per device, within its class: payloads of an unknown or unbound
+		// device, or batches the store refused.
+		class := evictableReason
+		if q.Reason == "store_refused" {
+			class = "reason = 'store_refused'"
+		}
+		err := evict(`SELECT id FROM quarantine WHERE device_id = ? AND `+class+` AND id <= (SELECT id FROM quarantine WHERE device_id = ? AND `+class+` ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+			q.DeviceID, q.DeviceID, s.QuarantineLimit)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: quarantine trim: %w", err)
+		}
+	}
+	if newDevice && s.QuarantineMaxDevices > 0 {
+		var devices int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT device_id) FROM quarantine WHERE `+evictableReason).Scan(&devices); err != nil {
+			return 0, fmt.Errorf("sqlite: quarantine devices: %w", err)
+		}
+		if devices > s.QuarantineMaxDevices {
+			// The device heard from least recently goes.
+			err := evict(`SELECT id FROM quarantine WHERE ` + evictableReason + ` AND device_id = (SELECT device_id FROM quarantine WHERE ` + evictableReason +
+				` GROUP BY device_id ORDER BY MAX(id) LIMIT 1)`)
+			if err != nil {
+				return 0, fmt.Errorf("sqlite: quarantine devices: %w", err)
+			}
+		}
+	}
+	for s.QuarantineMaxBytes > 0 && bytes > s.QuarantineMaxBytes {
+		before := evicted
+		if err := evict(`SELECT id FROM quarantine WHERE ` + evictableReason + ` ORDER BY id LIMIT 16`); err != nil {
+			return 0, fmt.Errorf("sqlite: quarantine budget: %w", err)
+		}
+		if evicted == before {
+			break
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: quarantine: %w", err)
+	}
+	s.qBytes = bytes
+	return evicted, nil
 }
 
 // Quarantined returns the payloads kept aside for a device ("" = all), oldest first.

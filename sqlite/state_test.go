@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -119,9 +120,12 @@ func TestQuarantineKeepsNewestWithinLimit(t *testing.T) {
 	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	db.QuarantineLimit = 3
 	for i := 0; i < 5; i++ {
-		err := db.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: "stranger", Topic: "balance/v1/stranger/imu", Reason: balance.EUNKNOWNDEV, Payload: []byte{byte(i)}, ReceivedAt: time.Now()})
+		evicted, err := db.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: "stranger", Topic: "balance/v1/stranger/imu", Reason: balance.EUNKNOWNDEV, Payload: []byte{byte(i)}, ReceivedAt: time.Now()})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if want := max(0, i-2) - max(0, i-3); evicted != want {
+			t.Errorf("payload %d: %d evicted, want %d", i, evicted, want)
 		}
 	}
 	got, err := db.Quarantined(ctx, "stranger", 10)
@@ -134,6 +138,83 @@ func TestQuarantineKeepsNewestWithinLimit(t *testing.T) {
 	counts, _ := db.QuarantineCounts(ctx)
 	if counts["stranger"] != 3 {
 		t.Fatalf("QuarantineCounts = %v", counts)
+	}
+}
+
+// TestQuarantineBudgets: payloads of unknown devices are kept within a byte
+// budget and a number of device ids, the oldest evicted first, and counted;
+// a flood of strangers never evicts a batch the store refused (a patient's
+// data). The budget holds across a reopen (the byte count is recounted).
+func TestQuarantineBudgets(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openState(t, path)
+	db.QuarantineMaxBytes, db.QuarantineMaxDevices = 10_000, 5
+	put := func(db *sqlite.StateDB, device, reason string, size int) int {
+		t.Helper()
+		n, err := db.Quarantine(ctx, balance.QuarantinedPayload{DeviceID: device, Topic: "balance/v1/" + device + "/imu", Reason: reason,
+			Payload: make([]byte, size), ReceivedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	put(db, "patient-dev", "store_refused", 4000) // a patient's batch
+	evicted := 0
+	for i := range 40 { // 40 strangers of 1,000 bytes: 40,000 bytes, 40 ids
+		evicted += put(db, fmt.Sprintf("stranger-%02d", i), balance.EUNKNOWNDEV, 1000)
+	}
+	all, err := db.Quarantined(ctx, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var strangers, strangerBytes int
+	ids := map[string]bool{}
+	refused := false
+	for _, q := range all {
+		if q.Reason == "store_refused" {
+			refused = true
+			continue
+		}
+		strangers++
+		strangerBytes += len(q.Payload)
+		ids[q.DeviceID] = true
+	}
+	if !refused {
+		t.Error("the store-refused batch was evicted by strangers")
+	}
+	if strangerBytes > 10_000 || len(ids) > 5 {
+		t.Errorf("strangers keep %d bytes from %d devices, want at most 10,000 bytes and 5 devices", strangerBytes, len(ids))
+	}
+	if !ids["stranger-39"] || ids["stranger-00"] {
+		t.Errorf("kept devices %v, want the newest (stranger-39 in, stranger-00 out)", ids)
+	}
+	if evicted != 40-strangers {
+		t.Errorf("%d evictions reported, but %d of 40 payloads are gone", evicted, 40-strangers)
+	}
+	// Reopened, the byte budget still holds.
+	db.Close()
+	db2 := openState(t, path)
+	db2.QuarantineMaxBytes, db2.QuarantineMaxDevices = 10_000, 1000
+	for i := range 20 {
+		put(db2, "stranger-big", balance.EUNKNOWNDEV, 900+i)
+	}
+	counts, err := db2.QuarantineCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err = db2.Quarantined(ctx, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, q := range all {
+		if q.Reason != "store_refused" {
+			total += len(q.Payload)
+		}
+	}
+	if total > 10_000 || counts["patient-dev"] != 1 {
+		t.Errorf("after reopen: %d stranger bytes (want <= 10,000), counts %v", total, counts)
 	}
 }
 

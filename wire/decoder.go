@@ -77,7 +77,7 @@ func (d *Decoder) DecodeIMU(deviceID string, payload []byte, now time.Time, dst 
 	if err := balance.ValidateDeviceID(deviceID); err != nil {
 		return enc, fmt.Errorf("wire: imu: %w", err)
 	}
-	l := d.Limits.withDefaults()
+	l := d.Limits.WithDefaults()
 	if len(payload) > l.MaxPayloadBytes {
 		return enc, fmt.Errorf("wire: imu from %s: %w", deviceID,
 			balance.Errorf(balance.ETOOLARGE, "payload of %d bytes exceeds the limit of %d bytes", len(payload), l.MaxPayloadBytes))

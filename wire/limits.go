@@ -25,8 +25,8 @@ func DefaultLimits() Limits {
 	return Limits{MaxPayloadBytes: DefaultMaxPayloadBytes, MaxPast: DefaultMaxPast, MaxFuture: DefaultMaxFuture}
 }
 
-// withDefaults returns l with zero fields replaced by their defaults.
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with zero fields replaced by their defaults.
+func (l Limits) WithDefaults() Limits {
 	if l.MaxPayloadBytes <= 0 {
 		l.MaxPayloadBytes = DefaultMaxPayloadBytes
 	}

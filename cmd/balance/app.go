@@ -275,7 +275,7 @@ func (a *App) startIngest(ctx context.Context) (err error) {
 		Logger: a.Log.With("component", "ingest"), Metrics: a.Registry,
 	}
 	if a.Monitor != nil {
-		deps.OnBatch = a.Monitor.OnBatch
+		deps.OnBatch, deps.OnStored = a.Monitor.OnBatch, a.Monitor.OnStored
 	}
 	mon, sched := a.Monitor, a.Scheduler
 	deps.OnEvent = func(e balance.DeviceEvent) {
