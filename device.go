@@ -101,3 +101,17 @@ type Quarantine interface {
 	Quarantined(ctx context.Context, deviceID string, limit int) ([]QuarantinedPayload, error)
 	QuarantineCounts(ctx context.Context) (map[string]int64, error)
 }
+
+// DeviceCredentials issues and checks devices' MQTT secrets (a device logs
+// in with its id as user name and its secret as password). Only hashes are
+// kept: a secret is shown once, when it is issued.
+type DeviceCredentials interface {
+	// IssueDeviceSecret gives a registered device a new random secret,
+	// replacing (and revoking) the old one, and returns it.
+	IssueDeviceSecret(ctx context.Context, deviceID string) (string, error)
+	// CheckDeviceSecret reports whether secret is the device's current one.
+	CheckDeviceSecret(ctx context.Context, deviceID, secret string) (bool, error)
+	// MosquittoHashes returns, by device id, each secret's hash in
+	// Mosquitto's password-file format.
+	MosquittoHashes(ctx context.Context) (map[string]string, error)
+}

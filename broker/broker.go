@@ -25,10 +25,15 @@ type Config struct {
 	// MaxPacketBytes limits one MQTT packet (0 = 2 MiB).
 	MaxPacketBytes uint32
 	Logger         *slog.Logger
+	// Access, when set, requires credentials and applies the topic rules
+	// of package mqttauth. Nil lets every client in (tests on loopback
+	// only).
+	Access *Access
 }
 
-// Start starts a broker that allows every client (it is meant to listen on
-// loopback only) and returns once it accepts connections.
+// Start starts a broker and returns once it accepts connections. With
+// cfg.Access it admits only devices with their credentials and the ingest
+// client; without, every client (for tests on loopback).
 func Start(cfg Config) (*Broker, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
@@ -43,7 +48,14 @@ func Start(cfg Config) (*Broker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = cfg.MaxPacketBytes
 	s := mqtt.New(&mqtt.Options{Capabilities: caps, Logger: logger, InlineClient: true})
-	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+	var hook mqtt.Hook = new(auth.AllowHook)
+	if cfg.Access != nil {
+		if cfg.Access.CheckDevice == nil {
+			return nil, fmt.Errorf("broker: Access without CheckDevice")
+		}
+		hook = &accessHook{access: *cfg.Access, log: logger}
+	}
+	if err := s.AddHook(hook, nil); err != nil {
 		return nil, fmt.Errorf("broker: add auth hook: %w", err)
 	}
 	// Resolve port 0 ourselves so that Addr reports the real port.

@@ -14,6 +14,7 @@ import (
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/internal/httpjson"
 	"github.com/balance-pt/balance/internal/route"
+	"github.com/balance-pt/balance/mqttauth"
 )
 
 // IngestStatus is what the API shows of the ingest pipeline.
@@ -34,7 +35,9 @@ type IngestStatus struct {
 type Server struct {
 	Registry   balance.Registry
 	Quarantine balance.Quarantine
-	Store      balance.SampleStore
+	// Credentials issues devices' MQTT secrets (nil: none are issued).
+	Credentials balance.DeviceCredentials
+	Store       balance.SampleStore
 	// Ingest returns the pipeline's status (nil: not shown).
 	Ingest func() IngestStatus
 	// OnBind is called after a device is bound or unbound (cache invalidation).
@@ -70,6 +73,7 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("GET /api/v1/devices/{id}/latest", route.User, s.latest)
 	m.HandleFunc("GET /api/v1/devices/{id}/samples", route.User, s.deviceSamples)
 	m.HandleFunc("GET /api/v1/quarantine", route.Admin, s.quarantined)
+	m.HandleFunc("POST /api/v1/devices/{id}/secret", route.Admin, s.newSecret)
 }
 
 // device returns a device the viewer may see: one bound to a patient of
@@ -291,7 +295,53 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, dev)
+	out := DeviceCreated{Device: dev}
+	if s.Credentials != nil {
+		if out.MQTT, err = s.issue(r.Context(), dev.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// MQTTLogin is what a device logs in to the broker with. The password is
+// shown once, when it is issued; only its hashes are kept.
+type MQTTLogin struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	// TopicPrefix is where the device may publish (nothing else).
+	TopicPrefix string `json:"topic_prefix"`
+}
+
+// DeviceCreated is a new device with its MQTT login.
+type DeviceCreated struct {
+	balance.Device
+	MQTT *MQTTLogin `json:"mqtt,omitempty"`
+}
+
+func (s *Server) issue(ctx context.Context, deviceID string) (*MQTTLogin, error) {
+	secret, err := s.Credentials.IssueDeviceSecret(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	s.Logger.Info("device secret issued", "device", deviceID, "by", balance.Actor(ctx, ""))
+	return &MQTTLogin{Username: deviceID, Password: secret, TopicPrefix: mqttauth.DeviceTopicPrefix(deviceID)}, nil
+}
+
+// newSecret gives a device a new MQTT secret; the old one stops working at
+// once (a lost or stolen device, a routine rotation).
+func (s *Server) newSecret(w http.ResponseWriter, r *http.Request) {
+	if s.Credentials == nil {
+		s.fail(w, r, balance.Errorf(balance.EUNAVAILABLE, "device credentials are not kept by this server"))
+		return
+	}
+	login, err := s.issue(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, login)
 }
 
 func (s *Server) bindDevice(w http.ResponseWriter, r *http.Request) {

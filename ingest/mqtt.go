@@ -42,7 +42,8 @@ func (c MQTTConfig) Validate() error {
 	return nil
 }
 
-func (c MQTTConfig) withDefaults() MQTTConfig {
+// WithDefaults returns c with empty fields set to their defaults.
+func (c MQTTConfig) WithDefaults() MQTTConfig {
 	if c.ClientID == "" {
 		c.ClientID = "balance-ingest"
 	}
@@ -79,7 +80,7 @@ func NewSubscriber(cfg MQTTConfig, handle func(topic string, payload []byte, ack
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Subscriber{cfg: cfg.withDefaults(), handle: handle, log: log}
+	s := &Subscriber{cfg: cfg.WithDefaults(), handle: handle, log: log}
 	s.reconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "balance_mqtt_connects_total", Help: "Successful connections to the MQTT broker (first and reconnections)."})
 	connected := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "balance_mqtt_connected", Help: "1 while connected to the MQTT broker."}, func() float64 {
 		if s.connected.Load() {

@@ -32,6 +32,10 @@ type FleetConfig struct {
 	TruthDir string
 	// Username and Password for the broker, if it wants them.
 	Username, Password string
+	// Secret, when set, gives each device its own credentials: it logs in
+	// with its id as user name and Secret(id) as password (and Username
+	// and Password are not used).
+	Secret func(deviceID string) string
 	// Now returns the wall clock (time.Now when nil).
 	Now func() time.Time
 	// Stats, when set, is updated while the fleet runs so that the caller

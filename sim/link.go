@@ -38,7 +38,10 @@ func (l *link) options() *mqtt.ClientOptions {
 		SetCleanSession(true).SetAutoReconnect(false).SetConnectTimeout(5*time.Second).
 		SetKeepAlive(30*time.Second).SetWriteTimeout(10*time.Second).SetOrderMatters(false).
 		SetBinaryWill(wire.Topic(l.id, wire.KindStatus), wire.OfflineWill(), 1, true)
-	if l.cfg.Username != "" {
+	switch {
+	case l.cfg.Secret != nil:
+		o.SetUsername(l.id).SetPassword(l.cfg.Secret(l.id))
+	case l.cfg.Username != "":
 		o.SetUsername(l.cfg.Username).SetPassword(l.cfg.Password)
 	}
 	o.SetCustomOpenConnectionFn(func(uri *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {

@@ -26,6 +26,7 @@ import (
 	"github.com/balance-pt/balance/ingest"
 	"github.com/balance-pt/balance/internal/route"
 	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/mqttauth"
 	"github.com/balance-pt/balance/progression"
 	"github.com/balance-pt/balance/sim"
 	"github.com/balance-pt/balance/spool"
@@ -291,13 +292,17 @@ func (a *App) startIngest(ctx context.Context) (err error) {
 	}
 	a.Pipeline.Start()
 
-	mqttCfg := c.MQTT
+	mqttCfg := c.MQTT.WithDefaults()
 	if c.EmbeddedBroker.Enabled {
-		if a.Broker, err = broker.Start(broker.Config{Addr: c.EmbeddedBroker.Addr}); err != nil {
+		// Devices log in with their own secrets; ingest with a password
+		// made for this run.
+		mqttCfg.Username, mqttCfg.Password = mqttauth.IngestUsername, mqttauth.NewSecret()
+		access := &broker.Access{CheckDevice: a.State.CheckDeviceSecret, IngestPassword: mqttCfg.Password, IngestClientID: mqttCfg.ClientID}
+		if a.Broker, err = broker.Start(broker.Config{Addr: c.EmbeddedBroker.Addr, Access: access, Logger: a.Log.With("component", "broker")}); err != nil {
 			return fmt.Errorf("embedded broker: %w (set embedded_broker.addr or --broker-addr to a free port)", err)
 		}
 		mqttCfg.Broker = a.Broker.URL()
-		a.Log.Info("embedded MQTT broker listening", "addr", a.Broker.Addr())
+		a.Log.Info("embedded MQTT broker listening (devices log in with their id and secret)", "addr", a.Broker.Addr())
 	}
 	if a.Sub, err = ingest.NewSubscriber(mqttCfg, a.Pipeline.Handle, a.Log.With("component", "mqtt"), a.Registry); err != nil {
 		return err
@@ -318,7 +323,7 @@ func (a *App) serveHTTP() (err error) {
 	}
 	a.Routes = route.New(guard)
 	api := &httpapi.Server{
-		Registry: a.State, Quarantine: a.State, Store: a.Store, Gatherer: a.Registry,
+		Registry: a.State, Quarantine: a.State, Credentials: a.State, Store: a.Store, Gatherer: a.Registry,
 		Logger: a.Log.With("component", "api"), OnBind: a.Pipeline.InvalidateDevice, Ingest: a.ingestStatus,
 	}
 	api.Routes(a.Routes)
@@ -454,7 +459,7 @@ func (a *App) banner() {
 	var b strings.Builder
 	fmt.Fprintf(&b, "balance is running.\n")
 	if a.Broker != nil {
-		fmt.Fprintf(&b, "  MQTT broker (embedded): %s   try: mosquitto_sub -h %s -p %s -t 'balance/v1/#' -v\n", a.Broker.URL(), hostOf(a.Broker.Addr()), portOf(a.Broker.Addr()))
+		fmt.Fprintf(&b, "  MQTT broker (embedded): %s   devices log in with their id and the secret given when they are registered\n", a.Broker.URL())
 	} else {
 		fmt.Fprintf(&b, "  MQTT broker: %s\n", c.MQTT.Broker)
 	}
@@ -471,9 +476,6 @@ func (a *App) banner() {
 	fmt.Fprintf(&b, "Stop with Ctrl-C.\n")
 	fmt.Fprint(a.Out, b.String())
 }
-
-func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
-func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 
 func humanBytes(n int64) string {
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/balance-pt/balance/mqttauth"
 )
 
 // nonrootUID is the uid (and gid) of distroless's `nonroot` user.
@@ -147,10 +150,11 @@ type composeHealthcheck struct {
 	Retries  int      `yaml:"retries"`
 }
 
-// TestComposeServicesHaveHealthchecks: every service has a healthcheck, and
-// balance waits for the others to be healthy. The checks that can run here
-// are run: Mosquitto's against the test broker, balance's against a real
-// HTTP server.
+// TestComposeServicesHaveHealthchecks: every long-running service has a
+// healthcheck, one-shot jobs (restart "no") are waited for until they
+// complete, and the others until they are healthy. The checks that can run
+// here are run: Mosquitto's against a real Mosquitto secured with files
+// `balance mqtt-auth` wrote, balance's against a real HTTP server.
 func TestComposeServicesHaveHealthchecks(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
 	if err != nil {
@@ -158,6 +162,7 @@ func TestComposeServicesHaveHealthchecks(t *testing.T) {
 	}
 	var doc struct {
 		Services map[string]struct {
+			Restart     string                    `yaml:"restart"`
 			Healthcheck *composeHealthcheck       `yaml:"healthcheck"`
 			DependsOn   map[string]map[string]any `yaml:"depends_on"`
 		} `yaml:"services"`
@@ -169,6 +174,18 @@ func TestComposeServicesHaveHealthchecks(t *testing.T) {
 		t.Fatal("no services")
 	}
 	for name, s := range doc.Services {
+		for dep, cond := range s.DependsOn {
+			want := "service_healthy"
+			if doc.Services[dep].Restart == "no" {
+				want = "service_completed_successfully"
+			}
+			if cond["condition"] != want {
+				t.Errorf("service %s depends on %s with condition %v, want %s", name, dep, cond["condition"], want)
+			}
+		}
+		if s.Restart == "no" {
+			continue // a one-shot job
+		}
 		h := s.Healthcheck
 		if h == nil || len(h.Test) < 2 || (h.Test[0] != "CMD" && h.Test[0] != "CMD-SHELL") {
 			t.Errorf("service %s: healthcheck %+v, want test [CMD ...]", name, h)
@@ -177,11 +194,6 @@ func TestComposeServicesHaveHealthchecks(t *testing.T) {
 		if h.Interval == "" || h.Retries < 1 {
 			t.Errorf("service %s: healthcheck without interval or retries: %+v", name, h)
 		}
-		for dep, cond := range s.DependsOn {
-			if cond["condition"] != "service_healthy" {
-				t.Errorf("service %s depends on %s with condition %v, want service_healthy", name, dep, cond["condition"])
-			}
-		}
 	}
 	if len(doc.Services["balance"].DependsOn) == 0 {
 		t.Error("balance does not wait for its services")
@@ -189,22 +201,32 @@ func TestComposeServicesHaveHealthchecks(t *testing.T) {
 
 	t.Run("mosquitto", func(t *testing.T) {
 		h := doc.Services["mosquitto"].Healthcheck
-		if h == nil || h.Test[1] != "mosquitto_sub" {
-			t.Fatalf("mosquitto's healthcheck is %+v, want mosquitto_sub", h)
+		if h == nil || h.Test[0] != "CMD-SHELL" || !strings.HasPrefix(h.Test[1], "mosquitto_sub ") {
+			t.Fatalf("mosquitto's healthcheck is %+v, want a mosquitto_sub shell command", h)
 		}
-		// Compose writes $ as $$; the port stays the image's 1883, which is
-		// where the test broker listens too.
-		args := make([]string, 0, len(h.Test)-2)
-		for _, a := range h.Test[2:] {
-			args = append(args, strings.ReplaceAll(a, "$$", "$"))
+		password := mqttauth.NewSecret()
+		url := securedMosquitto(t, password)
+		port := url[strings.LastIndex(url, ":")+1:]
+		// Compose writes $ as $$; the check runs against the image's port
+		// 1883, here the test broker's.
+		cmd := strings.ReplaceAll(strings.ReplaceAll(h.Test[1], "$$", "$"), "-p 1883", "-p "+port)
+		if !strings.Contains(cmd, "-p "+port) {
+			t.Fatalf("healthcheck %q does not name port 1883", h.Test[1])
 		}
-		bin, err := exec.LookPath("mosquitto_sub")
-		if err != nil {
-			t.Fatalf("mosquitto_sub not installed (./scripts/test.sh installs mosquitto-clients): %v", err)
+		run := func(pw string) error {
+			c := exec.Command("sh", "-c", cmd)
+			c.Env = append(os.Environ(), "BALANCE_MQTT_PASSWORD="+pw)
+			out, err := c.CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+			return nil
 		}
-		out, err := exec.Command(bin, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("mosquitto healthcheck %v against the test broker: %v: %s", args, err, out)
+		if err := run(password); err != nil {
+			t.Fatalf("mosquitto healthcheck %q against a secured Mosquitto: %v", cmd, err)
+		}
+		if err := run("wrong"); err == nil {
+			t.Error("the healthcheck passed with a wrong password: it does not test what it should")
 		}
 	})
 
@@ -268,6 +290,56 @@ func TestDockerignoreKeepsStateOut(t *testing.T) {
 			if m, _ := filepath.Match(p, need); m || p == need {
 				t.Errorf(".dockerignore pattern %q excludes %s, which the build needs", p, need)
 			}
+		}
+	}
+}
+
+// TestMosquittoConfIsSecureByDefault: deploy/mosquitto.conf refuses
+// anonymous clients, reads the password and ACL files `balance mqtt-auth`
+// writes into balance's data volume at the path the compose file mounts it,
+// and makes the client id the user name (the settings
+// TestMosquittoAppliesTheDeviceRules runs a real Mosquitto with); the
+// compose file publishes plain MQTT on loopback only.
+func TestMosquittoConfIsSecureByDefault(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "mosquitto.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
+			set[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	for key, want := range map[string]string{"allow_anonymous": "false", "use_username_as_clientid": "true",
+		"password_file": "/balance-data/mqtt-auth/passwd", "acl_file": "/balance-data/mqtt-auth/acl"} {
+		if set[key] != want {
+			t.Errorf("mosquitto.conf %s = %q, want %q", key, set[key], want)
+		}
+	}
+	c, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Services map[string]struct {
+			Command []string `yaml:"command"`
+			Ports   []string `yaml:"ports"`
+			Volumes []string `yaml:"volumes"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(c, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(doc.Services["mosquitto"].Volumes, "balance-data:/balance-data:ro") {
+		t.Errorf("mosquitto volumes %v lack balance-data:/balance-data:ro", doc.Services["mosquitto"].Volumes)
+	}
+	if cmd := doc.Services["mqtt-auth"].Command; !slices.Contains(cmd, "mqtt-auth") || !slices.Contains(cmd, "/data/mqtt-auth") {
+		t.Errorf("mqtt-auth job command %v, want balance mqtt-auth --out /data/mqtt-auth", cmd)
+	}
+	for _, p := range doc.Services["mosquitto"].Ports {
+		if !strings.HasPrefix(p, "127.0.0.1:") {
+			t.Errorf("mosquitto publishes %s beyond loopback", p)
 		}
 	}
 }

@@ -33,6 +33,7 @@ commands:
   analyze   analyse a recording file
   healthcheck
             exit 0 if a running instance's /healthz answers 200 (for containers)
+  mqtt-auth write Mosquitto's password and ACL files from the device registry
   help      show this text
 
 Run 'balance COMMAND -h' for a command's flags.
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAnalyze(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stdout, stderr)
+	case "mqtt-auth":
+		return runMQTTAuth(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -97,7 +97,7 @@ type e2e struct {
 	app   *App
 	mail  *testenv.Mailpit
 	base  string
-	cl    mqtt.Client
+	cls   map[string]mqtt.Client // by device: each logs in with its own secret
 	mu    sync.Mutex
 	hooks []hookArrival
 	got   chan struct{}
@@ -175,13 +175,29 @@ monitoring:
 	}
 	t.Cleanup(func() { cancel(); e.app.Close() })
 	e.base = "http://" + e.app.HTTPAddr()
-	o := mqtt.NewClientOptions().AddBroker(e.app.Broker.URL()).SetClientID("e2e-pub").SetCleanSession(true)
-	e.cl = mqtt.NewClient(o)
-	if tk := e.cl.Connect(); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
-		t.Fatalf("publisher connect: %v", tk.Error())
+	e.cls = map[string]mqtt.Client{}
+	for i := range devices {
+		id := fmt.Sprintf("d%d", i)
+		e.cls[id] = deviceClient(t, e.app, id)
 	}
-	t.Cleanup(func() { e.cl.Disconnect(100) })
 	return e
+}
+
+// deviceClient connects to the app's embedded broker as a device does: its
+// id as client id and user name, a secret issued for it as password.
+func deviceClient(t testing.TB, a *App, id string) mqtt.Client {
+	t.Helper()
+	secret, err := a.State.IssueDeviceSecret(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := mqtt.NewClientOptions().AddBroker(a.Broker.URL()).SetClientID(id).SetUsername(id).SetPassword(secret).SetCleanSession(true)
+	cl := mqtt.NewClient(o)
+	if tk := cl.Connect(); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		t.Fatalf("device %s connect: %v", id, tk.Error())
+	}
+	t.Cleanup(func() { cl.Disconnect(100) })
+	return cl
 }
 
 // publication records when each batch of a device was published.
@@ -203,7 +219,7 @@ func (e *e2e) play(t testing.TB, device string, ss []balance.Sample, fs float64,
 		}
 		payload := wire.AppendJSON(nil, b, wire.JSONOptions{})
 		at := time.Now()
-		tk := e.cl.Publish(wire.Topic(device, wire.KindIMU), 1, false, payload)
+		tk := e.cls[device].Publish(wire.Topic(device, wire.KindIMU), 1, false, payload)
 		if !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
 			t.Errorf("publish: %v", tk.Error())
 			return pubs
@@ -439,12 +455,12 @@ func TestSwaySessionOverMQTT(t *testing.T) {
 	for i := 0; i < len(ss); i += 100 {
 		b := &balance.Batch{DeviceID: "d0", RateHz: 100, Samples: ss[i:min(i+100, len(ss))]}
 		for ei < len(evs) && evs[ei].Time.UnixNano() <= b.Samples[len(b.Samples)-1].TimeNS {
-			if tk := e.cl.Publish(wire.Topic("d0", wire.KindEvent), 1, false, wire.EncodeEvent(evs[ei])); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+			if tk := e.cls["d0"].Publish(wire.Topic("d0", wire.KindEvent), 1, false, wire.EncodeEvent(evs[ei])); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
 				t.Fatalf("publish event: %v", tk.Error())
 			}
 			ei++
 		}
-		if tk := e.cl.Publish(wire.Topic("d0", wire.KindIMU), 1, false, wire.AppendJSON(nil, b, wire.JSONOptions{})); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		if tk := e.cls["d0"].Publish(wire.Topic("d0", wire.KindIMU), 1, false, wire.AppendJSON(nil, b, wire.JSONOptions{})); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
 			t.Fatalf("publish: %v", tk.Error())
 		}
 	}

@@ -18,6 +18,7 @@ const simPrefix = "sim-"
 func runFleet(ctx context.Context, a *App, brokerURL string) error {
 	c := a.Config.Sim
 	enc := sim.Encoding(c.Encoding)
+	secrets := map[string]string{}
 	for _, d := range sim.Population(c.Devices, simPrefix, c.RateHz, enc, c.Seed, false) {
 		p := d.Model.Patient
 		if err := a.State.CreatePatient(ctx, p); err != nil {
@@ -26,6 +27,12 @@ func runFleet(ctx context.Context, a *App, brokerURL string) error {
 		if err := a.State.RegisterDevice(ctx, balance.Device{ID: d.Config.ID, PatientID: p.ID}); err != nil {
 			return fmt.Errorf("register simulated device %s: %w", d.Config.ID, err)
 		}
+		// Each simulated wearable logs in with its own secret, as a real one.
+		secret, err := a.State.IssueDeviceSecret(ctx, d.Config.ID)
+		if err != nil {
+			return fmt.Errorf("secret of simulated device %s: %w", d.Config.ID, err)
+		}
+		secrets[d.Config.ID] = secret
 	}
 	_, err := sim.RunFleet(ctx, sim.FleetConfig{
 		Broker:       brokerURL,
@@ -35,6 +42,7 @@ func runFleet(ctx context.Context, a *App, brokerURL string) error {
 		Encoding:     enc,
 		Seed:         c.Seed,
 		DevicePrefix: simPrefix,
+		Secret:       func(id string) string { return secrets[id] },
 	}, a.Log.With("component", "sim"))
 	return err
 }

@@ -17,6 +17,13 @@ import (
 // window 1000, large queues; no persistence) and returns its URL.
 func StartMosquitto(t testing.TB) string {
 	t.Helper()
+	return StartMosquittoWith(t, "allow_anonymous true\n")
+}
+
+// StartMosquittoWith starts a private Mosquitto like StartMosquitto, with
+// conf (e.g. password and ACL files) instead of anonymous access.
+func StartMosquittoWith(t testing.TB, conf string) string {
+	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
 		for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
@@ -30,7 +37,7 @@ func StartMosquitto(t testing.TB) string {
 	}
 	port := FreePort(t)
 	dir := t.TempDir()
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 1000\nmax_queued_messages 1000000\npersistence false\n", port)
+	conf = fmt.Sprintf("listener %d 127.0.0.1\nmax_inflight_messages 1000\nmax_queued_messages 1000000\npersistence false\n", port) + conf
 	path := filepath.Join(dir, "mosquitto.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
