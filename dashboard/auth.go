@@ -136,10 +136,14 @@ func (s *Server) identify(r *http.Request) (*principal, error) {
 		}
 	}
 	if name, pw, ok := r.BasicAuth(); ok {
-		u, err := s.authenticate(r.Context(), name, pw, clientAddr(r))
+		if u, ok := s.basic.get(name, pw, s.now()); ok {
+			return &principal{user: u}, nil
+		}
+		u, err := s.authenticate(r.Context(), name, pw, s.clients.of(r))
 		if err != nil {
 			return nil, err
 		}
+		s.basic.put(name, pw, u, s.now())
 		return &principal{user: u}, nil
 	}
 	return nil, nil

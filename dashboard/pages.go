@@ -116,7 +116,7 @@ func safeNext(next string) string {
 func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
 	name, pw, next := r.PostFormValue("username"), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
-	u, err := s.authenticate(r.Context(), name, pw, clientAddr(r))
+	u, err := s.authenticate(r.Context(), name, pw, s.clients.of(r))
 	if err != nil {
 		st := http.StatusUnauthorized
 		if err == errLocked {
@@ -125,7 +125,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, err)
 			return
 		}
-		s.cfg.Log.Warn("dashboard log-in refused", "username", name, "addr", clientAddr(r), "err", err)
+		s.cfg.Log.Warn("dashboard log-in refused", "username", name, "addr", s.clients.of(r), "err", err)
 		w.WriteHeader(st)
 		s.render(w, r, "login.html", "Log in", map[string]string{"Next": next, "Error": balance.ErrorMessage(err)})
 		return

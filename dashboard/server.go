@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -32,12 +33,19 @@ type Config struct {
 	SecureCookies bool
 	// SessionTTL is how long a log-in lasts [12h].
 	SessionTTL time.Duration
-	// LoginFailures failed log-ins within LoginWindow pause log-ins for the
-	// username and for the client address [5 in 15m].
+	// LoginFailures failed log-ins for a user from one address within
+	// LoginWindow make further attempts from there wait, doubling from 1 s;
+	// 10 times as many from one address (any names), or 20 times as many
+	// for one name (all addresses), pause those for the window [5 in 15m].
+	// A stranger cannot lock a user out from the user's own address.
 	LoginFailures int
 	LoginWindow   time.Duration
 	// BcryptCost is the cost of new password hashes [10].
 	BcryptCost int
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For names the client (for log-in limits and logs);
+	// requests from elsewhere are taken at their peer address.
+	TrustedProxies []netip.Prefix
 	// Now is the clock [time.Now].
 	Now func() time.Time
 	Log *slog.Logger
@@ -54,6 +62,8 @@ type Server struct {
 	cfg       Config
 	deps      Deps
 	limiter   *limiter
+	clients   clientAddrs
+	basic     basicCache
 	tmpl      *template.Template
 	dummyHash string
 
@@ -104,7 +114,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, deps: deps, limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow), tmpl: tmpl, dummyHash: dummy}, nil
+	return &Server{cfg: cfg, deps: deps, limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow), clients: clientAddrs{trusted: cfg.TrustedProxies},
+		tmpl: tmpl, dummyHash: dummy}, nil
 }
 
 func (s *Server) sources() parts {

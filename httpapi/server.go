@@ -113,7 +113,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	checks := map[string]string{}
 	ok := true
 	if err := s.Store.Ping(ctx); err != nil {
-		checks["store"] = err.Error()
+		// The reason goes to the log, not to whoever asks (this route is open).
+		s.Logger.Warn("readiness: store unavailable", "err", err)
+		checks["store"] = "unavailable"
 		ok = false
 	} else {
 		checks["store"] = "ok"

@@ -139,6 +139,25 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 }
 
+// TestReadinessShowsNoInternalErrors: /readyz is open, so a failing store
+// is reported as unavailable without its error text (which the log keeps).
+func TestReadinessShowsNoInternalErrors(t *testing.T) {
+	srv, store, _ := newServer(t)
+	store.Close()
+	st, m, body := call(t, "GET", srv.URL+"/readyz", "")
+	if st != 503 || m["ready"] != false {
+		t.Fatalf("/readyz with a closed store = %d %v", st, m)
+	}
+	if checks, _ := m["checks"].(map[string]any); checks["store"] != "unavailable" {
+		t.Errorf("store check %v, want \"unavailable\"", m["checks"])
+	}
+	for _, leak := range []string{"sql", "closed", "database"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("/readyz body shows internal error text (%q): %s", leak, body)
+		}
+	}
+}
+
 // TestDevicePassedOnHidesEarlierWearer: once a device is bound to another
 // patient, its device routes no longer show the earlier wearer's samples.
 func TestDevicePassedOnHidesEarlierWearer(t *testing.T) {

@@ -216,7 +216,7 @@ func (a *App) newDashboard(ctx context.Context) (*dashboard.Server, error) {
 	mc := a.Config.Monitoring.Monitor()
 	srv, err := dashboard.New(dashboard.Config{
 		SecureCookies: dc.SecureCookies, SessionTTL: dc.SessionTTL, LoginFailures: dc.LoginFailures,
-		LoginWindow: dc.LoginWindow, BcryptCost: dc.BcryptCost, Log: a.Log.With("component", "dashboard"),
+		LoginWindow: dc.LoginWindow, BcryptCost: dc.BcryptCost, TrustedProxies: dc.proxies, Log: a.Log.With("component", "dashboard"),
 		Thresholds: func(patientID string, neuropathy bool) balance.Thresholds {
 			return mc.RulesFor(patientID).ThresholdsFor(neuropathy)
 		},
@@ -340,7 +340,11 @@ func (a *App) serveHTTP() (err error) {
 	if a.httpLn, err = net.Listen("tcp", a.Config.HTTP.Addr); err != nil {
 		return fmt.Errorf("http.addr %s: %w", a.Config.HTTP.Addr, err)
 	}
-	a.httpServer = &http.Server{Handler: a.Routes, ReadHeaderTimeout: 10 * time.Second}
+	a.httpServer = &http.Server{Handler: a.Routes,
+		// Slow or idle clients cannot hold connections open indefinitely;
+		// the largest answers (CSV exports, reports) take well under a minute.
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

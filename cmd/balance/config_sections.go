@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -123,6 +124,7 @@ func (p *ProgressionConfig) validate() error {
 //	  bcrypt_cost: 10
 //	  demo_therapist: therapist  # embedded mode: a therapist with the simulated patients
 //	  demo_password: "..."       # (default: random, printed once)
+//	  trusted_proxies: [10.0.0.0/8]  # reverse proxies whose X-Forwarded-For names the client
 type DashboardConfig struct {
 	Enabled       *bool         `yaml:"enabled"`
 	AdminPassword string        `yaml:"admin_password"`
@@ -133,6 +135,11 @@ type DashboardConfig struct {
 	BcryptCost    int           `yaml:"bcrypt_cost"`
 	DemoTherapist string        `yaml:"demo_therapist"`
 	DemoPassword  string        `yaml:"demo_password"`
+	// TrustedProxies are CIDR prefixes (or single addresses) of reverse
+	// proxies in front of balance.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
+	proxies []netip.Prefix // parsed by validate
 }
 
 // On reports whether the dashboard, and with it log-in for every route,
@@ -151,8 +158,21 @@ func (d *DashboardConfig) validate() error {
 	if d.SessionTTL < 0 || d.LoginWindow < 0 || d.LoginFailures < 0 {
 		errs = append(errs, errors.New("dashboard: session_ttl, login_window and login_failures must not be negative"))
 	}
-	if d.BcryptCost != 0 && (d.BcryptCost < 4 || d.BcryptCost > 31) {
-		errs = append(errs, fmt.Errorf("dashboard.bcrypt_cost %d must be 4..31", d.BcryptCost))
+	if d.BcryptCost != 0 && (d.BcryptCost < 10 || d.BcryptCost > 31) {
+		errs = append(errs, fmt.Errorf("dashboard.bcrypt_cost %d must be 10..31 (below 10, stolen hashes are cheap to crack)", d.BcryptCost))
+	}
+	d.proxies = nil
+	for i, p := range d.TrustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("dashboard.trusted_proxies[%d] %q is neither a CIDR prefix nor an address", i, p))
+				continue
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		d.proxies = append(d.proxies, pfx.Masked())
 	}
 	return errors.Join(errs...)
 }

@@ -35,7 +35,7 @@ func dashboardApp(t *testing.T) (*App, string) {
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.EmbeddedBroker.Addr = "127.0.0.1:0"
 	cfg.ProgressEvery = 0
-	section := fmt.Sprintf("dashboard:\n  enabled: true\n  admin_password: %s\n  demo_password: %s\n  bcrypt_cost: 4\n", e2eAdminPassword, e2eTherapistPassword)
+	section := fmt.Sprintf("dashboard:\n  enabled: true\n  admin_password: %s\n  demo_password: %s\n\n", e2eAdminPassword, e2eTherapistPassword)
 	if err := decodeConfig([]byte(section), &cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -446,8 +446,10 @@ func TestDashboardConfigRefused(t *testing.T) {
 		{"admin_password: short", "admin_password"},
 		{"demo_password: short", "demo_password"},
 		{"bcrypt_cost: 40", "bcrypt_cost"},
+		{"bcrypt_cost: 4", "bcrypt_cost"},
 		{"session_ttl: -1h", "session_ttl"},
 		{"colour: blue", "colour"},
+		{"trusted_proxies: [10.0.0.0/33]", "trusted_proxies[0]"},
 	} {
 		cfg := EmbeddedConfig()
 		err := decodeConfig([]byte("dashboard: {"+tc.section+"}\n"), &cfg)

@@ -138,7 +138,7 @@ func startE2EOn(t testing.TB, devices int, storage string) *e2e {
 	rand.Read(key)
 	var b strings.Builder
 	fmt.Fprintf(&b, "data_dir: %s\nhttp: {addr: 127.0.0.1:0}\nembedded_broker: {enabled: true, addr: 127.0.0.1:0}\n%s", t.TempDir(), storage)
-	fmt.Fprintf(&b, "dashboard: {admin_password: %s, bcrypt_cost: 4}\n", testAdminPassword)
+	fmt.Fprintf(&b, "dashboard: {admin_password: %s}\n", testAdminPassword)
 	b.WriteString("patients:\n")
 	for i := range devices {
 		fmt.Fprintf(&b, "  - {id: p%d}\n", i)

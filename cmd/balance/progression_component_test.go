@@ -34,7 +34,6 @@ func testConfig(t *testing.T, sections ...string) Config {
 	cfg.Sim.Devices = 0
 	cfg.ProgressEvery = 0
 	cfg.Dashboard.AdminPassword = testAdminPassword
-	cfg.Dashboard.BcryptCost = 4
 	for _, sec := range sections {
 		if err := decodeConfig([]byte(sec), &cfg); err != nil {
 			t.Fatal(err)

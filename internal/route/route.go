@@ -144,8 +144,25 @@ func (m *Mux) HandleFunc(pattern string, rule Rule, f func(http.ResponseWriter, 
 // Routes returns the registered routes in registration order.
 func (m *Mux) Routes() []Registered { return slices.Clone(m.routes) }
 
+// SecurityHeaders are set on every response, open routes and refusals
+// included; a page may narrow or widen its Content-Security-Policy itself.
+var SecurityHeaders = map[string]string{
+	"Content-Security-Policy":      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+	"X-Content-Type-Options":       "nosniff",
+	"X-Frame-Options":              "DENY",
+	"Referrer-Policy":              "same-origin",
+	"Cross-Origin-Opener-Policy":   "same-origin",
+	"Cross-Origin-Resource-Policy": "same-origin",
+}
+
 // ServeHTTP implements http.Handler.
-func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.mux.ServeHTTP(w, r) }
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for k, v := range SecurityHeaders {
+		h.Set(k, v)
+	}
+	m.mux.ServeHTTP(w, r)
+}
 
 func (m *Mux) guarded(rule Rule, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

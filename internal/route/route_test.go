@@ -103,6 +103,11 @@ func TestRulesAreApplied(t *testing.T) {
 		if rec.Code != tc.want {
 			t.Errorf("%q %s %s: %d, want %d (%s)", tc.user, tc.method, tc.path, rec.Code, tc.want, rec.Body)
 		}
+		for k, v := range SecurityHeaders {
+			if got := rec.Header().Get(k); got != v {
+				t.Errorf("%q %s %s: header %s = %q, want %q", tc.user, tc.method, tc.path, k, got, v)
+			}
+		}
 		if rec.Code == 200 && tc.path != "/healthz" && rec.Body.String() != tc.user {
 			t.Errorf("%q %s: handler saw viewer %q", tc.user, tc.path, rec.Body)
 		}
