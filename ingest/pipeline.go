@@ -438,11 +438,29 @@ func (p *Pipeline) drainOnStop() {
 			items = append(items, it)
 		default:
 			if len(items) > 0 {
-				p.flush(items)
+				p.spoolAtStop(items)
 			}
 			return
 		}
 	}
+}
+
+// spoolAtStop makes what is still queued at a stop durable in the spool
+// (local disk: fast whatever the store does, so that a stop stays bounded);
+// the next start replays it. If the spool refuses, the messages stay
+// unacknowledged and the broker redelivers them.
+func (p *Pipeline) spoolAtStop(items []item) {
+	bs, n := batchesOf(items)
+	recs := make([][]byte, len(bs))
+	for i, b := range bs {
+		recs[i] = appendRecord(nil, b)
+	}
+	if err := p.spool.Append(recs...); err != nil {
+		p.log.Warn("could not spool the queue at stop; the broker redelivers it", "batches", len(bs), "err", err)
+		return
+	}
+	p.spooled(int64(n))
+	p.ackAll(items, bs)
 }
 
 func batchesOf(items []item) ([]*balance.Batch, int) {

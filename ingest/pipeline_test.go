@@ -176,8 +176,10 @@ func TestBadInputIsRejectedAndGoodDataAroundItKept(t *testing.T) {
 			if h.acks.Load() != acksBefore+1 {
 				t.Errorf("a rejected message must be acknowledged once")
 			}
-			// A good batch right after the bad one is stored.
+			// A good batch right after the bad one is stored; its ack comes
+			// from the writer, so wait for it before the next case counts.
 			h.p.Handle("balance/v1/dev-b/imu", jsonBatch("dev-b", uint64(10+i), t0.Add(time.Duration(i)*time.Second), 100), h.ackFn())
+			waitFor(t, "the good batch's ack", func() bool { return h.acks.Load() == acksBefore+2 })
 		})
 	}
 	waitFor(t, "good batches stored", func() bool { return h.store.count() == 100*len(cases) })

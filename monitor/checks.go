@@ -24,7 +24,7 @@ func (m *Monitor) checkLoop() {
 	defer t.Stop()
 	var lastFlush, lastOffline time.Time
 	lastWeekly := map[string]time.Time{}
-	ctx := context.Background()
+	ctx := m.runCtx
 	for {
 		select {
 		case <-m.stop:

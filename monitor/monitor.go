@@ -67,6 +67,14 @@ type Stats struct {
 	// queue full: sessions analysed without those samples keep their
 	// "incomplete" quality until a later batch covers them.
 	DroppedStored atomic.Int64
+	// LeftAtStop counts queued jobs Close left when its grace ran out.
+	LeftAtStop atomic.Int64
+	// Holes counts catch-up reads that failed (the store down or slow):
+	// those intervals are re-read until they are analysed, and the saved
+	// watermark stays before them meanwhile.
+	Holes atomic.Int64
+	// HolesAbandoned counts those given up after a day of failed reads.
+	HolesAbandoned atomic.Int64
 	// LateBatches counts batches that arrived behind their device's stream.
 	LateBatches                          atomic.Int64
 	Falls, Sessions, GaitWindows, Alerts atomic.Int64
@@ -102,6 +110,22 @@ type Monitor struct {
 	slow     chan func(context.Context)
 	slowStop chan struct{}
 	slowWG   sync.WaitGroup
+
+	// runCtx is cancelled when Close's grace has passed: store reads still
+	// running then are abandoned (what they would have analysed is analysed
+	// after the restart, from the saved watermarks).
+	runCtx    context.Context
+	runCancel context.CancelFunc
+	// drainBy is when Close stops handling queued work (unix ns; 0 while
+	// running).
+	drainBy atomic.Int64
+	// StopGrace bounds Close: queued batches and analyses are handled for
+	// this long at most, then left (their samples are read back after the
+	// restart) [4s].
+	StopGrace time.Duration
+	// RefillEvery paces the re-reads of intervals a failed catch-up left
+	// unanalysed [10s].
+	RefillEvery time.Duration
 
 	assessMu sync.Mutex
 	mu       sync.Mutex
@@ -143,7 +167,8 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 	m := &Monitor{cfg: cfg, deps: deps, log: deps.Log, stop: make(chan struct{}), sink: deps.Sink,
 		riskDue: map[string]time.Time{}, wm: map[string]int64{}, lastSeen: map[string]time.Time{},
 		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
-		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{})}
+		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, RefillEvery: 10 * time.Second}
+	m.runCtx, m.runCancel = context.WithCancel(context.Background())
 	for range cfg.Workers {
 		m.queues = append(m.queues, make(chan job, cfg.QueueLen))
 		m.ticks = append(m.ticks, make(chan time.Time, 1))
@@ -273,14 +298,27 @@ func (m *Monitor) Start(ctx context.Context) error {
 // persists the watermarks.
 func (m *Monitor) Close() error {
 	m.once.Do(func() {
+		m.drainBy.Store(time.Now().Add(m.StopGrace).UnixNano())
+		abandon := time.AfterFunc(m.StopGrace, m.runCancel)
+		defer abandon.Stop()
 		close(m.stop)
-		m.wg.Wait() // workers drain their queues, feeding the slow lane
+		m.wg.Wait() // workers drain their queues until the grace has passed
 		close(m.slowStop)
 		m.slowWG.Wait()
+		m.runCancel()
+		if n := m.stats.LeftAtStop.Load(); n > 0 {
+			m.log.Warn("monitor stopped with work left; it is redone from the saved watermarks after the restart", "left", n, "grace", m.StopGrace)
+		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return m.flushWatermarks(ctx)
+}
+
+// draining reports whether Close's grace still allows handling queued work.
+func (m *Monitor) draining() bool {
+	by := m.drainBy.Load()
+	return by == 0 || time.Now().UnixNano() < by
 }
 
 func (m *Monitor) setWatermark(device string, t int64) {
@@ -392,13 +430,13 @@ func (m *Monitor) goSlow(f func(context.Context)) {
 	select {
 	case m.slow <- f:
 	default:
-		f(context.Background())
+		f(m.runCtx)
 		m.stats.SlowPending.Add(-1)
 	}
 }
 
 func (m *Monitor) slowLoop() {
-	ctx := context.Background()
+	ctx := m.runCtx
 	for {
 		select {
 		case f := <-m.slow:
@@ -408,7 +446,13 @@ func (m *Monitor) slowLoop() {
 			for {
 				select {
 				case f := <-m.slow:
-					f(ctx)
+					if m.draining() {
+						f(ctx)
+					} else {
+						// Sessions are found again in the stored events
+						// after the restart.
+						m.stats.LeftAtStop.Add(1)
+					}
 					m.stats.SlowPending.Add(-1)
 				default:
 					return

@@ -55,9 +55,21 @@ func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
 	from, to := time.Unix(0, first).Add(-lateBefore), time.Unix(0, last).Add(lateAfter)
 	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: from, To: to})
 	if err != nil {
-		m.log.Warn("reading around a late batch failed", "device", d.id, "err", err)
+		// Not lost: the interval is re-read until it is analysed.
+		m.log.Warn("reading around a late batch failed; retried", "device", d.id, "err", err)
+		d.addHole(first, last+1)
+		m.stats.Holes.Add(1)
 		return
 	}
+	w.fallsIn(ctx, d, ss)
+	w.reanalyseSessions(ctx, d, first, last)
+}
+
+// fallsIn runs the fall detector over stored samples (a late batch's
+// surroundings, or a catch-up interval re-read) and raises what it finds;
+// a fall found twice keeps its alert id and measurement key.
+func (w *worker) fallsIn(ctx context.Context, d *deviceState, ss []balance.Sample) {
+	m := w.m
 	rules := m.cfg.RulesFor(d.patient)
 	for _, ev := range analysis.DetectFalls(ss, d.rate, analysis.FallConfig{}) {
 		info := FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
@@ -72,7 +84,6 @@ func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
 		}
 		m.markRisk(d.patient)
 	}
-	w.reanalyseSessions(ctx, d, first, last)
 }
 
 // reanalyseSessions analyses again the device's sessions overlapping

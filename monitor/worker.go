@@ -84,6 +84,47 @@ type deviceState struct {
 	lastStop map[string]time.Time   // by kind: the latest stop seen
 	pending  []pendingSession
 	watch    *fallWatch
+
+	// holes are intervals the detector has not seen because reading them
+	// back failed (the store down or slow); they are re-read on every tick
+	// until they are analysed, and the saved watermark stays before the
+	// oldest (so that a restart re-reads it too).
+	holes      []hole
+	nextRefill time.Time
+}
+
+// hole is an interval [from, to) of device time, ns.
+type hole struct {
+	from, to int64
+	since    time.Time // when it was found
+}
+
+// refillTimeout bounds one re-read of a hole (Monitor.RefillEvery paces them).
+const refillTimeout = 3 * time.Second
+
+// maxHoles bounds a device's holes: beyond it the two oldest merge.
+const maxHoles = 64
+
+// holeGiveUp is how long a hole is re-read before it is given up (logged
+// and counted): the store has been down, or the device sent nothing there.
+const holeGiveUp = 24 * time.Hour
+
+func (d *deviceState) addHole(from, to int64) {
+	d.holes = append(d.holes, hole{from: from, to: to, since: time.Now()})
+	if len(d.holes) > maxHoles {
+		d.holes[1].from = min(d.holes[0].from, d.holes[1].from)
+		d.holes[1].to = max(d.holes[0].to, d.holes[1].to)
+		d.holes = d.holes[1:]
+	}
+}
+
+// savedWM is the watermark that may be saved: before the oldest hole.
+func (d *deviceState) savedWM() int64 {
+	wm := d.wm
+	for _, h := range d.holes {
+		wm = min(wm, h.from-1)
+	}
+	return wm
 }
 
 type worker struct {
@@ -111,12 +152,18 @@ func (w *worker) run(q chan job, ticks chan time.Time) {
 	}
 }
 
-// drain handles what is queued already, so that a clean stop loses nothing.
+// drain handles what is queued already, until Close's grace runs out; what
+// is left is redone after the restart (batches beyond the saved watermark
+// are read back, sessions found again in the stored events).
 func (w *worker) drain(q chan job) {
 	for {
 		select {
 		case j := <-q:
-			w.handle(j)
+			if w.m.draining() {
+				w.handle(j)
+			} else {
+				w.m.stats.LeftAtStop.Add(1)
+			}
 		default:
 			return
 		}
@@ -124,7 +171,7 @@ func (w *worker) drain(q chan job) {
 }
 
 func (w *worker) handle(j job) {
-	ctx := context.Background()
+	ctx := w.m.runCtx
 	switch {
 	case j.batch != nil:
 		w.batch(ctx, j.batch)
@@ -232,7 +279,11 @@ func (w *worker) catchUp(ctx context.Context, d *deviceState, to int64) {
 	}
 	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: from, To: time.Unix(0, to)})
 	if err != nil {
-		w.m.log.Warn("monitor catch-up read failed", "device", d.id, "err", err)
+		// The stream goes on (falls in new batches must not wait), and the
+		// interval is re-read until it is analysed.
+		w.m.log.Warn("monitor catch-up read failed; the interval is re-read until it is analysed", "device", d.id, "err", err)
+		d.addHole(from.UnixNano(), to)
+		w.m.stats.Holes.Add(1)
 		return
 	}
 	// Session events of the interval may have been dropped too.
@@ -275,6 +326,43 @@ func (w *worker) push(ctx context.Context, d *deviceState, ss []balance.Sample) 
 	}
 	if n > 0 {
 		m.stats.Samples.Add(int64(n))
+		m.setWatermark(d.id, d.savedWM())
+	}
+}
+
+// refill re-reads a device's holes: one that the store now holds in full is
+// analysed (falls, and sessions that were analysed without it) and closed.
+func (w *worker) refill(ctx context.Context, d *deviceState) {
+	if len(d.holes) == 0 || d.rate <= 0 || time.Now().Before(d.nextRefill) {
+		return
+	}
+	// At most every RefillEvery, each read bounded: the worker's stream,
+	// and the falls in it, must not wait on a slow store.
+	d.nextRefill = time.Now().Add(w.m.RefillEvery)
+	ctx, cancel := context.WithTimeout(ctx, refillTimeout)
+	defer cancel()
+	m := w.m
+	period := int64(1e9 / d.rate)
+	kept := d.holes[:0]
+	for _, h := range d.holes {
+		ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id,
+			From: time.Unix(0, h.from).Add(-lateBefore), To: time.Unix(0, h.to).Add(lateAfter)})
+		complete := err == nil && len(ss) > 0 && ss[0].TimeNS <= h.from+2*period && ss[len(ss)-1].TimeNS >= h.to-2*period
+		switch {
+		case complete:
+			w.fallsIn(ctx, d, ss)
+			w.reanalyseSessions(ctx, d, h.from, h.to)
+			m.log.Info("monitor: an interval missed earlier has been analysed", "device", d.id, "from", time.Unix(0, h.from).UTC(), "to", time.Unix(0, h.to).UTC())
+		case time.Since(h.since) > holeGiveUp:
+			m.stats.HolesAbandoned.Add(1)
+			m.log.Error("monitor: an interval could not be read back for a day; given up: falls in it were not looked for", "device", d.id,
+				"from", time.Unix(0, h.from).UTC(), "to", time.Unix(0, h.to).UTC(), "err", err)
+		default:
+			kept = append(kept, h)
+		}
+	}
+	d.holes = kept
+	if len(kept) == 0 {
 		m.setWatermark(d.id, d.wm)
 	}
 }
@@ -337,6 +425,7 @@ func (w *worker) block(ctx context.Context, d *deviceState, s balance.Sample) {
 // tick runs the time-based parts of the stream state.
 func (w *worker) tick(ctx context.Context, now time.Time) {
 	for _, d := range w.devices {
+		w.refill(ctx, d)
 		w.runPending(ctx, d, false)
 		if fw := d.watch; fw != nil {
 			// No data at all after a fall: the device may be off or out of

@@ -93,6 +93,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Alerts, err = newAlerts(c.Alerts, a.State, a.Registry, a.Log); err != nil {
 		return err
 	}
+	a.Alerts.Grace = 2 * time.Second // of the 10 s a stop may take
 	if c.Monitoring.On() {
 		a.Monitor, err = monitor.New(c.Monitoring.Monitor(), monitor.Deps{
 			Store: a.Store, State: a.State, Sink: a.Alerts, Plans: plansAdapter{a.State}, Log: a.Log.With("component", "monitor"),
@@ -493,21 +494,29 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// Close stops everything in order: devices and MQTT first (no new data),
-// then the pipeline (it drains its queue), then HTTP, the services' loops
-// and storage.
+// Close stops everything in order, within a container's 10 s stop grace:
+// devices and MQTT first (no new data), then the pipeline (its queue goes to
+// the spool), monitoring (at most its StopGrace, then watermarks are saved;
+// what is left is redone after the restart), alerts (deliveries still
+// running after its grace are retried after the restart) and storage. HTTP
+// shuts down meanwhile.
 func (a *App) Close() error {
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if a.httpServer != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			a.httpServer.Shutdown(ctx)
+			cancel()
+		}
+	}()
 	if a.Sub != nil {
 		a.Sub.Stop()
 	}
 	if a.Pipeline != nil {
 		a.Pipeline.Stop()
 	}
-	if a.httpServer != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		a.httpServer.Shutdown(ctx)
-		cancel()
-	}
+	<-httpDone
 	a.wg.Wait()
 	var errs []error
 	if a.Scheduler != nil {
