@@ -46,6 +46,7 @@ type rig struct {
 	pipeline *ingest.Pipeline
 	sub      *ingest.Subscriber
 	hooks    hookLog
+	reg      *prometheus.Registry
 }
 
 // hookLog records what the pipeline handed to OnBatch and OnStored: how
@@ -98,8 +99,8 @@ func newRig(t *testing.T, brokerURL, clientID string, store balance.SampleStore,
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{state: state, store: store, spool: sp, hooks: hookLog{batches: map[string]int{}, stored: map[string]int{}}}
-	p, err := ingest.New(cfg, ingest.Deps{Store: store, Registry: state, Quarantine: state, Spool: sp, Metrics: prometheus.NewRegistry(),
+	r := &rig{state: state, store: store, spool: sp, hooks: hookLog{batches: map[string]int{}, stored: map[string]int{}}, reg: prometheus.NewRegistry()}
+	p, err := ingest.New(cfg, ingest.Deps{Store: store, Registry: state, Quarantine: state, Spool: sp, Metrics: r.reg,
 		OnBatch: r.hooks.onBatch, OnStored: r.hooks.onStored})
 	if err != nil {
 		t.Fatal(err)
@@ -495,4 +496,109 @@ func TestEmbeddedBrokerToEmbeddedStore(t *testing.T) {
 	if err != nil || n != int64(len(want)) {
 		t.Fatalf("emb-a: %d samples stored (%v), want the %d it sent", n, err, len(want))
 	}
+}
+
+// metricValue returns the value of a counter or gauge without labels.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name || len(mf.Metric) == 0 {
+			continue
+		}
+		m := mf.Metric[0]
+		if m.Counter != nil {
+			return m.Counter.GetValue()
+		}
+		if m.Gauge != nil {
+			return m.Gauge.GetValue()
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return 0
+}
+
+// TestBrokerOverflowIsCounted: while ingest is away, a real Mosquitto
+// whose queue for it holds 20 messages drops the rest of 200 published
+// batches. When ingest is back and the device's next batch arrives, its
+// counter shows what never came: the missing metric equals the number of
+// batches published and not received, and the open-gap gauge says so until
+// they count as lost (loss is never silent).
+func TestBrokerOverflowIsCounted(t *testing.T) {
+	brokerURL := testenv.StartMosquittoWith(t, "allow_anonymous true\nmax_queued_messages 20\n")
+	dir := t.TempDir()
+	store, err := sqlite.OpenSamples(context.Background(), filepath.Join(dir, "samples.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	const clientID = "balance-test-overflow"
+	r := newRig(t, brokerURL, clientID, store, ingest.Config{})
+	r.bind(t, "ov-patient", "ov-dev")
+	pub := publisher(t, brokerURL, "ov-dev-pub")
+	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
+	send := func(seq uint64) {
+		b := &balance.Batch{DeviceID: "ov-dev", Seq: seq, RateHz: 100}
+		for i := range 10 {
+			b.Samples = append(b.Samples, balance.Sample{TimeNS: t0.Add(time.Duration(seq)*100*time.Millisecond).UnixNano() + int64(i)*10_000_000, Acc: [3]float64{0, 0, 9.81}})
+		}
+		if tk := pub.Publish(wire.Topic("ov-dev", wire.KindIMU), 1, false, wire.AppendJSON(nil, b, wire.JSONOptions{})); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+			t.Fatalf("publish %d: %v", seq, tk.Error())
+		}
+	}
+	send(1)
+	waitUntil(t, 10*time.Second, "the first batch", func() bool { return r.pipeline.Stats().Messages.Load() == 1 })
+	r.sub.Stop() // ingest away; its persistent session queues at most 20
+	const published = 200
+	for seq := uint64(2); seq <= published; seq++ {
+		send(seq)
+	}
+	sub, err := ingest.NewSubscriber(ingest.MQTTConfig{Broker: brokerURL, ClientID: clientID}, r.pipeline.Handle, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Start(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sub.Stop)
+	var received int64
+	for stable := 0; stable < 10; time.Sleep(100 * time.Millisecond) { // until the queue is delivered
+		n := r.pipeline.Stats().Messages.Load()
+		if n == received {
+			stable++
+		} else {
+			received, stable = n, 0
+		}
+	}
+	send(published + 1) // the device's next batch shows the gap
+	waitUntil(t, 10*time.Second, "the next batch", func() bool { return r.pipeline.Stats().Messages.Load() == received+1 })
+	// Distinct batches that arrived (a message in flight when ingest left is
+	// delivered again: it counts once).
+	distinct := -1
+	for stable := 0; stable < 5; time.Sleep(100 * time.Millisecond) { // until every arrival is handed over
+		r.hooks.mu.Lock()
+		n := len(r.hooks.batches)
+		r.hooks.mu.Unlock()
+		if n == distinct && r.pipeline.QueueDepth() == 0 {
+			stable++
+		} else {
+			distinct, stable = n, 0
+		}
+	}
+	dropped := float64(published + 1 - distinct)
+	if dropped <= 0 {
+		t.Fatalf("the broker delivered all %d batches: its queue limit did not drop any", published)
+	}
+	missing := metricValue(t, r.reg, "balance_ingest_batches_missing_total")
+	recovered := metricValue(t, r.reg, "balance_ingest_batches_recovered_total")
+	if missing-recovered != dropped {
+		t.Errorf("missing %v - recovered %v = %v batches, want the %v published and never received", missing, recovered, missing-recovered, dropped)
+	}
+	if got := metricValue(t, r.reg, "balance_ingest_batches_missing_open"); got != dropped {
+		t.Errorf("open-gap gauge %v, want %v", got, dropped)
+	}
+	t.Logf("published %d batches; %d distinct arrived (%d messages); %v counted missing (%v found missing, %v arrived late after all)", published+1, distinct, received+1, dropped, missing, recovered)
 }

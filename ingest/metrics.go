@@ -15,6 +15,9 @@ type metrics struct {
 	quarantined     *prometheus.CounterVec // by reason
 	deadLettered    prometheus.Counter
 	qEvicted        prometheus.Counter
+	seqMissing      prometheus.Counter
+	seqRecovered    prometheus.Counter
+	seqLost         prometheus.Counter
 	writeSeconds    *prometheus.HistogramVec // by outcome
 	writeErrors     *prometheus.CounterVec   // by retryable
 	spoolFull       prometheus.Gauge
@@ -45,6 +48,15 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_ingest_quarantined_total", Help: "Messages kept aside because their device is unknown or unbound, by reason.",
 		}, []string{"reason"}),
+		seqMissing: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_batches_missing_total", Help: "Batches a device's counter (seq) shows were skipped, found as they were (some arrive late).",
+		}),
+		seqRecovered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_batches_recovered_total", Help: "Missing batches that arrived late after all.",
+		}),
+		seqLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_batches_lost_total", Help: "Batches lost before they reached balance (broker queue overflow, device buffer): missing for 10 minutes.",
+		}),
 		qEvicted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "balance_ingest_quarantine_evicted_total", Help: "Quarantined payloads removed to keep the quarantine within its byte, device and per-device budgets (oldest first).",
 		}),
@@ -81,6 +93,10 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		Name: "balance_ingest_spool_budget_bytes", Help: "Disk budget of the spool.",
 	}, func() float64 { return float64(p.spool.MaxBytes()) })
 	if reg != nil {
+		seqOpen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balance_ingest_batches_missing_open", Help: "Missing batches that may still arrive (0 when nothing is missing: the alarm clears).",
+		}, func() float64 { return float64(p.seqs.openGaps()) })
+		reg.MustRegister(seqOpen, m.seqMissing, m.seqRecovered, m.seqLost)
 		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.dropped, m.quarantined, m.qEvicted,
 			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.corruptSegments, m.acked, queueDepth, spoolBytes, spoolRecords, spoolBudget)
 	}

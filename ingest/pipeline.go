@@ -106,6 +106,7 @@ type Pipeline struct {
 	m     *metrics
 	queue chan item
 	spool *spool.Spool
+	seqs  *seqGaps // batches lost before they reached balance
 	// earlier counts the spool records left from an earlier run: OnBatch
 	// has not seen them (replay hands them to OnBatch, not OnStored).
 	earlier atomic.Int64
@@ -158,6 +159,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		rlog:  newRateLog(deps.Logger, 10*time.Second),
 		queue: make(chan item, cfg.QueueBatches),
 		spool: deps.Spool,
+		seqs:  newSeqGaps(),
 		now:   deps.Now,
 		stop:  make(chan struct{}),
 	}
@@ -293,6 +295,7 @@ func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 				"non_finite", st.DroppedNonFinite, "out_of_range", st.DroppedOutOfRange, "kept", len(b.Samples))
 		}
 		b.PatientID = dev.PatientID
+		p.noteSeq(deviceID, b.Seq, now)
 		p.enqueue(item{batch: b, ack: ack})
 	}
 }
@@ -316,6 +319,28 @@ func (p *Pipeline) quarantine(deviceID, topic, reason string, payload []byte, no
 	p.evicted(now, evicted)
 	p.rlog.Warn(now, "quarantine|"+deviceID, "message quarantined", "reason", reason, "device", deviceID, "topic", topic)
 	p.ack(ack)
+}
+
+// noteSeq follows the device's batch counter: skipped numbers are counted
+// and logged (data lost before it reached balance is never silent).
+func (p *Pipeline) noteSeq(deviceID string, seq uint64, now time.Time) {
+	r := p.seqs.observe(deviceID, seq, now)
+	if r.missing > 0 {
+		p.m.seqMissing.Add(float64(r.missing))
+	}
+	if r.recovered > 0 {
+		p.m.seqRecovered.Add(float64(r.recovered))
+	}
+	if r.lost > 0 {
+		p.m.seqLost.Add(float64(r.lost))
+	}
+	if r.missing+r.lost > 0 {
+		p.rlog.Warn(now, "seq-gap|"+deviceID, "batches missing from a device (its counter skipped): lost before they reached balance unless they arrive late",
+			"device", deviceID, "missing", r.missing+r.lost, "seq", seq)
+	}
+	if r.restarted {
+		p.rlog.Warn(now, "seq-restart|"+deviceID, "device's batch counter started over (device restarted)", "device", deviceID, "seq", seq)
+	}
 }
 
 // evicted counts and logs quarantined payloads removed to stay in budget.
@@ -672,6 +697,10 @@ func (p *Pipeline) replayLoop() {
 			return
 		case <-p.spool.NotEmpty():
 		case <-tick.C:
+			if lost := p.seqs.expire(p.now()); lost > 0 {
+				p.m.seqLost.Add(float64(lost))
+				p.log.Warn("batches missing for 10 minutes counted as lost", "batches", lost)
+			}
 		}
 		for p.spool.Pending() > 0 {
 			chunk, err := p.spool.Peek(256, 8<<20)

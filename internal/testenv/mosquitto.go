@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,7 +38,13 @@ func StartMosquittoWith(t testing.TB, conf string) string {
 	}
 	port := FreePort(t)
 	dir := t.TempDir()
-	conf = fmt.Sprintf("listener %d 127.0.0.1\nmax_inflight_messages 1000\nmax_queued_messages 1000000\npersistence false\n", port) + conf
+	base := fmt.Sprintf("listener %d 127.0.0.1\npersistence false\n", port)
+	for _, def := range []string{"max_inflight_messages 1000", "max_queued_messages 1000000"} {
+		if !strings.Contains(conf, strings.Fields(def)[0]+" ") { // conf may set its own
+			base += def + "\n"
+		}
+	}
+	conf = base + conf
 	path := filepath.Join(dir, "mosquitto.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
