@@ -3,6 +3,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,8 +15,9 @@ import (
 
 // Broker is a running in-process MQTT broker with one TCP listener.
 type Broker struct {
-	server *mqtt.Server
-	addr   string
+	server  *mqtt.Server
+	addr    string
+	tlsAddr string
 }
 
 // Config configures the embedded broker.
@@ -25,6 +27,10 @@ type Config struct {
 	// MaxPacketBytes limits one MQTT packet (0 = 2 MiB).
 	MaxPacketBytes uint32
 	Logger         *slog.Logger
+	// TLSAddr, when set with TLS, is a second listener speaking MQTT over
+	// TLS (for devices beyond this host); port 0 picks a free one.
+	TLSAddr string
+	TLS     *tls.Config
 	// Access, when set, requires credentials and applies the topic rules
 	// of package mqttauth. Nil lets every client in (tests on loopback
 	// only).
@@ -69,10 +75,22 @@ func Start(cfg Config) (*Broker, error) {
 	if err := s.AddListener(tcp); err != nil {
 		return nil, fmt.Errorf("broker: listen on %s: %w", addr, err)
 	}
+	var tlsAddr string
+	if cfg.TLS != nil && cfg.TLSAddr != "" {
+		ln, err := net.Listen("tcp", cfg.TLSAddr)
+		if err != nil {
+			return nil, fmt.Errorf("broker: listen on %s: %w", cfg.TLSAddr, err)
+		}
+		tlsAddr = ln.Addr().String()
+		ln.Close()
+		if err := s.AddListener(listeners.NewTCP(listeners.Config{ID: "tls", Address: tlsAddr, TLSConfig: cfg.TLS})); err != nil {
+			return nil, fmt.Errorf("broker: listen on %s: %w", tlsAddr, err)
+		}
+	}
 	if err := s.Serve(); err != nil {
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	return &Broker{server: s, addr: addr}, nil
+	return &Broker{server: s, addr: addr, tlsAddr: tlsAddr}, nil
 }
 
 // Addr returns the host:port the broker listens on.
@@ -80,6 +98,14 @@ func (b *Broker) Addr() string { return b.addr }
 
 // URL returns the broker address as a paho URL, tcp://host:port.
 func (b *Broker) URL() string { return "tcp://" + b.addr }
+
+// TLSURL returns the TLS listener's URL, ssl://host:port ("" if none).
+func (b *Broker) TLSURL() string {
+	if b.tlsAddr == "" {
+		return ""
+	}
+	return "ssl://" + b.tlsAddr
+}
 
 // Clients returns the number of connected clients.
 func (b *Broker) Clients() int { return b.server.Clients.Len() }

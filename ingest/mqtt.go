@@ -12,6 +12,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/balance-pt/balance/internal/tlsconf"
 	"github.com/balance-pt/balance/wire"
 )
 
@@ -24,6 +25,10 @@ type MQTTConfig struct {
 	ClientID string `yaml:"client_id"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+	// TLS, for an ssl:// broker: the CA its certificate chains to (default:
+	// the system's), a client certificate if the broker asks for one, the
+	// server name to expect.
+	TLS tlsconf.Files `yaml:"tls"`
 	// Topic is the subscription filter [balance/v1/+/+].
 	Topic string `yaml:"topic"`
 	// KeepAlive [30s]; MaxReconnectInterval caps paho's reconnect backoff [10s].
@@ -38,6 +43,11 @@ func (c MQTTConfig) Validate() error {
 	}
 	if !strings.HasPrefix(c.Broker, "tcp://") && !strings.HasPrefix(c.Broker, "ssl://") && !strings.HasPrefix(c.Broker, "ws://") && !strings.HasPrefix(c.Broker, "wss://") {
 		return fmt.Errorf("mqtt.broker %q must start with tcp://, ssl://, ws:// or wss://", c.Broker)
+	}
+	if c.TLS.Set() {
+		if _, err := c.TLS.Client(); err != nil {
+			return fmt.Errorf("mqtt.%w", err)
+		}
 	}
 	return nil
 }
@@ -119,6 +129,13 @@ func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
 		SetResumeSubs(true)
 	// The handler must be registered before connecting: a resumed session
 	// delivers queued messages before Subscribe is called.
+	if c.TLS.Set() || strings.HasPrefix(c.Broker, "ssl://") || strings.HasPrefix(c.Broker, "wss://") {
+		tc, err := c.TLS.Client()
+		if err != nil {
+			return fmt.Errorf("mqtt.%w", err)
+		}
+		opts.SetTLSConfig(tc)
+	}
 	opts.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
 		s.handle(m.Topic(), m.Payload(), m.Ack)
 	})

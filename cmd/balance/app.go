@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -131,7 +132,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		a.Scheduler.Start()
 	}
 	if a.Dashboard != nil {
-		fmt.Fprintf(a.Out, "dashboard: http://%s/ (log in; the API takes the same users with HTTP Basic auth)\n", a.HTTPAddr())
+		fmt.Fprintf(a.Out, "dashboard: %s/ (log in; the API takes the same users with HTTP Basic auth)\n", a.BaseURL())
 	}
 	a.startSim(ctx)
 	return nil
@@ -299,7 +300,14 @@ func (a *App) startIngest(ctx context.Context) (err error) {
 		// made for this run.
 		mqttCfg.Username, mqttCfg.Password = mqttauth.IngestUsername, mqttauth.NewSecret()
 		access := &broker.Access{CheckDevice: a.State.CheckDeviceSecret, IngestPassword: mqttCfg.Password, IngestClientID: mqttCfg.ClientID}
-		if a.Broker, err = broker.Start(broker.Config{Addr: c.EmbeddedBroker.Addr, Access: access, Logger: a.Log.With("component", "broker")}); err != nil {
+		bc := broker.Config{Addr: c.EmbeddedBroker.Addr, Access: access, Logger: a.Log.With("component", "broker")}
+		if c.EmbeddedBroker.TLSAddr != "" {
+			if bc.TLS, err = c.EmbeddedBroker.TLS.Server(); err != nil {
+				return fmt.Errorf("embedded_broker.%w", err)
+			}
+			bc.TLSAddr = c.EmbeddedBroker.TLSAddr
+		}
+		if a.Broker, err = broker.Start(bc); err != nil {
 			return fmt.Errorf("embedded broker: %w (set embedded_broker.addr or --broker-addr to a free port)", err)
 		}
 		mqttCfg.Broker = a.Broker.URL()
@@ -340,6 +348,14 @@ func (a *App) serveHTTP() (err error) {
 	}
 	if a.httpLn, err = net.Listen("tcp", a.Config.HTTP.Addr); err != nil {
 		return fmt.Errorf("http.addr %s: %w", a.Config.HTTP.Addr, err)
+	}
+	if a.Config.HTTP.TLS.Set() {
+		tc, err := a.Config.HTTP.TLS.Server()
+		if err != nil {
+			a.httpLn.Close()
+			return fmt.Errorf("http.%w", err)
+		}
+		a.httpLn = tls.NewListener(a.httpLn, tc)
 	}
 	a.httpServer = &http.Server{Handler: a.Routes,
 		// Slow or idle clients cannot hold connections open indefinitely;
@@ -391,6 +407,14 @@ func (a *App) startSim(ctx context.Context) {
 			a.simErr <- err
 		}
 	}()
+}
+
+// BaseURL returns the server's URL, http:// or https://.
+func (a *App) BaseURL() string {
+	if a.Config.HTTP.TLS.Set() {
+		return "https://" + a.HTTPAddr()
+	}
+	return "http://" + a.HTTPAddr()
 }
 
 // HTTPAddr returns the address the API listens on.
@@ -460,11 +484,14 @@ func (a *App) devicesOnline(ctx context.Context) (online, all int) {
 
 func (a *App) banner() {
 	c := a.Config
-	base := "http://" + a.HTTPAddr()
+	base := a.BaseURL()
 	var b strings.Builder
 	fmt.Fprintf(&b, "balance is running.\n")
 	if a.Broker != nil {
 		fmt.Fprintf(&b, "  MQTT broker (embedded): %s   devices log in with their id and the secret given when they are registered\n", a.Broker.URL())
+		if u := a.Broker.TLSURL(); u != "" {
+			fmt.Fprintf(&b, "  MQTT over TLS (embedded): %s\n", u)
+		}
 	} else {
 		fmt.Fprintf(&b, "  MQTT broker: %s\n", c.MQTT.Broker)
 	}

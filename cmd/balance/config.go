@@ -16,6 +16,7 @@ import (
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/influx"
+	"github.com/balance-pt/balance/internal/tlsconf"
 	"github.com/balance-pt/balance/ingest"
 	"github.com/balance-pt/balance/monitor"
 )
@@ -29,12 +30,19 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	HTTP    struct {
 		Addr string `yaml:"addr"`
+		// TLS: cert_file and key_file serve HTTPS (or terminate TLS in a
+		// reverse proxy and set dashboard.secure_cookies).
+		TLS tlsconf.Files `yaml:"tls"`
 	} `yaml:"http"`
 	MQTT ingest.MQTTConfig `yaml:"mqtt"`
 	// EmbeddedBroker runs an in-process MQTT broker (embedded mode).
 	EmbeddedBroker struct {
 		Enabled bool   `yaml:"enabled"`
 		Addr    string `yaml:"addr"`
+		// TLSAddr and TLS add an MQTT-over-TLS listener (cert_file,
+		// key_file; ca_file to require client certificates).
+		TLSAddr string        `yaml:"tls_addr"`
+		TLS     tlsconf.Files `yaml:"tls"`
 	} `yaml:"embedded_broker"`
 	Storage struct {
 		// Kind is "influx" or "embedded" (SQLite, pure Go).
@@ -196,9 +204,19 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr %q: %v", c.HTTP.Addr, err)
 	}
+	if c.HTTP.TLS.Set() {
+		if _, err := c.HTTP.TLS.Server(); err != nil {
+			bad("http.%v", err)
+		}
+	}
 	if c.EmbeddedBroker.Enabled {
 		if _, _, err := net.SplitHostPort(c.EmbeddedBroker.Addr); err != nil {
 			bad("embedded_broker.addr %q: %v", c.EmbeddedBroker.Addr, err)
+		}
+		if c.EmbeddedBroker.TLSAddr != "" {
+			if _, err := c.EmbeddedBroker.TLS.Server(); err != nil {
+				bad("embedded_broker.%v", err)
+			}
 		}
 	} else if err := c.MQTT.Validate(); err != nil {
 		bad("%v", err)

@@ -60,6 +60,8 @@ func TestBadConfigsAreRefusedWithClearMessages(t *testing.T) {
 		{"many errors at once", "storage:\n  kind: cassandra\nmqtt:\n  broker: mqtt.example.org\nlog:\n  level: loud\n",
 			[]string{`storage.kind "cassandra"`, `log.level "loud"`}},
 		{"bad broker url", "mqtt:\n  broker: mqtt.example.org:1883\n", []string{"must start with tcp://"}},
+		{"missing certificate", "http:\n  tls: {cert_file: /nonexistent/server.crt, key_file: /nonexistent/server.key}\n", []string{"http.tls: server certificate", "nonexistent"}},
+		{"missing mqtt CA", "mqtt:\n  broker: ssl://mqtt.example.org:8883\n  tls: {ca_file: /nonexistent/ca.crt}\n", []string{"mqtt.tls: ca_file"}},
 		{"device bound to unknown patient", "devices:\n  - id: w1\n    patient_id: ghost\n", []string{`devices[0] (w1) is bound to patient "ghost"`}},
 		{"tiny spool", "spool:\n  max_bytes: 10\n", []string{"spool.max_bytes 10 is below 1 MiB"}},
 	}
