@@ -16,8 +16,8 @@ import (
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/influx"
-	"github.com/balance-pt/balance/internal/tlsconf"
 	"github.com/balance-pt/balance/ingest"
+	"github.com/balance-pt/balance/internal/tlsconf"
 	"github.com/balance-pt/balance/monitor"
 )
 
