@@ -58,3 +58,15 @@ type PatientSummary struct {
 	SessionsLast7d int `json:"sessions_last_7d"`
 	PlannedPerWeek int `json:"planned_per_week"`
 }
+
+// APIToken is a user's long-lived credential for the API (machine clients:
+// `Authorization: Bearer <token>`). The token itself is shown once, when it
+// is made; only its hash is kept.
+type APIToken struct {
+	ID         int64     `json:"id"`
+	UserID     int64     `json:"user_id"`
+	Name       string    `json:"name"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -62,7 +63,9 @@ func tokenHash(token string) string {
 // principal is who a request comes from.
 type principal struct {
 	user balance.User
-	csrf string // "" when authenticated by Basic auth (no CSRF needed)
+	csrf string // "" when authenticated by Basic auth or a token (no CSRF needed)
+	// viaToken: authenticated by an API token (which may not make others).
+	viaToken bool
 }
 
 type ctxKey struct{}
@@ -134,6 +137,13 @@ func (s *Server) identify(r *http.Request) (*principal, error) {
 		if balance.ErrorCode(err) != balance.EUNAUTHORIZED {
 			return nil, err
 		}
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		u, err := s.deps.Users.APITokenUser(r.Context(), tokenHash(strings.TrimSpace(tok)))
+		if err != nil {
+			return nil, err
+		}
+		return &principal{user: u, viaToken: true}, nil // no ambient credential: no CSRF token needed
 	}
 	if name, pw, ok := r.BasicAuth(); ok {
 		if u, ok := s.basic.get(name, pw, s.now()); ok {

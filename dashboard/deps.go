@@ -22,6 +22,10 @@ type UserStore interface {
 	CreateUserSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) error
 	UserSession(ctx context.Context, tokenHash string, now time.Time) (balance.User, string, error)
 	DeleteUserSession(ctx context.Context, tokenHash string) error
+	CreateAPIToken(ctx context.Context, userID int64, name, tokenHash string) (balance.APIToken, error)
+	APITokenUser(ctx context.Context, tokenHash string) (balance.User, error)
+	APITokens(ctx context.Context, userID int64) ([]balance.APIToken, error)
+	RevokeAPIToken(ctx context.Context, userID, id int64) error
 	LogReview(ctx context.Context, e balance.ReviewEntry) error
 	ReviewLog(ctx context.Context, patientID string, from, to time.Time) ([]balance.ReviewEntry, error)
 }

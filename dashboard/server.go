@@ -137,6 +137,7 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 //	GET  /patients/{id}/charts/{chart}.svg   a trend chart
 //	GET  /patients/{id}/sessions/{sid}/signal.svg  raw signal chart
 //	GET  /api/v1/me                          who is logged in, and the CSRF token
+//	GET, POST /api/v1/me/tokens, DELETE .../{id}  the user's API tokens (Bearer)
 //	GET  /api/v1/dashboard/patients          patients at a glance, by risk
 //	GET  /api/v1/dashboard/patients/{id}     everything the patient page shows
 //	GET  /api/v1/dashboard/patients/{id}/measurements.csv  CSV export
@@ -158,6 +159,9 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("GET /patients/{id}/charts/{chart}", patient, s.chartSVG)
 	m.HandleFunc("GET /patients/{id}/sessions/{sid}/signal.svg", patient, s.signalSVG)
 	m.HandleFunc("GET /api/v1/me", route.User, s.apiMe)
+	m.HandleFunc("GET /api/v1/me/tokens", route.User, s.apiTokens)
+	m.HandleFunc("POST /api/v1/me/tokens", route.User, s.apiCreateToken)
+	m.HandleFunc("DELETE /api/v1/me/tokens/{id}", route.User, s.apiRevokeToken)
 	m.HandleFunc("GET /api/v1/dashboard/patients", route.User, s.apiOverview)
 	m.HandleFunc("GET /api/v1/dashboard/patients/{id}", patient, s.apiPatient)
 	m.HandleFunc("GET /api/v1/dashboard/patients/{id}/measurements.csv", patient, s.apiCSV)
