@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -40,6 +41,7 @@ func TestMain(m *testing.M) {
 // rig is a complete ingest path: a subscriber on a real broker, the
 // pipeline, a real store, a SQLite state database and a disk spool.
 type rig struct {
+	dir      string
 	state    *sqlite.StateDB
 	store    balance.SampleStore
 	spool    *spool.Spool
@@ -99,7 +101,7 @@ func newRig(t *testing.T, brokerURL, clientID string, store balance.SampleStore,
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{state: state, store: store, spool: sp, hooks: hookLog{batches: map[string]int{}, stored: map[string]int{}}, reg: prometheus.NewRegistry()}
+	r := &rig{dir: dir, state: state, store: store, spool: sp, hooks: hookLog{batches: map[string]int{}, stored: map[string]int{}}, reg: prometheus.NewRegistry()}
 	p, err := ingest.New(cfg, ingest.Deps{Store: store, Registry: state, Quarantine: state, Spool: sp, Metrics: r.reg,
 		OnBatch: r.hooks.onBatch, OnStored: r.hooks.onStored})
 	if err != nil {
@@ -601,4 +603,80 @@ func TestBrokerOverflowIsCounted(t *testing.T) {
 		t.Errorf("open-gap gauge %v, want %v", got, dropped)
 	}
 	t.Logf("published %d batches; %d distinct arrived (%d messages); %v counted missing (%v found missing, %v arrived late after all)", published+1, distinct, received+1, dropped, missing, recovered)
+}
+
+// TestUnknownDeviceFloodStaysWithinBudget: anyone who can publish sends 20
+// messages of 10 MB as unknown devices, and many small ones, through a real
+// Mosquitto. The large ones are refused before they are kept (counted as
+// too large), the small ones kept within the quarantine's byte budget, and
+// the state database stays small.
+func TestUnknownDeviceFloodStaysWithinBudget(t *testing.T) {
+	brokerURL := testenv.StartMosquitto(t)
+	dir := t.TempDir()
+	store, err := sqlite.OpenSamples(context.Background(), filepath.Join(dir, "samples.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	r := newRig(t, brokerURL, "balance-test-flood", store, ingest.Config{})
+	r.state.QuarantineMaxBytes = 256 << 10
+	pub := publisher(t, brokerURL, "flood-pub")
+	big := bytes.Repeat([]byte("x"), 10<<20)
+	for i := range 20 {
+		if tk := pub.Publish(fmt.Sprintf("balance/v1/stranger-%d/imu", i), 1, false, big); !tk.WaitTimeout(30*time.Second) || tk.Error() != nil {
+			t.Fatalf("publish: %v", tk.Error())
+		}
+	}
+	small := bytes.Repeat([]byte("y"), 4000)
+	for i := range 500 {
+		pub.Publish(fmt.Sprintf("balance/v1/stranger-s%d/imu", i), 1, false, small).WaitTimeout(10 * time.Second)
+	}
+	waitUntil(t, 60*time.Second, "every message handled", func() bool { return r.pipeline.Stats().Messages.Load() == 520 })
+	if got := metricValueLabel(t, r.reg, "balance_ingest_rejected_total", "reason", "too_large"); got != 20 {
+		t.Errorf("too-large rejections %v, want 20", got)
+	}
+	all, err := r.state.Quarantined(context.Background(), "", 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, q := range all {
+		kept += len(q.Payload)
+	}
+	if kept > 256<<10 {
+		t.Errorf("quarantine keeps %d bytes, over its %d-byte budget", kept, 256<<10)
+	}
+	var size int64
+	for _, f := range []string{"state.db", "state.db-wal"} {
+		if st, err := os.Stat(filepath.Join(r.dir, f)); err == nil {
+			size += st.Size()
+		}
+	}
+	if size > 8<<20 {
+		t.Errorf("the state database grew to %d bytes under a 200 MB flood, want a few MB at most", size)
+	}
+	t.Logf("flood of 200 MB: quarantine keeps %d payloads, %d bytes; state database %d bytes", len(all), kept, size)
+}
+
+// metricValueLabel returns the value of the series of name whose label
+// has the value.
+func metricValueLabel(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == label && l.GetValue() == value && m.Counter != nil {
+					return m.Counter.GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
