@@ -62,3 +62,9 @@ export BALANCE_CHROMIUM="$(command -v chromium)"
 export BALANCE_TEST_MQTT="tcp://127.0.0.1:1883"
 log "services ready; running go test ./..."
 go test -count=1 -timeout 30m "$@" ./...
+# The fault matrix (about 1.5 min): balance, InfluxDB and Mosquitto killed
+# in turn under load, every acknowledged sample stored once.
+if [ "$#" -eq 0 ]; then
+  log "fault matrix"
+  go test -count=1 -timeout 15m -tags faultmatrix -run '^TestFaultMatrix$' ./cmd/balance/
+fi

@@ -25,6 +25,24 @@ func StartMosquitto(t testing.TB) string {
 // conf (e.g. password and ACL files) instead of anonymous access.
 func StartMosquittoWith(t testing.TB, conf string) string {
 	t.Helper()
+	return StartMosquittoProcess(t, conf).URL
+}
+
+// Mosquitto is a Mosquitto process owned by a test, which it may kill and
+// start again on the same port and configuration.
+type Mosquitto struct {
+	URL  string
+	addr string
+	bin  string
+	path string
+	log  bytes.Buffer
+	cmd  *exec.Cmd
+}
+
+// StartMosquittoProcess starts a private Mosquitto with conf added to the
+// base settings and returns it; it is killed when the test ends.
+func StartMosquittoProcess(t testing.TB, conf string) *Mosquitto {
+	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
 		for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
@@ -38,35 +56,50 @@ func StartMosquittoWith(t testing.TB, conf string) string {
 	}
 	port := FreePort(t)
 	dir := t.TempDir()
-	base := fmt.Sprintf("listener %d 127.0.0.1\npersistence false\n", port)
-	for _, def := range []string{"max_inflight_messages 1000", "max_queued_messages 1000000"} {
+	base := fmt.Sprintf("listener %d 127.0.0.1\n", port)
+	for _, def := range []string{"max_inflight_messages 1000", "max_queued_messages 1000000", "persistence false"} {
 		if !strings.Contains(conf, strings.Fields(def)[0]+" ") { // conf may set its own
 			base += def + "\n"
 		}
 	}
-	conf = base + conf
-	path := filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+	m := &Mosquitto{bin: bin, path: filepath.Join(dir, "mosquitto.conf"), addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	m.URL = "tcp://" + m.addr
+	if err := os.WriteFile(m.path, []byte(base+conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "-c", path)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mosquitto: %v", err)
+	t.Cleanup(m.Kill)
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	return m
+}
+
+// Start (re)starts the process and waits until it listens.
+func (m *Mosquitto) Start() error {
+	m.log.Reset()
+	m.cmd = exec.Command(m.bin, "-c", m.path)
+	m.cmd.Stdout, m.cmd.Stderr = &m.log, &m.log
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := m.cmd.Start(); err != nil {
+		return fmt.Errorf("start mosquitto: %w", err)
+	}
 	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
+		if c, err := net.Dial("tcp", m.addr); err == nil {
 			c.Close()
-			return "tcp://" + addr
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("mosquitto did not listen on %s: %s", addr, log.String())
-	return ""
+	return fmt.Errorf("mosquitto did not listen on %s: %s", m.addr, m.log.String())
+}
+
+// Kill ends the process with SIGKILL (no chance to save anything).
+func (m *Mosquitto) Kill() {
+	if m.cmd != nil && m.cmd.Process != nil {
+		m.cmd.Process.Kill()
+		m.cmd.Wait()
+		m.cmd = nil
+	}
 }
 
 // Pid returns the influxd process id (0 when stopped).

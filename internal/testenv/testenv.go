@@ -180,6 +180,19 @@ func (in *Influx) Stop() {
 	in.cmd = nil
 }
 
+// Kill ends the process with SIGKILL (no chance to flush anything); Start
+// runs it again on the same directory.
+func (in *Influx) Kill() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.cmd == nil {
+		return
+	}
+	in.cmd.Process.Kill()
+	in.cmd.Wait()
+	in.cmd = nil
+}
+
 // Exec runs an InfluxQL statement through the 1.x /query endpoint.
 func (in *Influx) Exec(q string) error {
 	resp, err := http.PostForm(in.URL+"/query", url.Values{"q": {q}})
