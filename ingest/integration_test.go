@@ -680,3 +680,52 @@ func metricValueLabel(t *testing.T, reg *prometheus.Registry, name, label, value
 	}
 	return 0
 }
+
+// TestSubscriberLetsGoWhenItHoldsTooMuch: with the pipeline unable to take
+// messages (queue and spool full: the handler holds them), the subscriber
+// stops reading from a real Mosquitto once the messages it holds reach
+// max_held_bytes, instead of taking whatever the broker sends, and resumes
+// when half are handled; every message arrives in the end (the broker kept
+// them), none lost.
+func TestSubscriberLetsGoWhenItHoldsTooMuch(t *testing.T) {
+	brokerURL := testenv.StartMosquitto(t)
+	const budget = 1 << 20 // 1 MiB
+	const n, size = 100, 50 << 10
+	release := make(chan struct{})
+	var mu sync.Mutex
+	got := map[string]bool{}
+	sub, err := ingest.NewSubscriber(ingest.MQTTConfig{Broker: brokerURL, ClientID: "balance-test-held", MaxHeldBytes: budget},
+		func(topic string, payload []byte, ack func()) {
+			<-release // the queue and the spool are full
+			mu.Lock()
+			got[string(payload[:8])] = true
+			mu.Unlock()
+			ack()
+		}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Start(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sub.Stop)
+	time.Sleep(300 * time.Millisecond) // subscribed
+	pub := publisher(t, brokerURL, "held-pub")
+	for i := range n {
+		p := bytes.Repeat([]byte{'.'}, size)
+		copy(p, fmt.Sprintf("%08d", i))
+		if tk := pub.Publish("balance/v1/held-dev/imu", 1, false, p); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+			t.Fatalf("publish %d: %v", i, tk.Error())
+		}
+	}
+	waitUntil(t, 10*time.Second, "the pause", sub.Paused)
+	time.Sleep(500 * time.Millisecond) // whatever was on its way arrives
+	held := sub.MaxHeld()
+	if held > 2*budget {
+		t.Errorf("the subscriber held up to %d bytes with max_held_bytes %d: it kept reading", held, budget)
+	}
+	close(release)
+	waitUntil(t, 30*time.Second, "every message", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == n })
+	waitUntil(t, 10*time.Second, "the resume", func() bool { return !sub.Paused() })
+	t.Logf("%d messages of %d KiB, budget %d KiB: held at most %d KiB, then let go; all %d arrived", n, size>>10, budget>>10, held>>10, len(got))
+}

@@ -34,6 +34,13 @@ type MQTTConfig struct {
 	// KeepAlive [30s]; MaxReconnectInterval caps paho's reconnect backoff [10s].
 	KeepAlive            time.Duration `yaml:"keep_alive"`
 	MaxReconnectInterval time.Duration `yaml:"max_reconnect_interval"`
+	// MaxHeldBytes bounds the payload bytes of messages inside the handler
+	// at once (waiting for room in a full queue and spool): beyond it the
+	// subscriber disconnects, so that the broker keeps what comes next
+	// (the persistent session queues it), and reconnects when half has been
+	// handled. Ingest's memory stays bounded whatever the broker sends
+	// [64 MiB].
+	MaxHeldBytes int64 `yaml:"max_held_bytes"`
 }
 
 // Validate reports the first unusable setting.
@@ -66,6 +73,9 @@ func (c MQTTConfig) WithDefaults() MQTTConfig {
 	if c.MaxReconnectInterval <= 0 {
 		c.MaxReconnectInterval = 10 * time.Second
 	}
+	if c.MaxHeldBytes <= 0 {
+		c.MaxHeldBytes = 64 << 20
+	}
 	return c
 }
 
@@ -78,7 +88,17 @@ type Subscriber struct {
 	client    mqtt.Client
 	connected atomic.Bool
 
+	// held is the payload bytes inside the handler now; maxHeld the most
+	// seen. paused is set while the subscriber has let go of the broker
+	// to bound them.
+	held, maxHeld atomic.Int64
+	paused        atomic.Bool
+	stopped       atomic.Bool
+	wake          chan struct{} // to control
+	done          chan struct{} // closed by Stop
+
 	reconnects prometheus.Counter
+	pauses     prometheus.Counter
 }
 
 // NewSubscriber returns a subscriber that passes messages to handle (usually
@@ -90,8 +110,9 @@ func NewSubscriber(cfg MQTTConfig, handle func(topic string, payload []byte, ack
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Subscriber{cfg: cfg.WithDefaults(), handle: handle, log: log}
+	s := &Subscriber{cfg: cfg.WithDefaults(), handle: handle, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.reconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "balance_mqtt_connects_total", Help: "Successful connections to the MQTT broker (first and reconnections)."})
+	s.pauses = prometheus.NewCounter(prometheus.CounterOpts{Name: "balance_mqtt_pauses_total", Help: "Times ingest let go of the broker because the messages it held reached mqtt.max_held_bytes."})
 	connected := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "balance_mqtt_connected", Help: "1 while connected to the MQTT broker."}, func() float64 {
 		if s.connected.Load() {
 			return 1
@@ -99,7 +120,7 @@ func NewSubscriber(cfg MQTTConfig, handle func(topic string, payload []byte, ack
 		return 0
 	})
 	if reg != nil {
-		reg.MustRegister(s.reconnects, connected)
+		reg.MustRegister(s.reconnects, s.pauses, connected)
 	}
 	return s, nil
 }
@@ -137,7 +158,16 @@ func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
 		opts.SetTLSConfig(tc)
 	}
 	opts.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
+		n := int64(len(m.Payload()))
+		if held := s.held.Add(n); held > c.MaxHeldBytes {
+			s.pause(held)
+		} else if held > s.maxHeld.Load() {
+			s.maxHeld.Store(held)
+		}
 		s.handle(m.Topic(), m.Payload(), m.Ack)
+		if s.held.Add(-n) <= c.MaxHeldBytes/2 && s.paused.Load() {
+			s.resume()
+		}
 	})
 	opts.SetOnConnectHandler(func(cl mqtt.Client) {
 		s.connected.Store(true)
@@ -159,6 +189,7 @@ func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
 		s.log.Info("mqtt reconnecting", "broker", c.Broker)
 	})
 	s.client = mqtt.NewClient(opts)
+	go s.control()
 	tok := s.client.Connect()
 	select {
 	case <-tok.Done():
@@ -173,8 +204,75 @@ func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
 	}
 }
 
+// pause lets go of the broker: messages held reached MaxHeldBytes (the
+// queue and the spool are full). The persistent session keeps what comes
+// meanwhile at the broker; messages held now are acknowledged in vain and
+// delivered again after the resume (stored once: writes are idempotent).
+func (s *Subscriber) pause(held int64) {
+	if held > s.maxHeld.Load() {
+		s.maxHeld.Store(held)
+	}
+	if s.stopped.Load() || s.paused.Swap(true) {
+		return
+	}
+	s.pauses.Inc()
+	s.log.Warn("ingest holds too many messages (queue and spool full): letting go of the broker until half are handled; it keeps the rest",
+		"held_bytes", held, "max_held_bytes", s.cfg.MaxHeldBytes)
+	s.poke()
+}
+
+// resume takes messages again once those held are down to half.
+func (s *Subscriber) resume() {
+	if s.stopped.Load() || !s.paused.Swap(false) {
+		return
+	}
+	s.log.Info("ingest takes messages from the broker again", "held_bytes", s.held.Load())
+	s.poke()
+}
+
+func (s *Subscriber) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// control connects and disconnects as pause and resume ask, one change
+// at a time, off the handlers' goroutines.
+func (s *Subscriber) control() {
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.wake:
+		}
+		switch paused := s.paused.Load(); {
+		case paused && s.client.IsConnectionOpen():
+			s.client.Disconnect(0)
+			s.connected.Store(false)
+		case !paused && !s.client.IsConnectionOpen():
+			tok := s.client.Connect()
+			if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+				s.log.Error("mqtt: reconnect after a pause failed; retrying", "err", tok.Error())
+				time.Sleep(time.Second)
+				s.poke()
+			}
+		}
+	}
+}
+
+// MaxHeld returns the most payload bytes the handler held at once.
+func (s *Subscriber) MaxHeld() int64 { return s.maxHeld.Load() }
+
+// Paused reports whether the subscriber has let go of the broker to bound
+// the messages it holds.
+func (s *Subscriber) Paused() bool { return s.paused.Load() }
+
 // Stop disconnects. Messages not yet acknowledged stay with the broker.
 func (s *Subscriber) Stop() {
+	if !s.stopped.Swap(true) {
+		close(s.done)
+	}
 	if s.client != nil {
 		s.client.Disconnect(500)
 		s.connected.Store(false)
