@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/alerts/webhook"
 	"github.com/balance-pt/balance/alerts/webhook/webhooktest"
 	"github.com/balance-pt/balance/internal/route"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/sqlite"
 )
 
@@ -170,33 +170,9 @@ func TestDeliveredOnceSignedWithEverySecret(t *testing.T) {
 	if diff := strings.Join(outcomes(d), ","); diff != alerts.OutcomeDelivered {
 		t.Errorf("log outcomes %s, want one delivered attempt", diff)
 	}
-	if got := testutil.ToFloat64(mustCounter(t, h.reg, "balance_alert_delivery_attempts_total", "webhook", "delivered")); got != 1 {
+	if got := testenv.MetricValue(t, h.reg, "balance_alert_delivery_attempts_total", "channel", "webhook", "outcome", "delivered"); got != 1 {
 		t.Errorf("delivered attempts metric %v, want 1", got)
 	}
-}
-
-// mustCounter finds a counter series by its label values.
-func mustCounter(t *testing.T, reg *prometheus.Registry, name string, labels ...string) prometheus.Collector {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for i, lp := range m.GetLabel() {
-				if i >= len(labels) || lp.GetValue() != labels[i] {
-					continue next
-				}
-			}
-			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "x", Help: "x"}, func() float64 { return m.GetCounter().GetValue() })
-		}
-	}
-	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "x", Help: "x"}, func() float64 { return 0 })
 }
 
 func TestRetriesOn5xxAndHonoursRetryAfter(t *testing.T) {
@@ -261,7 +237,7 @@ func TestClientErrorIsNotRetried(t *testing.T) {
 	if len(d.Log) != 1 || d.Log[0].Outcome != alerts.OutcomeFailed || d.Log[0].StatusCode != 400 || !strings.Contains(d.Log[0].Error, "unknown patient") {
 		t.Errorf("log %+v: want one failed attempt with status 400 and the receiver's answer", d.Log)
 	}
-	if got := testutil.ToFloat64(mustCounter(t, h.reg, "balance_alert_deliveries_failed_total", "webhook", "permanent")); got != 1 {
+	if got := testenv.MetricValue(t, h.reg, "balance_alert_deliveries_failed_total", "channel", "webhook", "reason", "permanent"); got != 1 {
 		t.Errorf("failed{permanent} = %v, want 1", got)
 	}
 }
@@ -297,7 +273,7 @@ func TestGivesUpAtDeadline(t *testing.T) {
 			t.Errorf("attempt %+v: want retry with status 500", a)
 		}
 	}
-	if got := testutil.ToFloat64(mustCounter(t, h.reg, "balance_alert_deliveries_failed_total", "webhook", "deadline")); got != 1 {
+	if got := testenv.MetricValue(t, h.reg, "balance_alert_deliveries_failed_total", "channel", "webhook", "reason", "deadline"); got != 1 {
 		t.Errorf("failed{deadline} = %v, want 1", got)
 	}
 }
@@ -531,7 +507,7 @@ func TestRaiseRefusesBadAlerts(t *testing.T) {
 	if v := h.view(t, "lonely"); v.ID != "lonely" || len(v.Deliveries) != 0 {
 		t.Errorf("unrouted alert: %+v", v)
 	}
-	if got := testutil.ToFloat64(mustCounter(t, h.reg, "balance_alerts_unrouted_total", balance.AlertFall, balance.SeverityUrgent)); got != 1 {
+	if got := testenv.MetricValue(t, h.reg, "balance_alerts_unrouted_total", "kind", balance.AlertFall, "severity", balance.SeverityUrgent); got != 1 {
 		t.Errorf("unrouted metric %v, want 1", got)
 	}
 }

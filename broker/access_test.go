@@ -11,6 +11,7 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/broker"
+	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/mqttauth"
 	"github.com/balance-pt/balance/sqlite"
 )
@@ -25,15 +26,7 @@ func securedBroker(t *testing.T) (b *broker.Broker, secrets map[string]string, i
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { state.Close() })
-	secrets = map[string]string{}
-	for _, id := range []string{"d1", "d2"} {
-		if err := state.RegisterDevice(ctx, balance.Device{ID: id}); err != nil {
-			t.Fatal(err)
-		}
-		if secrets[id], err = state.IssueDeviceSecret(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	secrets = testenv.DevicesWithSecrets(t, state, state, "d1", "d2")
 	ingestPassword = mqttauth.NewSecret()
 	b, err = broker.Start(broker.Config{Addr: "127.0.0.1:0", Access: &broker.Access{
 		CheckDevice: state.CheckDeviceSecret, IngestPassword: ingestPassword, IngestClientID: "balance-ingest"}})
@@ -42,17 +35,6 @@ func securedBroker(t *testing.T) (b *broker.Broker, secrets map[string]string, i
 	}
 	t.Cleanup(func() { b.Close() })
 	return b, secrets, ingestPassword
-}
-
-func connect(b *broker.Broker, clientID, user, pass string) (paho.Client, error) {
-	o := paho.NewClientOptions().AddBroker(b.URL()).SetClientID(clientID).SetUsername(user).SetPassword(pass).
-		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second)
-	c := paho.NewClient(o)
-	tk := c.Connect()
-	if !tk.WaitTimeout(10 * time.Second) {
-		return c, context.DeadlineExceeded
-	}
-	return c, tk.Error()
 }
 
 // TestEmbeddedBrokerRefusesWhomItShould: anonymous clients, wrong secrets,
@@ -69,13 +51,13 @@ func TestEmbeddedBrokerRefusesWhomItShould(t *testing.T) {
 		{"device taking another device's client id", "d2", "d1", secrets["d1"]},
 		{"ingest user, wrong password", "balance-ingest", mqttauth.IngestUsername, secrets["d1"]},
 	} {
-		if c, err := connect(b, tc.clientID, tc.user, tc.pass); err == nil {
+		if c, err := testenv.MQTTConnect(b.URL(), tc.clientID, tc.user, tc.pass); err == nil {
 			c.Disconnect(0)
 			t.Errorf("%s: connected, want refused", tc.name)
 		}
 	}
 
-	ingest, err := connect(b, "balance-ingest", mqttauth.IngestUsername, ingestPassword)
+	ingest, err := testenv.MQTTConnect(b.URL(), "balance-ingest", mqttauth.IngestUsername, ingestPassword)
 	if err != nil {
 		t.Fatalf("ingest client refused: %v", err)
 	}
@@ -91,7 +73,7 @@ func TestEmbeddedBrokerRefusesWhomItShould(t *testing.T) {
 		t.Fatalf("ingest subscription refused: %v %v", sub.Error(), sub.(*paho.SubscribeToken).Result())
 	}
 
-	d1, err := connect(b, "d1", "d1", secrets["d1"])
+	d1, err := testenv.MQTTConnect(b.URL(), "d1", "d1", secrets["d1"])
 	if err != nil {
 		t.Fatalf("d1 with its secret refused: %v", err)
 	}
@@ -138,7 +120,7 @@ func TestRevokedSecretStopsWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	c, err := connect(b, "d1", "d1", old)
+	c, err := testenv.MQTTConnect(b.URL(), "d1", "d1", old)
 	if err != nil {
 		t.Fatalf("first secret refused: %v", err)
 	}
@@ -147,11 +129,11 @@ func TestRevokedSecretStopsWorking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := connect(b, "d1", "d1", old); err == nil {
+	if c, err := testenv.MQTTConnect(b.URL(), "d1", "d1", old); err == nil {
 		c.Disconnect(0)
 		t.Error("revoked secret still accepted")
 	}
-	c, err = connect(b, "d1", "d1", fresh)
+	c, err = testenv.MQTTConnect(b.URL(), "d1", "d1", fresh)
 	if err != nil {
 		t.Fatalf("new secret refused: %v", err)
 	}

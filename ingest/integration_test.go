@@ -500,29 +500,6 @@ func TestEmbeddedBrokerToEmbeddedStore(t *testing.T) {
 	}
 }
 
-// metricValue returns the value of a counter or gauge without labels.
-func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name || len(mf.Metric) == 0 {
-			continue
-		}
-		m := mf.Metric[0]
-		if m.Counter != nil {
-			return m.Counter.GetValue()
-		}
-		if m.Gauge != nil {
-			return m.Gauge.GetValue()
-		}
-	}
-	t.Fatalf("metric %s not found", name)
-	return 0
-}
-
 // TestBrokerOverflowIsCounted: while ingest is away, a real Mosquitto
 // whose queue for it holds 20 messages drops the rest of 200 published
 // batches. When ingest is back and the device's next batch arrives, its
@@ -594,12 +571,12 @@ func TestBrokerOverflowIsCounted(t *testing.T) {
 	if dropped <= 0 {
 		t.Fatalf("the broker delivered all %d batches: its queue limit did not drop any", published)
 	}
-	missing := metricValue(t, r.reg, "balance_ingest_batches_missing_total")
-	recovered := metricValue(t, r.reg, "balance_ingest_batches_recovered_total")
+	missing := testenv.MetricValue(t, r.reg, "balance_ingest_batches_missing_total")
+	recovered := testenv.MetricValue(t, r.reg, "balance_ingest_batches_recovered_total")
 	if missing-recovered != dropped {
 		t.Errorf("missing %v - recovered %v = %v batches, want the %v published and never received", missing, recovered, missing-recovered, dropped)
 	}
-	if got := metricValue(t, r.reg, "balance_ingest_batches_missing_open"); got != dropped {
+	if got := testenv.MetricValue(t, r.reg, "balance_ingest_batches_missing_open"); got != dropped {
 		t.Errorf("open-gap gauge %v, want %v", got, dropped)
 	}
 	t.Logf("published %d batches; %d distinct arrived (%d messages); %v counted missing (%v found missing, %v arrived late after all)", published+1, distinct, received+1, dropped, missing, recovered)
@@ -632,7 +609,7 @@ func TestUnknownDeviceFloodStaysWithinBudget(t *testing.T) {
 		pub.Publish(fmt.Sprintf("balance/v1/stranger-s%d/imu", i), 1, false, small).WaitTimeout(10 * time.Second)
 	}
 	waitUntil(t, 60*time.Second, "every message handled", func() bool { return r.pipeline.Stats().Messages.Load() == 520 })
-	if got := metricValueLabel(t, r.reg, "balance_ingest_rejected_total", "reason", "too_large"); got != 20 {
+	if got := testenv.MetricValue(t, r.reg, "balance_ingest_rejected_total", "reason", "too_large"); got != 20 {
 		t.Errorf("too-large rejections %v, want 20", got)
 	}
 	all, err := r.state.Quarantined(context.Background(), "", 10000)
@@ -656,76 +633,4 @@ func TestUnknownDeviceFloodStaysWithinBudget(t *testing.T) {
 		t.Errorf("the state database grew to %d bytes under a 200 MB flood, want a few MB at most", size)
 	}
 	t.Logf("flood of 200 MB: quarantine keeps %d payloads, %d bytes; state database %d bytes", len(all), kept, size)
-}
-
-// metricValueLabel returns the value of the series of name whose label
-// has the value.
-func metricValueLabel(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.Metric {
-			for _, l := range m.Label {
-				if l.GetName() == label && l.GetValue() == value && m.Counter != nil {
-					return m.Counter.GetValue()
-				}
-			}
-		}
-	}
-	return 0
-}
-
-// TestSubscriberLetsGoWhenItHoldsTooMuch: with the pipeline unable to take
-// messages (queue and spool full: the handler holds them), the subscriber
-// stops reading from a real Mosquitto once the messages it holds reach
-// max_held_bytes, instead of taking whatever the broker sends, and resumes
-// when half are handled; every message arrives in the end (the broker kept
-// them), none lost.
-func TestSubscriberLetsGoWhenItHoldsTooMuch(t *testing.T) {
-	brokerURL := testenv.StartMosquitto(t)
-	const budget = 1 << 20 // 1 MiB
-	const n, size = 100, 50 << 10
-	release := make(chan struct{})
-	var mu sync.Mutex
-	got := map[string]bool{}
-	sub, err := ingest.NewSubscriber(ingest.MQTTConfig{Broker: brokerURL, ClientID: "balance-test-held", MaxHeldBytes: budget},
-		func(topic string, payload []byte, ack func()) {
-			<-release // the queue and the spool are full
-			mu.Lock()
-			got[string(payload[:8])] = true
-			mu.Unlock()
-			ack()
-		}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sub.Start(context.Background(), 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sub.Stop)
-	time.Sleep(300 * time.Millisecond) // subscribed
-	pub := publisher(t, brokerURL, "held-pub")
-	for i := range n {
-		p := bytes.Repeat([]byte{'.'}, size)
-		copy(p, fmt.Sprintf("%08d", i))
-		if tk := pub.Publish("balance/v1/held-dev/imu", 1, false, p); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
-			t.Fatalf("publish %d: %v", i, tk.Error())
-		}
-	}
-	waitUntil(t, 10*time.Second, "the pause", sub.Paused)
-	time.Sleep(500 * time.Millisecond) // whatever was on its way arrives
-	held := sub.MaxHeld()
-	if held > 2*budget {
-		t.Errorf("the subscriber held up to %d bytes with max_held_bytes %d: it kept reading", held, budget)
-	}
-	close(release)
-	waitUntil(t, 30*time.Second, "every message", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == n })
-	waitUntil(t, 10*time.Second, "the resume", func() bool { return !sub.Paused() })
-	t.Logf("%d messages of %d KiB, budget %d KiB: held at most %d KiB, then let go; all %d arrived", n, size>>10, budget>>10, held>>10, len(got))
 }

@@ -32,13 +32,52 @@ func (f *flakyStore) ReadSamples(ctx context.Context, q balance.SampleQuery) ([]
 }
 
 // TestFailedCatchUpIsRetriedUntilAnalysed: after a restart, the samples
-// since the saved watermark (holding a fall) are read back when the
-// device's next batch arrives. With the store down that read fails; the
-// stream goes on, the interval is kept as a hole, the saved watermark stays
-// before it, and once the store answers the hole is analysed: the fall
-// alerts, once. Before, the batch was analysed past the gap and the fall
-// was never looked for.
+// since the saved watermark (holding falls) are read back when the device's
+// next batch arrives. With the store down that read fails; the stream goes
+// on, the interval is kept as a hole, the saved watermark stays before it,
+// and after a restart with the store back the hole is analysed: each fall
+// alerts, once. Before, the batch was analysed past the gap and the falls
+// were never looked for.
 func TestFailedCatchUpIsRetriedUntilAnalysed(t *testing.T) {
+	h, flaky, last, falls, startWM := afterRestartWithStoreDown(t)
+	if h.mon.Stats().Holes.Load() == 0 {
+		t.Fatal("the failed catch-up left no hole")
+	}
+	// Meanwhile the watermark that a restart would start from stays before the hole.
+	h.mon.Close()
+	wm, err := h.state.Watermarks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wm[testDevice] > startWM {
+		t.Errorf("saved watermark %d is past the unanalysed interval starting at %d", wm[testDevice], startWM+1)
+	}
+	flaky.down.Store(false)
+	h.open()
+	h.mon.RefillEvery = 50 * time.Millisecond
+	h.start()
+	h.mon.OnBatch(last)
+	h.fed++
+	h.waitFalls(falls, "after a restart with the store back")
+}
+
+// TestHoleRefilledWithoutRestart: the same without a restart: the worker
+// re-reads the hole every RefillEvery and analyses it once the store
+// answers.
+func TestHoleRefilledWithoutRestart(t *testing.T) {
+	h, flaky, _, falls, _ := afterRestartWithStoreDown(t)
+	flaky.down.Store(false)
+	h.waitFalls(falls, "once the store answered again")
+}
+
+// afterRestartWithStoreDown sets up what both hole tests start from: the
+// "falls" scenario stored in full, a previous run's watermark at its first
+// sample, the store's reads failing, and the monitor started and handed
+// the scenario's last batch (whose catch-up read fails). It returns the
+// harness, the store, the last batch, the number of falls and the saved
+// watermark it started from.
+func afterRestartWithStoreDown(t *testing.T) (*harness, *flakyStore, *balance.Batch, int, int64) {
+	t.Helper()
 	h := newHarness(t, monitor.DefaultConfig())
 	flaky := &flakyStore{SampleStore: h.store}
 	h.store = flaky
@@ -46,8 +85,6 @@ func TestFailedCatchUpIsRetriedUntilAnalysed(t *testing.T) {
 	h.mon.RefillEvery = 50 * time.Millisecond
 	ctx := context.Background()
 	ss, _, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
-	falls := countFallsInTruth(segs)
-	// Everything is stored; the previous run analysed up to the first sample.
 	if err := h.store.WriteBatches(ctx, []*balance.Batch{{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: ss}}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,67 +100,19 @@ func TestFailedCatchUpIsRetriedUntilAnalysed(t *testing.T) {
 	if n := len(h.sink.kind(balance.AlertFall)); n != 0 {
 		t.Fatalf("%d fall alerts while the store could not be read, want 0 (the falls are in the gap)", n)
 	}
-	if h.mon.Stats().Holes.Load() == 0 {
-		t.Fatal("the failed catch-up left no hole")
-	}
-	// Meanwhile the watermark that a restart would start from stays before the hole.
-	h.mon.Close()
-	wm, err := h.state.Watermarks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wm[testDevice] > ss[0].TimeNS {
-		t.Errorf("saved watermark %d is past the unanalysed interval starting at %d", wm[testDevice], ss[0].TimeNS+1)
-	}
-	// Restarted with the store back: the interval is read and analysed.
-	flaky.down.Store(false)
-	h.open()
-	h.mon.RefillEvery = 50 * time.Millisecond
-	h.start()
-	h.mon.OnBatch(last)
-	h.fed++
-	deadline := time.Now().Add(30 * time.Second)
-	for len(h.sink.kind(balance.AlertFall)) < falls && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := len(h.sink.kind(balance.AlertFall)); n != falls {
-		t.Fatalf("%d fall alerts after the store came back, want the %d falls of the scenario", n, falls)
-	}
+	return h, flaky, last, countFallsInTruth(segs), ss[0].TimeNS
 }
 
-// TestHoleRefilledWithoutRestart: the same, without a restart: the worker
-// re-reads the hole every RefillEvery and analyses it once the store
-// answers.
-func TestHoleRefilledWithoutRestart(t *testing.T) {
-	h := newHarness(t, monitor.DefaultConfig())
-	flaky := &flakyStore{SampleStore: h.store}
-	h.store = flaky
-	h.open()
-	h.mon.RefillEvery = 50 * time.Millisecond
-	ctx := context.Background()
-	ss, _, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
-	if err := h.store.WriteBatches(ctx, []*balance.Batch{{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: ss}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.state.SaveWatermarks(ctx, map[string]int64{testDevice: ss[0].TimeNS}); err != nil {
-		t.Fatal(err)
-	}
-	flaky.down.Store(true)
-	h.start()
-	h.mon.OnBatch(&balance.Batch{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: ss[len(ss)-100:]})
-	h.fed++
-	h.waitIdle()
-	if n := len(h.sink.kind(balance.AlertFall)); n != 0 {
-		t.Fatalf("%d fall alerts while the store is down, want 0", n)
-	}
-	flaky.down.Store(false)
-	falls := countFallsInTruth(segs)
+// waitFalls waits until the sink holds want fall alerts and checks it
+// holds exactly that many.
+func (h *harness) waitFalls(want int, what string) {
+	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for len(h.sink.kind(balance.AlertFall)) < falls && time.Now().Before(deadline) {
+	for len(h.sink.kind(balance.AlertFall)) < want && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := len(h.sink.kind(balance.AlertFall)); n != falls {
-		t.Fatalf("%d fall alerts after the store answered again, want %d", n, falls)
+	if n := len(h.sink.kind(balance.AlertFall)); n != want {
+		h.t.Fatalf("%d fall alerts %s, want the %d falls of the scenario", n, what, want)
 	}
 }
 

@@ -157,16 +157,7 @@ func testSwaySession(t *testing.T, h *harness) {
 		t.Fatalf("%d sway measurements, want 1", len(ms))
 	}
 	// Independent computation: analysis.Sway on the samples in [start, stop].
-	var sub []balance.Sample
-	for _, s := range ss {
-		if !s.Time().Before(evs[0].Time) && !s.Time().After(evs[1].Time) {
-			sub = append(sub, s)
-		}
-	}
-	want, err := analysis.Sway(sub, 100, analysis.SwayOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := swayBetween(t, ss, evs[0].Time, evs[1].Time)
 	if got := ms[0].Fields["rms"]; !scalar.EqualWithinAbsOrRel(got, want.RMS, 1e-12, 1e-12) || got <= 0 {
 		t.Errorf("stored sway rms %v, analysis.Sway gives %v", got, want.RMS)
 	}
@@ -413,9 +404,19 @@ func TestSessionAnalysedAgainOnceStored(t *testing.T) {
 			t.Fatalf("sessions after OnStored %+v, want the sway test analysed again, complete", sessions)
 		}
 	}
+	want := swayBetween(t, ss, evs[0].Time, evs[1].Time)
+	if got.Sway["rms"] != want.RMS {
+		t.Errorf("session sway rms %v after re-analysis, analysis.Sway gives %v", got.Sway["rms"], want.RMS)
+	}
+}
+
+// swayBetween is analysis.Sway on the samples of ss in [from, to], at
+// 100 Hz: the independent reference for what monitoring stores.
+func swayBetween(t *testing.T, ss []balance.Sample, from, to time.Time) analysis.SwayResult {
+	t.Helper()
 	var sub []balance.Sample
 	for _, s := range ss {
-		if !s.Time().Before(evs[0].Time) && !s.Time().After(evs[1].Time) {
+		if !s.Time().Before(from) && !s.Time().After(to) {
 			sub = append(sub, s)
 		}
 	}
@@ -423,7 +424,5 @@ func TestSessionAnalysedAgainOnceStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Sway["rms"] != want.RMS {
-		t.Errorf("session sway rms %v after re-analysis, analysis.Sway gives %v", got.Sway["rms"], want.RMS)
-	}
+	return want
 }

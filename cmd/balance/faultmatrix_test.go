@@ -27,9 +27,10 @@ import (
 // The fault matrix runs `balance serve` as its own process between a real
 // Mosquitto (persistence on, saved on every change) and a real influxd,
 // with simulated devices publishing at QoS 1 and counting the broker's
-// acknowledgements, and under load: kills InfluxDB (SIGKILL) for 20 s,
-// stops balance with SIGTERM while its spool holds the backlog (it must
-// exit within 10 s), kills balance, kills Mosquitto. Every sample the
+// acknowledgements, and under load: kills InfluxDB (SIGKILL) for 30 s
+// with a 1 MiB spool (full after about 17 s: acknowledgements stop and the
+// broker keeps the rest), stops balance with SIGTERM while its spool is
+// full (it must exit within 10 s), kills balance, kills Mosquitto. Every sample the
 // broker acknowledged must be stored, once. Run by ./scripts/test.sh
 // (go test -tags faultmatrix -run FaultMatrix ./cmd/balance/).
 
@@ -155,7 +156,9 @@ func TestFaultMatrix(t *testing.T) {
 	var cfg bytes.Buffer
 	fmt.Fprintf(&cfg, "data_dir: %s\nhttp: {addr: %s}\nmqtt: {broker: %q, client_id: balance-fault-matrix}\n", dataDir, httpAddr, mq.URL)
 	fmt.Fprintf(&cfg, "storage:\n  kind: influx\n  influx: {url: %q, raw_bucket: %q, derived_bucket: %q, timeout: 3s}\n", in.URL, testenv.RawBucket, testenv.DerivedBucket)
-	fmt.Fprintf(&cfg, "ingest: {retry_max: 1s}\ndashboard: {admin_password: %s}\npatients:\n", testAdminPassword)
+	// A 1 MiB spool (the least allowed) fills in about 17 s of the outage:
+	// then acknowledgements stop and Mosquitto keeps the rest.
+	fmt.Fprintf(&cfg, "ingest: {retry_max: 1s}\nspool: {max_bytes: 1048576}\ndashboard: {admin_password: %s}\npatients:\n", testAdminPassword)
 	ids := make([]string, devices)
 	for i := range devices {
 		ids[i] = fmt.Sprintf("fm-%02d", i)
@@ -190,7 +193,7 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	phase("steady", 5*time.Second)
 	in.Kill()
-	phase("InfluxDB killed (SIGKILL)", 20*time.Second)
+	phase("InfluxDB killed (SIGKILL); the 1 MiB spool fills", 30*time.Second)
 	// A SIGTERM with a backlog in the spool (InfluxDB still down): out
 	// within a container's 10 s grace; the restart replays it.
 	if d := bp.stop(t); d > 10*time.Second {

@@ -13,7 +13,6 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/mqttauth"
 	"github.com/balance-pt/balance/sqlite"
@@ -50,17 +49,6 @@ func securedMosquittoOn(t *testing.T, dataDir, ingestPassword string) (string, s
 	return url, out.String()
 }
 
-func pahoConnect(url, clientID, user, pass string) (paho.Client, error) {
-	o := paho.NewClientOptions().AddBroker(url).SetClientID(clientID).SetUsername(user).SetPassword(pass).
-		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second)
-	c := paho.NewClient(o)
-	tk := c.Connect()
-	if !tk.WaitTimeout(10 * time.Second) {
-		return c, context.DeadlineExceeded
-	}
-	return c, tk.Error()
-}
-
 // TestMosquittoAppliesTheDeviceRules: `balance mqtt-auth` writes the
 // password and ACL files from the registry, and a real Mosquitto started on
 // them (allow_anonymous false, use_username_as_clientid true, as
@@ -74,15 +62,7 @@ func TestMosquittoAppliesTheDeviceRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := map[string]string{}
-	for _, id := range []string{"d1", "d2"} {
-		if err := state.RegisterDevice(ctx, balance.Device{ID: id}); err != nil {
-			t.Fatal(err)
-		}
-		if secrets[id], err = state.IssueDeviceSecret(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	secrets := testenv.DevicesWithSecrets(t, state, state, "d1", "d2")
 	state.Close()
 	ingestPassword := mqttauth.NewSecret()
 	url, out := securedMosquittoOn(t, dataDir, ingestPassword)
@@ -94,13 +74,13 @@ func TestMosquittoAppliesTheDeviceRules(t *testing.T) {
 		{"unknown device", "d9", secrets["d1"]},
 		{"ingest user, wrong password", mqttauth.IngestUsername, secrets["d1"]},
 	} {
-		if c, err := pahoConnect(url, "x-"+tc.user, tc.user, tc.pass); err == nil {
+		if c, err := testenv.MQTTConnect(url, "x-"+tc.user, tc.user, tc.pass); err == nil {
 			c.Disconnect(0)
 			t.Errorf("%s: connected to Mosquitto, want refused", tc.name)
 		}
 	}
 
-	ingest, err := pahoConnect(url, "balance-ingest", mqttauth.IngestUsername, ingestPassword)
+	ingest, err := testenv.MQTTConnect(url, "balance-ingest", mqttauth.IngestUsername, ingestPassword)
 	if err != nil {
 		t.Fatalf("ingest client refused: %v", err)
 	}
@@ -112,14 +92,14 @@ func TestMosquittoAppliesTheDeviceRules(t *testing.T) {
 		t.Fatalf("ingest subscribe: %v", tk.Error())
 	}
 
-	d1, err := pahoConnect(url, "d1", "d1", secrets["d1"])
+	d1, err := testenv.MQTTConnect(url, "d1", "d1", secrets["d1"])
 	if err != nil {
 		t.Fatalf("d1 with its secret refused: %v", err)
 	}
 	defer d1.Disconnect(0)
 	eaves := map[string]int{}
 	d1.Subscribe("balance/v1/#", 1, func(_ paho.Client, m paho.Message) { mu.Lock(); eaves[m.Topic()]++; mu.Unlock() }).WaitTimeout(5 * time.Second)
-	d2, err := pahoConnect(url, "d2", "d2", secrets["d2"])
+	d2, err := testenv.MQTTConnect(url, "d2", "d2", secrets["d2"])
 	if err != nil {
 		t.Fatalf("d2 with its secret refused: %v", err)
 	}
@@ -143,7 +123,7 @@ func TestMosquittoAppliesTheDeviceRules(t *testing.T) {
 
 	// A device using the ingest client id gets its own user name as client
 	// id (use_username_as_clientid): the ingest session stays.
-	thief, err := pahoConnect(url, "balance-ingest", "d2", secrets["d2"])
+	thief, err := testenv.MQTTConnect(url, "balance-ingest", "d2", secrets["d2"])
 	if err == nil {
 		defer thief.Disconnect(0)
 	}
