@@ -61,6 +61,10 @@ type Alert struct {
 	Status     string    `json:"status"`
 	AckedBy    string    `json:"acked_by,omitempty"`
 	AckedAt    time.Time `json:"acked_at,omitzero"`
+	// ResolvedAt and ResolvedReason: when the condition ended and how
+	// (e.g. "the patient got up"), for a resolved alert.
+	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
+	ResolvedReason string    `json:"resolved_reason,omitempty"`
 }
 
 // AlertSink takes alerts from monitoring into the alerting subsystem, which
@@ -68,6 +72,11 @@ type Alert struct {
 // on Alert.ID and must return only once the alert is durable.
 type AlertSink interface {
 	Raise(ctx context.Context, a Alert) error
+	// Resolve marks an open or acknowledged alert resolved because its
+	// condition ended (reason says how, in plain words): repeats and
+	// escalations stop, and those who were told get a resolved notice.
+	// Resolving an unknown or resolved alert changes nothing.
+	Resolve(ctx context.Context, id, reason string) error
 }
 
 // Risk levels.

@@ -128,15 +128,24 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 		return
 	}
 	d.Channel = r.Channel()
-	alerts := d.Alerts
-	if d.Reason != ReasonInitial {
-		alerts = slices.DeleteFunc(slices.Clone(alerts), func(a balance.Alert) bool { return a.Status != balance.AlertOpen })
-		if len(alerts) == 0 {
-			o.Attempt.Outcome, o.State = OutcomeCancelled, StateCancelled
-			o.Attempt.Error = "cancelled: every alert was acknowledged"
-			finish()
-			return
+	// What the notification may still say: a first notice every alert (one
+	// resolved before it went still happened: a fall the patient got up
+	// from is still a fall; it shows as resolved); repeats and escalations
+	// only open ones; a resolved notice the resolved ones.
+	alerts := slices.DeleteFunc(slices.Clone(d.Alerts), func(a balance.Alert) bool {
+		switch d.Reason {
+		case ReasonInitial:
+			return false
+		case ReasonResolved:
+			return a.Status != balance.AlertResolved
 		}
+		return a.Status != balance.AlertOpen
+	})
+	if len(alerts) == 0 {
+		o.Attempt.Outcome, o.State = OutcomeCancelled, StateCancelled
+		o.Attempt.Error = "cancelled: every alert was acknowledged or resolved"
+		finish()
+		return
 	}
 	// The recipient is reached where the configuration says now (an
 	// address may have changed since the delivery was planned).
@@ -167,7 +176,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 			o.NextAt = d.Deadline // one last try at the deadline
 		}
 	}
-	if o.Attempt.Outcome == OutcomeDelivered && r.RepeatInterval > 0 && d.Reason != ReasonEscalation {
+	if o.Attempt.Outcome == OutcomeDelivered && r.RepeatInterval > 0 && d.Reason != ReasonEscalation && d.Reason != ReasonResolved {
 		rep := repeatOf(d, r, alerts, end, s.cfg.Retry.GiveUpAfter)
 		o.FollowUp = &rep
 	}

@@ -13,6 +13,7 @@ const (
 	ReasonInitial    = "initial"    // first notification of the alerts
 	ReasonRepeat     = "repeat"     // still unacknowledged after the recipient's repeat interval
 	ReasonEscalation = "escalation" // still unacknowledged after an escalation step's delay
+	ReasonResolved   = "resolved"   // the condition ended: to those who were told
 )
 
 // Notification is what one delivery sends to one recipient: one alert, or

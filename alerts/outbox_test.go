@@ -540,3 +540,72 @@ func TestHungReceiverBacklogStarvesNobody(t *testing.T) {
 	}
 	fast.Wait(t, 10*time.Second, "the other recipient's alerts", webhooktest.Count(5))
 }
+
+// TestResolvedAlerts: an alert resolved after it was delivered sends its
+// recipient one resolved notice and cancels the repeat; one resolved while
+// its first notice waits (group wait) still goes out, once, shown as
+// resolved (it happened), with no resolved notice after it.
+func TestResolvedAlerts(t *testing.T) {
+	rx := webhooktest.NewReceiver(t, []string{secretA}, nil)
+	r := hook("family", "caregiver", rx.URL, secretA)
+	r.RepeatInterval = time.Hour
+	h := start(t, alerts.Config{Recipients: []alerts.Recipient{r}, GroupWait: 300 * time.Millisecond})
+	ctx := context.Background()
+
+	if err := h.svc.Raise(ctx, fall("f1", "p1")); err != nil { // urgent: sent at once
+		t.Fatal(err)
+	}
+	rx.Wait(t, 10*time.Second, "the fall notice", webhooktest.Count(1))
+	if err := h.svc.Resolve(ctx, "f1", "the patient moved again 12s after the fall"); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rx.Wait(t, 10*time.Second, "the resolved notice", webhooktest.Count(2))
+	if p := reqs[1].Payload; p.Type != "alert.resolved" || p.Data.Alerts[0].Status != balance.AlertResolved ||
+		p.Data.Alerts[0].ResolvedReason != "the patient moved again 12s after the fall" {
+		t.Errorf("second webhook %+v, want alert.resolved with the reason", p)
+	}
+	// Settled: the first notice delivered, the resolved one too, and no
+	// repeat pending (none is made for an alert no longer open).
+	var states map[string]string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ds, err := h.store.Deliveries(ctx, "f1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		states = map[string]string{}
+		for _, d := range ds {
+			states[d.Reason] = d.State
+		}
+		if states[alerts.ReasonInitial] == alerts.StateDelivered && states[alerts.ReasonResolved] == alerts.StateDelivered || time.Now().After(deadline) {
+			break
+		}
+	}
+	if states[alerts.ReasonResolved] != alerts.StateDelivered || (states[alerts.ReasonRepeat] != "" && states[alerts.ReasonRepeat] != alerts.StateCancelled) {
+		t.Errorf("deliveries of f1 by reason %v, want the resolved notice delivered and no repeat pending", states)
+	}
+	if err := h.svc.Raise(ctx, trend("t1", "p2")); err != nil { // waits 300 ms for its group
+		t.Fatal(err)
+	}
+	if err := h.svc.Resolve(ctx, "t1", "gait speed recovered"); err != nil {
+		t.Fatal(err)
+	}
+	reqs = rx.Wait(t, 10*time.Second, "the trend's first notice", webhooktest.Count(3))
+	if p := reqs[2].Payload; p.Type != "alert.notified" || p.Data.Alerts[0].ID != "t1" || p.Data.Alerts[0].Status != balance.AlertResolved {
+		t.Errorf("third webhook %+v, want the first notice of t1, shown resolved", p)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(rx.Requests()); n != 3 {
+		t.Errorf("%d webhooks, want 3 (no resolved notice for an alert first told resolved)", n)
+	}
+	// Resolving twice, or an unknown alert, changes nothing.
+	if err := h.svc.Resolve(ctx, "f1", "again"); err != nil {
+		t.Error(err)
+	}
+	if err := h.svc.Resolve(ctx, "never-raised", "x"); err != nil {
+		t.Error(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(rx.Requests()); n != 3 {
+		t.Errorf("%d webhooks after resolving again, want still 3", n)
+	}
+}

@@ -11,9 +11,14 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// deliveryID derives a delivery's ID from what makes it unique, so that
-// planning the same delivery twice yields the same row. It never holds a
-// '.', as Standard Webhooks asks of webhook-id.
+// DeliveryID derives a delivery's ID from what makes it unique (e.g. the
+// alert, the recipient, the reason), so that planning the same delivery
+// twice yields the same row. It never holds a '.', as Standard Webhooks asks
+// of webhook-id.
+func DeliveryID(alertID, recipient, reason string, level int) string {
+	return deliveryID(alertID, recipient, reason, strconv.Itoa(level))
+}
+
 func deliveryID(parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return "msg_" + hex.EncodeToString(h[:16])

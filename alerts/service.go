@@ -109,6 +109,24 @@ func (s *Service) Raise(ctx context.Context, a balance.Alert) error {
 	return nil
 }
 
+// Resolve implements balance.AlertSink: the alert's condition ended (reason
+// says how). Its repeats and escalations stop, and every recipient who was
+// told gets a resolved notice.
+func (s *Service) Resolve(ctx context.Context, id, reason string) error {
+	a, changed, err := s.store.Resolve(ctx, id, reason, s.Now(), s.cfg.Retry.GiveUpAfter)
+	if balance.ErrorCode(err) == balance.ENOTFOUND {
+		return nil // never raised (e.g. below the alerting threshold): nothing to resolve
+	}
+	if err != nil {
+		return fmt.Errorf("alerts: resolve %s: %w", id, err)
+	}
+	if changed {
+		s.log.Info("alert resolved", "alert", a.ID, "kind", a.Kind, "patient", a.PatientID, "reason", reason)
+		s.Wake()
+	}
+	return nil
+}
+
 func validateAlert(a *balance.Alert) error {
 	switch {
 	case a.ID == "" || len(a.ID) > 200:

@@ -130,6 +130,13 @@ type Store interface {
 	// escalations whose alerts are all acknowledged. It returns the alert;
 	// ENOTFOUND if there is none.
 	Ack(ctx context.Context, id, by string, at time.Time) (balance.Alert, error)
+	// Resolve marks an open or acknowledged alert resolved, cancels its
+	// pending repeats and escalations, and creates a resolved delivery
+	// (reason ReasonResolved, giving up after giveUpAfter) to each
+	// recipient a notification of it was delivered to, or is being
+	// delivered to; changed is false (nothing done) for an unknown or
+	// already resolved alert.
+	Resolve(ctx context.Context, id, reason string, at time.Time, giveUpAfter time.Duration) (a balance.Alert, changed bool, err error)
 	// Alert returns one alert or ENOTFOUND.
 	Alert(ctx context.Context, id string) (balance.Alert, error)
 	// Alerts returns alerts, newest first.

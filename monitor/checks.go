@@ -124,6 +124,14 @@ func (m *Monitor) CheckDevices(ctx context.Context, now time.Time) {
 		case now.Sub(seen) >= rules.OfflineAfter:
 			since, reason = seen, "no data from the device"
 		default:
+			// Online: an offline alert of this run resolves.
+			m.mu.Lock()
+			open, was := m.offline[d.ID]
+			delete(m.offline, d.ID)
+			m.mu.Unlock()
+			if was {
+				m.resolve(ctx, open, "the device is online and sends data again")
+			}
 			continue
 		}
 		since = since.UTC().Truncate(time.Second)
@@ -131,6 +139,9 @@ func (m *Monitor) CheckDevices(ctx context.Context, now time.Time) {
 		if !m.firstRaise(id) {
 			continue
 		}
+		m.mu.Lock()
+		m.offline[d.ID] = id
+		m.mu.Unlock()
 		m.raise(ctx, balance.Alert{
 			ID: id, Kind: balance.AlertDeviceOffline, Severity: balance.SeverityInfo, PatientID: d.PatientID, DeviceID: d.ID,
 			Summary: fmt.Sprintf("Device %s of patient %s has been offline since %s (UTC): %s.", d.ID, d.PatientID, since.Format("2006-01-02 15:04"), reason),

@@ -43,6 +43,20 @@ func (s *fakeSink) Raise(_ context.Context, a balance.Alert) error {
 	return nil
 }
 
+// Resolve marks a stored alert resolved, like the real sink.
+func (s *fakeSink) Resolve(_ context.Context, id, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return balance.Errorf(balance.EUNAVAILABLE, "sink down")
+	}
+	if a, ok := s.alerts[id]; ok && a.Status != balance.AlertResolved {
+		a.Status, a.ResolvedReason = balance.AlertResolved, reason
+		s.alerts[id] = a
+	}
+	return nil
+}
+
 func (s *fakeSink) kind(k string) []balance.Alert {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -78,7 +78,9 @@ type Stats struct {
 	// LateBatches counts batches that arrived behind their device's stream.
 	LateBatches                          atomic.Int64
 	Falls, Sessions, GaitWindows, Alerts atomic.Int64
-	AlertErrors, AnalysisErrors          atomic.Int64
+	// Resolved counts alerts resolved because their condition ended.
+	Resolved                    atomic.Int64
+	AlertErrors, AnalysisErrors atomic.Int64
 	// SlowPending counts session and walk analyses queued or running in
 	// the slow lane.
 	SlowPending atomic.Int64
@@ -131,6 +133,8 @@ type Monitor struct {
 	mu       sync.Mutex
 	sink     balance.AlertSink
 	retry    []balance.Alert      // alerts the sink refused, retried
+	resolves []resolution         // resolutions the sink refused, retried
+	offline  map[string]string    // device -> its open offline alert (this run)
 	riskDue  map[string]time.Time // patients whose risk must be re-assessed
 	wm       map[string]int64     // watermarks not yet persisted
 	lastSeen map[string]time.Time // wall time of each device's last batch
@@ -165,7 +169,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 		return nil, balance.Errorf(balance.EINVALID, "monitor: a store and a state database are required")
 	}
 	m := &Monitor{cfg: cfg, deps: deps, log: deps.Log, stop: make(chan struct{}), sink: deps.Sink,
-		riskDue: map[string]time.Time{}, wm: map[string]int64{}, lastSeen: map[string]time.Time{},
+		riskDue: map[string]time.Time{}, wm: map[string]int64{}, offline: map[string]string{}, lastSeen: map[string]time.Time{},
 		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
 		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, RefillEvery: 10 * time.Second}
 	m.runCtx, m.runCancel = context.WithCancel(context.Background())
@@ -415,12 +419,43 @@ func (m *Monitor) raise(ctx context.Context, a balance.Alert) {
 
 func (m *Monitor) retryAlerts(ctx context.Context) {
 	m.mu.Lock()
-	pending := m.retry
-	m.retry = nil
+	pending, resolves := m.retry, m.resolves
+	m.retry, m.resolves = nil, nil
 	m.mu.Unlock()
 	for _, a := range pending {
 		m.raise(ctx, a)
 	}
+	for _, r := range resolves { // after the raises they may follow
+		m.resolve(ctx, r.id, r.reason)
+	}
+}
+
+// resolution is an alert to resolve and why.
+type resolution struct{ id, reason string }
+
+// resolve tells the sink that an alert's condition ended; a failure is
+// retried with the alerts.
+func (m *Monitor) resolve(ctx context.Context, id, reason string) {
+	m.mu.Lock()
+	sink := m.sink
+	m.mu.Unlock()
+	var err error = balance.Errorf(balance.EUNAVAILABLE, "no alert sink")
+	if sink != nil {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = sink.Resolve(rctx, id, reason)
+		cancel()
+	}
+	if err != nil {
+		m.stats.AlertErrors.Add(1)
+		m.log.Error("resolving alert failed; will retry", "id", id, "err", err)
+		m.mu.Lock()
+		if len(m.resolves) < maxRetry {
+			m.resolves = append(m.resolves, resolution{id, reason})
+		}
+		m.mu.Unlock()
+		return
+	}
+	m.stats.Resolved.Add(1)
 }
 
 // goSlow queues an analysis in the slow lane; when the lane is full (or not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,6 +146,15 @@ func TestDeviceOffline(t *testing.T) {
 	}
 	if h.sink.callCount() != 1 {
 		t.Errorf("%d Raise calls, want 1", h.sink.callCount())
+	}
+	// Back online: the alert resolves.
+	if err := h.state.SaveStatus(ctx, balance.DeviceStatus{DeviceID: testDevice, Online: true, BatteryPct: 80, ReceivedAt: now.Add(2 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	h.mon.OnBatch(&balance.Batch{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: []balance.Sample{{TimeNS: now.Add(2 * time.Minute).UnixNano(), Acc: [3]float64{0, 0, 9.81}}}})
+	h.mon.CheckDevices(ctx, now.Add(2*time.Minute))
+	if got := h.sink.kind(balance.AlertDeviceOffline); len(got) != 1 || got[0].Status != balance.AlertResolved || !strings.Contains(got[0].ResolvedReason, "online") {
+		t.Errorf("offline alert after the device came back: %+v, want resolved", got)
 	}
 }
 

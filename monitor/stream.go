@@ -136,6 +136,7 @@ func (w *worker) notWorn(ctx context.Context, d *deviceState, now time.Time) {
 	if !w.m.firstRaise(id) {
 		return
 	}
+	d.notWornID = id
 	w.m.raise(ctx, balance.Alert{
 		ID: id, Kind: balance.AlertNotWorn, Severity: balance.SeverityInfo, PatientID: d.patient, DeviceID: d.id,
 		Summary: fmt.Sprintf("Device %s of patient %s has sent only motionless data since %s (UTC): it seems not to be worn.", d.id, d.patient, since.Format("2006-01-02 15:04")),

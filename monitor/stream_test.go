@@ -119,6 +119,20 @@ func TestNoMovementEscalates(t *testing.T) {
 	if esc[0].Severity != balance.SeverityUrgent || esc[0].Details["fall_alert_id"] != falls[0].ID {
 		t.Errorf("escalation %+v does not point at fall alert %s", esc[0], falls[0].ID)
 	}
+	if falls[0].Status == balance.AlertResolved || esc[0].Status == balance.AlertResolved {
+		t.Fatal("alerts resolved while the patient still lies still")
+	}
+	// Then the patient is helped up: both alerts resolve, saying so.
+	more, _, _ := scenario(t, func(s *sim.Scenario) {
+		s.Walk(sim.NormalWalk(sim.DefaultBody(), 8))
+	}, time.Unix(0, ss[len(ss)-1].TimeNS).Add(10*time.Millisecond))
+	h.feed(more, 100, nil)
+	h.waitIdle()
+	for _, a := range []balance.Alert{h.sink.kind(balance.AlertFall)[0], h.sink.kind(balance.AlertNoMovement)[0]} {
+		if a.Status != balance.AlertResolved || !strings.Contains(a.ResolvedReason, "moved again") {
+			t.Errorf("%s alert after the patient got up: %s %q, want resolved (moved again)", a.Kind, a.Status, a.ResolvedReason)
+		}
+	}
 }
 
 // TestSwaySessionStored: a sway test's start and stop give a stored

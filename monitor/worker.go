@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -54,6 +55,9 @@ type fallWatch struct {
 	impactNS int64
 	deadline int64     // device time at which no movement escalates
 	wall     time.Time // wall time of the fall's detection
+	// escalated: the no-movement alert went out; the watch goes on until
+	// the patient moves.
+	escalated bool
 }
 
 // deviceState is the bounded per-device stream state: a fall detector (a 4 s
@@ -91,6 +95,9 @@ type deviceState struct {
 	// oldest (so that a restart re-reads it too).
 	holes      []hole
 	nextRefill time.Time
+
+	// notWornID is the open not-worn alert (moving again resolves it).
+	notWornID string
 }
 
 // hole is an interval [from, to) of device time, ns.
@@ -394,14 +401,25 @@ func (w *worker) block(ctx context.Context, d *deviceState, s balance.Sample) {
 	if d.lastMoveNS == 0 || sd > rules.NotWornStd {
 		d.lastMoveNS = end
 	}
-	// Post-fall watch.
+	if moving && d.notWornID != "" {
+		w.m.resolve(ctx, d.notWornID, "the device moves again: it is worn")
+		d.notWornID = ""
+	}
+	// Post-fall watch: moving again resolves the fall alert (and the
+	// escalation, if it came to that); lying still escalates.
 	if fw := d.watch; fw != nil && end > fw.impactNS {
 		if moving && end > fw.impactNS+int64(4e9) {
 			w.m.log.Info("movement after fall", "patient", d.patient, "device", d.id)
+			after := time.Duration(end - fw.impactNS).Round(time.Second)
+			w.m.resolve(ctx, fw.alertID, fmt.Sprintf("the patient moved again %s after the fall (got up or was helped up)", after))
+			if fw.escalated {
+				w.m.resolve(ctx, AlertID(balance.AlertNoMovement, d.patient, nsPart(fw.impactNS)),
+					fmt.Sprintf("the patient moved again %s after the fall", after))
+			}
 			d.watch = nil
-		} else if end >= fw.deadline {
+		} else if end >= fw.deadline && !fw.escalated {
 			w.noMovement(ctx, d, fw, "no movement")
-			d.watch = nil
+			fw.escalated = true // keep watching: moving later resolves both
 		}
 	}
 	// Free-living gait: activity spans outside sessions.
@@ -431,9 +449,9 @@ func (w *worker) tick(ctx context.Context, now time.Time) {
 			// No data at all after a fall: the device may be off or out of
 			// range while the patient lies on the floor; escalate too.
 			rules := w.m.cfg.RulesFor(d.patient)
-			if now.Sub(fw.wall) > rules.NoMovementAfter+30*time.Second && d.wm < fw.deadline {
+			if !fw.escalated && now.Sub(fw.wall) > rules.NoMovementAfter+30*time.Second && d.wm < fw.deadline {
 				w.noMovement(ctx, d, fw, "no data from the device")
-				d.watch = nil
+				fw.escalated = true
 			}
 		}
 		w.notWorn(ctx, d, now)

@@ -159,6 +159,8 @@ func (m *memStore) Falls(_ context.Context, _ string, since time.Time) ([]time.T
 	return out, nil
 }
 
+func (m *memStore) Resolve(context.Context, string, string) error { return nil }
+
 func (m *memStore) Raise(_ context.Context, a balance.Alert) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -200,17 +200,17 @@ type alertQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const alertCols = `id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at`
+const alertCols = `id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at, resolved_at, resolved_reason`
 
 func scanAlert(sc interface{ Scan(...any) error }) (balance.Alert, error) {
 	var a balance.Alert
 	var details, evidence string
-	var occurred, created, acked int64
+	var occurred, created, acked, resolved int64
 	if err := sc.Scan(&a.ID, &a.Kind, &a.Severity, &a.PatientID, &a.DeviceID, &a.Summary, &details, &evidence, &a.GroupKey,
-		&occurred, &created, &a.Status, &a.AckedBy, &acked); err != nil {
+		&occurred, &created, &a.Status, &a.AckedBy, &acked, &resolved, &a.ResolvedReason); err != nil {
 		return a, err
 	}
-	a.OccurredAt, a.CreatedAt, a.AckedAt = alertTime(occurred), alertTime(created), alertTime(acked)
+	a.OccurredAt, a.CreatedAt, a.AckedAt, a.ResolvedAt = alertTime(occurred), alertTime(created), alertTime(acked), alertTime(resolved)
 	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
 		return a, fmt.Errorf("alert %s details: %w", a.ID, err)
 	}
@@ -265,8 +265,17 @@ func (s *AlertStore) Finish(ctx context.Context, o alerts.Outcome) error {
 		return fmt.Errorf("sqlite: update delivery %s: %w", at.DeliveryID, err)
 	}
 	if o.FollowUp != nil {
-		if err := addAlertDelivery(ctx, tx, *o.FollowUp, at.Start.Add(at.Duration)); err != nil {
+		// A repeat only of alerts still open: one acknowledged or resolved
+		// while this attempt ran needs none.
+		var open bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts a JOIN alert_delivery_alerts da ON da.alert_id = a.id
+			WHERE da.delivery_id = ? AND a.status = ?)`, at.DeliveryID, balance.AlertOpen).Scan(&open); err != nil {
 			return fmt.Errorf("sqlite: follow-up of %s: %w", at.DeliveryID, err)
+		}
+		if open {
+			if err := addAlertDelivery(ctx, tx, *o.FollowUp, at.Start.Add(at.Duration)); err != nil {
+				return fmt.Errorf("sqlite: follow-up of %s: %w", at.DeliveryID, err)
+			}
 		}
 	}
 	return tx.Commit()
@@ -328,6 +337,62 @@ func (s *AlertStore) Ack(ctx context.Context, id, by string, at time.Time) (bala
 		return balance.Alert{}, notFound("alert", id)
 	}
 	return as[0], tx.Commit()
+}
+
+// Resolve implements alerts.Store.
+func (s *AlertStore) Resolve(ctx context.Context, id, reason string, at time.Time, giveUpAfter time.Duration) (balance.Alert, bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return balance.Alert{}, false, fmt.Errorf("sqlite: resolve %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, resolved_at = ?, resolved_reason = ? WHERE id = ? AND status IN (?, ?)`,
+		balance.AlertResolved, at.UnixNano(), reason, id, balance.AlertOpen, balance.AlertAcknowledged)
+	if err != nil {
+		return balance.Alert{}, false, fmt.Errorf("sqlite: resolve %s: %w", id, err)
+	}
+	changed, _ := res.RowsAffected()
+	if changed > 0 {
+		// Repeats and escalations of alerts none of which is open any more.
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, last_error = ?
+			WHERE state = ? AND reason IN (?, ?) AND id IN (SELECT delivery_id FROM alert_delivery_alerts WHERE alert_id = ?)
+			AND NOT EXISTS (SELECT 1 FROM alert_delivery_alerts da JOIN alerts a ON a.id = da.alert_id WHERE da.delivery_id = alert_deliveries.id AND a.status = ?)`,
+			alerts.StateCancelled, "cancelled: resolved ("+reason+")", alerts.StatePending, alerts.ReasonRepeat, alerts.ReasonEscalation, id, balance.AlertOpen); err != nil {
+			return balance.Alert{}, false, fmt.Errorf("sqlite: cancel repeats of %s: %w", id, err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT d.recipient, d.channel, d.target FROM alert_deliveries d
+			JOIN alert_delivery_alerts da ON da.delivery_id = d.id
+			WHERE da.alert_id = ? AND d.reason != ? AND d.state IN (?, ?) ORDER BY d.recipient`,
+			id, alerts.ReasonResolved, alerts.StateDelivered, alerts.StateDelivering)
+		if err != nil {
+			return balance.Alert{}, false, fmt.Errorf("sqlite: told of %s: %w", id, err)
+		}
+		var told []alerts.NewDelivery
+		for rows.Next() {
+			var d alerts.NewDelivery
+			if err := rows.Scan(&d.Recipient, &d.Channel, &d.Target); err != nil {
+				rows.Close()
+				return balance.Alert{}, false, err
+			}
+			told = append(told, d)
+		}
+		rows.Close()
+		for _, d := range told {
+			d.ID = alerts.DeliveryID(id, d.Recipient, alerts.ReasonResolved, 0)
+			d.Reason, d.AlertIDs, d.NextAt, d.GiveUpAfter = alerts.ReasonResolved, []string{id}, at, giveUpAfter
+			if err := addAlertDelivery(ctx, tx, d, at); err != nil {
+				return balance.Alert{}, false, fmt.Errorf("sqlite: resolved notice of %s: %w", id, err)
+			}
+		}
+	}
+	as, err := queryAlerts(ctx, tx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id)
+	if err != nil {
+		return balance.Alert{}, false, err
+	}
+	if len(as) == 0 {
+		return balance.Alert{}, false, notFound("alert", id)
+	}
+	return as[0], changed > 0, tx.Commit()
 }
 
 // Alert implements alerts.Store.

@@ -152,3 +152,64 @@ func TestAlertStoreOutbox(t *testing.T) {
 		t.Errorf("open alerts %+v, want a3", list)
 	}
 }
+
+// TestAlertStoreResolve: resolving an alert records when and why, cancels
+// its pending repeat and escalation, and creates one resolved delivery per
+// recipient who was told (delivered), none for one who was not; resolving
+// again changes nothing.
+func TestAlertStoreResolve(t *testing.T) {
+	ctx := context.Background()
+	st := openState(t, filepath.Join(t.TempDir(), "state.db")).AlertStore()
+	now := time.Unix(1_800_000_000, 0).UTC()
+	a := alertFixture("a1", now)
+	ds := []alerts.NewDelivery{
+		delivery("told", "dr", alerts.ReasonInitial, "a1", now, false),
+		delivery("not-yet", "nurse", alerts.ReasonInitial, "a1", now.Add(time.Hour), false),
+		delivery("esc", "oncall", alerts.ReasonEscalation, "a1", now.Add(10*time.Minute), false),
+	}
+	if _, err := st.Enqueue(ctx, a, ds, now); err != nil {
+		t.Fatal(err)
+	}
+	// "told" is delivered; its repeat is pending.
+	claimed, err := st.Claim(ctx, now, 10, func(string) bool { return true })
+	if err != nil || len(claimed) != 1 || claimed[0].ID != "told" {
+		t.Fatalf("claimed %+v (%v), want the due delivery", claimed, err)
+	}
+	rep := delivery("rep", "dr", alerts.ReasonRepeat, "a1", now.Add(time.Hour), false)
+	if err := st.Finish(ctx, alerts.Outcome{Attempt: alerts.Attempt{DeliveryID: "told", N: 1, Start: now, Outcome: alerts.OutcomeDelivered},
+		State: alerts.StateDelivered, FollowUp: &rep}); err != nil {
+		t.Fatal(err)
+	}
+	at := now.Add(5 * time.Minute)
+	got, changed, err := st.Resolve(ctx, "a1", "the patient got up", at, time.Hour)
+	if err != nil || !changed {
+		t.Fatalf("Resolve = %v, %v", changed, err)
+	}
+	if got.Status != balance.AlertResolved || !got.ResolvedAt.Equal(at) || got.ResolvedReason != "the patient got up" {
+		t.Errorf("resolved alert %+v", got)
+	}
+	all, err := st.Deliveries(ctx, "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	var notices []alerts.Delivery
+	for _, d := range all {
+		states[d.ID] = d.State
+		if d.Reason == alerts.ReasonResolved {
+			notices = append(notices, d)
+		}
+	}
+	if states["rep"] != alerts.StateCancelled || states["esc"] != alerts.StateCancelled {
+		t.Errorf("repeat %s, escalation %s; want both cancelled", states["rep"], states["esc"])
+	}
+	if len(notices) != 1 || notices[0].Recipient != "dr" || !notices[0].NextAt.Equal(at) {
+		t.Errorf("resolved notices %+v, want one to dr (told), due at once, none to nurse (not told)", notices)
+	}
+	if _, changed, err := st.Resolve(ctx, "a1", "again", at.Add(time.Minute), time.Hour); err != nil || changed {
+		t.Errorf("second Resolve changed=%v err=%v, want nothing changed", changed, err)
+	}
+	if _, _, err := st.Resolve(ctx, "nope", "x", at, time.Hour); balance.ErrorCode(err) != balance.ENOTFOUND {
+		t.Errorf("Resolve(unknown) = %v, want not found", err)
+	}
+}

@@ -120,6 +120,8 @@ func subject(n *alerts.Notification) string {
 		b.WriteString("[ESCALATED] ")
 	case alerts.ReasonRepeat:
 		b.WriteString("[REMINDER] ")
+	case alerts.ReasonResolved:
+		b.WriteString("[RESOLVED] ")
 	}
 	if len(n.Alerts) == 0 {
 		b.WriteString("balance alert")

@@ -14,9 +14,13 @@ var funcs = map[string]any{
 
 const textBody = `{{- if eq .Reason "escalation"}}ESCALATION (step {{.Level}}): not acknowledged yet.
 {{else if eq .Reason "repeat"}}REMINDER: not acknowledged yet.
+{{else if eq .Reason "resolved"}}RESOLVED: no action is needed any more.
 {{end -}}
 {{range .Alerts}}
 [{{upper .Severity}}] {{.Summary}}
+{{- if .ResolvedReason}}
+  Resolved: {{.ResolvedReason}} ({{time .ResolvedAt}})
+{{- end}}
   Patient: {{.PatientID}}{{if .DeviceID}}   Device: {{.DeviceID}}{{end}}
   Kind: {{.Kind}}   Occurred: {{time .OccurredAt}}
 {{- range $k, $v := .Details}}
@@ -35,9 +39,11 @@ const htmlBody = `<!DOCTYPE html>
 <html><body style="font-family: sans-serif">
 {{if eq .Reason "escalation"}}<p><strong>Escalation (step {{.Level}}):</strong> not acknowledged yet.</p>
 {{else if eq .Reason "repeat"}}<p><strong>Reminder:</strong> not acknowledged yet.</p>
+{{else if eq .Reason "resolved"}}<p><strong>Resolved:</strong> no action is needed any more.</p>
 {{end}}
 {{range .Alerts}}
 <h2>[{{upper .Severity}}] {{.Summary}}</h2>
+{{if .ResolvedReason}}<p><strong>Resolved:</strong> {{.ResolvedReason}} ({{time .ResolvedAt}})</p>{{end}}
 <table>
 <tr><th align="left">Patient</th><td>{{.PatientID}}</td></tr>
 {{if .DeviceID}}<tr><th align="left">Device</th><td>{{.DeviceID}}</td></tr>{{end}}

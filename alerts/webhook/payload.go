@@ -29,7 +29,8 @@ type Data struct {
 	Version string `json:"version"`
 	// DeliveryID equals the webhook-id header.
 	DeliveryID string `json:"delivery_id"`
-	// Reason is initial, repeat or escalation; Level the escalation step.
+	// Reason is initial, repeat, escalation or resolved; Level the
+	// escalation step.
 	Reason    string    `json:"reason"`
 	Level     int       `json:"level,omitempty"`
 	Recipient Recipient `json:"recipient"`
@@ -55,6 +56,7 @@ var types = map[string]string{
 	alerts.ReasonInitial:    "alert.notified",
 	alerts.ReasonRepeat:     "alert.repeated",
 	alerts.ReasonEscalation: "alert.escalated",
+	alerts.ReasonResolved:   "alert.resolved",
 }
 
 // NewPayload builds the body of a notification. It depends only on the

@@ -105,6 +105,7 @@ type e2e struct {
 
 type hookArrival struct {
 	at    time.Time
+	typ   string // the payload's type: alert.notified, alert.resolved, ...
 	alert balance.Alert
 }
 
@@ -127,7 +128,7 @@ func startE2EOn(t testing.TB, devices int, storage string) *e2e {
 		}
 		e.mu.Lock()
 		for _, a := range p.Data.Alerts {
-			e.hooks = append(e.hooks, hookArrival{at, a.Alert})
+			e.hooks = append(e.hooks, hookArrival{at, p.Type, a.Alert})
 		}
 		e.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
@@ -245,12 +246,20 @@ func fallSamples(t testing.TB, start time.Time, seed uint64, falls int) []balanc
 	return s.Samples(sim.TypicalSensor(), start.UnixNano())
 }
 
-func (e *e2e) falls(patient string) []hookArrival {
+// falls returns the fall notices for a patient that arrived at the
+// webhook (resolved notices left out: see resolvedFalls). A fall resolved
+// before its first notice went is in it, shown as resolved.
+func (e *e2e) falls(patient string) []hookArrival { return e.fallNotices(patient, false) }
+
+// resolvedFalls returns the resolved notices of falls for a patient.
+func (e *e2e) resolvedFalls(patient string) []hookArrival { return e.fallNotices(patient, true) }
+
+func (e *e2e) fallNotices(patient string, resolved bool) []hookArrival {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []hookArrival
 	for _, h := range e.hooks {
-		if h.alert.Kind == balance.AlertFall && h.alert.PatientID == patient {
+		if h.alert.Kind == balance.AlertFall && h.alert.PatientID == patient && (h.typ == "alert.resolved") == resolved {
 			out = append(out, h)
 		}
 	}
@@ -271,9 +280,32 @@ func TestFallAlertEndToEnd(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d fall alerts at the webhook, want 1", len(got))
 	}
-	msgs := e.mail.WaitMessages(t, 1, 20*time.Second)
-	if len(msgs) != 1 || !strings.Contains(strings.ToLower(msgs[0].Subject+e.mail.Message(t, msgs[0].ID).Text), "fall") {
-		t.Errorf("mail %+v, want one about the fall", msgs)
+	// The simulated patient gets up: the alert resolves, and those who
+	// were told are told so (webhook and e-mail); nothing escalates.
+	deadline = time.Now().Add(20 * time.Second)
+	for len(e.resolvedFalls("p0")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	res := e.resolvedFalls("p0")
+	if len(res) != 1 || res[0].alert.ID != got[0].alert.ID || !strings.Contains(res[0].alert.ResolvedReason, "moved again") {
+		t.Fatalf("resolved notices %+v, want one for the fall, saying the patient moved again", res)
+	}
+	if a, err := e.app.Alerts.Alert(context.Background(), got[0].alert.ID); err != nil || a.Status != balance.AlertResolved {
+		t.Errorf("stored alert %+v (%v), want resolved", a, err)
+	}
+	// E-mail: the alert about the fall, then its resolved notice.
+	msgs := e.mail.WaitMessages(t, 2, 20*time.Second)
+	var alerted, resolved int
+	for _, m := range msgs {
+		switch {
+		case strings.HasPrefix(m.Subject, "[RESOLVED] "):
+			resolved++
+		case strings.Contains(strings.ToLower(m.Subject+e.mail.Message(t, m.ID).Text), "fall"):
+			alerted++
+		}
+	}
+	if len(msgs) != 2 || alerted != 1 || resolved != 1 {
+		t.Errorf("mails %+v, want one about the fall and one [RESOLVED] notice", msgs)
 	}
 	// The evidence link answers with the samples around the impact.
 	a := got[0].alert
