@@ -150,7 +150,7 @@ recipients:
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{`balance_alert_delivery_attempts_total{channel="webhook",outcome="delivered"} 1`,
-		`balance_alert_delivery_attempts_total{channel="email",outcome="delivered"} 1`, `balance_alert_deliveries{state="cancelled"} 1`} {
+		`balance_alert_delivery_attempts_total{channel="email",outcome="delivered"} 1`, `balance_alert_deliveries{state="cancelled"} 1`, `balance_build_info{`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

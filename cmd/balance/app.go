@@ -78,6 +78,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	}
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(a.Registry)
 
 	if a.State, err = sqlite.OpenState(ctx, filepath.Join(c.DataDir, "state.db")); err != nil {
 		return err

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -146,5 +150,20 @@ func TestPatientsAndDevicesFromFile(t *testing.T) {
 	}
 	if len(cfg.Devices) != 1 || cfg.Devices[0].PatientID != "p-001" {
 		t.Fatalf("devices = %+v", cfg.Devices)
+	}
+}
+
+// TestVersionAndHelp: `balance version` names the build; `-h` of a command
+// is flag.ErrHelp, which main treats as success (exit 0), not an error.
+func TestVersionAndHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "balance ") || !strings.Contains(out.String(), "go1.") {
+		t.Errorf("version: %q, %v", out.String(), err)
+	}
+	for _, args := range [][]string{{"serve", "-h"}, {"embedded", "-h"}, {"mqtt-auth", "-h"}, {"healthcheck", "-h"}} {
+		var help bytes.Buffer
+		if err := run(context.Background(), args, io.Discard, &help); !errors.Is(err, flag.ErrHelp) || help.Len() == 0 {
+			t.Errorf("%v: err %v, %d bytes of help; want flag.ErrHelp and the help text", args, err, help.Len())
+		}
 	}
 }

@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +20,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h printed the help: not an error
+		}
 		fmt.Fprintln(os.Stderr, "balance:", err)
 		os.Exit(1)
 	}
@@ -34,6 +39,7 @@ commands:
   healthcheck
             exit 0 if a running instance's /healthz answers 200 (for containers)
   mqtt-auth write Mosquitto's password and ACL files from the device registry
+  version   print the build (version, VCS revision, Go version)
   help      show this text
 
 Run 'balance COMMAND -h' for a command's flags.
@@ -57,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "mqtt-auth":
 		return runMQTTAuth(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		return runVersion(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
