@@ -150,6 +150,16 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	// The recipient is reached where the configuration says now (an
 	// address may have changed since the delivery was planned).
 	n := &Notification{ID: d.ID, Reason: d.Reason, Level: d.Level, Recipient: *r, Alerts: alerts, CreatedAt: d.CreatedAt, BaseURL: s.cfg.BaseURL}
+	for _, a := range alerts {
+		if a.Status == balance.AlertOpen {
+			if link := s.links.Link(a.ID, r.Name, d.CreatedAt); link != "" {
+				if n.AckLinks == nil {
+					n.AckLinks = map[string]string{}
+				}
+				n.AckLinks[a.ID] = absoluteLink(s.cfg.BaseURL, link)
+			}
+		}
+	}
 	retry, err := s.notify(ctx, n)
 	end := s.Now()
 	o.Attempt.Duration = end.Sub(start)

@@ -26,12 +26,16 @@ type AlertView struct {
 //	GET  /api/v1/alerts?patient=&status=&limit=   alerts the viewer may see, newest first
 //	GET  /api/v1/alerts/{id}                      one alert, its deliveries and attempts
 //	POST /api/v1/alerts/{id}/ack                  acknowledge, as the logged-in user
+//	GET, POST /ack/{id}?r=&exp=&sig=              one-click link from a notification (signed)
 //
 // Each handler checks the alert's patient against the viewer.
 func (s *Service) Routes(m *route.Mux) {
 	m.HandleFunc("GET /api/v1/alerts", route.User, s.list)
 	m.HandleFunc("GET /api/v1/alerts/{id}", route.User, s.get)
 	m.HandleFunc("POST /api/v1/alerts/{id}/ack", route.User, s.ack)
+	// One-click links from notifications: the signature is the credential.
+	m.HandleFunc("GET /ack/{id}", route.Open, s.ackLinkPage)
+	m.HandleFunc("POST /ack/{id}", route.Open, s.ackLinkPage)
 }
 
 // PatientAlerts returns a patient's alerts, newest first ("" status: all).

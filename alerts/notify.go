@@ -31,6 +31,9 @@ type Notification struct {
 	CreatedAt time.Time
 	// BaseURL makes relative links absolute ("" leaves them relative).
 	BaseURL string
+	// AckLinks are the one-click acknowledgement links for this recipient,
+	// by alert ID (absolute when BaseURL is set; none for resolved alerts).
+	AckLinks map[string]string
 }
 
 // Notifier sends a notification over one channel. It returns nil once the

@@ -20,6 +20,7 @@ type Service struct {
 	notifiers map[string]Notifier
 	log       *slog.Logger
 	metrics   *Metrics
+	links     AckLinks
 
 	// Now returns the current time; tests may replace it before Start.
 	Now func() time.Time
@@ -50,6 +51,9 @@ type Options struct {
 	Logger    *slog.Logger
 	// Metrics may be nil.
 	Metrics *Metrics
+	// AckLinks signs one-click acknowledgement links in notifications
+	// (no key: none).
+	AckLinks AckLinks
 }
 
 // New returns a Service for a validated configuration. Every channel a
@@ -68,7 +72,7 @@ func New(cfg Config, store Store, opt Options) (*Service, error) {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		cfg: cfg, store: store, notifiers: opt.Notifiers, log: opt.Logger, metrics: opt.Metrics,
+		cfg: cfg, store: store, notifiers: opt.Notifiers, log: opt.Logger, metrics: opt.Metrics, links: opt.AckLinks,
 		Now: time.Now, Rand: rand.Float64, Grace: 5 * time.Second,
 		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), busyFor: map[string]int{},
 	}, nil

@@ -76,7 +76,8 @@ type view struct {
 
 type alertView struct {
 	balance.Alert
-	URL string
+	URL     string
+	AckLink string // one click, no log-in ("" when off or not open)
 }
 
 // Message builds the e-mail of a notification.
@@ -102,7 +103,7 @@ func (e *Notifier) Message(n *alerts.Notification) (*mail.Msg, error) {
 				a.Evidence[i].URL = base + a.Evidence[i].URL
 			}
 		}
-		v.Alerts = append(v.Alerts, alertView{Alert: a, URL: base + "/api/v1/alerts/" + url.PathEscape(a.ID)})
+		v.Alerts = append(v.Alerts, alertView{Alert: a, URL: base + "/api/v1/alerts/" + url.PathEscape(a.ID), AckLink: n.AckLinks[a.ID]})
 	}
 	if err := m.SetBodyTextTemplate(textTmpl, v); err != nil {
 		return nil, fmt.Errorf("email: text body: %w", err)

@@ -29,6 +29,9 @@ const textBody = `{{- if eq .Reason "escalation"}}ESCALATION (step {{.Level}}): 
 {{- range .Evidence}}
   {{.Label}}: {{.URL}}
 {{- end}}
+{{- if .AckLink}}
+  I'm on it (acknowledge, no log-in needed): {{.AckLink}}
+{{- end}}
   Details and acknowledgement: {{.URL}}
 {{end}}
 To acknowledge, POST {"by": "<your name>"} to the acknowledgement link
@@ -52,6 +55,7 @@ const htmlBody = `<!DOCTYPE html>
 {{range $k, $v := .Details}}<tr><th align="left">{{$k}}</th><td>{{$v}}</td></tr>
 {{end}}</table>
 {{if .Evidence}}<ul>{{range .Evidence}}<li><a href="{{.URL}}">{{.Label}}</a></li>{{end}}</ul>{{end}}
+{{if .AckLink}}<p><a href="{{.AckLink}}" style="font-size: 1.3em; font-weight: bold">I'm on it: acknowledge (no log-in needed)</a></p>{{end}}
 <p><a href="{{.URL}}">Details and acknowledgement</a></p>
 {{end}}
 <p style="color: #666">Delivery {{.ID}}</p>

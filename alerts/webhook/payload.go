@@ -50,6 +50,10 @@ type Alert struct {
 	// (POST {"by": "..."}).
 	URL    string `json:"url"`
 	AckURL string `json:"ack_url"`
+	// AckLink acknowledges it without logging in: signed for this
+	// recipient, it expires after a day (omitted when links are off or the
+	// alert is not open).
+	AckLink string `json:"ack_link,omitempty"`
 }
 
 var types = map[string]string{
@@ -70,7 +74,7 @@ func NewPayload(n *alerts.Notification) Payload {
 	for _, a := range n.Alerts {
 		a.Evidence = absolute(n.BaseURL, a.Evidence)
 		self := strings.TrimSuffix(n.BaseURL, "/") + "/api/v1/alerts/" + url.PathEscape(a.ID)
-		p.Data.Alerts = append(p.Data.Alerts, Alert{Alert: a, URL: self, AckURL: self + "/ack"})
+		p.Data.Alerts = append(p.Data.Alerts, Alert{Alert: a, URL: self, AckURL: self + "/ack", AckLink: n.AckLinks[a.ID]})
 	}
 	return p
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,5 +209,94 @@ alerts:
 	os.WriteFile(path, []byte("storage: {kind: embedded}\nalerts:\n  recipents: []\n"), 0o600)
 	if _, err := loadConfig([]string{"--config", path}, io.Discard, false, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "recipents") {
 		t.Errorf("misspelt key: %v; want it refused by name", err)
+	}
+}
+
+// TestOneClickAcknowledgement: the e-mail and the webhook of a fall carry a
+// signed link for their recipient. Opening it (as a mail scanner would)
+// shows the alert and a button but acknowledges nothing; pressing the
+// button acknowledges it in the recipient's name without a log-in, and
+// stops the repeats; a tampered link is refused.
+func TestOneClickAcknowledgement(t *testing.T) {
+	rx := webhooktest.NewReceiver(t, []string{testSecret}, nil)
+	mp := testenv.StartMailpit(t, testenv.MailpitOptions{})
+	section := fmt.Sprintf(`
+smtp: {host: %s, port: %d, starttls: none, from: "Balance <alerts@balance.example.org>"}
+recipients:
+  - name: family
+    role: caregiver
+    webhook: {url: %q, secrets: [%q]}
+    repeat_interval: 1h
+  - name: dr
+    role: therapist
+    email: dr@clinic.example
+    repeat_interval: 1h
+`, mp.SMTPHost, mp.SMTPPort, rx.URL, testSecret)
+	app := alertsApp(t, t.TempDir(), section)
+	ctx := context.Background()
+	if err := app.Open(ctx); err != nil {
+		app.Close()
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.Alerts.Raise(ctx, balance.Alert{ID: "fall-link-1", Kind: balance.AlertFall, Severity: balance.SeverityUrgent, PatientID: "p1",
+		Summary: "Fall detected", GroupKey: "p1/fall", OccurredAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	hook := rx.Wait(t, 10*time.Second, "the webhook", webhooktest.Count(1))[0].Payload.Data.Alerts[0].AckLink
+	msgs := mp.WaitMessages(t, 1, 10*time.Second)
+	text := mp.Message(t, msgs[0].ID).Text
+	i := strings.Index(text, "/ack/")
+	if hook == "" || i < 0 {
+		t.Fatalf("no one-click link: webhook %q, e-mail:\n%s", hook, text)
+	}
+	mailLink := strings.Fields(text[i:])[0]
+	base := "http://" + app.HTTPAddr()
+	get := func(link string) (int, string) {
+		resp, err := http.Get(base + link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// Opening the link shows the alert and a button; nothing is acknowledged.
+	st, page := get(mailLink)
+	if st != 200 || !strings.Contains(page, "I'm on it") || !strings.Contains(page, "Fall detected") || !strings.Contains(page, `lang="en"`) {
+		t.Fatalf("GET link: %d\n%s", st, page)
+	}
+	if a, _ := app.Alerts.Alert(ctx, "fall-link-1"); a.Status != balance.AlertOpen {
+		t.Fatalf("opening the link changed the alert to %s", a.Status)
+	}
+	// A tampered link is refused.
+	if st, _ := get(strings.Replace(mailLink, "r=dr", "r=someone", 1)); st != http.StatusForbidden {
+		t.Errorf("tampered link: %d, want 403", st)
+	}
+	// Pressing the button (the form posts the link's fields) acknowledges.
+	u, _ := url.Parse(mailLink)
+	resp, err := http.PostForm(base+u.Path, u.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Thank you") {
+		t.Fatalf("POST link: %d\n%s", resp.StatusCode, body)
+	}
+	a, err := app.Alerts.Alert(ctx, "fall-link-1")
+	if err != nil || a.Status != balance.AlertAcknowledged || a.AckedBy != "dr (link)" {
+		t.Fatalf("after the button: %+v (%v), want acknowledged by %q", a, err, "dr (link)")
+	}
+	// The webhook recipient's own link, pressed later, says so.
+	hu, _ := url.Parse(hook)
+	resp, err = http.PostForm(base+hu.Path, hu.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Already acknowledged") {
+		t.Errorf("second link after the acknowledgement: %d\n%s", resp.StatusCode, body)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -92,7 +93,11 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Spool, err = openSpool(c, a.Log); err != nil {
 		return err
 	}
-	if a.Alerts, err = newAlerts(c.Alerts, a.State, a.Registry, a.Log); err != nil {
+	linkKey, err := loadOrCreateKey(filepath.Join(c.DataDir, "ack-links.key"))
+	if err != nil {
+		return err
+	}
+	if a.Alerts, err = newAlerts(c.Alerts, a.State, a.Registry, linkKey, a.Log); err != nil {
 		return err
 	}
 	a.Alerts.Grace = 2 * time.Second // of the 10 s a stop may take
@@ -159,6 +164,21 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (balance.SampleS
 	return store, nil
 }
 
+// loadOrCreateKey returns the 32-byte key in path, made at the first start
+// (it signs one-click acknowledgement links; replacing the file revokes
+// every link sent).
+func loadOrCreateKey(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("ack link key: %w", err)
+	}
+	return b, nil
+}
+
 // openSpool opens the disk spool and says what it holds from an earlier run.
 func openSpool(c Config, log *slog.Logger) (*spool.Spool, error) {
 	sp, err := spool.Open(filepath.Join(c.DataDir, "spool"), spool.Options{MaxBytes: c.Spool.MaxBytes})
@@ -175,7 +195,7 @@ func openSpool(c Config, log *slog.Logger) (*spool.Spool, error) {
 }
 
 // newAlerts builds alert delivery on the state database's outbox.
-func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry, log *slog.Logger) (*alerts.Service, error) {
+func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry, linkKey []byte, log *slog.Logger) (*alerts.Service, error) {
 	ns, err := notifiers(ac)
 	if err != nil {
 		return nil, err
@@ -183,6 +203,7 @@ func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry
 	store := state.AlertStore()
 	svc, err := alerts.New(ac, store, alerts.Options{
 		Notifiers: ns, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg, store.DeliveryCounts),
+		AckLinks: alerts.AckLinks{Key: linkKey},
 	})
 	if err != nil {
 		return nil, err
