@@ -81,9 +81,12 @@ type AlertSink interface {
 
 // Risk levels.
 const (
-	RiskLow      = "low"
-	RiskModerate = "moderate"
-	RiskHigh     = "high"
+	RiskLow = "low"
+	// RiskNotEnoughData: no cut-off is passed, but the measures needed to
+	// call the risk low are missing (missing data is not a good result).
+	RiskNotEnoughData = "not_enough_data"
+	RiskModerate      = "moderate"
+	RiskHigh          = "high"
 )
 
 // RiskReason is one finding that contributed to a fall-risk level.

@@ -306,3 +306,27 @@ func TestSessionDrillDown(t *testing.T) {
 		}
 	}
 }
+
+// TestNotEnoughDataIsShownAsSuch: a patient whose risk could not be judged
+// shows "not enough data" with what is missing on the list and the page,
+// sorted after moderate and before low.
+func TestNotEnoughDataIsShownAsSuch(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	must(t, e.state.SaveRiskAssessment(ctx, balance.RiskAssessment{PatientID: "p1", Time: testNow.Add(-time.Hour), Level: balance.RiskNotEnoughData,
+		Reasons: []balance.RiskReason{{Code: "not_enough_data", Level: balance.RiskNotEnoughData, Text: "not enough data to call the risk low: no walking speed or Timed Up and Go"}}}))
+	must(t, e.state.SaveRiskAssessment(ctx, balance.RiskAssessment{PatientID: "p2", Time: testNow.Add(-time.Hour), Level: balance.RiskLow}))
+	must(t, e.state.SaveRiskAssessment(ctx, balance.RiskAssessment{PatientID: "p3", Time: testNow.Add(-time.Hour), Level: balance.RiskModerate}))
+	admin := e.login("admin")
+	st, list := admin.do("GET", "/", "")
+	if st != 200 || !strings.Contains(list, "not enough data") {
+		t.Fatalf("list: %d, want 'not enough data' shown", st)
+	}
+	if i, j, k := strings.Index(list, `data-patient="p3"`), strings.Index(list, `data-patient="p1"`), strings.Index(list, `data-patient="p2"`); !(i < j && j < k) {
+		t.Errorf("order p3 (moderate) %d, p1 (not enough data) %d, p2 (low) %d: want that order", i, j, k)
+	}
+	st, page := admin.do("GET", "/patients/p1", "")
+	if st != 200 || !strings.Contains(page, "not enough data") || !strings.Contains(page, "no walking speed") || strings.Contains(page, "level-low") {
+		t.Errorf("patient page: %d, want 'not enough data' and what is missing, never 'low'", st)
+	}
+}

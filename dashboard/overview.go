@@ -8,17 +8,21 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// riskRank orders risk levels, highest first; unassessed patients last.
+// riskRank orders risk levels, highest first; then those whose risk cannot
+// be judged yet (they need a test more than the low-risk ones need a look),
+// then low, then unassessed patients.
 func riskRank(level string) int {
 	switch level {
 	case balance.RiskHigh:
 		return 0
 	case balance.RiskModerate:
 		return 1
-	case balance.RiskLow:
+	case balance.RiskNotEnoughData:
 		return 2
+	case balance.RiskLow:
+		return 3
 	}
-	return 3
+	return 4
 }
 
 // SortByRisk orders summaries by fall risk (high first), then by open

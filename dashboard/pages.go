@@ -45,8 +45,11 @@ var funcs = template.FuncMap{
 	"f1":    func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"lower": strings.ToLower,
 	"risk": func(l string) string {
-		if l == "" {
+		switch l {
+		case "":
 			return "not assessed"
+		case balance.RiskNotEnoughData:
+			return "not enough data"
 		}
 		return l
 	},

@@ -164,8 +164,8 @@ func (m *Monitor) plannedPerWeek(ctx context.Context, patientID string, r Rules)
 	return r.SessionsPerWeek, nil
 }
 
-// AssessPatient assesses a patient's fall risk now; when the level or its
-// reasons changed since the last assessment, it stores the new one in the
+// AssessPatient assesses a patient's fall risk now; when the level, its
+// reasons or their values changed since the last assessment, it stores the new one in the
 // history (and a "risk" measurement) and, if the level rose, raises an
 // alert. It returns the current assessment.
 func (m *Monitor) AssessPatient(ctx context.Context, patientID string) (balance.RiskAssessment, error) {
@@ -218,7 +218,8 @@ func (m *Monitor) CurrentRisk(ctx context.Context, patientID string) (balance.Ri
 func reasonKey(a balance.RiskAssessment) string {
 	codes := make([]string, 0, len(a.Reasons))
 	for _, r := range a.Reasons {
-		codes = append(codes, r.Code)
+		// The value too: "5 falls" must not stay "1 fall" on the page.
+		codes = append(codes, fmt.Sprintf("%s=%g", r.Code, r.Value))
 	}
 	sort.Strings(codes)
 	return strings.Join(codes, ",")

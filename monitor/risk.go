@@ -3,6 +3,7 @@ package monitor
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -40,9 +41,10 @@ type RiskInputs struct {
 	SessionsPlanned float64
 }
 
-var levelRank = map[string]int{balance.RiskLow: 0, balance.RiskModerate: 1, balance.RiskHigh: 2}
+var levelRank = map[string]int{balance.RiskNotEnoughData: 0, balance.RiskLow: 0, balance.RiskModerate: 1, balance.RiskHigh: 2}
 
-// LevelRank orders risk levels: low 0, moderate 1, high 2 (-1 unknown).
+// LevelRank orders risk levels: low and not enough data 0, moderate 1,
+// high 2 (-1 unknown).
 func LevelRank(level string) int {
 	if r, ok := levelRank[level]; ok {
 		return r
@@ -52,7 +54,9 @@ func LevelRank(level string) int {
 
 // Assess returns the fall-risk level with its reasons: each finding past a
 // cut-off gives a reason with the level it implies, and the assessment
-// takes the worst. With no finding the level is low. It is a pure
+// takes the worst. With no finding the level is low only if the measures
+// that could have found one exist (see enoughToCallLow); otherwise it is
+// RiskNotEnoughData, with a reason naming what is missing. It is a pure
 // function: no I/O, no clock.
 func Assess(in RiskInputs, t balance.Thresholds) balance.RiskAssessment {
 	a := balance.RiskAssessment{PatientID: in.PatientID, Time: in.Time, Level: balance.RiskLow, Reasons: []balance.RiskReason{}}
@@ -124,7 +128,31 @@ func Assess(in RiskInputs, t balance.Thresholds) balance.RiskAssessment {
 				frac, t.AdherenceModerate, "fraction", balance.RiskModerate)
 		}
 	}
+	if a.Level == balance.RiskLow {
+		if missing := missingToCallLow(in); len(missing) > 0 {
+			a.Level = balance.RiskNotEnoughData
+			a.Reasons = append(a.Reasons, balance.RiskReason{Code: "not_enough_data", Level: balance.RiskNotEnoughData,
+				Text: "not enough data to call the risk low: no " + strings.Join(missing, ", no ")})
+		}
+	}
 	return a
+}
+
+// missingToCallLow names what is missing before a patient with no finding
+// can be called low risk: a measure of mobility (walking speed, or a Timed
+// Up and Go) and one of balance or leg strength (a tandem stance, a sway
+// test against the patient's baseline, or a five-times sit-to-stand). The
+// STEADI algorithm (CDC) likewise screens with gait, strength and balance
+// tests before calling a person low risk.
+func missingToCallLow(in RiskInputs) []string {
+	var missing []string
+	if in.GaitSpeedMPS <= 0 && in.TUGS <= 0 {
+		missing = append(missing, "walking speed or Timed Up and Go")
+	}
+	if !in.HasTandem && !(in.SwayRMS > 0 && in.SwayBaseline > 0) && in.STS5S <= 0 && !in.STS5Incomplete {
+		missing = append(missing, "balance test (tandem stance, sway against a baseline, or sit-to-stand)")
+	}
+	return missing
 }
 
 // round keeps 4 significant decimals so that reasons read well and compare

@@ -26,12 +26,16 @@ func TestAssess(t *testing.T) {
 		level string
 		codes []string
 	}{
-		{"nothing measured", monitor.RiskInputs{}, std, balance.RiskLow, nil},
-		{"gait speed 1.0 is not below 1.0", monitor.RiskInputs{GaitSpeedMPS: 1.0}, std, balance.RiskLow, nil},
+		{"nothing measured", monitor.RiskInputs{}, std, balance.RiskNotEnoughData, []string{"not_enough_data"}},
+		{"one sway test only (no mobility measure)", monitor.RiskInputs{SwayRMS: 0.05, SwayBaseline: 0.05, SwayMDC: 0.005}, std, balance.RiskNotEnoughData, []string{"not_enough_data"}},
+		{"walking speed only (no balance measure)", monitor.RiskInputs{GaitSpeedMPS: 1.2}, std, balance.RiskNotEnoughData, []string{"not_enough_data"}},
+		{"mobility and balance measured, no finding", monitor.RiskInputs{GaitSpeedMPS: 1.2, HasTandem: true, TandemHoldS: 30}, std, balance.RiskLow, nil},
+		{"a finding needs no more data", monitor.RiskInputs{TUGS: 14}, std, balance.RiskHigh, []string{"tug_at_least_13.5"}},
+		{"gait speed 1.0 is not below 1.0", monitor.RiskInputs{GaitSpeedMPS: 1.0, HasTandem: true, TandemHoldS: 30}, std, balance.RiskLow, nil},
 		{"gait speed 0.95", monitor.RiskInputs{GaitSpeedMPS: 0.95}, std, balance.RiskModerate, []string{"gait_speed_below_1"}},
 		{"gait speed 0.79", monitor.RiskInputs{GaitSpeedMPS: 0.79}, std, balance.RiskHigh, []string{"gait_speed_below_0.8"}},
 		{"PN gait speed 1.05", monitor.RiskInputs{GaitSpeedMPS: 1.05}, pn, balance.RiskModerate, []string{"gait_speed_below_1.1"}},
-		{"TUG 11.9", monitor.RiskInputs{TUGS: 11.9}, std, balance.RiskLow, nil},
+		{"TUG 11.9", monitor.RiskInputs{TUGS: 11.9, HasTandem: true, TandemHoldS: 30}, std, balance.RiskLow, nil},
 		{"TUG 12", monitor.RiskInputs{TUGS: 12}, std, balance.RiskModerate, []string{"tug_at_least_12"}},
 		{"TUG 13.5", monitor.RiskInputs{TUGS: 13.5}, std, balance.RiskHigh, []string{"tug_at_least_13.5"}},
 		{"PN TUG 11.2: standard misses it", monitor.RiskInputs{TUGS: 11.2}, pn, balance.RiskModerate, []string{"tug_at_least_11"}},
@@ -42,19 +46,19 @@ func TestAssess(t *testing.T) {
 		{"tandem 9 s", monitor.RiskInputs{TandemHoldS: 9, HasTandem: true}, std, balance.RiskModerate, []string{"tandem_hold_below_10"}},
 		{"tandem 0 s is a result", monitor.RiskInputs{TandemHoldS: 0, HasTandem: true}, std, balance.RiskModerate, []string{"tandem_hold_below_10"}},
 		{"PN tandem 4 s", monitor.RiskInputs{TandemHoldS: 4, HasTandem: true}, pn, balance.RiskHigh, []string{"tandem_hold_below_5"}},
-		{"tandem 10 s", monitor.RiskInputs{TandemHoldS: 10, HasTandem: true}, std, balance.RiskLow, nil},
-		{"stride SD 49 ms (non-faller mean)", monitor.RiskInputs{StrideTimeSDS: 0.049}, std, balance.RiskLow, nil},
+		{"tandem 10 s", monitor.RiskInputs{TandemHoldS: 10, HasTandem: true, GaitSpeedMPS: 1.2}, std, balance.RiskLow, nil},
+		{"stride SD 49 ms (non-faller mean)", monitor.RiskInputs{StrideTimeSDS: 0.049, GaitSpeedMPS: 1.2, HasTandem: true, TandemHoldS: 30}, std, balance.RiskLow, nil},
 		{"stride SD 80 ms", monitor.RiskInputs{StrideTimeSDS: 0.08}, std, balance.RiskModerate, []string{"stride_time_sd_at_least_0.07"}},
 		{"stride SD 106 ms (faller mean)", monitor.RiskInputs{StrideTimeSDS: 0.106}, std, balance.RiskHigh, []string{"stride_time_sd_at_least_0.106"}},
 		// Sway: baseline 0.05, MDC 0.005 floored at 0.2 × 0.05 = 0.01.
-		{"sway within MDC", monitor.RiskInputs{SwayRMS: 0.059, SwayBaseline: 0.05, SwayMDC: 0.005}, std, balance.RiskLow, nil},
+		{"sway within MDC", monitor.RiskInputs{SwayRMS: 0.059, SwayBaseline: 0.05, SwayMDC: 0.005, GaitSpeedMPS: 1.2}, std, balance.RiskLow, nil},
 		{"sway past MDC", monitor.RiskInputs{SwayRMS: 0.061, SwayBaseline: 0.05, SwayMDC: 0.005}, std, balance.RiskModerate, []string{"sway_above_baseline_mdc"}},
 		{"sway doubled", monitor.RiskInputs{SwayRMS: 0.10, SwayBaseline: 0.05, SwayMDC: 0.005}, std, balance.RiskHigh, []string{"sway_doubled"}},
 		{"recent fall", monitor.RiskInputs{FallsRecent: 1, FallsYear: 1}, std, balance.RiskHigh, []string{"fall_recent"}},
 		{"fall this year", monitor.RiskInputs{FallsYear: 1}, std, balance.RiskModerate, []string{"fall_past_year"}},
 		{"two losses of balance", monitor.RiskInputs{LossesOfBalance: 2}, std, balance.RiskModerate, []string{"losses_of_balance"}},
 		{"adherence 2 of 6", monitor.RiskInputs{SessionsDone: 2, SessionsPlanned: 6}, std, balance.RiskModerate, []string{"low_adherence"}},
-		{"adherence 3 of 6", monitor.RiskInputs{SessionsDone: 3, SessionsPlanned: 6}, std, balance.RiskLow, nil},
+		{"adherence 3 of 6", monitor.RiskInputs{SessionsDone: 3, SessionsPlanned: 6, GaitSpeedMPS: 1.2, HasTandem: true, TandemHoldS: 30}, std, balance.RiskLow, nil},
 		{"worst reason wins", monitor.RiskInputs{GaitSpeedMPS: 0.9, TUGS: 14}, std, balance.RiskHigh, []string{"gait_speed_below_1", "tug_at_least_13.5"}},
 	}
 	for _, tt := range tests {
@@ -67,7 +71,7 @@ func TestAssess(t *testing.T) {
 			var codes []string
 			for _, r := range got.Reasons {
 				codes = append(codes, r.Code)
-				if r.Text == "" || monitor.LevelRank(r.Level) < 1 {
+				if r.Text == "" || (monitor.LevelRank(r.Level) < 1 && r.Level != balance.RiskNotEnoughData) {
 					t.Errorf("reason %+v lacks text or level", r)
 				}
 			}

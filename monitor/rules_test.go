@@ -126,6 +126,25 @@ func TestRiskRoseAndHistory(t *testing.T) {
 	if len(rose) != 1 || rose[0].Severity != balance.SeverityHigh || rose[0].Details["previous_level"] != balance.RiskLow {
 		t.Errorf("risk alerts %+v, want one high from low", rose)
 	}
+	// A second, slower TUG: same level and reason code, a new value. The
+	// history shows it (reasons as of now), and no second alert is raised.
+	if err := h.store.WriteMeasurements(ctx, []balance.Measurement{{Name: monitor.MeasTUG, PatientID: testPatient,
+		Time: time.Now().Add(-time.Minute), Fields: map[string]float64{"seconds": 16}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.mon.AssessPatient(ctx, testPatient); err != nil {
+		t.Fatal(err)
+	}
+	hist, err = h.state.RiskAssessments(ctx, testPatient, time.Time{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Reasons[0].Value != 16 {
+		t.Errorf("history after a slower TUG %+v, want a new entry with 16 s first", hist)
+	}
+	if n := len(h.sink.kind(balance.AlertRiskRose)); n != 1 {
+		t.Errorf("%d risk_rose alerts, want still 1 (the level did not rise)", n)
+	}
 }
 
 // TestDeviceOffline: a device that reported itself offline 2 h ago, in
@@ -261,8 +280,11 @@ func TestNeuropathyThresholdsApply(t *testing.T) {
 	}
 	at := time.Now().Add(-time.Hour)
 	for _, p := range []string{testPatient, "pn"} {
+		// A TUG, and a sit-to-stand past no cut-off (a balance and strength
+		// measure: without one the risk could not be called low).
 		if err := h.store.WriteMeasurements(ctx, []balance.Measurement{{Name: monitor.MeasTUG, PatientID: p, Time: at,
-			Fields: map[string]float64{"seconds": 11.2}}}); err != nil {
+			Fields: map[string]float64{"seconds": 11.2}}, {Name: monitor.MeasSTS5, PatientID: p, Time: at,
+			Fields: map[string]float64{"seconds": 9, "complete": 1}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -440,3 +440,21 @@ func swayBetween(t *testing.T, ss []balance.Sample, from, to time.Time) analysis
 	}
 	return want
 }
+
+// TestOneSwayTestIsNotEnoughData: after a single sway test (no walk, no
+// timed test) the patient's risk is "not enough data", naming what is
+// missing, not "low": missing data is not a good result.
+func TestOneSwayTestIsNotEnoughData(t *testing.T) {
+	h := newHarness(t, monitor.DefaultConfig())
+	h.start()
+	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	h.feed(ss, 100, evs)
+	h.waitIdle()
+	risk, err := h.mon.CurrentRisk(context.Background(), testPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if risk.Level != balance.RiskNotEnoughData || len(risk.Reasons) != 1 || !strings.Contains(risk.Reasons[0].Text, "walking speed") {
+		t.Errorf("risk after one sway test: %s %+v, want not enough data, naming the walking speed", risk.Level, risk.Reasons)
+	}
+}
