@@ -11,10 +11,15 @@ type Patient struct {
 	Name string `json:"name" yaml:"name"`
 	// HeightM and SensorHeightM (height of the lower-back sensor above the
 	// floor, for the inverted-pendulum step-length model) in metres; 0 = unknown.
-	HeightM       float64   `json:"height_m,omitempty" yaml:"height_m"`
-	SensorHeightM float64   `json:"sensor_height_m,omitempty" yaml:"sensor_height_m"`
-	Neuropathy    bool      `json:"neuropathy" yaml:"neuropathy"`
-	CreatedAt     time.Time `json:"created_at" yaml:"-"`
+	HeightM       float64 `json:"height_m,omitempty" yaml:"height_m"`
+	SensorHeightM float64 `json:"sensor_height_m,omitempty" yaml:"sensor_height_m"`
+	Neuropathy    bool    `json:"neuropathy" yaml:"neuropathy"`
+	// Phone, Address and Contact (another person to call, with their
+	// number) are how the people an alert goes to reach the patient.
+	Phone     string    `json:"phone,omitempty" yaml:"phone"`
+	Address   string    `json:"address,omitempty" yaml:"address"`
+	Contact   string    `json:"contact,omitempty" yaml:"contact"`
+	CreatedAt time.Time `json:"created_at" yaml:"-"`
 }
 
 // Device is a wearable IMU, optionally bound to a patient.

@@ -150,7 +150,9 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	// The recipient is reached where the configuration says now (an
 	// address may have changed since the delivery was planned).
 	n := &Notification{ID: d.ID, Reason: d.Reason, Level: d.Level, Recipient: *r, Alerts: alerts, CreatedAt: d.CreatedAt, BaseURL: s.cfg.BaseURL}
+	n.Contexts = make(map[string]AlertContext, len(alerts))
 	for _, a := range alerts {
+		n.Contexts[a.ID] = s.contexts.of(ctx, a)
 		if a.Status == balance.AlertOpen {
 			if link := s.links.Link(a.ID, r.Name, d.CreatedAt); link != "" {
 				if n.AckLinks == nil {

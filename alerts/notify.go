@@ -34,6 +34,8 @@ type Notification struct {
 	// AckLinks are the one-click acknowledgement links for this recipient,
 	// by alert ID (absolute when BaseURL is set; none for resolved alerts).
 	AckLinks map[string]string
+	// Contexts say who, when (clinic time) and what to do, by alert ID.
+	Contexts map[string]AlertContext
 }
 
 // Notifier sends a notification over one channel. It returns nil once the

@@ -170,7 +170,7 @@ func TestDeliveredOnceSignedWithEverySecret(t *testing.T) {
 	if diff := strings.Join(outcomes(d), ","); diff != alerts.OutcomeDelivered {
 		t.Errorf("log outcomes %s, want one delivered attempt", diff)
 	}
-	if got := testenv.MetricValue(t, h.reg, "balance_alert_delivery_attempts_total", "channel", "webhook", "outcome", "delivered"); got != 1 {
+	if got := waitMetric(t, h.reg, 1, "balance_alert_delivery_attempts_total", "channel", "webhook", "outcome", "delivered"); got != 1 {
 		t.Errorf("delivered attempts metric %v, want 1", got)
 	}
 }
@@ -237,7 +237,7 @@ func TestClientErrorIsNotRetried(t *testing.T) {
 	if len(d.Log) != 1 || d.Log[0].Outcome != alerts.OutcomeFailed || d.Log[0].StatusCode != 400 || !strings.Contains(d.Log[0].Error, "unknown patient") {
 		t.Errorf("log %+v: want one failed attempt with status 400 and the receiver's answer", d.Log)
 	}
-	if got := testenv.MetricValue(t, h.reg, "balance_alert_deliveries_failed_total", "channel", "webhook", "reason", "permanent"); got != 1 {
+	if got := waitMetric(t, h.reg, 1, "balance_alert_deliveries_failed_total", "channel", "webhook", "reason", "permanent"); got != 1 {
 		t.Errorf("failed{permanent} = %v, want 1", got)
 	}
 }
@@ -273,7 +273,7 @@ func TestGivesUpAtDeadline(t *testing.T) {
 			t.Errorf("attempt %+v: want retry with status 500", a)
 		}
 	}
-	if got := testenv.MetricValue(t, h.reg, "balance_alert_deliveries_failed_total", "channel", "webhook", "reason", "deadline"); got != 1 {
+	if got := waitMetric(t, h.reg, 1, "balance_alert_deliveries_failed_total", "channel", "webhook", "reason", "deadline"); got != 1 {
 		t.Errorf("failed{deadline} = %v, want 1", got)
 	}
 }
@@ -607,5 +607,18 @@ func TestResolvedAlerts(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := len(rx.Requests()); n != 3 {
 		t.Errorf("%d webhooks after resolving again, want still 3", n)
+	}
+}
+
+// waitMetric returns a metric's value once it is want, or its value after
+// 2 s: counters go up just after an outcome is stored, which is what the
+// tests wait for.
+func waitMetric(t *testing.T, reg *prometheus.Registry, want float64, name string, labels ...string) float64 {
+	t.Helper()
+	var got float64
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if got = testenv.MetricValue(t, reg, name, labels...); got == want || time.Now().After(deadline) {
+			return got
+		}
 	}
 }

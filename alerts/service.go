@@ -21,6 +21,7 @@ type Service struct {
 	log       *slog.Logger
 	metrics   *Metrics
 	links     AckLinks
+	contexts  Contexts
 
 	// Now returns the current time; tests may replace it before Start.
 	Now func() time.Time
@@ -54,6 +55,9 @@ type Options struct {
 	// AckLinks signs one-click acknowledgement links in notifications
 	// (no key: none).
 	AckLinks AckLinks
+	// Contexts looks up the patient and the clinic's time zone for the
+	// who / when / what-to-do of notifications.
+	Contexts Contexts
 }
 
 // New returns a Service for a validated configuration. Every channel a
@@ -72,7 +76,7 @@ func New(cfg Config, store Store, opt Options) (*Service, error) {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		cfg: cfg, store: store, notifiers: opt.Notifiers, log: opt.Logger, metrics: opt.Metrics, links: opt.AckLinks,
+		cfg: cfg, store: store, notifiers: opt.Notifiers, log: opt.Logger, metrics: opt.Metrics, links: opt.AckLinks, contexts: opt.Contexts,
 		Now: time.Now, Rand: rand.Float64, Grace: 5 * time.Second,
 		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), busyFor: map[string]int{},
 	}, nil

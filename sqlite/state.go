@@ -141,8 +141,8 @@ func (s *StateDB) BindDevice(ctx context.Context, deviceID, patientID string) er
 func (s *StateDB) Patient(ctx context.Context, id string) (balance.Patient, error) {
 	var p balance.Patient
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, created_at FROM patients WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &created)
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, created_at FROM patients WHERE id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, notFound("patient", id)
 	}
@@ -155,7 +155,7 @@ func (s *StateDB) Patient(ctx context.Context, id string) (balance.Patient, erro
 
 // Patients implements balance.Registry.
 func (s *StateDB) Patients(ctx context.Context) ([]balance.Patient, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, created_at FROM patients ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, created_at FROM patients ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: patients: %w", err)
 	}
@@ -164,7 +164,7 @@ func (s *StateDB) Patients(ctx context.Context) ([]balance.Patient, error) {
 	for rows.Next() {
 		var p balance.Patient
 		var created int64
-		if err := rows.Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &created); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &created); err != nil {
 			return nil, err
 		}
 		p.CreatedAt = time.Unix(0, created).UTC()
@@ -181,9 +181,13 @@ func (s *StateDB) CreatePatient(ctx context.Context, p balance.Patient) error {
 	if p.HeightM < 0 || p.HeightM > 2.6 || p.SensorHeightM < 0 || p.SensorHeightM > 1.6 {
 		return balance.Errorf(balance.EINVALID, "patient %s: height %.2f m or sensor height %.2f m out of range", p.ID, p.HeightM, p.SensorHeightM)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO patients (id, name, height_m, sensor_height_m, neuropathy, created_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET name = excluded.name, height_m = excluded.height_m, sensor_height_m = excluded.sensor_height_m, neuropathy = excluded.neuropathy`,
-		p.ID, p.Name, p.HeightM, p.SensorHeightM, p.Neuropathy, s.Now().UnixNano())
+	if len(p.Name) > 200 || len(p.Phone) > 50 || len(p.Address) > 500 || len(p.Contact) > 200 {
+		return balance.Errorf(balance.EINVALID, "patient %s: name, phone, address or contact too long", p.ID)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO patients (id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET name = excluded.name, height_m = excluded.height_m, sensor_height_m = excluded.sensor_height_m, neuropathy = excluded.neuropathy,
+			phone = excluded.phone, address = excluded.address, contact = excluded.contact`,
+		p.ID, p.Name, p.HeightM, p.SensorHeightM, p.Neuropathy, p.Phone, p.Address, p.Contact, s.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("sqlite: create patient %s: %w", p.ID, err)
 	}

@@ -78,6 +78,8 @@ type alertView struct {
 	balance.Alert
 	URL     string
 	AckLink string // one click, no log-in ("" when off or not open)
+	Ctx     alerts.AlertContext
+	Who     string // the patient's name and id
 }
 
 // Message builds the e-mail of a notification.
@@ -103,7 +105,12 @@ func (e *Notifier) Message(n *alerts.Notification) (*mail.Msg, error) {
 				a.Evidence[i].URL = base + a.Evidence[i].URL
 			}
 		}
-		v.Alerts = append(v.Alerts, alertView{Alert: a, URL: base + "/api/v1/alerts/" + url.PathEscape(a.ID), AckLink: n.AckLinks[a.ID]})
+		c := n.Contexts[a.ID]
+		who := a.PatientID
+		if c.Patient.Name != "" {
+			who = c.Patient.Name + " (" + a.PatientID + ")"
+		}
+		v.Alerts = append(v.Alerts, alertView{Alert: a, URL: base + "/api/v1/alerts/" + url.PathEscape(a.ID), AckLink: n.AckLinks[a.ID], Ctx: c, Who: who})
 	}
 	if err := m.SetBodyTextTemplate(textTmpl, v); err != nil {
 		return nil, fmt.Errorf("email: text body: %w", err)

@@ -21,6 +21,13 @@ const textBody = `{{- if eq .Reason "escalation"}}ESCALATION (step {{.Level}}): 
 {{- if .ResolvedReason}}
   Resolved: {{.ResolvedReason}} ({{time .ResolvedAt}})
 {{- end}}
+  WHO:  {{.Who}}{{if .Ctx.Patient.Phone}}, phone {{.Ctx.Patient.Phone}}{{end}}{{if .Ctx.Patient.Address}}, {{.Ctx.Patient.Address}}{{end}}
+  WHEN: {{if .Ctx.LocalTime}}{{.Ctx.LocalTime}}{{else}}{{time .OccurredAt}}{{end}}
+  WHAT TO DO: {{.Ctx.WhatToDo}}
+{{- if .AckLink}}
+  I'm on it (acknowledge, no log-in needed): {{.AckLink}}
+{{- end}}
+
   Patient: {{.PatientID}}{{if .DeviceID}}   Device: {{.DeviceID}}{{end}}
   Kind: {{.Kind}}   Occurred: {{time .OccurredAt}}
 {{- range $k, $v := .Details}}
@@ -28,9 +35,6 @@ const textBody = `{{- if eq .Reason "escalation"}}ESCALATION (step {{.Level}}): 
 {{- end}}
 {{- range .Evidence}}
   {{.Label}}: {{.URL}}
-{{- end}}
-{{- if .AckLink}}
-  I'm on it (acknowledge, no log-in needed): {{.AckLink}}
 {{- end}}
   Details and acknowledgement: {{.URL}}
 {{end}}
@@ -47,6 +51,9 @@ const htmlBody = `<!DOCTYPE html>
 {{range .Alerts}}
 <h2>[{{upper .Severity}}] {{.Summary}}</h2>
 {{if .ResolvedReason}}<p><strong>Resolved:</strong> {{.ResolvedReason}} ({{time .ResolvedAt}})</p>{{end}}
+<p style="font-size: 1.2em"><strong>Who:</strong> {{.Who}}{{if .Ctx.Patient.Phone}}, phone <a href="tel:{{.Ctx.Patient.Phone}}">{{.Ctx.Patient.Phone}}</a>{{end}}{{if .Ctx.Patient.Address}}, {{.Ctx.Patient.Address}}{{end}}<br>
+<strong>When:</strong> {{if .Ctx.LocalTime}}{{.Ctx.LocalTime}}{{else}}{{time .OccurredAt}}{{end}}<br>
+<strong>What to do:</strong> {{.Ctx.WhatToDo}}</p>
 <table>
 <tr><th align="left">Patient</th><td>{{.PatientID}}</td></tr>
 {{if .DeviceID}}<tr><th align="left">Device</th><td>{{.DeviceID}}</td></tr>{{end}}

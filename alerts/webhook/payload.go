@@ -54,6 +54,9 @@ type Alert struct {
 	// recipient, it expires after a day (omitted when links are off or the
 	// alert is not open).
 	AckLink string `json:"ack_link,omitempty"`
+	// Context: the patient (name, phone, address, other contact), the
+	// time in the clinic's zone and what to do.
+	Context *alerts.AlertContext `json:"context,omitempty"`
 }
 
 var types = map[string]string{
@@ -74,7 +77,11 @@ func NewPayload(n *alerts.Notification) Payload {
 	for _, a := range n.Alerts {
 		a.Evidence = absolute(n.BaseURL, a.Evidence)
 		self := strings.TrimSuffix(n.BaseURL, "/") + "/api/v1/alerts/" + url.PathEscape(a.ID)
-		p.Data.Alerts = append(p.Data.Alerts, Alert{Alert: a, URL: self, AckURL: self + "/ack", AckLink: n.AckLinks[a.ID]})
+		wa := Alert{Alert: a, URL: self, AckURL: self + "/ack", AckLink: n.AckLinks[a.ID]}
+		if c, ok := n.Contexts[a.ID]; ok {
+			wa.Context = &c
+		}
+		p.Data.Alerts = append(p.Data.Alerts, wa)
 	}
 	return p
 }

@@ -97,7 +97,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.Alerts, err = newAlerts(c.Alerts, a.State, a.Registry, linkKey, a.Log); err != nil {
+	if a.Alerts, err = newAlerts(c.Alerts, a.State, a.Registry, linkKey, clinicZones(c.Monitoring.Monitor()), a.Log); err != nil {
 		return err
 	}
 	a.Alerts.Grace = 2 * time.Second // of the 10 s a stop may take
@@ -164,6 +164,18 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (balance.SampleS
 	return store, nil
 }
 
+// clinicZones returns each patient's clinic time zone, as monitoring's
+// rules name it (validated at start), for the times in notifications.
+func clinicZones(mc monitor.Config) func(string) *time.Location {
+	return func(patientID string) *time.Location {
+		z, err := time.LoadLocation(mc.RulesFor(patientID).TimeZone)
+		if err != nil {
+			return time.UTC
+		}
+		return z
+	}
+}
+
 // loadOrCreateKey returns the 32-byte key in path, made at the first start
 // (it signs one-click acknowledgement links; replacing the file revokes
 // every link sent).
@@ -195,7 +207,7 @@ func openSpool(c Config, log *slog.Logger) (*spool.Spool, error) {
 }
 
 // newAlerts builds alert delivery on the state database's outbox.
-func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry, linkKey []byte, log *slog.Logger) (*alerts.Service, error) {
+func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry, linkKey []byte, zones func(string) *time.Location, log *slog.Logger) (*alerts.Service, error) {
 	ns, err := notifiers(ac)
 	if err != nil {
 		return nil, err
@@ -204,6 +216,7 @@ func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry
 	svc, err := alerts.New(ac, store, alerts.Options{
 		Notifiers: ns, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg, store.DeliveryCounts),
 		AckLinks: alerts.AckLinks{Key: linkKey},
+		Contexts: alerts.Contexts{Patient: state.Patient, Zone: zones},
 	})
 	if err != nil {
 		return nil, err

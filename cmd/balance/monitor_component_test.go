@@ -142,7 +142,7 @@ func startE2EOn(t testing.TB, devices int, storage string) *e2e {
 	fmt.Fprintf(&b, "dashboard: {admin_password: %s}\n", testAdminPassword)
 	b.WriteString("patients:\n")
 	for i := range devices {
-		fmt.Fprintf(&b, "  - {id: p%d}\n", i)
+		fmt.Fprintf(&b, "  - {id: p%d, name: Patient %d, phone: \"+49 30 555 010%d\", address: \"Hauptstr. %d, Berlin\"}\n", i, i, i, i+1)
 	}
 	b.WriteString("devices:\n")
 	for i := range devices {
@@ -154,7 +154,7 @@ func startE2EOn(t testing.TB, devices int, storage string) *e2e {
     - {name: nurse, role: on_call, email: nurse@clinic.example, kinds: [fall]}
     - {name: hook, role: on_call, kinds: [fall], webhook: {url: %q, secrets: [%q]}}
 monitoring:
-  clinic: {no_movement_after: 60s}
+  clinic: {no_movement_after: 60s, time_zone: Europe/Berlin}
 `, e.mail.SMTPHost, e.mail.SMTPPort, srv.URL, "whsec_"+base64.StdEncoding.EncodeToString(key))
 	path := filepath.Join(t.TempDir(), "balance.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -306,6 +306,25 @@ func TestFallAlertEndToEnd(t *testing.T) {
 	}
 	if len(msgs) != 2 || alerted != 1 || resolved != 1 {
 		t.Errorf("mails %+v, want one about the fall and one [RESOLVED] notice", msgs)
+	}
+	// The alert says who, when (clinic time) and what to do, with the
+	// patient's contact from the patient record.
+	var first string
+	for _, m := range msgs {
+		if !strings.HasPrefix(m.Subject, "[RESOLVED] ") {
+			first = e.mail.Message(t, m.ID).Text
+		}
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := "WHEN: " + got[0].alert.OccurredAt.In(berlin).Format("Mon 2 Jan 2006, 15:04 MST") // CET or CEST, by the date
+	for _, want := range []string{"WHO:  Patient 0 (p0), phone +49 30 555 0100, Hauptstr. 1, Berlin", when, "WHAT TO DO: Call Patient 0 now on +49 30 555 0100.",
+		"go or send someone to Hauptstr. 1, Berlin", "I'm on it"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the fall e-mail lacks %q:\n%s", want, first)
+		}
 	}
 	// The evidence link answers with the samples around the impact.
 	a := got[0].alert
