@@ -51,6 +51,27 @@ func adminRequest(t *testing.T, method, url, body string) *http.Response {
 	return resp
 }
 
+// familyAndDoctor starts a webhook receiver and mailpit and returns an
+// alerts section with two recipients: "family" (caregiver, webhook,
+// repeated hourly) and "dr" (therapist, e-mail, then drExtra). head comes
+// first (e.g. base_url).
+func familyAndDoctor(t *testing.T, head, drExtra string) (*webhooktest.Receiver, *testenv.Mailpit, string) {
+	t.Helper()
+	rx := webhooktest.NewReceiver(t, []string{testSecret}, nil)
+	mp := testenv.StartMailpit(t, testenv.MailpitOptions{})
+	section := head + fmt.Sprintf(`smtp: {host: %s, port: %d, starttls: none, from: "Balance <alerts@balance.example.org>"}
+recipients:
+  - name: family
+    role: caregiver
+    webhook: {url: %q, secrets: [%q]}
+    repeat_interval: 1h
+  - name: dr
+    role: therapist
+    email: dr@clinic.example
+`, mp.SMTPHost, mp.SMTPPort, rx.URL, testSecret) + drExtra
+	return rx, mp, section
+}
+
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
 	resp := adminRequest(t, "GET", url, "")
@@ -68,20 +89,7 @@ func getJSON(t *testing.T, url string, v any) {
 // to a real webhook, shown with its log by the API, acknowledged through
 // the API, counted in /metrics, and still there after a restart.
 func TestAlertsComponent(t *testing.T) {
-	rx := webhooktest.NewReceiver(t, []string{testSecret}, nil)
-	mp := testenv.StartMailpit(t, testenv.MailpitOptions{})
-	section := fmt.Sprintf(`
-base_url: http://balance.example.org
-smtp: {host: %s, port: %d, starttls: none, from: "Balance <alerts@balance.example.org>"}
-recipients:
-  - name: family
-    role: caregiver
-    webhook: {url: %q, secrets: [%q]}
-    repeat_interval: 1h
-  - name: dr
-    role: therapist
-    email: dr@clinic.example
-`, mp.SMTPHost, mp.SMTPPort, rx.URL, testSecret)
+	rx, mp, section := familyAndDoctor(t, "base_url: http://balance.example.org\n", "")
 	dir := t.TempDir()
 	ctx := context.Background()
 	app := alertsApp(t, dir, section)
@@ -218,20 +226,7 @@ alerts:
 // button acknowledges it in the recipient's name without a log-in, and
 // stops the repeats; a tampered link is refused.
 func TestOneClickAcknowledgement(t *testing.T) {
-	rx := webhooktest.NewReceiver(t, []string{testSecret}, nil)
-	mp := testenv.StartMailpit(t, testenv.MailpitOptions{})
-	section := fmt.Sprintf(`
-smtp: {host: %s, port: %d, starttls: none, from: "Balance <alerts@balance.example.org>"}
-recipients:
-  - name: family
-    role: caregiver
-    webhook: {url: %q, secrets: [%q]}
-    repeat_interval: 1h
-  - name: dr
-    role: therapist
-    email: dr@clinic.example
-    repeat_interval: 1h
-`, mp.SMTPHost, mp.SMTPPort, rx.URL, testSecret)
+	rx, mp, section := familyAndDoctor(t, "", "    repeat_interval: 1h\n")
 	app := alertsApp(t, t.TempDir(), section)
 	ctx := context.Background()
 	if err := app.Open(ctx); err != nil {
