@@ -477,6 +477,11 @@ func TestFallsAlertWhileInfluxIsDown(t *testing.T) {
 	if err != nil || n != int64(len(ss)) {
 		t.Errorf("InfluxDB holds %d samples of d0 (%v), want the %d published", n, err, len(ss))
 	}
+	// No fall can be missed silently: the fall detector saw every stored
+	// sample of the device, once (through the spool, not read back).
+	if analysed := e.app.Monitor.Stats().Samples.Load(); analysed != n {
+		t.Errorf("the detector analysed %d samples, the store holds %d: a missed fall would go unnoticed", analysed, n)
+	}
 }
 
 // TestSwaySessionOverMQTT: a sway test's samples and its start and stop
