@@ -129,3 +129,38 @@ type ExerciseSession struct {
 	Result  map[string]float64 `json:"result,omitempty"`
 	Quality []string           `json:"quality,omitempty"`
 }
+
+// Silence stops notifications of a patient's alerts (of one device, of
+// some kinds) for a period: a device charging, a hospital stay. Silenced
+// alerts are still stored and shown; they are not sent. Falls are silenced
+// only when their kinds are listed explicitly.
+type Silence struct {
+	ID        int64     `json:"id"`
+	PatientID string    `json:"patient_id"`
+	DeviceID  string    `json:"device_id,omitempty"` // "" = every device
+	Kinds     []string  `json:"kinds,omitempty"`     // empty = every kind but falls
+	StartsAt  time.Time `json:"starts_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	Reason    string    `json:"reason"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Silences reports whether the silence covers alert a at time t.
+func (s Silence) Silences(a Alert, t time.Time) bool {
+	if a.PatientID != s.PatientID || t.Before(s.StartsAt) || !t.Before(s.EndsAt) {
+		return false
+	}
+	if s.DeviceID != "" && a.DeviceID != s.DeviceID {
+		return false
+	}
+	if len(s.Kinds) == 0 {
+		return a.Kind != AlertFall && a.Kind != AlertNoMovement
+	}
+	for _, k := range s.Kinds {
+		if k == a.Kind {
+			return true
+		}
+	}
+	return false
+}

@@ -27,12 +27,16 @@ type AlertView struct {
 //	GET  /api/v1/alerts/{id}                      one alert, its deliveries and attempts
 //	POST /api/v1/alerts/{id}/ack                  acknowledge, as the logged-in user
 //	GET, POST /ack/{id}?r=&exp=&sig=              one-click link from a notification (signed)
+//	GET, POST /api/v1/patients/{id}/silences, DELETE .../{sid}   silences
 //
 // Each handler checks the alert's patient against the viewer.
 func (s *Service) Routes(m *route.Mux) {
 	m.HandleFunc("GET /api/v1/alerts", route.User, s.list)
 	m.HandleFunc("GET /api/v1/alerts/{id}", route.User, s.get)
 	m.HandleFunc("POST /api/v1/alerts/{id}/ack", route.User, s.ack)
+	m.HandleFunc("GET /api/v1/patients/{id}/silences", route.Patient("id"), s.listSilences)
+	m.HandleFunc("POST /api/v1/patients/{id}/silences", route.Patient("id"), s.addSilence)
+	m.HandleFunc("DELETE /api/v1/patients/{id}/silences/{sid}", route.Patient("id"), s.endSilence)
 	// One-click links from notifications: the signature is the credential.
 	m.HandleFunc("GET /ack/{id}", route.Open, s.ackLinkPage)
 	m.HandleFunc("POST /ack/{id}", route.Open, s.ackLinkPage)

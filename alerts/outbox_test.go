@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -621,4 +622,78 @@ func waitMetric(t *testing.T, reg *prometheus.Registry, want float64, name strin
 			return got
 		}
 	}
+}
+
+// TestSilences: while a patient's silence runs (device charging), their
+// offline alerts are stored but not sent; a fall is sent anyway (falls are
+// silenced only when listed); other patients are not affected; ended, the
+// silence lets the next alert through. Made, listed and ended through the
+// API.
+func TestSilences(t *testing.T) {
+	rx := webhooktest.NewReceiver(t, []string{secretA}, nil)
+	h := start(t, alerts.Config{Recipients: []alerts.Recipient{hook("family", "caregiver", rx.URL, secretA)}, GroupWait: 50 * time.Millisecond})
+	ctx := context.Background()
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(h.api+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	for _, bad := range []string{`{"ends_at":"2001-01-01T00:00:00Z","reason":"x"}`, `{"ends_at":"` + until + `"}`, `{"ends_at":"` + time.Now().Add(100*24*time.Hour).UTC().Format(time.RFC3339) + `","reason":"x"}`} {
+		if st, _ := post("/api/v1/patients/p1/silences", bad); st != 400 {
+			t.Errorf("silence %s: %d, want 400", bad, st)
+		}
+	}
+	st, body := post("/api/v1/patients/p1/silences", `{"ends_at":"`+until+`","reason":"device charging"}`)
+	if st != 201 {
+		t.Fatalf("add silence: %d %s", st, body)
+	}
+	offline := func(id, patient string) balance.Alert {
+		return balance.Alert{ID: id, Kind: balance.AlertDeviceOffline, Severity: balance.SeverityInfo, PatientID: patient, DeviceID: "d-" + patient,
+			Summary: "offline", GroupKey: patient + "/offline", OccurredAt: time.Now().UTC()}
+	}
+	for _, a := range []balance.Alert{offline("o1", "p1"), fall("f1", "p1"), offline("o2", "p2")} {
+		if err := h.svc.Raise(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := rx.Wait(t, 10*time.Second, "the fall and p2's alert", webhooktest.Count(2))
+	time.Sleep(300 * time.Millisecond)
+	sent := map[string]bool{}
+	for _, r := range rx.Requests() {
+		for _, a := range r.Payload.Data.Alerts {
+			sent[a.ID] = true
+		}
+	}
+	if !sent["f1"] || !sent["o2"] || sent["o1"] || len(reqs) != 2 {
+		t.Errorf("sent %v, want the fall and p2's offline alert, not p1's silenced one", sent)
+	}
+	if a, err := h.store.Alert(ctx, "o1"); err != nil || a.Status != balance.AlertOpen {
+		t.Errorf("silenced alert %+v (%v): want it stored and open", a, err)
+	}
+	// Listed, then ended: the next alert goes out.
+	resp, err := http.Get(h.api + "/api/v1/patients/p1/silences")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sls []balance.Silence
+	json.NewDecoder(resp.Body).Decode(&sls)
+	resp.Body.Close()
+	if len(sls) != 1 || sls[0].Reason != "device charging" {
+		t.Fatalf("silences %+v", sls)
+	}
+	req, _ := http.NewRequest("DELETE", h.api+"/api/v1/patients/p1/silences/"+strconv.FormatInt(sls[0].ID, 10), nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("end silence: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if err := h.svc.Raise(ctx, offline("o3", "p1")); err != nil {
+		t.Fatal(err)
+	}
+	rx.Wait(t, 10*time.Second, "p1's alert after the silence", webhooktest.Count(3))
 }

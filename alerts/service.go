@@ -101,6 +101,13 @@ func (s *Service) Raise(ctx context.Context, a balance.Alert) error {
 		a.Status = balance.AlertOpen
 	}
 	ds := s.cfg.Plan(&a, now)
+	silenced, err := s.silenced(ctx, a, now)
+	if err != nil {
+		return fmt.Errorf("alerts: raise %s: %w", a.ID, err)
+	}
+	if silenced != nil {
+		ds = nil // stored and shown, not sent
+	}
 	created, err := s.store.Enqueue(ctx, a, ds, now)
 	if err != nil {
 		return fmt.Errorf("alerts: raise %s: %w", a.ID, err)
@@ -109,6 +116,11 @@ func (s *Service) Raise(ctx context.Context, a balance.Alert) error {
 		return nil
 	}
 	s.metrics.raised(&a)
+	if silenced != nil {
+		s.log.Info("alert silenced: stored, not sent", "alert", a.ID, "kind", a.Kind, "patient", a.PatientID,
+			"silence", silenced.ID, "until", silenced.EndsAt, "reason", silenced.Reason)
+		return nil
+	}
 	if len(ds) == 0 {
 		s.metrics.unroutedAlert(&a)
 		s.log.Warn("alert matches no recipient; stored but not notified", "alert", a.ID, "kind", a.Kind, "severity", a.Severity, "patient", a.PatientID)
@@ -133,6 +145,20 @@ func (s *Service) Resolve(ctx context.Context, id, reason string) error {
 		s.Wake()
 	}
 	return nil
+}
+
+// silenced returns the silence covering a at now, if any.
+func (s *Service) silenced(ctx context.Context, a balance.Alert, now time.Time) (*balance.Silence, error) {
+	sls, err := s.store.Silences(ctx, a.PatientID, now)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sls {
+		if sls[i].Silences(a, now) {
+			return &sls[i], nil
+		}
+	}
+	return nil, nil
 }
 
 func validateAlert(a *balance.Alert) error {

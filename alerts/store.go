@@ -137,6 +137,11 @@ type Store interface {
 	// delivered to; changed is false (nothing done) for an unknown or
 	// already resolved alert.
 	Resolve(ctx context.Context, id, reason string, at time.Time, giveUpAfter time.Duration) (a balance.Alert, changed bool, err error)
+	// AddSilence stores a silence; Silences lists a patient's ("": all)
+	// ending after since; EndSilence ends one at t.
+	AddSilence(ctx context.Context, s balance.Silence) (balance.Silence, error)
+	Silences(ctx context.Context, patientID string, since time.Time) ([]balance.Silence, error)
+	EndSilence(ctx context.Context, patientID string, id int64, t time.Time) error
 	// Alert returns one alert or ENOTFOUND.
 	Alert(ctx context.Context, id string) (balance.Alert, error)
 	// Alerts returns alerts, newest first.
