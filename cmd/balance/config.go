@@ -185,9 +185,18 @@ var envVars = []struct {
 
 func (c *Config) loadEnv(getenv func(string) string) error {
 	for _, e := range envVars {
-		if v := getenv(e.name); v != "" {
+		v := getenv(e.name)
+		if f := getenv(e.name + "_FILE"); v == "" && f != "" {
+			// Docker and Kubernetes secrets: the value in a file.
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("%s_FILE: %w", e.name, err)
+			}
+			v = strings.TrimRight(string(b), "\r\n")
+		}
+		if v != "" {
 			if err := e.set(c, v); err != nil {
-				return fmt.Errorf("%s=%q: %w", e.name, v, err)
+				return fmt.Errorf("%s: %w", e.name, err) // the value may be a secret: not shown
 			}
 		}
 	}

@@ -167,3 +167,28 @@ func TestVersionAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsFromFiles: NAME_FILE gives a setting from a file (Docker and
+// Kubernetes secrets), trailing newline trimmed; NAME itself wins; a
+// missing file is an error naming the variable, not showing a value.
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	os.WriteFile(token, []byte("s3cret-token\n"), 0o600)
+	cfg, err := loadConfig(nil, io.Discard, false, env(map[string]string{"BALANCE_INFLUX_TOKEN_FILE": token, "BALANCE_MQTT_PASSWORD_FILE": token,
+		"BALANCE_MQTT_USERNAME": "balance$ingest"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Storage.Influx.Token != "s3cret-token" || cfg.MQTT.Password != "s3cret-token" {
+		t.Errorf("token %q, password %q: want both from the file", cfg.Storage.Influx.Token, cfg.MQTT.Password)
+	}
+	cfg, err = loadConfig(nil, io.Discard, false, env(map[string]string{"BALANCE_INFLUX_TOKEN_FILE": token, "BALANCE_INFLUX_TOKEN": "direct"}))
+	if err != nil || cfg.Storage.Influx.Token != "direct" {
+		t.Errorf("NAME and NAME_FILE: token %q (%v), want NAME's", cfg.Storage.Influx.Token, err)
+	}
+	_, err = loadConfig(nil, io.Discard, false, env(map[string]string{"BALANCE_INFLUX_TOKEN_FILE": filepath.Join(dir, "missing")}))
+	if err == nil || !strings.Contains(err.Error(), "BALANCE_INFLUX_TOKEN_FILE") {
+		t.Errorf("missing file: %v, want an error naming BALANCE_INFLUX_TOKEN_FILE", err)
+	}
+}

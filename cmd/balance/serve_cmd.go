@@ -46,6 +46,7 @@ func loadConfig(args []string, stderr io.Writer, embedded bool, getenv func(stri
 		for _, e := range envVars {
 			fmt.Fprintf(stderr, "  %-30s %s\n", e.name, e.help)
 		}
+		fmt.Fprintf(stderr, "Each can be given as NAME_FILE instead: a file holding the value (for secrets).\n")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
