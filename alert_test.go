@@ -6,7 +6,7 @@ import (
 )
 
 func TestSilenceCovers(t *testing.T) {
-	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	t0 := time.Now().UTC().Truncate(time.Second)
 	s := Silence{PatientID: "p1", StartsAt: t0, EndsAt: t0.Add(time.Hour)}
 	dev := Silence{PatientID: "p1", DeviceID: "d1", StartsAt: t0, EndsAt: t0.Add(time.Hour)}
 	falls := Silence{PatientID: "p1", Kinds: []string{AlertFall}, StartsAt: t0, EndsAt: t0.Add(time.Hour)}

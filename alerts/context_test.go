@@ -49,6 +49,8 @@ func TestContextsInTheClinicZone(t *testing.T) {
 		},
 		Zone: func(string) *time.Location { return berlin },
 	}
+	// A winter date on purpose: the expected zone name (CET) and offset are
+	// fixed by it; nothing is stored, so the date cannot expire.
 	at := time.Date(2026, 12, 4, 13, 3, 0, 0, time.UTC) // 14:03 in Berlin (CET)
 	got := c.of(context.Background(), balance.Alert{Kind: balance.AlertFall, PatientID: "p1", OccurredAt: at, Status: balance.AlertOpen})
 	if got.Patient.Name != "Ann" || got.LocalTime != "Fri 4 Dec 2026, 14:03 CET" || !strings.HasPrefix(got.WhatToDo, "Call Ann now") {

@@ -10,7 +10,7 @@ import (
 // TestBasicCache: a verified credential is trusted for basicTTL, only with
 // the same password, and the cache stays bounded.
 func TestBasicCache(t *testing.T) {
-	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	t0 := time.Now().UTC().Truncate(time.Second)
 	var c basicCache
 	u := balance.User{ID: 1, Username: "ann", Role: balance.RoleTherapist}
 	c.put("ann", "right password", u, t0)

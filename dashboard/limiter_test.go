@@ -9,7 +9,7 @@ import (
 )
 
 func TestLimiter(t *testing.T) {
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	t0 := time.Now().UTC().Truncate(time.Second)
 	type op struct {
 		user, addr string
 		at         time.Duration // after t0
@@ -64,7 +64,7 @@ func TestLimiter(t *testing.T) {
 // TestLimiterCapsSprayAndSwarm: one address trying many names is paused at
 // 10·max failures; one name tried from many addresses at 20·max.
 func TestLimiterCapsSprayAndSwarm(t *testing.T) {
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	t0 := time.Now().UTC().Truncate(time.Second)
 	l := newLimiter(3, 10*time.Minute)
 	for i := range 30 { // 30 names, one failure each, from x
 		l.fail(fmt.Sprint("user", i), "x", t0)

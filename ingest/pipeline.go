@@ -631,11 +631,10 @@ func (p *Pipeline) replayed(bs []*balance.Batch, records int) {
 	if fromEarlier > 0 {
 		p.earlier.Add(-int64(fromEarlier))
 	}
-	for i, b := range bs {
-		switch {
-		case i < fromEarlier:
-			p.handOver([]*balance.Batch{b})
-		case p.deps.OnStored != nil:
+	fromEarlier = min(fromEarlier, len(bs))
+	p.handOver(bs[:fromEarlier])
+	if p.deps.OnStored != nil {
+		for _, b := range bs[fromEarlier:] {
 			p.deps.OnStored(b)
 		}
 	}

@@ -226,6 +226,16 @@ func (r Rules) InHours(t time.Time) bool {
 	return m >= from || m < to
 }
 
+// Location is the rules' time zone (cached; UTC if it does not load, which
+// Validate prevents).
+func (r Rules) Location() *time.Location {
+	loc, err := location(r.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
 var zones sync.Map // IANA name -> *time.Location
 
 // location is time.LoadLocation with a cache (it reads the zone database

@@ -90,8 +90,8 @@ type deviceState struct {
 	watch    *fallWatch
 
 	// holes are intervals the detector has not seen because reading them
-	// back failed (the store down or slow); they are re-read on every tick
-	// until they are analysed, and the saved watermark stays before the
+	// back failed (the store down or slow); they are re-read every
+	// Monitor.RefillEvery until they are analysed, and the saved watermark stays before the
 	// oldest (so that a restart re-reads it too).
 	holes      []hole
 	nextRefill time.Time

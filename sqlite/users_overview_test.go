@@ -17,7 +17,7 @@ import (
 func TestPatientSummary(t *testing.T) {
 	ctx := t.Context()
 	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	now := time.Now().UTC().Truncate(time.Hour) // clock-relative: nothing here may age out of a retention window
 	db.Now = func() time.Time { return now }
 	since := now.Add(-7 * 24 * time.Hour)
 	must := func(err error) {

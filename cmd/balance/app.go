@@ -167,13 +167,7 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (balance.SampleS
 // clinicZones returns each patient's clinic time zone, as monitoring's
 // rules name it (validated at start), for the times in notifications.
 func clinicZones(mc monitor.Config) func(string) *time.Location {
-	return func(patientID string) *time.Location {
-		z, err := time.LoadLocation(mc.RulesFor(patientID).TimeZone)
-		if err != nil {
-			return time.UTC
-		}
-		return z
-	}
+	return func(patientID string) *time.Location { return mc.RulesFor(patientID).Location() }
 }
 
 // loadOrCreateKey returns the 32-byte key in path, made at the first start
