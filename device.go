@@ -2,6 +2,7 @@ package balance
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -16,10 +17,96 @@ type Patient struct {
 	Neuropathy    bool    `json:"neuropathy" yaml:"neuropathy"`
 	// Phone, Address and Contact (another person to call, with their
 	// number) are how the people an alert goes to reach the patient.
-	Phone     string    `json:"phone,omitempty" yaml:"phone"`
-	Address   string    `json:"address,omitempty" yaml:"address"`
-	Contact   string    `json:"contact,omitempty" yaml:"contact"`
-	CreatedAt time.Time `json:"created_at" yaml:"-"`
+	Phone   string `json:"phone,omitempty" yaml:"phone"`
+	Address string `json:"address,omitempty" yaml:"address"`
+	Contact string `json:"contact,omitempty" yaml:"contact"`
+	// DateOfBirth identifies the patient on printed reports (the monthly
+	// remote-monitoring report a clinic bills from); the zero Date is
+	// unknown, and JSON leaves it out.
+	DateOfBirth Date      `json:"date_of_birth,omitzero" yaml:"date_of_birth"`
+	CreatedAt   time.Time `json:"created_at" yaml:"-"`
+}
+
+// Date is a calendar date with no time of day and no time zone (a date of
+// birth). JSON, YAML and the state database write it as YYYY-MM-DD; the
+// zero Date means unknown and is written as "".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateLayout is the layout of a Date (ISO 8601 calendar date, YYYY-MM-DD).
+const DateLayout = "2006-01-02"
+
+// ParseDate reads a YYYY-MM-DD date; "" gives the zero (unknown) Date. A
+// date that does not exist (2023-02-29, 2024-13-01) is an EINVALID error.
+func ParseDate(s string) (Date, error) {
+	if s == "" {
+		return Date{}, nil
+	}
+	t, err := time.Parse(DateLayout, s)
+	if err != nil {
+		return Date{}, Errorf(EINVALID, "date %q is not a real date written YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf is the calendar date of t in t's own location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// IsZero reports whether the date is unknown.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// String is YYYY-MM-DD, or "" for the zero Date.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.Time().Format(DateLayout)
+}
+
+// Time is the start of the date in UTC (the zero time for the zero Date).
+func (d Date) Time() time.Time {
+	if d.IsZero() {
+		return time.Time{}
+	}
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
+
+// MarshalText writes YYYY-MM-DD ("" for the zero Date).
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads YYYY-MM-DD ("" is the zero Date).
+func (d *Date) UnmarshalText(b []byte) error {
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return errors.New(ErrorMessage(err))
+	}
+	*d = v
+	return nil
+}
+
+// CheckBirthDate refuses (EINVALID) a date of birth that is not a real
+// date (the fields of a Date built in code may be out of range), lies
+// after the UTC date of now, or before 1900; the zero Date (unknown) passes.
+func CheckBirthDate(d Date, now time.Time) error {
+	if d.IsZero() {
+		return nil
+	}
+	if d.Month < time.January || d.Month > time.December || d.Day < 1 || d.Day > 31 || DateOf(d.Time()) != d {
+		return Errorf(EINVALID, "date of birth %04d-%02d-%02d is not a real date", d.Year, int(d.Month), d.Day)
+	}
+	if d.Year < 1900 {
+		return Errorf(EINVALID, "date of birth %s is before 1900", d)
+	}
+	if today := DateOf(now.UTC()); d.Time().After(today.Time()) {
+		return Errorf(EINVALID, "date of birth %s is in the future (today is %s)", d, today)
+	}
+	return nil
 }
 
 // Device is a wearable IMU, optionally bound to a patient.

@@ -141,13 +141,17 @@ func (s *StateDB) BindDevice(ctx context.Context, deviceID, patientID string) er
 func (s *StateDB) Patient(ctx context.Context, id string) (balance.Patient, error) {
 	var p balance.Patient
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, created_at FROM patients WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &created)
+	var dob string
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, date_of_birth, created_at FROM patients WHERE id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &dob, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, notFound("patient", id)
 	}
 	if err != nil {
 		return p, fmt.Errorf("sqlite: patient %s: %w", id, err)
+	}
+	if p.DateOfBirth, err = balance.ParseDate(dob); err != nil {
+		return p, fmt.Errorf("sqlite: patient %s: stored date of birth: %w", id, err)
 	}
 	p.CreatedAt = time.Unix(0, created).UTC()
 	return p, nil
@@ -155,7 +159,7 @@ func (s *StateDB) Patient(ctx context.Context, id string) (balance.Patient, erro
 
 // Patients implements balance.Registry.
 func (s *StateDB) Patients(ctx context.Context) ([]balance.Patient, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, created_at FROM patients ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, date_of_birth, created_at FROM patients ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: patients: %w", err)
 	}
@@ -164,8 +168,12 @@ func (s *StateDB) Patients(ctx context.Context) ([]balance.Patient, error) {
 	for rows.Next() {
 		var p balance.Patient
 		var created int64
-		if err := rows.Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &created); err != nil {
+		var dob string
+		if err := rows.Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &dob, &created); err != nil {
 			return nil, err
+		}
+		if p.DateOfBirth, err = balance.ParseDate(dob); err != nil {
+			return nil, fmt.Errorf("sqlite: patient %s: stored date of birth: %w", p.ID, err)
 		}
 		p.CreatedAt = time.Unix(0, created).UTC()
 		out = append(out, p)
@@ -184,10 +192,13 @@ func (s *StateDB) CreatePatient(ctx context.Context, p balance.Patient) error {
 	if len(p.Name) > 200 || len(p.Phone) > 50 || len(p.Address) > 500 || len(p.Contact) > 200 {
 		return balance.Errorf(balance.EINVALID, "patient %s: name, phone, address or contact too long", p.ID)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO patients (id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	if err := balance.CheckBirthDate(p.DateOfBirth, s.Now()); err != nil {
+		return fmt.Errorf("patient %s: %w", p.ID, err)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO patients (id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, date_of_birth, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET name = excluded.name, height_m = excluded.height_m, sensor_height_m = excluded.sensor_height_m, neuropathy = excluded.neuropathy,
-			phone = excluded.phone, address = excluded.address, contact = excluded.contact`,
-		p.ID, p.Name, p.HeightM, p.SensorHeightM, p.Neuropathy, p.Phone, p.Address, p.Contact, s.Now().UnixNano())
+			phone = excluded.phone, address = excluded.address, contact = excluded.contact, date_of_birth = excluded.date_of_birth`,
+		p.ID, p.Name, p.HeightM, p.SensorHeightM, p.Neuropathy, p.Phone, p.Address, p.Contact, p.DateOfBirth.String(), s.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("sqlite: create patient %s: %w", p.ID, err)
 	}
