@@ -65,6 +65,37 @@ type Alert struct {
 	// (e.g. "the patient got up"), for a resolved alert.
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 	ResolvedReason string    `json:"resolved_reason,omitempty"`
+	// Assignee is the username of the clinician who is to follow the alert
+	// up ("" = no one yet); AssignedBy and AssignedAt say who chose them
+	// and when.
+	Assignee   string    `json:"assignee,omitempty"`
+	AssignedBy string    `json:"assigned_by,omitempty"`
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	// NoteCount is how many notes clinicians added (lists fill it in).
+	NoteCount int `json:"note_count,omitempty"`
+	// Silenced is true when a silence covered the alert as it was raised:
+	// it was stored and shown, not sent (lists fill it in).
+	Silenced bool `json:"silenced,omitempty"`
+}
+
+// Kinds of alert timeline entries that clinicians add (AlertNote.Kind).
+const (
+	// NoteText is a free-text note.
+	NoteText = "note"
+	// NoteAssigned records an assignment: Text is the new assignee's
+	// username ("" = unassigned).
+	NoteAssigned = "assigned"
+)
+
+// AlertNote is an entry a clinician added to an alert's timeline: a note,
+// or a change of assignee.
+type AlertNote struct {
+	ID        int64     `json:"id"`
+	AlertID   string    `json:"alert_id"`
+	Kind      string    `json:"kind"` // NoteText or NoteAssigned
+	Author    string    `json:"author"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // AlertSink takes alerts from monitoring into the alerting subsystem, which

@@ -19,6 +19,9 @@ type User struct {
 	// PasswordHash is the bcrypt hash of the password; never shown.
 	PasswordHash string    `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Disabled users cannot log in, and their sessions and API tokens no
+	// longer work.
+	Disabled bool `json:"disabled"`
 }
 
 // ReviewEntry is time a user spent working on one patient's record (the

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/balance-pt/balance"
@@ -14,11 +13,12 @@ import (
 	"github.com/balance-pt/balance/internal/route"
 )
 
-// AlertView is an alert with its deliveries and their attempt logs, as
-// GET /api/v1/alerts/{id} shows it.
+// AlertView is an alert with its deliveries and their attempt logs, and
+// clinicians' notes and assignments, as GET /api/v1/alerts/{id} shows it.
 type AlertView struct {
 	balance.Alert
-	Deliveries []Delivery `json:"deliveries"`
+	Deliveries []Delivery          `json:"deliveries"`
+	Notes      []balance.AlertNote `json:"notes"`
 }
 
 // Routes registers the acknowledgement API on m:
@@ -52,22 +52,9 @@ func (s *Service) Alert(ctx context.Context, id string) (balance.Alert, error) {
 	return s.store.Alert(ctx, id)
 }
 
-// visibleAlert returns an alert whose patient the viewer may see.
-func (s *Service) visibleAlert(ctx context.Context, id string) (balance.Alert, error) {
-	a, err := s.store.Alert(ctx, id)
-	if err != nil {
-		return a, err
-	}
-	return a, balance.CheckPatient(ctx, a.PatientID)
-}
-
 func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := AlertFilter{PatientID: q.Get("patient"), Status: q.Get("status"), Limit: 100}
-	if f.Status != "" && !slices.Contains([]string{balance.AlertOpen, balance.AlertAcknowledged, balance.AlertResolved}, f.Status) {
-		s.fail(w, r, balance.Errorf(balance.EINVALID, "status %q must be open, acknowledged or resolved", f.Status))
-		return
-	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
@@ -76,20 +63,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	if f.PatientID != "" {
-		if err := balance.CheckPatient(r.Context(), f.PatientID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	} else if v := balance.ViewerFromContext(r.Context()); !v.SeesAll() {
-		f.PatientIDs = []string{}
-		if v != nil {
-			for id := range v.Patients {
-				f.PatientIDs = append(f.PatientIDs, id)
-			}
-		}
-	}
-	as, err := s.store.Alerts(r.Context(), f)
+	as, err := s.Inbox(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -101,21 +75,12 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	a, err := s.visibleAlert(r.Context(), id)
+	v, err := s.Detail(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ds, err := s.store.Deliveries(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if ds == nil {
-		ds = []Delivery{}
-	}
-	writeJSON(w, http.StatusOK, AlertView{Alert: a, Deliveries: ds})
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Service) ack(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +93,7 @@ func (s *Service) ack(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, balance.Errorf(balance.EINVALID, "request body: %v", err))
 		return
 	}
-	if _, err := s.visibleAlert(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := s.VisibleAlert(r.Context(), r.PathValue("id")); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -101,7 +101,12 @@ type AlertFilter struct {
 	// ones the viewer may see).
 	PatientIDs []string
 	Status     string
-	Limit      int
+	Severity   string
+	Kind       string
+	// Silenced keeps only alerts a silence covered as they were raised
+	// (stored and shown, not sent), whatever their status.
+	Silenced bool
+	Limit    int
 }
 
 // Store is the persistent outbox and delivery log.
@@ -144,8 +149,17 @@ type Store interface {
 	EndSilence(ctx context.Context, patientID string, id int64, t time.Time) error
 	// Alert returns one alert or ENOTFOUND.
 	Alert(ctx context.Context, id string) (balance.Alert, error)
-	// Alerts returns alerts, newest first.
+	// Alerts returns alerts, newest first, with their NoteCount and
+	// Silenced filled in (as Alert does).
 	Alerts(ctx context.Context, f AlertFilter) ([]balance.Alert, error)
+	// AddNote stores a note on an alert (ENOTFOUND: no such alert); Notes
+	// returns an alert's notes and assignments, oldest first.
+	AddNote(ctx context.Context, n balance.AlertNote) (balance.AlertNote, error)
+	Notes(ctx context.Context, alertID string) ([]balance.AlertNote, error)
+	// Assign makes assignee ("" = no one) follow the alert up and records
+	// the change on its timeline; assigning the assignee again changes
+	// nothing. It returns the alert; ENOTFOUND if there is none.
+	Assign(ctx context.Context, id, assignee, by string, at time.Time) (balance.Alert, error)
 	// Deliveries returns the deliveries of an alert with their logs.
 	Deliveries(ctx context.Context, alertID string) ([]Delivery, error)
 	// DeliveryCounts returns the number of deliveries in each state.

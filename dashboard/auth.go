@@ -99,6 +99,9 @@ func (s *Server) authenticate(ctx context.Context, username, password, addr stri
 	if !checkPassword(hash, password) || err != nil {
 		return balance.User{}, balance.Errorf(balance.EUNAUTHORIZED, "wrong username or password")
 	}
+	if u.Disabled { // told only to whoever knows the password
+		return balance.User{}, balance.Errorf(balance.EUNAUTHORIZED, "this account is disabled; ask an administrator")
+	}
 	s.limiter.succeeded(username, addr)
 	return u, nil
 }

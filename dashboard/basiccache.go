@@ -51,3 +51,15 @@ func (c *basicCache) put(name, password string, u balance.User, now time.Time) {
 	}
 	c.m[basicKey(name, password)] = basicEntry{user: u, until: now.Add(basicTTL)}
 }
+
+// forget drops every remembered credential of a user (disabled, or given a
+// new password), so that it stops working at once.
+func (c *basicCache) forget(username string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if e.user.Username == username {
+			delete(c.m, k)
+		}
+	}
+}

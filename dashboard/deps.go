@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/alerts"
 	"github.com/balance-pt/balance/progression"
 )
 
@@ -16,6 +17,9 @@ type UserStore interface {
 	UserByName(ctx context.Context, username string) (balance.User, error)
 	Users(ctx context.Context) ([]balance.User, error)
 	SetUserPassword(ctx context.Context, id int64, hash string) error
+	// SetUserDisabled disables a user (their sessions end, their tokens
+	// stop working) or enables them again.
+	SetUserDisabled(ctx context.Context, id int64, disabled bool) error
 	AssignPatient(ctx context.Context, userID int64, patientID string) error
 	UnassignPatient(ctx context.Context, userID int64, patientID string) error
 	AssignedPatients(ctx context.Context, userID int64) ([]string, error)
@@ -49,13 +53,26 @@ type SessionSource interface {
 	ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error)
 }
 
-// AlertSource lists and acknowledges alerts.
+// AlertSource lists and acknowledges alerts, and keeps clinicians' notes
+// and assignees (*alerts.Service implements it). The methods that take no
+// patient check the viewer in ctx next to the data.
 type AlertSource interface {
 	// PatientAlerts returns a patient's alerts, newest first ("" status = all).
 	PatientAlerts(ctx context.Context, patientID, status string, limit int) ([]balance.Alert, error)
 	// Alert returns one alert or ENOTFOUND.
 	Alert(ctx context.Context, id string) (balance.Alert, error)
 	Ack(ctx context.Context, id, by string) (balance.Alert, error)
+	// Inbox returns the alerts f selects among the viewer's patients,
+	// newest first.
+	Inbox(ctx context.Context, f alerts.AlertFilter) ([]balance.Alert, error)
+	// VisibleAlert returns an alert of a patient the viewer may see.
+	VisibleAlert(ctx context.Context, id string) (balance.Alert, error)
+	// Detail returns a visible alert with its deliveries and notes.
+	Detail(ctx context.Context, id string) (alerts.AlertView, error)
+	// AddNote adds a note by the logged-in user to a visible alert.
+	AddNote(ctx context.Context, id, text string) (balance.AlertNote, error)
+	// Assign sets the assignee ("" = no one) of a visible alert.
+	Assign(ctx context.Context, id, assignee string) (balance.Alert, error)
 }
 
 // PlanSource is exercise progression (*progression.Service implements it).

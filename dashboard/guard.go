@@ -29,7 +29,7 @@ func (s *Server) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	if err != nil {
 		return r, err
 	}
-	if p == nil {
+	if p == nil || p.user.Disabled {
 		return r, balance.Errorf(balance.EUNAUTHORIZED, "log in first")
 	}
 	if !checkCSRF(r, p) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +55,9 @@ type Config struct {
 	// (balance.NeuropathyThresholds for neuropathy, else
 	// balance.StandardThresholds). The trend charts draw them.
 	Thresholds func(patientID string, neuropathy bool) balance.Thresholds
+	// Zone returns the time zone of a patient's clinic, as alert notices
+	// use it (nil, or a nil result: times are shown in UTC, and say so).
+	Zone func(patientID string) *time.Location
 }
 
 // Server is the dashboard: pages, its JSON API and the log-in guard of the
@@ -133,7 +137,7 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 //	GET  /                                   patient list (UI)
 //	GET  /patients/{id}                      one patient (UI)
 //	GET  /patients/{id}/sessions/{sid}       a session's raw signals (UI)
-//	GET  /patients/{id}/rtm                  monthly RTM report (UI)
+//	GET  /patients/{id}/rtm[?month=&start=]  monthly RTM report (UI, printable)
 //	GET  /patients/{id}/charts/{chart}.svg   a trend chart
 //	GET  /patients/{id}/sessions/{sid}/signal.svg  raw signal chart
 //	GET  /api/v1/me                          who is logged in, and the CSRF token
@@ -141,10 +145,15 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 //	GET  /api/v1/dashboard/patients          patients at a glance, by risk
 //	GET  /api/v1/dashboard/patients/{id}     everything the patient page shows
 //	GET  /api/v1/dashboard/patients/{id}/measurements.csv  CSV export
-//	GET  /api/v1/dashboard/patients/{id}/rtm?month=YYYY-MM  RTM report
+//	GET  /api/v1/dashboard/patients/{id}/rtm?month=YYYY-MM[&start=YYYY-MM-DD]  RTM report
 //	POST /api/v1/dashboard/patients/{id}/review  {"seconds": n, "activity": ""}
 //	GET  /api/v1/users, POST /api/v1/users   users (admin)
 //	PUT/DELETE /api/v1/users/{id}/patients/{pid}  assignments (admin)
+//	GET  /alerts                             alert inbox (UI): ?severity=&patient=&state=&kind=&limit=
+//	GET  /alerts/{id}                        one alert and its timeline (UI)
+//	POST /alerts/{id}/ack, .../notes, .../assignee   inbox actions (forms)
+//	GET, POST /admin/users                   users (UI, admin)
+//	POST /admin/users/{id}/password, .../disabled, .../patients, .../patients/{pid}/remove
 func (s *Server) Routes(m *route.Mux) {
 	static, _ := fs.Sub(staticFS, "static")
 	patient := route.Patient("id")
@@ -171,6 +180,17 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("POST /api/v1/users", route.Admin, s.apiCreateUser)
 	m.HandleFunc("PUT /api/v1/users/{id}/patients/{pid}", route.Admin, s.apiAssign)
 	m.HandleFunc("DELETE /api/v1/users/{id}/patients/{pid}", route.Admin, s.apiUnassign)
+	m.HandleFunc("GET /alerts", route.User, s.pageInbox)
+	m.HandleFunc("GET /alerts/{id}", route.User, s.pageAlert)
+	m.HandleFunc("POST /alerts/{id}/ack", route.User, s.postAlertAck)
+	m.HandleFunc("POST /alerts/{id}/notes", route.User, s.postAlertNote)
+	m.HandleFunc("POST /alerts/{id}/assignee", route.User, s.postAlertAssign)
+	m.HandleFunc("GET /admin/users", route.Admin, s.pageUsers)
+	m.HandleFunc("POST /admin/users", route.Admin, s.postUser)
+	m.HandleFunc("POST /admin/users/{id}/password", route.Admin, s.postUserPassword)
+	m.HandleFunc("POST /admin/users/{id}/disabled", route.Admin, s.postUserDisabled)
+	m.HandleFunc("POST /admin/users/{id}/patients", route.Admin, s.postUserAssign)
+	m.HandleFunc("POST /admin/users/{id}/patients/{pid}/remove", route.Admin, s.postUserUnassign)
 }
 
 // Handler returns the dashboard's routes, and those that each of more
@@ -228,7 +248,13 @@ func (s *Server) Bootstrap(ctx context.Context, adminPassword, demoUser, demoPas
 	return generated, nil
 }
 
+// fail answers an error: a page for a page's request (a person reads it),
+// JSON for the API and for charts.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasSuffix(r.URL.Path, ".svg") && err != errLocked {
+		s.pageError(w, r, err)
+		return
+	}
 	status := 0
 	if err == errLocked {
 		status = http.StatusTooManyRequests

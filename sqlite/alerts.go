@@ -200,17 +200,30 @@ type alertQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const alertCols = `id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at, resolved_at, resolved_reason`
+const alertCols = `id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at, resolved_at, resolved_reason, assignee, assigned_by, assigned_at`
 
-func scanAlert(sc interface{ Scan(...any) error }) (balance.Alert, error) {
+// alertListCols are alertCols of the alerts a, with how many notes each
+// has and whether a silence covered it as it was raised (as
+// balance.Silence.Silences decides: same patient, the device or every
+// device, the kinds listed or every kind but falls).
+var alertListCols = "a." + strings.ReplaceAll(alertCols, ", ", ", a.") + `,
+	(SELECT COUNT(*) FROM alert_notes n WHERE n.alert_id = a.id AND n.kind = '` + balance.NoteText + `'),
+	EXISTS (SELECT 1 FROM alert_silences s WHERE s.patient_id = a.patient_id AND s.starts_at <= a.created_at AND a.created_at < s.ends_at
+		AND (s.device_id = '' OR s.device_id = a.device_id)
+		AND ((s.kinds = '' AND a.kind NOT IN ('` + balance.AlertFall + `', '` + balance.AlertNoMovement + `'))
+			OR instr(',' || s.kinds || ',', ',' || a.kind || ',') > 0))`
+
+func scanAlert(sc interface{ Scan(...any) error }, extra ...any) (balance.Alert, error) {
 	var a balance.Alert
 	var details, evidence string
-	var occurred, created, acked, resolved int64
-	if err := sc.Scan(&a.ID, &a.Kind, &a.Severity, &a.PatientID, &a.DeviceID, &a.Summary, &details, &evidence, &a.GroupKey,
-		&occurred, &created, &a.Status, &a.AckedBy, &acked, &resolved, &a.ResolvedReason); err != nil {
+	var occurred, created, acked, resolved, assigned int64
+	dst := []any{&a.ID, &a.Kind, &a.Severity, &a.PatientID, &a.DeviceID, &a.Summary, &details, &evidence, &a.GroupKey,
+		&occurred, &created, &a.Status, &a.AckedBy, &acked, &resolved, &a.ResolvedReason, &a.Assignee, &a.AssignedBy, &assigned}
+	if err := sc.Scan(append(dst, extra...)...); err != nil {
 		return a, err
 	}
 	a.OccurredAt, a.CreatedAt, a.AckedAt, a.ResolvedAt = alertTime(occurred), alertTime(created), alertTime(acked), alertTime(resolved)
+	a.AssignedAt = alertTime(assigned)
 	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
 		return a, fmt.Errorf("alert %s details: %w", a.ID, err)
 	}
@@ -395,9 +408,30 @@ func (s *AlertStore) Resolve(ctx context.Context, id, reason string, at time.Tim
 	return as[0], changed > 0, tx.Commit()
 }
 
+// queryAlertList runs a query selecting alertListCols.
+func queryAlertList(ctx context.Context, q alertQuerier, query string, args ...any) ([]balance.Alert, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []balance.Alert
+	for rows.Next() {
+		var notes int
+		var silenced bool
+		a, err := scanAlert(rows, &notes, &silenced)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: alerts: %w", err)
+		}
+		a.NoteCount, a.Silenced = notes, silenced
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
 // Alert implements alerts.Store.
 func (s *AlertStore) Alert(ctx context.Context, id string) (balance.Alert, error) {
-	as, err := queryAlerts(ctx, s.db, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id)
+	as, err := queryAlertList(ctx, s.db, `SELECT `+alertListCols+` FROM alerts a WHERE a.id = ?`, id)
 	if err != nil {
 		return balance.Alert{}, err
 	}
@@ -421,9 +455,11 @@ func (s *AlertStore) Alerts(ctx context.Context, f alerts.AlertFilter) ([]balanc
 		}
 		among = string(b)
 	}
-	return queryAlerts(ctx, s.db, `SELECT `+alertCols+` FROM alerts WHERE (? = '' OR patient_id = ?) AND (? = '' OR status = ?)
-		AND (? IS NULL OR patient_id IN (SELECT value FROM json_each(?)))
-		ORDER BY created_at DESC, id LIMIT ?`, f.PatientID, f.PatientID, f.Status, f.Status, among, among, limit)
+	return queryAlertList(ctx, s.db, `SELECT * FROM (SELECT `+alertListCols+` AS silenced FROM alerts a
+		WHERE (? = '' OR a.patient_id = ?) AND (? = '' OR a.status = ?) AND (? = '' OR a.severity = ?) AND (? = '' OR a.kind = ?)
+		AND (? IS NULL OR a.patient_id IN (SELECT value FROM json_each(?))))
+		WHERE (? = 0 OR silenced) ORDER BY created_at DESC, id LIMIT ?`,
+		f.PatientID, f.PatientID, f.Status, f.Status, f.Severity, f.Severity, f.Kind, f.Kind, among, among, f.Silenced, limit)
 }
 
 // Deliveries implements alerts.Store.

@@ -23,13 +23,13 @@ func (s *StateDB) CreateAPIToken(ctx context.Context, userID int64, name, tokenH
 	return balance.APIToken{ID: id, UserID: userID, Name: name, CreatedAt: now.UTC()}, nil
 }
 
-// APITokenUser returns the user of a token that is not revoked, noting
-// its use; EUNAUTHORIZED otherwise.
+// APITokenUser returns the user of a token that is not revoked, of a user
+// who is not disabled, noting its use; EUNAUTHORIZED otherwise.
 func (s *StateDB) APITokenUser(ctx context.Context, tokenHash string) (balance.User, error) {
 	var u balance.User
 	var created, id int64
 	err := s.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.username, u.password_hash, u.role, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = ? AND t.revoked_at = 0`, tokenHash).Scan(&id, &u.ID, &u.Username, &u.PasswordHash, &u.Role, &created)
+		WHERE t.token_hash = ? AND t.revoked_at = 0 AND u.disabled = 0`, tokenHash).Scan(&id, &u.ID, &u.Username, &u.PasswordHash, &u.Role, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, balance.Errorf(balance.EUNAUTHORIZED, "unknown or revoked API token")
 	}

@@ -14,12 +14,12 @@ import (
 // Dashboard users, therapist–patient assignments, log-in sessions and the
 // review-time log (migration state_0005_users.sql).
 
-const userCols = `id, username, password_hash, role, created_at`
+const userCols = `id, username, password_hash, role, created_at, disabled`
 
 func scanUser(sc interface{ Scan(...any) error }) (balance.User, error) {
 	var u balance.User
 	var created int64
-	if err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &created); err != nil {
+	if err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &created, &u.Disabled); err != nil {
 		return u, err
 	}
 	u.CreatedAt = time.Unix(0, created).UTC()
@@ -97,6 +97,32 @@ func (s *StateDB) SetUserPassword(ctx context.Context, id int64, hash string) er
 	return err
 }
 
+// SetUserDisabled disables a user (they cannot log in, and their sessions
+// end) or enables them again; ENOTFOUND for an unknown user.
+func (s *StateDB) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: disable user %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: disable user %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("user", fmt.Sprint(id))
+	}
+	if disabled {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ?`, id); err != nil {
+			return fmt.Errorf("sqlite: end sessions of user %d: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: disable user %d: %w", id, err)
+	}
+	return nil
+}
+
 // AssignPatient lets a therapist see a patient (idempotent).
 func (s *StateDB) AssignPatient(ctx context.Context, userID int64, patientID string) error {
 	if _, err := s.Patient(ctx, patientID); err != nil {
@@ -150,13 +176,14 @@ func (s *StateDB) CreateUserSession(ctx context.Context, tokenHash string, userI
 	return nil
 }
 
-// UserSession returns the user and CSRF token of an unexpired session, or
-// EUNAUTHORIZED.
+// UserSession returns the user and CSRF token of an unexpired session of
+// a user who is not disabled, or EUNAUTHORIZED.
 func (s *StateDB) UserSession(ctx context.Context, tokenHash string, now time.Time) (balance.User, string, error) {
 	var csrf string
 	var u balance.User
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT u.id, u.username, u.password_hash, u.role, u.created_at, s.csrf FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?`,
+	err := s.db.QueryRowContext(ctx, `SELECT u.id, u.username, u.password_hash, u.role, u.created_at, s.csrf FROM user_sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
 		tokenHash, now.UnixNano()).Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &created, &csrf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", balance.Errorf(balance.EUNAUTHORIZED, "no such session")

@@ -128,3 +128,47 @@ func TestReviewLog(t *testing.T) {
 		t.Errorf("review log (-want +got):\n%s", diff)
 	}
 }
+
+func TestDisabledUserHasNoSessionsOrTokens(t *testing.T) {
+	ctx := t.Context()
+	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	u, err := db.CreateUser(ctx, balance.User{Username: "ann", Role: balance.RoleTherapist, PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := db.Now()
+	if err := db.CreateUserSession(ctx, "s1", u.ID, "c", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAPIToken(ctx, u.ID, "script", "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.UserSession(ctx, "s1", now); err != nil {
+		t.Fatalf("session before disabling: %v", err)
+	}
+	if err := db.SetUserDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.User(ctx, u.ID); err != nil || !got.Disabled {
+		t.Errorf("User after disabling: disabled %v, %v", got.Disabled, err)
+	}
+	if _, _, err := db.UserSession(ctx, "s1", now); balance.ErrorCode(err) != balance.EUNAUTHORIZED {
+		t.Errorf("session of a disabled user: %v, want unauthorized", err)
+	}
+	if _, err := db.APITokenUser(ctx, "t1"); balance.ErrorCode(err) != balance.EUNAUTHORIZED {
+		t.Errorf("token of a disabled user: %v, want unauthorized", err)
+	}
+	// Enabled again: the token works; the ended session stays ended.
+	if err := db.SetUserDisabled(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.APITokenUser(ctx, "t1"); err != nil {
+		t.Errorf("token after enabling: %v", err)
+	}
+	if _, _, err := db.UserSession(ctx, "s1", now); balance.ErrorCode(err) != balance.EUNAUTHORIZED {
+		t.Errorf("session ended by disabling came back: %v", err)
+	}
+	if err := db.SetUserDisabled(ctx, 999, true); balance.ErrorCode(err) != balance.ENOTFOUND {
+		t.Errorf("disable unknown user: %v, want not_found", err)
+	}
+}
