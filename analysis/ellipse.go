@@ -32,6 +32,41 @@ func EllipseArea95(x, y []float64) float64 {
 	return math.Pi * chi2At95 * math.Sqrt(math.Max(0, det))
 }
 
+// Ellipse is a 95 % confidence (prediction) ellipse: centre (CX, CY),
+// semi-axes A ≥ B and the angle of A from the x axis in radians, in the
+// units of the points.
+type Ellipse struct {
+	CX, CY, A, B, Angle float64
+}
+
+// Ellipse95 returns the 95 % confidence ellipse of the points (x, y): the
+// semi-axes are sqrt(χ²₂,₀.₉₅·λ) for the eigenvalues λ1 ≥ λ2 of the sample
+// covariance Σ (n−1), along their eigenvectors (Schubert & Kirchner 2014,
+// Gait Posture 40:35, on the ellipse area of sway), so that π·A·B equals
+// EllipseArea95. The zero Ellipse for fewer than 3 points.
+func Ellipse95(x, y []float64) Ellipse {
+	n := len(x)
+	if n < 3 || len(y) != n {
+		return Ellipse{}
+	}
+	mx, my := mean(x), mean(y)
+	var sxx, syy, sxy float64
+	for i := range x {
+		dx, dy := x[i]-mx, y[i]-my
+		sxx += dx * dx
+		syy += dy * dy
+		sxy += dx * dy
+	}
+	d := float64(n - 1)
+	sxx, syy, sxy = sxx/d, syy/d, sxy/d
+	// Eigenvalues of [[sxx sxy] [sxy syy]] in closed form.
+	tr, det := sxx+syy, sxx*syy-sxy*sxy
+	disc := math.Sqrt(math.Max(0, tr*tr/4-det))
+	l1, l2 := tr/2+disc, math.Max(0, tr/2-disc)
+	return Ellipse{CX: mx, CY: my, A: math.Sqrt(chi2At95 * l1), B: math.Sqrt(chi2At95 * l2),
+		Angle: 0.5 * math.Atan2(2*sxy, sxx-syy)}
+}
+
 // Range returns RANGE for one axis (max − min of x) when y is nil, and
 // for two the largest distance between any two points (the diameter of
 // their convex hull), in the units of x.

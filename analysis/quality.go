@@ -137,3 +137,27 @@ func median(x []float64) float64 {
 	}
 	return (x[m-1] + x[m]) / 2
 }
+
+// EstimateRate returns the sampling rate of ss in Hz from the median of up
+// to its first 256 positive timestamp steps, rounded to 0.001 Hz; 0 when
+// there are fewer than two samples or the rate fails CheckRate. The median
+// ignores gaps (dropped packets) and jitter.
+func EstimateRate(ss []balance.Sample) float64 {
+	if len(ss) < 2 {
+		return 0
+	}
+	steps := make([]float64, 0, min(len(ss)-1, 256))
+	for i := 1; i < len(ss) && len(steps) < 256; i++ {
+		if d := ss[i].TimeNS - ss[i-1].TimeNS; d > 0 {
+			steps = append(steps, float64(d))
+		}
+	}
+	if len(steps) == 0 {
+		return 0
+	}
+	fs := 1e9 / median(steps)
+	if CheckRate(fs) != nil {
+		return 0
+	}
+	return math.Round(fs*1000) / 1000
+}

@@ -141,23 +141,49 @@ func SwayXY(x, y []float64, fs, bandLo, bandHi float64) SwayMeasures {
 }
 
 // Sway analyses a quiet-stance trial (iSway; Mancini et al. 2012, JNER
-// 9:59): it removes the static tilt by the Moe-Nilssen (1998) transform
-// (vertical = the trial's mean acceleration direction, so the gravity
-// projection of sway, which is most of the signal, is kept as in the
-// paper), projects onto the horizontal forward (AP) and left (ML) axes,
-// low-passes at CutoffHz (zero phase), trims TrimSec from each end,
-// removes the means and calls SwayXY. It returns ErrBadRate, ErrTooShort
-// (less than 5 s after trimming), ErrNonFinite, ErrGap or ErrFlat for
-// unusable input; doubtful trials get Quality flags instead.
+// 9:59): SwayPath, then SwayXY over the path. It returns ErrBadRate,
+// ErrTooShort (less than 5 s after trimming), ErrNonFinite, ErrGap or
+// ErrFlat for unusable input; doubtful trials get Quality flags instead.
 func Sway(samples []balance.Sample, fs float64, opts SwayOptions) (SwayResult, error) {
 	o := opts.withDefaults()
+	p, err := SwayPath(samples, fs, o)
+	if err != nil {
+		return SwayResult{}, err
+	}
+	res := SwayResult{Seconds: p.Seconds, Quality: p.Quality}
+	if res.Seconds < o.MinSec {
+		res.Quality |= SwayShort
+	}
+	res.SwayMeasures = SwayXY(p.AP, p.ML, fs, o.BandLoHz, o.CutoffHz)
+	return res, nil
+}
+
+// SwayTrace is the horizontal acceleration path of a quiet-stance trial,
+// the input of every sway measure: AP (forward) and ML (left) in m/s²,
+// mean-removed, one value per sample after trimming.
+type SwayTrace struct {
+	AP, ML  []float64
+	Seconds float64
+	// Quality holds the stepping, movement, saturation and AP-unknown
+	// flags (SwayShort is Sway's to set).
+	Quality SwayQuality
+}
+
+// SwayPath preprocesses a quiet-stance trial as iSway does: it removes the
+// static tilt by the Moe-Nilssen (1998) transform (vertical = the trial's
+// mean acceleration direction, so the gravity projection of sway, which is
+// most of the signal, is kept as in the paper), projects onto the
+// horizontal forward (AP) and left (ML) axes, low-passes at CutoffHz (zero
+// phase), trims TrimSec from each end and removes the means. Errors as Sway.
+func SwayPath(samples []balance.Sample, fs float64, opts SwayOptions) (SwayTrace, error) {
+	o := opts.withDefaults()
 	if err := checkInput(samples, fs, 5+2*o.TrimSec); err != nil {
-		return SwayResult{}, fmt.Errorf("sway: %w", err)
+		return SwayTrace{}, fmt.Errorf("sway: %w", err)
 	}
 	if o.CutoffHz >= fs/2 {
-		return SwayResult{}, fmt.Errorf("sway: %w: cut-off %v Hz needs a rate above %v Hz", ErrBadRate, o.CutoffHz, 2*o.CutoffHz)
+		return SwayTrace{}, fmt.Errorf("sway: %w: cut-off %v Hz needs a rate above %v Hz", ErrBadRate, o.CutoffHz, 2*o.CutoffHz)
 	}
-	var res SwayResult
+	var res SwayTrace
 	n := len(samples)
 	var mv [3]float64
 	for i := range samples {
@@ -186,11 +212,8 @@ func Sway(samples []balance.Sample, fs float64, opts SwayOptions) (SwayResult, e
 	x, y = x[trim:n-trim], y[trim:n-trim]
 	RemoveMean(x, x)
 	RemoveMean(y, y)
+	res.AP, res.ML = x, y
 	res.Seconds = float64(len(x)) / fs
-	if res.Seconds < o.MinSec {
-		res.Quality |= SwayShort
-	}
-	res.SwayMeasures = SwayXY(x, y, fs, o.BandLoHz, o.CutoffHz)
 	return res, nil
 }
 

@@ -233,3 +233,40 @@ func TestSwayFlags(t *testing.T) {
 		t.Errorf("flat: err %v, want ErrFlat", err)
 	}
 }
+
+// TestEllipse95: for points on an axis-aligned grid with known variances
+// the semi-axes are sqrt(5.991·σ²) (χ²₂ at 95 %, -2·ln 0.05), the angle
+// follows a rotation of the points, and π·A·B equals EllipseArea95 (both
+// from the same covariance; Schubert & Kirchner 2014).
+func TestEllipse95(t *testing.T) {
+	// x = ±2, y = ±1 (four corners, repeated): sample variance with n−1.
+	var x, y []float64
+	for i := 0; i < 25; i++ {
+		x = append(x, 2, 2, -2, -2)
+		y = append(y, 1, -1, 1, -1)
+	}
+	n := float64(len(x))
+	vx, vy := 4*n/(n-1), 1*n/(n-1)
+	e := Ellipse95(x, y)
+	chi := -2 * math.Log(0.05)
+	if math.Abs(e.A-math.Sqrt(chi*vx)) > 1e-12 || math.Abs(e.B-math.Sqrt(chi*vy)) > 1e-12 || math.Abs(e.Angle) > 1e-12 {
+		t.Errorf("axis-aligned: %+v, want A %.6f B %.6f angle 0", e, math.Sqrt(chi*vx), math.Sqrt(chi*vy))
+	}
+	if a := EllipseArea95(x, y); math.Abs(math.Pi*e.A*e.B-a) > 1e-9*a {
+		t.Errorf("π·A·B = %v, EllipseArea95 = %v", math.Pi*e.A*e.B, a)
+	}
+	// Rotated by 30°: same axes, angle 30° (mod 180°).
+	th := math.Pi / 6
+	xr, yr := make([]float64, len(x)), make([]float64, len(x))
+	for i := range x {
+		xr[i] = x[i]*math.Cos(th) - y[i]*math.Sin(th) + 5
+		yr[i] = x[i]*math.Sin(th) + y[i]*math.Cos(th) - 3
+	}
+	r := Ellipse95(xr, yr)
+	if math.Abs(r.A-e.A) > 1e-9 || math.Abs(r.B-e.B) > 1e-9 || math.Abs(r.Angle-th) > 1e-9 || math.Abs(r.CX-5) > 1e-9 || math.Abs(r.CY+3) > 1e-9 {
+		t.Errorf("rotated: %+v, want A %v B %v angle %v centre (5, -3)", r, e.A, e.B, th)
+	}
+	if (Ellipse95([]float64{1, 2}, []float64{1, 2}) != Ellipse{}) {
+		t.Error("two points: want the zero Ellipse")
+	}
+}

@@ -70,7 +70,12 @@ func (s *Server) apiPatient(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.Patient(r.Context(), id)
+	days, err := rangeDays(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.Patient(r.Context(), id, days)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -133,11 +138,8 @@ func (s *Server) apiRTM(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	month := r.URL.Query().Get("month")
-	if month == "" {
-		month = s.now().UTC().Format("2006-01")
-	}
-	rep, err := s.RTM(r.Context(), id, month)
+	q := r.URL.Query()
+	rep, err := s.RTMFrom(r.Context(), id, q.Get("month"), q.Get("start"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -233,12 +235,7 @@ func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h, err := HashPassword(body.Password, s.cfg.BcryptCost)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	u, err := s.deps.Users.CreateUser(r.Context(), balance.User{Username: body.Username, Role: body.Role, PasswordHash: h})
+	u, err := s.createUser(r.Context(), body.Username, body.Password, body.Role)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -47,12 +47,32 @@ func (s *Server) thresholds(v PatientView) balance.Thresholds {
 // patientChart describes one trend chart of a patient, with th, the
 // clinical cut-offs monitoring uses for this patient
 // (balance.StandardThresholds documents the sources of the defaults).
+// Every trend chart spans the view's range, has a non-negative y axis and
+// marks the falls (from the patient's fall alerts) and exercise sessions of
+// the range.
 func patientChart(id string, v PatientView, th balance.Thresholds) (Chart, bool) {
 	c, ok := trendChart(id, v, th)
-	if ok && id != "adherence" {
-		c.XMin, c.XMax = float64(v.From.Unix()), float64(v.To.Unix())
+	if !ok {
+		return c, false
 	}
-	return c, ok
+	c.NonNegative = true
+	c.XMin, c.XMax = float64(v.From.Unix()), float64(v.To.Unix())
+	c.Markers = eventMarkers(v)
+	return c, true
+}
+
+// eventMarkers are the view's falls and sessions as chart markers.
+func eventMarkers(v PatientView) []Marker {
+	var ms []Marker
+	for _, a := range v.Alerts {
+		if a.Kind == balance.AlertFall {
+			ms = append(ms, Marker{X: float64(a.OccurredAt.Unix()), Fall: true})
+		}
+	}
+	for _, es := range v.Sessions {
+		ms = append(ms, Marker{X: float64(es.Start.Unix())})
+	}
+	return ms
 }
 
 func trendChart(id string, v PatientView, th balance.Thresholds) (Chart, bool) {

@@ -6,8 +6,11 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"gonum.org/v1/plot/vg"
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/internal/httpjson"
@@ -67,6 +70,11 @@ type page struct {
 // render executes a template into a buffer first, so that an error gives a
 // clean 500 and not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	s.renderStatus(w, r, http.StatusOK, name, title, data)
+}
+
+// renderStatus is render with an HTTP status.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	p := page{Title: title, Now: s.now(), Data: data}
 	if pr := principalFrom(r.Context()); pr != nil {
 		p.User, p.CSRF = pr.user, pr.csrf
@@ -78,6 +86,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8") // security headers: the front door's (route.SecurityHeaders)
+	w.WriteHeader(status)
 	buf.WriteTo(w)
 }
 
@@ -87,9 +96,14 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	if st == http.StatusInternalServerError {
 		s.cfg.Log.Error("dashboard page", "path", r.URL.Path, "err", err)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(st)
-	fmt.Fprintf(w, "<!doctype html><title>%d</title><p>%s</p><p><a href=\"/\">Back to the patient list</a></p>", st, template.HTMLEscapeString(balance.ErrorMessage(err)))
+	title := http.StatusText(st)
+	switch st {
+	case http.StatusForbidden:
+		title = "Not allowed"
+	case http.StatusNotFound:
+		title = "Not found"
+	}
+	s.renderStatus(w, r, st, "error.html", title, map[string]any{"Status": st, "Message": balance.ErrorMessage(err)})
 }
 
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
@@ -126,8 +140,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.cfg.Log.Warn("dashboard log-in refused", "username", name, "addr", s.clients.of(r), "err", err)
-		w.WriteHeader(st)
-		s.render(w, r, "login.html", "Log in", map[string]string{"Next": next, "Error": balance.ErrorMessage(err)})
+		s.renderStatus(w, r, st, "login.html", "Log in", map[string]string{"Next": next, "Error": balance.ErrorMessage(err)})
 		return
 	}
 	if err := s.startSession(w, r, u); err != nil {
@@ -160,6 +173,25 @@ type patientPage struct {
 	View   PatientView
 	Charts []ChartSVG
 	Month  string
+	// Ranges are the offered chart ranges in days.
+	Ranges []int
+	// Sessions are the newest sessions, described in words.
+	Sessions []SessionWords
+}
+
+// rangeDays reads the optional ?days= of a patient page or chart: one of
+// TrendRanges, TrendDays when absent.
+func rangeDays(r *http.Request) (int, error) {
+	q := r.URL.Query().Get("days")
+	if q == "" {
+		return TrendDays, nil
+	}
+	for _, d := range TrendRanges {
+		if q == strconv.Itoa(d) {
+			return d, nil
+		}
+	}
+	return 0, balance.Errorf(balance.EINVALID, "days=%q: the charts show 30, 90 or 365 days", q)
 }
 
 func (s *Server) pagePatient(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +199,12 @@ func (s *Server) pagePatient(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.Patient(r.Context(), id)
+	days, err := rangeDays(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v, err := s.Patient(r.Context(), id, days)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -177,7 +214,8 @@ func (s *Server) pagePatient(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "patient.html", v.Summary.Patient.Name, patientPage{View: v, Charts: charts, Month: s.now().UTC().Format("2006-01")})
+	s.render(w, r, "patient.html", v.Summary.Patient.Name, patientPage{View: v, Charts: charts, Month: s.now().UTC().Format("2006-01"),
+		Ranges: TrendRanges, Sessions: describeSessions(v.Sessions, 50)})
 }
 
 func (s *Server) chartSVG(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +223,12 @@ func (s *Server) chartSVG(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.Patient(r.Context(), id)
+	days, err := rangeDays(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.Patient(r.Context(), id, days)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -245,7 +288,13 @@ func (s *Server) pageSession(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "session.html", "Session "+es.ID, map[string]any{"Session": es, "Samples": len(ss), "Chart": template.HTML(b)})
+	sway, ellipse, hasSway, err := swayPathSVG(es, ss, vg.Points(420))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, "session.html", "Session "+es.ID, map[string]any{"Session": es, "Words": describeSession(es), "Samples": len(ss),
+		"Chart": template.HTML(b), "Sway": template.HTML(sway), "HasSway": hasSway, "Ellipse": ellipse})
 }
 
 func (s *Server) signalSVG(w http.ResponseWriter, r *http.Request) {
@@ -267,14 +316,15 @@ func (s *Server) pageRTM(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	month := r.URL.Query().Get("month")
-	if month == "" {
-		month = s.now().UTC().Format("2006-01")
-	}
-	rep, err := s.RTM(r.Context(), id, month)
+	q := r.URL.Query()
+	rep, err := s.RTMFrom(r.Context(), id, q.Get("month"), q.Get("start"))
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "rtm.html", "Remote monitoring "+month, rep)
+	title := "Remote monitoring report " + rep.Month + " " + rep.PatientID
+	if rep.PatientName != "" {
+		title = "Remote monitoring report " + rep.Month + " " + rep.PatientName
+	}
+	s.render(w, r, "rtm.html", title, rep)
 }

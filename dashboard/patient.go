@@ -25,6 +25,8 @@ type PatientView struct {
 	Missing []string  `json:"missing,omitempty"`
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
+	// Days is the length of [From, To) in days.
+	Days int `json:"days"`
 }
 
 // Point is one value of a trend.
@@ -46,14 +48,21 @@ type Trends struct {
 	PlannedPer int                `json:"planned_per_week"`
 }
 
-// TrendDays is how far back the patient page looks.
+// TrendDays is how far back the patient page looks unless asked otherwise.
 const TrendDays = 90
 
-// Patient gathers the patient page; parts whose source is missing are
-// named in Missing, and a part that fails to load fails the whole view.
-func (s *Server) Patient(ctx context.Context, id string) (PatientView, error) {
+// TrendRanges are the ranges (days) the patient page offers.
+var TrendRanges = []int{30, 90, 365}
+
+// Patient gathers the patient page over the last days days (0:
+// TrendDays); parts whose source is missing are named in Missing, and a
+// part that fails to load fails the whole view.
+func (s *Server) Patient(ctx context.Context, id string, days int) (PatientView, error) {
+	if days <= 0 {
+		days = TrendDays
+	}
 	now := s.now()
-	v := PatientView{From: now.AddDate(0, 0, -TrendDays), To: now}
+	v := PatientView{From: now.AddDate(0, 0, -days), To: now, Days: days}
 	var err error
 	if v.Summary, err = s.deps.Summaries.PatientSummary(ctx, id, now.Add(-7*24*time.Hour)); err != nil {
 		return v, err

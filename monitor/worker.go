@@ -213,26 +213,7 @@ func batchRate(b *balance.Batch) float64 {
 }
 
 // estimateRate is 1 / the median time step of samples, 0 when unusable.
-func estimateRate(ss []balance.Sample) float64 {
-	if len(ss) < 2 {
-		return 0
-	}
-	steps := make([]float64, 0, min(len(ss)-1, 256))
-	for i := 1; i < len(ss) && len(steps) < 256; i++ {
-		if d := ss[i].TimeNS - ss[i-1].TimeNS; d > 0 {
-			steps = append(steps, float64(d))
-		}
-	}
-	if len(steps) == 0 {
-		return 0
-	}
-	med := median(steps)
-	fs := 1e9 / med
-	if analysis.CheckRate(fs) != nil {
-		return 0
-	}
-	return math.Round(fs*1000) / 1000
-}
+func estimateRate(ss []balance.Sample) float64 { return analysis.EstimateRate(ss) }
 
 func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 	m := w.m

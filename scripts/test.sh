@@ -2,7 +2,7 @@
 # Runs every test of the project against real services, on a fresh machine:
 # makes sure Mosquitto listens on 127.0.0.1:1883 and that influxd 1.8.10,
 # mailpit and Chromium are installed (tests start their own influxd and
-# mailpit on temporary ports),
+# mailpit on temporary ports) and axe-core (npm) is cached,
 # then runs `go test ./...`. Idempotent; fails (never skips) when a service
 # cannot be had. Extra arguments go to `go test` (e.g. -run, -v).
 set -euo pipefail
@@ -58,6 +58,20 @@ if ! command -v chromium >/dev/null; then
 fi
 command -v chromium >/dev/null || { log "FAIL: chromium not available"; exit 1; }
 export BALANCE_CHROMIUM="$(command -v chromium)"
+
+# 5. axe-core (npm) for the accessibility checks run inside Chromium,
+# installed once into a cache directory outside the checkout.
+AXE_VERSION=4.14.1
+AXE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/balance-test/axe-core-$AXE_VERSION"
+AXE_JS="$AXE_DIR/node_modules/axe-core/axe.min.js"
+if [ ! -s "$AXE_JS" ]; then
+  command -v npm >/dev/null || { log "installing npm (Debian)"; apt_install npm; }
+  log "installing axe-core $AXE_VERSION (npm)"
+  mkdir -p "$AXE_DIR"
+  npm install --prefix "$AXE_DIR" --no-audit --no-fund --silent "axe-core@$AXE_VERSION" >/dev/null
+fi
+[ -s "$AXE_JS" ] || { log "FAIL: axe-core not available at $AXE_JS"; exit 1; }
+export BALANCE_AXE="$AXE_JS"
 
 export BALANCE_TEST_MQTT="tcp://127.0.0.1:1883"
 log "services ready; running go test ./..."
