@@ -22,6 +22,7 @@ type memStore struct {
 	risk     []balance.RiskAssessment
 	falls    []time.Time
 	alerts   []balance.Alert
+	resolved []string                       // "alert id: reason", in order
 	meas     map[string]balance.Measurement // by name, patient, time
 }
 
@@ -159,7 +160,12 @@ func (m *memStore) Falls(_ context.Context, _ string, since time.Time) ([]time.T
 	return out, nil
 }
 
-func (m *memStore) Resolve(context.Context, string, string) error { return nil }
+func (m *memStore) Resolve(_ context.Context, id, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resolved = append(m.resolved, id+": "+reason)
+	return nil
+}
 
 func (m *memStore) Raise(_ context.Context, a balance.Alert) error {
 	m.mu.Lock()

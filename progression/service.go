@@ -171,6 +171,7 @@ func (s *Service) withdrawPending(ctx context.Context, patientID, level, why str
 			if err := s.Store.DecidePlanChange(ctx, nil, c); err != nil && balance.ErrorCode(err) != balance.ECONFLICT {
 				return err
 			}
+			s.resolvePending(ctx, c, "suggestion withdrawn: "+why)
 		}
 	}
 	return nil
@@ -354,7 +355,11 @@ func (s *Service) Decide(ctx context.Context, patientID, id string, approve bool
 	c.DecidedBy, c.DecidedAt, c.Note = by, now, note
 	if !approve {
 		c.Status = balance.ChangeRejected
-		return c, s.Store.DecidePlanChange(ctx, nil, c)
+		if err := s.Store.DecidePlanChange(ctx, nil, c); err != nil {
+			return c, err
+		}
+		s.resolvePending(ctx, c, "suggestion rejected by "+by)
+		return c, nil
 	}
 	p, err := s.Store.Plan(ctx, patientID)
 	if err != nil {
@@ -386,7 +391,21 @@ func (s *Service) Decide(ctx context.Context, patientID, id string, approve bool
 	if err := s.Store.DecidePlanChange(ctx, &p, c); err != nil {
 		return c, err
 	}
+	s.resolvePending(ctx, c, "suggestion approved by "+by)
 	return c, s.withdrawPending(ctx, patientID, p.LevelID, "another suggestion was approved")
+}
+
+// resolvePending resolves the alert that told therapists about suggestion
+// c once it is decided (approved, rejected or withdrawn), so that nobody is
+// reminded of a decision already made. The decision stands if resolving
+// fails; the failure is logged.
+func (s *Service) resolvePending(ctx context.Context, c balance.PlanChange, reason string) {
+	if s.Alerts == nil {
+		return
+	}
+	if err := s.Alerts.Resolve(ctx, s.pendingAlert(c).ID, reason); err != nil {
+		s.log().Warn("progression: resolving the suggestion's alert", "alert", s.pendingAlert(c).ID, "err", err)
+	}
 }
 
 // OverrideRequest moves a patient to a level directly.

@@ -61,6 +61,52 @@ func TestSuggestMode(t *testing.T) {
 	}
 }
 
+// TestApprovalResolvesTheSuggestionAlert: approving a suggestion resolves
+// the alert that announced it (no reminder of a decision already made),
+// and withdrawing one after a fall resolves its alert with the reason.
+func TestApprovalResolvesTheSuggestionAlert(t *testing.T) {
+	ctx := context.Background()
+	cat := mustDefault(t)
+	m := newMemStore(balance.Patient{ID: "p1"})
+	now := t0
+	svc := m.service(cat, func() time.Time { return now })
+	if _, err := svc.SetPlan(ctx, "p1", PlanRequest{LevelID: "tandem", Mode: balance.PlanSuggest}); err != nil {
+		t.Fatal(err)
+	}
+	m.sessions = good("tandem", 1, 2, 3)
+	now = t0.Add(3*day + 3*time.Hour)
+	_, c, err := svc.Evaluate(ctx, "p1")
+	if err != nil || c == nil || c.Status != balance.ChangePending || len(m.alerts) != 1 {
+		t.Fatalf("suggestion %+v, %v, alerts %d; want one pending with its alert", c, err, len(m.alerts))
+	}
+	if len(m.resolved) != 0 {
+		t.Fatalf("resolved before any decision: %q", m.resolved)
+	}
+	if _, err := svc.Decide(ctx, "p1", c.ID, true, "dr-a", ""); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{m.alerts[0].ID + ": suggestion approved by dr-a"}
+	if !slices.Equal(m.resolved, want) {
+		t.Errorf("resolved %q, want %q", m.resolved, want)
+	}
+
+	// The next suggestion is withdrawn by a fall's step down.
+	m.sessions = append(m.sessions, good(c.ToLevel, 4, 5, 6)...)
+	now = t0.Add(6*day + 3*time.Hour)
+	_, c2, err := svc.Evaluate(ctx, "p1")
+	if err != nil || c2 == nil || c2.Status != balance.ChangePending {
+		t.Fatalf("second suggestion %+v, %v", c2, err)
+	}
+	m.falls = []time.Time{now.Add(time.Hour)}
+	now = now.Add(2 * time.Hour)
+	if _, _, err := svc.Evaluate(ctx, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.resolved) != 2 || !strings.HasPrefix(m.resolved[1], "alert-"+c2.ID+": suggestion withdrawn: ") {
+		t.Errorf("resolved %q, want the second suggestion's alert withdrawn", m.resolved)
+	}
+}
+
 func TestApproveRejectOverride(t *testing.T) {
 	ctx := context.Background()
 	cat := mustDefault(t)
@@ -79,6 +125,9 @@ func TestApproveRejectOverride(t *testing.T) {
 	// Reject: the plan stays and the same suggestion is not raised again.
 	if got, err := svc.Decide(ctx, "p1", c.ID, false, "dr-b", "not yet"); err != nil || got.Status != balance.ChangeRejected {
 		t.Fatalf("reject = %+v, %v", got, err)
+	}
+	if want := []string{"alert-" + c.ID + ": suggestion rejected by dr-b"}; !slices.Equal(m.resolved, want) {
+		t.Errorf("resolved after rejection %q, want %q", m.resolved, want)
 	}
 	if _, c2, _ := svc.Evaluate(ctx, "p1"); c2 != nil {
 		t.Errorf("rejected suggestion raised again: %+v", c2)
