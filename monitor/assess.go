@@ -171,7 +171,12 @@ func (m *Monitor) plannedPerWeek(ctx context.Context, patientID string, r Rules)
 func (m *Monitor) AssessPatient(ctx context.Context, patientID string) (balance.RiskAssessment, error) {
 	m.assessMu.Lock() // one assessment at a time: one history entry, one alert
 	defer m.assessMu.Unlock()
-	cur, err := m.CurrentRisk(ctx, patientID)
+	return m.assessAt(ctx, patientID, m.deps.Now().UTC().Truncate(time.Millisecond))
+}
+
+// assessAt is AssessPatient at now (m.assessMu held).
+func (m *Monitor) assessAt(ctx context.Context, patientID string, now time.Time) (balance.RiskAssessment, error) {
+	cur, err := m.riskAt(ctx, patientID, now)
 	if err != nil {
 		return cur, err
 	}
@@ -195,19 +200,25 @@ func (m *Monitor) AssessPatient(ctx context.Context, patientID string) (balance.
 		prev = prevs[0]
 	}
 	if rules.RiskRose && LevelRank(cur.Level) > LevelRank(prev.Level) {
-		m.raise(ctx, RiskRoseAlert(prev, cur))
+		a := RiskRoseAlert(prev, cur)
+		a.CreatedAt = now
+		m.raise(ctx, a)
 	}
 	return cur, nil
 }
 
 // CurrentRisk assesses a patient's fall risk now without storing it.
 func (m *Monitor) CurrentRisk(ctx context.Context, patientID string) (balance.RiskAssessment, error) {
+	return m.riskAt(ctx, patientID, m.deps.Now().UTC().Truncate(time.Millisecond))
+}
+
+// riskAt assesses a patient's fall risk at now without storing it.
+func (m *Monitor) riskAt(ctx context.Context, patientID string, now time.Time) (balance.RiskAssessment, error) {
 	p, err := m.deps.State.Patient(ctx, patientID)
 	if err != nil {
 		return balance.RiskAssessment{}, err
 	}
 	th := m.cfg.RulesFor(patientID).ThresholdsFor(p.Neuropathy)
-	now := m.deps.Now().UTC().Truncate(time.Millisecond)
 	in, err := m.RiskInputsFor(ctx, patientID, now, th)
 	if err != nil {
 		return balance.RiskAssessment{}, err

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -167,102 +166,37 @@ func (m *Monitor) analyseSession(ctx context.Context, p pendingSession, wm int64
 	m.markRisk(p.patient)
 }
 
-// analyzeSession runs the analysis matching the session's kind, filling es
-// and returning the measurements to store (at the session's start time,
-// tagged with device and exercise: the session id would make a series per
-// session in InfluxDB).
+// analyzeSession runs the analysis matching the session's kind
+// (AnalyzeSession; walks through the stored stream), filling es and
+// returning the measurements to store (at the session's start time, tagged
+// with device and exercise: the session id would make a series per session
+// in InfluxDB).
 func (m *Monitor) analyzeSession(ctx context.Context, es *balance.ExerciseSession, ss []balance.Sample, fs float64) []balance.Measurement {
-	meas := func(name string, f map[string]float64, kv ...string) balance.Measurement {
-		addQuality(f, es.Quality)
-		return balance.Measurement{Name: name, PatientID: es.PatientID, Time: es.Start,
-			Tags: tags(append([]string{"device", es.DeviceID}, kv...)...), Fields: f}
-	}
 	fail := func(err error) []balance.Measurement {
-		es.Quality = append(es.Quality, "analysis_failed")
-		if es.Result == nil {
-			es.Result = map[string]float64{}
-		}
 		m.log.Info("session not analysable", "session", es.ID, "kind", es.Kind, "err", err)
 		if !analysis.IsInputError(err) {
 			m.stats.AnalysisErrors.Add(1)
 		}
 		return nil
 	}
-	dur := float64(len(ss)) / fs
-	switch es.Kind {
-	case balance.SessionSway:
-		r, err := analysis.Sway(ss, fs, analysis.SwayOptions{})
+	if es.Kind != balance.SessionWalk {
+		ms, err := AnalyzeSession(es, ss, fs)
 		if err != nil {
 			return fail(err)
 		}
-		es.Sway = swayFields(r)
-		es.HoldS = r.Seconds
-		es.Quality = append(es.Quality, swayFlags(r.Quality)...)
-		return []balance.Measurement{meas(MeasSway, swayFields(r), "exercise", es.ExerciseID)}
-	case balance.SessionFourStage, balance.SessionExercise:
-		target := 10.0
-		if es.Kind == balance.SessionExercise {
-			target = 30
-		}
-		h, err := analysis.Hold(ss, fs, analysis.HoldOptions{TargetSec: target})
-		if err != nil {
-			return fail(err)
-		}
-		es.HoldS = h.HeldSec
-		if h.Loss != analysis.NoLoss {
-			es.LossesOfBalance = 1
-		}
-		es.Result = map[string]float64{"held_s": h.HeldSec, "passed": b2f(h.Passed), "target_s": target, "loss_at_s": h.LossAt}
-		f := map[string]float64{"held_s": h.HeldSec, "passed": b2f(h.Passed), "losses": float64(es.LossesOfBalance), "duration_s": dur}
-		if h.Loss != analysis.NoLoss {
-			es.Quality = append(es.Quality, "loss_"+h.Loss.String())
-			f[qualityField("loss_"+h.Loss.String())] = 1
-		}
-		if r, err := analysis.Sway(ss, fs, analysis.SwayOptions{}); err == nil {
-			es.Sway = swayFields(r)
-			f["sway_rms"] = r.RMS
-			f["sway_jerk"] = r.Jerk
-		}
-		name := MeasExercise
-		if es.Kind == balance.SessionFourStage {
-			name = MeasFourStage
-		}
-		return []balance.Measurement{meas(name, f, "exercise", es.ExerciseID)}
-	case balance.SessionTUG:
-		r, err := analysis.TUG(ss, fs, analysis.TransitionOptions{})
-		if err != nil {
-			return fail(err)
-		}
-		es.Quality = append(es.Quality, tugFlags(r.Quality)...)
-		es.Result = map[string]float64{"tug_s": r.Seconds, "turn_deg": r.TurnDeg}
-		if r.Seconds <= 0 {
-			return nil
-		}
-		return []balance.Measurement{meas(MeasTUG, map[string]float64{"seconds": r.Seconds, "turn_deg": r.TurnDeg,
-			"sit_to_stand_s": r.SitToStand.Seconds(), "walk_out_s": r.WalkOut.Seconds(), "turn_s": r.Turn.Seconds(),
-			"walk_back_s": r.WalkBack.Seconds(), "stand_to_sit_s": r.StandToSit.Seconds()})}
-	case balance.SessionSitToStand:
-		r, err := analysis.FiveTimesSitToStand(ss, fs, analysis.TransitionOptions{})
-		if err != nil {
-			return fail(err)
-		}
-		es.Result = map[string]float64{"sts5_s": r.Seconds, "stands": float64(r.Stands)}
-		if !r.Complete {
-			es.Quality = append(es.Quality, "incomplete_test")
-		}
-		return []balance.Measurement{meas(MeasSTS5, map[string]float64{"seconds": r.Seconds, "stands": float64(r.Stands), "complete": b2f(r.Complete)})}
-	case balance.SessionWalk:
-		bouts, q, err := m.walk(ctx, es.DeviceID, es.PatientID, "session", es.Start, es.End.Add(time.Microsecond), fs)
-		if err != nil {
-			return fail(err)
-		}
-		es.Quality = append(es.Quality, q...)
-		agg := analysis.Aggregate(bouts)
-		es.Result = map[string]float64{"gait_speed_mps": agg.SpeedMPS, "cadence_spm": agg.CadenceSPM, "bouts": float64(agg.NumBouts),
-			"stride_time_cv_pct": agg.StrideTimeCV}
-		return nil
-	default:
-		es.Quality = append(es.Quality, "unknown_kind_"+strings.ToLower(es.Kind))
-		return nil
+		return ms
 	}
+	bouts, q, err := m.walk(ctx, es.DeviceID, es.PatientID, "session", es.Start, es.End.Add(time.Microsecond), fs)
+	if err != nil {
+		es.Quality = append(es.Quality, "analysis_failed")
+		if es.Result == nil {
+			es.Result = map[string]float64{}
+		}
+		return fail(err)
+	}
+	es.Quality = append(es.Quality, q...)
+	agg := analysis.Aggregate(bouts)
+	es.Result = map[string]float64{"gait_speed_mps": agg.SpeedMPS, "cadence_spm": agg.CadenceSPM, "bouts": float64(agg.NumBouts),
+		"stride_time_cv_pct": agg.StrideTimeCV}
+	return nil
 }

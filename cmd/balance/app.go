@@ -70,7 +70,7 @@ func NewApp(cfg Config, log *slog.Logger, out io.Writer) *App {
 
 // Open wires and starts the system, in dependency order: state → stores →
 // alerts → monitoring (raising into alerts) → progression → dashboard →
-// ingest (feeding monitoring and progression) → MQTT → HTTP → the
+// demo history (embedded default, first start) → ingest (feeding monitoring and progression) → MQTT → HTTP → the
 // services' loops → simulated devices. On error the caller calls Close.
 func (a *App) Open(ctx context.Context) (err error) {
 	c := a.Config
@@ -119,6 +119,9 @@ func (a *App) Open(ctx context.Context) (err error) {
 		}
 	} else {
 		a.Log.Warn("dashboard disabled: the HTTP API is served without log-in")
+	}
+	if err := a.backfillDemo(ctx); err != nil { // embedded default, first start only
+		return err
 	}
 	if err := a.startIngest(ctx); err != nil {
 		return err
@@ -248,6 +251,7 @@ func (a *App) newDashboard(ctx context.Context) (*dashboard.Server, error) {
 	srv, err := dashboard.New(dashboard.Config{
 		SecureCookies: dc.SecureCookies, SessionTTL: dc.SessionTTL, LoginFailures: dc.LoginFailures,
 		LoginWindow: dc.LoginWindow, BcryptCost: dc.BcryptCost, TrustedProxies: dc.proxies, Log: a.Log.With("component", "dashboard"),
+		Zone: clinicZones(mc),
 		Thresholds: func(patientID string, neuropathy bool) balance.Thresholds {
 			return mc.RulesFor(patientID).ThresholdsFor(neuropathy)
 		},

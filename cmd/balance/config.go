@@ -59,6 +59,9 @@ type Config struct {
 		RateHz   float64 `yaml:"rate_hz"`
 		Encoding string  `yaml:"encoding"`
 		Seed     uint64  `yaml:"seed"`
+		// HistoryDays of demo history are generated for the simulated
+		// patients at the first start (package demo); 0: none.
+		HistoryDays int `yaml:"history_days"`
 	} `yaml:"sim"`
 	Log struct {
 		Level  string `yaml:"level"`
@@ -109,6 +112,7 @@ func EmbeddedConfig() Config {
 	c.Storage.Kind = "embedded"
 	c.Ingest.SelfRegister = true
 	c.Sim.Devices = 3
+	c.Sim.HistoryDays = 70
 	c.ProgressEvery = 5 * time.Second
 	return c
 }
@@ -244,6 +248,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Sim.Devices < 0 || c.Sim.Devices > 10000 {
 		bad("sim.devices %d must be 0..10000", c.Sim.Devices)
+	}
+	if c.Sim.HistoryDays < 0 || c.Sim.HistoryDays > 120 || c.Sim.HistoryDays > 0 && c.Sim.HistoryDays < 14 {
+		bad("sim.history_days %d must be 0 (none) or 14..120", c.Sim.HistoryDays)
 	}
 	if c.Sim.RateHz < balance.MinRateHz || c.Sim.RateHz > balance.MaxRateHz {
 		bad("sim.rate_hz %v must be %v..%v", c.Sim.RateHz, balance.MinRateHz, balance.MaxRateHz)
