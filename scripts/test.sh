@@ -59,6 +59,13 @@ fi
 command -v chromium >/dev/null || { log "FAIL: chromium not available"; exit 1; }
 export BALANCE_CHROMIUM="$(command -v chromium)"
 
+# The compose healthcheck tests run the images' own probe, wget.
+if ! command -v wget >/dev/null; then
+  log "installing wget (Debian)"
+  apt_install wget
+fi
+command -v wget >/dev/null || { log "FAIL: wget not available"; exit 1; }
+
 # 5. axe-core (npm) for the accessibility checks run inside Chromium,
 # installed once into a cache directory outside the checkout.
 AXE_VERSION=4.14.1

@@ -48,7 +48,7 @@ var viewports = []struct {
 }{{"1366x768", 1366, 768}, {"390x844", 390, 844}}
 
 // TestEveryPageAccessible opens every page of the dashboard in headless
-// Chromium on the embedded default, as an administrator (who sees every
+// Chromium on the embedded default with its demo history, as an administrator (who sees every
 // page) and as a therapist refused another's patient, at 1366×768 and
 // 390×844, and on each:
 //   - runs axe-core (WCAG 2.0/2.1/2.2 A and AA rules, best practices):
@@ -61,7 +61,7 @@ func TestEveryPageAccessible(t *testing.T) {
 		t.Fatal("chromium not installed (Debian package chromium; scripts/test.sh installs it)")
 	}
 	axe := axeSource(t)
-	a, base := dashboardApp(t)
+	a, base := demoDashboardApp(t) // weeks of history on every chart
 	ctx := context.Background()
 	shots := artifacts(t)
 

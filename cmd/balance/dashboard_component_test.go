@@ -27,10 +27,24 @@ const (
 )
 
 // dashboardApp opens the embedded default (in-process broker, embedded
-// store, three simulated wearables) with the dashboard on.
+// store, three simulated wearables) with the dashboard on and without the
+// demo history (the tests arrange their own plans, falls and alerts).
 func dashboardApp(t *testing.T) (*App, string) {
 	t.Helper()
+	return openDashboardApp(t, 0)
+}
+
+// demoDashboardApp is dashboardApp with the embedded default's demo
+// history, as a newcomer first sees it.
+func demoDashboardApp(t *testing.T) (*App, string) {
+	t.Helper()
+	return openDashboardApp(t, EmbeddedConfig().Sim.HistoryDays)
+}
+
+func openDashboardApp(t *testing.T, historyDays int) (*App, string) {
+	t.Helper()
 	cfg := EmbeddedConfig()
+	cfg.Sim.HistoryDays = historyDays
 	cfg.DataDir = t.TempDir()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.EmbeddedBroker.Addr = "127.0.0.1:0"
