@@ -47,7 +47,7 @@ var viewports = []struct {
 	w, h int64
 }{{"1366x768", 1366, 768}, {"390x844", 390, 844}}
 
-// TestEveryPageAccessible opens every page of the dashboard in headless
+// TestEveryPageAccessible opens every page (15) of the dashboard in headless
 // Chromium on the embedded default with its demo history, as an administrator (who sees every
 // page) and as a therapist refused another's patient, at 1366×768 and
 // 390×844, and on each:
@@ -161,6 +161,8 @@ func TestEveryPageAccessible(t *testing.T) {
 		{"alert-inbox-filtered", "/alerts?severity=urgent&state=open", "h1"},
 		{"alert", "/alerts/a11y-fall", "h1"},
 		{"users", "/admin/users", "h1"},
+		{"patient-new", "/admin/patients/new", "#save-patient"},
+		{"patient-edit", "/admin/patients/" + pid, "#save-patient"},
 	} {
 		check(admin, "admin", p.name, p.path, p.ready)
 	}
