@@ -163,8 +163,11 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 		}
 	}
 	retry, err := s.notify(ctx, n)
-	end := s.Now()
-	o.Attempt.Duration = end.Sub(start)
+	o.Attempt.Duration = s.Now().Sub(start)
+	// The attempt's end as recorded (start + duration on the monotonic
+	// clock), so that the deadline check agrees with the attempt log even
+	// when the wall clock is slewed during the attempt.
+	end := start.Add(o.Attempt.Duration)
 	code, retryAfter := statusOf(err)
 	o.Attempt.StatusCode = code
 	switch {
