@@ -19,17 +19,23 @@ func EllipseArea95(x, y []float64) float64 {
 	if n < 3 || len(y) != n {
 		return 0
 	}
-	mx, my := mean(x), mean(y)
-	var sxx, syy, sxy float64
+	_, _, sxx, syy, sxy := covariance2(x, y)
+	det := sxx*syy - sxy*sxy
+	return math.Pi * chi2At95 * math.Sqrt(math.Max(0, det))
+}
+
+// covariance2 returns the means of x and y and their sample covariance
+// matrix [[sxx sxy] [sxy syy]] (n−1); len(x) = len(y) ≥ 2.
+func covariance2(x, y []float64) (mx, my, sxx, syy, sxy float64) {
+	mx, my = mean(x), mean(y)
 	for i := range x {
 		dx, dy := x[i]-mx, y[i]-my
 		sxx += dx * dx
 		syy += dy * dy
 		sxy += dx * dy
 	}
-	d := float64(n - 1)
-	det := (sxx/d)*(syy/d) - (sxy/d)*(sxy/d)
-	return math.Pi * chi2At95 * math.Sqrt(math.Max(0, det))
+	d := float64(len(x) - 1)
+	return mx, my, sxx / d, syy / d, sxy / d
 }
 
 // Ellipse is a 95 % confidence (prediction) ellipse: centre (CX, CY),
@@ -49,16 +55,7 @@ func Ellipse95(x, y []float64) Ellipse {
 	if n < 3 || len(y) != n {
 		return Ellipse{}
 	}
-	mx, my := mean(x), mean(y)
-	var sxx, syy, sxy float64
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxx += dx * dx
-		syy += dy * dy
-		sxy += dx * dy
-	}
-	d := float64(n - 1)
-	sxx, syy, sxy = sxx/d, syy/d, sxy/d
+	mx, my, sxx, syy, sxy := covariance2(x, y)
 	// Eigenvalues of [[sxx sxy] [sxy syy]] in closed form.
 	tr, det := sxx+syy, sxx*syy-sxy*sxy
 	disc := math.Sqrt(math.Max(0, tr*tr/4-det))

@@ -81,11 +81,6 @@ func TestEveryPageAccessible(t *testing.T) {
 		t.Fatalf("create patient: %d", st)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768))
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelA()
 
 	// check opens path in the browser context bctx at each viewport and runs
 	// the checks; ready is a CSS selector the page shows when loaded.
@@ -143,11 +138,7 @@ func TestEveryPageAccessible(t *testing.T) {
 		}
 	}
 
-	admin, cancelAdmin := chromedp.NewContext(actx)
-	defer cancelAdmin()
-	if err := chromedp.Do(admin); err != nil { // start the browser (a step's timeout must not end it)
-		t.Fatal(err)
-	}
+	admin := newBrowser(t, chrome, 1366, 768)
 	check(admin, "anonymous", "login", "/login", "#login")
 	login(admin, "admin", e2eAdminPassword)
 	for _, p := range []struct{ name, path, ready string }{
