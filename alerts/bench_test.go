@@ -31,7 +31,7 @@ func BenchmarkRaiseToWebhook(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		start := time.Now()
-		if err := h.svc.Raise(ctx, fall(fmt.Sprintf("bench-%d", i), "p1")); err != nil {
+		if err := h.svc.Raise(ctx, ownGroup(fall(fmt.Sprintf("bench-%d", i), "p1"))); err != nil {
 			b.Fatal(err)
 		}
 		at := <-arrived
@@ -60,7 +60,7 @@ func BenchmarkRaise(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
-		if err := h.svc.Raise(ctx, fall(fmt.Sprintf("bench-%d", i), "p1")); err != nil {
+		if err := h.svc.Raise(ctx, ownGroup(fall(fmt.Sprintf("bench-%d", i), "p1"))); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -58,6 +58,13 @@ type Config struct {
 	// GroupInterval is the least time between two notifications of one
 	// group to one recipient [5m].
 	GroupInterval time.Duration `yaml:"group_interval"`
+	// UrgentGroupInterval is the least time between two notices of one
+	// urgent group (same recipient and Alert.GroupKey, e.g. a patient's
+	// falls) to one recipient while an alert the recipient was told of is
+	// not resolved [2m]. The first urgent alert of a group is always sent
+	// at once; later ones are folded into one follow-up notice at most
+	// this often.
+	UrgentGroupInterval time.Duration `yaml:"urgent_group_interval"`
 	// Retry governs redelivery of failed attempts.
 	Retry RetryConfig `yaml:"retry"`
 	// Workers bounds concurrent deliveries [8].
@@ -203,6 +210,7 @@ func (c *Config) SetDefaults() {
 	def(&c.WebhookTimeout, 15*time.Second)
 	def(&c.GroupWait, 30*time.Second)
 	def(&c.GroupInterval, 5*time.Minute)
+	def(&c.UrgentGroupInterval, 2*time.Minute)
 	def(&c.Retry.InitialBackoff, time.Second)
 	def(&c.Retry.MaxBackoff, 5*time.Minute)
 	def(&c.Retry.GiveUpAfter, 24*time.Hour)
@@ -233,6 +241,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WebhookTimeout < 0 || c.GroupWait < 0 || c.GroupInterval < 0 {
 		bad("webhook_timeout, group_wait and group_interval must not be negative")
+	}
+	if c.UrgentGroupInterval < 0 || c.UrgentGroupInterval > time.Hour {
+		bad("urgent_group_interval %s must be 0 (default 2m) to 1h: later falls of a group wait up to that long", c.UrgentGroupInterval)
 	}
 	if c.Retry.InitialBackoff <= 0 || c.Retry.MaxBackoff < c.Retry.InitialBackoff {
 		bad("retry: initial_backoff (%s) must be positive and max_backoff (%s) at least as long", c.Retry.InitialBackoff, c.Retry.MaxBackoff)

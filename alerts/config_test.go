@@ -56,6 +56,8 @@ func TestConfigErrors(t *testing.T) {
 		{"escalation to absent role", func(c *Config) { c.Recipients[2].Role = RoleCaregiver }, `no recipient has role "on_call"`},
 		{"escalation without delay", func(c *Config) { c.Escalation[0].After = 0 }, "escalation[0].after must be positive"},
 		{"retry backwards", func(c *Config) { c.Retry.MaxBackoff = time.Millisecond }, "max_backoff"},
+		{"negative urgent group interval", func(c *Config) { c.UrgentGroupInterval = -time.Second }, "alerts.urgent_group_interval -1s must be"},
+		{"urgent group interval too long", func(c *Config) { c.UrgentGroupInterval = 2 * time.Hour }, "alerts.urgent_group_interval 2h0m0s must be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

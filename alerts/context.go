@@ -38,15 +38,19 @@ func (c Contexts) of(ctx context.Context, a balance.Alert) AlertContext {
 			out.Patient = p
 		}
 	}
-	zone := time.UTC
-	if c.Zone != nil {
-		if z := c.Zone(a.PatientID); z != nil {
-			zone = z
-		}
-	}
-	out.LocalTime = a.OccurredAt.In(zone).Format("Mon 2 Jan 2006, 15:04 MST")
+	out.LocalTime = a.OccurredAt.In(c.zone(a.PatientID)).Format("Mon 2 Jan 2006, 15:04 MST")
 	out.WhatToDo = WhatToDo(a, out.Patient)
 	return out
+}
+
+// zone returns the time zone of a patient's clinic (UTC if unknown).
+func (c Contexts) zone(patientID string) *time.Location {
+	if c.Zone != nil {
+		if z := c.Zone(patientID); z != nil {
+			return z
+		}
+	}
+	return time.UTC
 }
 
 // WhatToDo says what a recipient should do about an alert, with the

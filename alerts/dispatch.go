@@ -150,6 +150,11 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	// The recipient is reached where the configuration says now (an
 	// address may have changed since the delivery was planned).
 	n := &Notification{ID: d.ID, Reason: d.Reason, Level: d.Level, Recipient: *r, Alerts: alerts, CreatedAt: d.CreatedAt, BaseURL: s.cfg.BaseURL}
+	if !d.FollowUpSince.IsZero() {
+		// A follow-up of an urgent group: the alerts not told yet, newest first.
+		slices.SortStableFunc(alerts, func(a, b balance.Alert) int { return b.OccurredAt.Compare(a.OccurredAt) })
+		n.FollowUp = NewFollowUp(d.FollowUpSince, alerts, s.contexts.zone(alerts[0].PatientID))
+	}
 	n.Contexts = make(map[string]AlertContext, len(alerts))
 	for _, a := range alerts {
 		n.Contexts[a.ID] = s.contexts.of(ctx, a)
@@ -234,7 +239,9 @@ func (s *Service) notify(ctx context.Context, n *Notification) (retry bool, err 
 }
 
 // repeatOf is the next repeat of a delivered notification, due a repeat
-// interval after it (created with the outcome, in one transaction).
+// interval after it (created with the outcome, in one transaction). With a
+// group key it joins the group's pending repeat to the recipient, if any:
+// one chain of repeats per group and recipient.
 func repeatOf(d Delivery, r *Recipient, alerts []balance.Alert, now time.Time, giveUpAfter time.Duration) NewDelivery {
 	ids := make([]string, len(alerts))
 	for i, a := range alerts {
@@ -242,6 +249,6 @@ func repeatOf(d Delivery, r *Recipient, alerts []balance.Alert, now time.Time, g
 	}
 	return NewDelivery{
 		ID: deliveryID(d.ID, ReasonRepeat), Recipient: r.Name, Channel: r.Channel(), Target: r.Target(),
-		Reason: ReasonRepeat, AlertIDs: ids, GroupKey: d.GroupKey, NextAt: now.Add(r.RepeatInterval), GiveUpAfter: giveUpAfter,
+		Reason: ReasonRepeat, AlertIDs: ids, GroupKey: d.GroupKey, Join: d.GroupKey != "", NextAt: now.Add(r.RepeatInterval), GiveUpAfter: giveUpAfter,
 	}
 }

@@ -62,7 +62,7 @@ func deliveryProcess() error {
 		return err
 	}
 	for i := range n {
-		if err := svc.Raise(ctx, fall(fmt.Sprintf("kill-%02d", i), "p1")); err != nil {
+		if err := svc.Raise(ctx, ownGroup(fall(fmt.Sprintf("kill-%02d", i), "p1"))); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 type Metrics struct {
 	raisedTotal   *prometheus.CounterVec
 	unrouted      *prometheus.CounterVec
+	grouped       *prometheus.CounterVec
 	attempts      *prometheus.CounterVec
 	attemptTime   *prometheus.HistogramVec
 	failedTotal   *prometheus.CounterVec
@@ -30,6 +31,10 @@ func NewMetrics(reg prometheus.Registerer, counts func(context.Context) (map[str
 		unrouted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_alerts_unrouted_total", Help: "Alerts that matched no recipient (stored and listed, sent to nobody), by kind and severity.",
 		}, []string{"kind", "severity"}),
+		grouped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balance_alerts_grouped_total",
+			Help: "Alerts that joined a pending delivery of their group instead of getting their own, by kind and reason (initial: folded into a group notice; escalation: joined the group's escalation).",
+		}, []string{"kind", "reason"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balance_alert_delivery_attempts_total", Help: "Delivery attempts by channel and outcome (delivered, retry, failed, gave_up, interrupted, cancelled).",
 		}, []string{"channel", "outcome"}),
@@ -45,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer, counts func(context.Context) (map[str
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 5, 30, 60, 300, 3600},
 		}, []string{"channel"}),
 	}
-	reg.MustRegister(m.raisedTotal, m.unrouted, m.attempts, m.attemptTime, m.failedTotal, m.deliveryDelay)
+	reg.MustRegister(m.raisedTotal, m.unrouted, m.grouped, m.attempts, m.attemptTime, m.failedTotal, m.deliveryDelay)
 	if counts != nil {
 		reg.MustRegister(&stateCollector{counts: counts, desc: prometheus.NewDesc("balance_alert_deliveries",
 			"Deliveries in the outbox by state (pending and delivering are not yet done).", []string{"state"}, nil)})
@@ -62,6 +67,12 @@ func (m *Metrics) raised(a *balance.Alert) {
 func (m *Metrics) unroutedAlert(a *balance.Alert) {
 	if m != nil {
 		m.unrouted.WithLabelValues(a.Kind, a.Severity).Inc()
+	}
+}
+
+func (m *Metrics) groupedAlert(a *balance.Alert, reason string) {
+	if m != nil {
+		m.grouped.WithLabelValues(a.Kind, reason).Inc()
 	}
 }
 

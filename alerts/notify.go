@@ -36,6 +36,10 @@ type Notification struct {
 	AckLinks map[string]string
 	// Contexts say who, when (clinic time) and what to do, by alert ID.
 	Contexts map[string]AlertContext
+	// FollowUp is set when this initial notice is a follow-up of an
+	// urgent group the recipient was already told of: Alerts are then the
+	// alerts of the group not told yet, newest first.
+	FollowUp *FollowUp
 }
 
 // Notifier sends a notification over one channel. It returns nil once the

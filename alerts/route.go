@@ -27,7 +27,9 @@ func deliveryID(parts ...string) string {
 // Plan returns the deliveries a new alert needs at now: an initial one to
 // every matching recipient (urgent alerts at once, others after the group
 // wait, grouped), and one per escalation step and recipient of the step's
-// roles, due when the step's delay has passed.
+// roles, due when the step's delay has passed. With a group key, urgent
+// initial deliveries are marked Fold (with the urgent group interval) and
+// escalations Join: the store places them with Place.
 func (c *Config) Plan(a *balance.Alert, now time.Time) []NewDelivery {
 	var out []NewDelivery
 	urgent := a.Severity == balance.SeverityUrgent
@@ -40,8 +42,11 @@ func (c *Config) Plan(a *balance.Alert, now time.Time) []NewDelivery {
 			ID: deliveryID(a.ID, r.Name, ReasonInitial), Recipient: r.Name, Channel: r.Channel(), Target: r.Target(),
 			Reason: ReasonInitial, AlertIDs: []string{a.ID}, GroupKey: a.GroupKey, NextAt: now, GiveUpAfter: c.Retry.GiveUpAfter,
 		}
-		if !urgent && a.GroupKey != "" {
+		switch {
+		case !urgent && a.GroupKey != "":
 			d.Group, d.GroupInterval, d.NextAt = true, c.GroupInterval, now.Add(c.GroupWait)
+		case urgent && a.GroupKey != "":
+			d.Fold, d.GroupInterval = true, c.UrgentGroupInterval
 		}
 		out = append(out, d)
 	}
@@ -57,7 +62,7 @@ func (c *Config) Plan(a *balance.Alert, now time.Time) []NewDelivery {
 			}
 			out = append(out, NewDelivery{
 				ID: deliveryID(a.ID, r.Name, ReasonEscalation, strconv.Itoa(level)), Recipient: r.Name, Channel: r.Channel(), Target: r.Target(),
-				Reason: ReasonEscalation, Level: level, AlertIDs: []string{a.ID}, GroupKey: a.GroupKey,
+				Reason: ReasonEscalation, Level: level, AlertIDs: []string{a.ID}, GroupKey: a.GroupKey, Join: a.GroupKey != "",
 				NextAt: a.CreatedAt.Add(s.After), GiveUpAfter: c.Retry.GiveUpAfter,
 			})
 		}

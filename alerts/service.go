@@ -108,14 +108,24 @@ func (s *Service) Raise(ctx context.Context, a balance.Alert) error {
 	if silenced != nil {
 		ds = nil // stored and shown, not sent
 	}
-	created, err := s.store.Enqueue(ctx, a, ds, now)
+	res, err := s.store.Enqueue(ctx, a, ds, now)
 	if err != nil {
 		return fmt.Errorf("alerts: raise %s: %w", a.ID, err)
 	}
-	if !created {
+	if !res.Created {
 		return nil
 	}
 	s.metrics.raised(&a)
+	for _, g := range res.Grouped {
+		s.metrics.groupedAlert(&a, g.Reason)
+		if g.Reason == ReasonInitial {
+			s.log.Info("alert folded into its group's follow-up notice", "alert", a.ID, "kind", a.Kind, "patient", a.PatientID, "group", a.GroupKey,
+				"recipient", g.Recipient, "delivery", g.Into, "joined", g.Joined, "due", g.Due)
+		} else {
+			s.log.Debug("alert joined its group's pending delivery", "alert", a.ID, "group", a.GroupKey,
+				"recipient", g.Recipient, "reason", g.Reason, "level", g.Level, "delivery", g.Into, "due", g.Due)
+		}
+	}
 	if silenced != nil {
 		s.log.Info("alert silenced: stored, not sent", "alert", a.ID, "kind", a.Kind, "patient", a.PatientID,
 			"silence", silenced.ID, "until", silenced.EndsAt, "reason", silenced.Reason)

@@ -43,31 +43,41 @@ type NewDelivery struct {
 	GroupKey      string
 	Group         bool
 	GroupInterval time.Duration
-	NextAt        time.Time
+	// Fold (urgent alerts with a group key; GroupInterval is then the
+	// urgent group interval) and Join (repeats and escalations with a
+	// group key): where the delivery goes is decided by Place from the
+	// group's state in the outbox.
+	Fold   bool
+	Join   bool
+	NextAt time.Time
 	// GiveUpAfter sets the deadline: NextAt + GiveUpAfter.
 	GiveUpAfter time.Duration
 }
 
 // Delivery is one notification of one or more alerts to one recipient.
 type Delivery struct {
-	ID          string          `json:"id"`
-	Recipient   string          `json:"recipient"`
-	Channel     string          `json:"channel"`
-	Target      string          `json:"target"`
-	Reason      string          `json:"reason"`
-	Level       int             `json:"level,omitempty"`
-	GroupKey    string          `json:"group_key,omitempty"`
-	State       string          `json:"state"`
-	Attempts    int             `json:"attempts"`
-	NextAt      time.Time       `json:"next_at"`
-	Deadline    time.Time       `json:"deadline"`
-	CreatedAt   time.Time       `json:"created_at"`
-	DeliveredAt time.Time       `json:"delivered_at,omitzero"`
-	LastError   string          `json:"last_error,omitempty"`
-	LastStatus  int             `json:"last_status,omitempty"`
-	AlertIDs    []string        `json:"alert_ids"`
-	Alerts      []balance.Alert `json:"-"`
-	Log         []Attempt       `json:"log,omitempty"`
+	ID          string    `json:"id"`
+	Recipient   string    `json:"recipient"`
+	Channel     string    `json:"channel"`
+	Target      string    `json:"target"`
+	Reason      string    `json:"reason"`
+	Level       int       `json:"level,omitempty"`
+	GroupKey    string    `json:"group_key,omitempty"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	NextAt      time.Time `json:"next_at"`
+	Deadline    time.Time `json:"deadline"`
+	CreatedAt   time.Time `json:"created_at"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastStatus  int       `json:"last_status,omitempty"`
+	// FollowUpSince, when set, makes this initial delivery a follow-up of
+	// an urgent group the recipient was already told of: the newest alert
+	// they were told of occurred then.
+	FollowUpSince time.Time       `json:"follow_up_since,omitzero"`
+	AlertIDs      []string        `json:"alert_ids"`
+	Alerts        []balance.Alert `json:"-"`
+	Log           []Attempt       `json:"log,omitempty"`
 }
 
 // Attempt is one row of the delivery log.
@@ -94,6 +104,29 @@ type Outcome struct {
 	FollowUp *NewDelivery
 }
 
+// Enqueued is what Enqueue did.
+type Enqueued struct {
+	// Created is false when the alert existed already (nothing changed).
+	Created bool
+	// Grouped lists the planned deliveries that Place did not create as
+	// planned: an urgent alert folded into a follow-up notice of its
+	// group (a new one, or one pending) or into a pending notice not
+	// started yet, and a repeat or escalation that joined its group's.
+	Grouped []Grouped
+}
+
+// Grouped is a planned delivery of a new alert that went into a group's
+// delivery.
+type Grouped struct {
+	Recipient, Reason string
+	Level             int
+	// Into is the delivery's ID, Due when it is due; Joined is true when
+	// that delivery existed (false: a follow-up created for this alert).
+	Into   string
+	Due    time.Time
+	Joined bool
+}
+
 // AlertFilter selects alerts; empty fields match all.
 type AlertFilter struct {
 	PatientID string
@@ -112,9 +145,11 @@ type AlertFilter struct {
 // Store is the persistent outbox and delivery log.
 type Store interface {
 	// Enqueue stores a new alert and creates its deliveries, in one
-	// transaction. It returns false, changing nothing, when an alert with
-	// this ID already exists.
-	Enqueue(ctx context.Context, a balance.Alert, ds []NewDelivery, now time.Time) (bool, error)
+	// transaction, placing each with Place (a delivery with Fold or Join
+	// may join a pending one instead, or become a follow-up). Created is
+	// false, and nothing changed, when an alert with this ID already
+	// exists.
+	Enqueue(ctx context.Context, a balance.Alert, ds []NewDelivery, now time.Time) (Enqueued, error)
 	// AddDelivery creates a delivery of existing alerts; nothing happens if
 	// one with this ID exists.
 	AddDelivery(ctx context.Context, d NewDelivery, now time.Time) error
@@ -139,8 +174,12 @@ type Store interface {
 	// pending repeats and escalations, and creates a resolved delivery
 	// (reason ReasonResolved, giving up after giveUpAfter) to each
 	// recipient a notification of it was delivered to, or is being
-	// delivered to; changed is false (nothing done) for an unknown or
-	// already resolved alert.
+	// delivered to. For an alert with a group key, a recipient's resolved
+	// delivery waits until no alert of the group sent (or to be sent) to
+	// them is unresolved, and then carries every resolved alert of the
+	// group they were told of and not yet told resolved: one resolved
+	// notice per recipient and group. changed is false (nothing done) for
+	// an unknown or already resolved alert.
 	Resolve(ctx context.Context, id, reason string, at time.Time, giveUpAfter time.Duration) (a balance.Alert, changed bool, err error)
 	// AddSilence stores a silence; Silences lists a patient's ("": all)
 	// ending after since; EndSilence ends one at t.

@@ -39,18 +39,19 @@ func alertTime(v int64) time.Time {
 }
 
 // Enqueue implements alerts.Store.
-func (s *AlertStore) Enqueue(ctx context.Context, a balance.Alert, ds []alerts.NewDelivery, now time.Time) (bool, error) {
+func (s *AlertStore) Enqueue(ctx context.Context, a balance.Alert, ds []alerts.NewDelivery, now time.Time) (alerts.Enqueued, error) {
+	var out alerts.Enqueued
 	details, err := json.Marshal(a.Details)
 	if err != nil {
-		return false, err
+		return out, err
 	}
 	evidence, err := json.Marshal(a.Evidence)
 	if err != nil {
-		return false, err
+		return out, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: enqueue alert %s: %w", a.ID, err)
+		return out, fmt.Errorf("sqlite: enqueue alert %s: %w", a.ID, err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at)
@@ -58,20 +59,25 @@ func (s *AlertStore) Enqueue(ctx context.Context, a balance.Alert, ds []alerts.N
 		a.ID, a.Kind, a.Severity, a.PatientID, a.DeviceID, a.Summary, string(details), string(evidence), a.GroupKey,
 		alertNS(a.OccurredAt), alertNS(a.CreatedAt), a.Status, a.AckedBy, alertNS(a.AckedAt))
 	if err != nil {
-		return false, fmt.Errorf("sqlite: insert alert %s: %w", a.ID, err)
+		return out, fmt.Errorf("sqlite: insert alert %s: %w", a.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return out, nil
 	}
 	for _, d := range ds {
-		if err := addAlertDelivery(ctx, tx, d, now); err != nil {
-			return false, fmt.Errorf("sqlite: alert %s: %w", a.ID, err)
+		g, err := addAlertDelivery(ctx, tx, d, now)
+		if err != nil {
+			return out, fmt.Errorf("sqlite: alert %s: %w", a.ID, err)
+		}
+		if g != nil {
+			out.Grouped = append(out.Grouped, *g)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: enqueue alert %s: %w", a.ID, err)
+		return out, fmt.Errorf("sqlite: enqueue alert %s: %w", a.ID, err)
 	}
-	return true, nil
+	out.Created = true
+	return out, nil
 }
 
 // AddDelivery implements alerts.Store.
@@ -81,45 +87,98 @@ func (s *AlertStore) AddDelivery(ctx context.Context, d alerts.NewDelivery, now 
 		return fmt.Errorf("sqlite: add delivery %s: %w", d.ID, err)
 	}
 	defer tx.Rollback()
-	if err := addAlertDelivery(ctx, tx, d, now); err != nil {
+	if _, err := addAlertDelivery(ctx, tx, d, now); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	return tx.Commit()
 }
 
-// addDelivery creates d, or with d.Group adds its alerts to a pending
-// delivery of the same group that has not started.
-func addAlertDelivery(ctx context.Context, tx *sql.Tx, d alerts.NewDelivery, now time.Time) error {
+// addAlertDelivery creates d, or adds its alerts to a pending delivery
+// of its group: with d.Group, an initial one that has not started; with
+// d.Fold or d.Join, where alerts.Place says (a Fold may also become a
+// follow-up, due later). It returns what it did when the delivery was not
+// created as planned.
+func addAlertDelivery(ctx context.Context, tx *sql.Tx, d alerts.NewDelivery, now time.Time) (*alerts.Grouped, error) {
 	id, next := d.ID, d.NextAt
-	if d.Group {
+	var since time.Time
+	var grouped *alerts.Grouped
+	switch {
+	case d.Group:
 		var open string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM alert_deliveries WHERE recipient = ? AND group_key = ? AND reason = ? AND state = ? AND attempts = 0 AND next_at > ?
 			ORDER BY next_at LIMIT 1`, d.Recipient, d.GroupKey, alerts.ReasonInitial, alerts.StatePending, now.UnixNano()).Scan(&open)
 		switch {
 		case err == nil:
-			return linkDeliveryAlerts(ctx, tx, open, d.AlertIDs)
+			return nil, linkDeliveryAlerts(ctx, tx, open, d.AlertIDs)
 		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("find group of %s: %w", d.ID, err)
+			return nil, fmt.Errorf("find group of %s: %w", d.ID, err)
 		}
 		var last sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(next_at) FROM alert_deliveries WHERE recipient = ? AND group_key = ? AND reason = ?`,
 			d.Recipient, d.GroupKey, alerts.ReasonInitial).Scan(&last); err != nil {
-			return fmt.Errorf("last of group of %s: %w", d.ID, err)
+			return nil, fmt.Errorf("last of group of %s: %w", d.ID, err)
 		}
 		if last.Valid {
 			if t := time.Unix(0, last.Int64).Add(d.GroupInterval); t.After(next) {
 				next = t
 			}
 		}
+	case d.Fold || d.Join:
+		g, err := groupState(ctx, tx, d)
+		if err != nil {
+			return nil, fmt.Errorf("group of %s: %w", d.ID, err)
+		}
+		p := d.Place(g, now)
+		if p.Join != "" {
+			return &alerts.Grouped{Recipient: d.Recipient, Reason: d.Reason, Level: d.Level, Into: p.Join, Due: g.PendingAt, Joined: true},
+				linkDeliveryAlerts(ctx, tx, p.Join, d.AlertIDs)
+		}
+		next, since = p.NextAt, p.FollowUpSince
+		if !since.IsZero() {
+			grouped = &alerts.Grouped{Recipient: d.Recipient, Reason: d.Reason, Level: d.Level, Into: id, Due: next}
+		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, recipient, channel, target, reason, level, group_key, state, next_at, deadline, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, recipient, channel, target, reason, level, group_key, state, next_at, deadline, created_at, follow_up_since)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 		id, d.Recipient, d.Channel, d.Target, d.Reason, d.Level, d.GroupKey, alerts.StatePending,
-		next.UnixNano(), next.Add(d.GiveUpAfter).UnixNano(), now.UnixNano())
+		next.UnixNano(), next.Add(d.GiveUpAfter).UnixNano(), now.UnixNano(), alertNS(since))
 	if err != nil {
-		return fmt.Errorf("insert delivery %s: %w", id, err)
+		return nil, fmt.Errorf("insert delivery %s: %w", id, err)
 	}
-	return linkDeliveryAlerts(ctx, tx, id, d.AlertIDs)
+	return grouped, linkDeliveryAlerts(ctx, tx, id, d.AlertIDs)
+}
+
+// groupState reads what alerts.Place needs of d's group: its pending
+// delivery of d's reason and level to d's recipient that has not started
+// and, for a Fold, the group's initial notices to the recipient (those
+// not failed or cancelled).
+func groupState(ctx context.Context, tx *sql.Tx, d alerts.NewDelivery) (alerts.GroupState, error) {
+	var g alerts.GroupState
+	var pendingAt int64
+	err := tx.QueryRowContext(ctx, `SELECT id, next_at FROM alert_deliveries
+		WHERE recipient = ? AND group_key = ? AND reason = ? AND level = ? AND state = ? AND attempts = 0 ORDER BY next_at, id LIMIT 1`,
+		d.Recipient, d.GroupKey, d.Reason, d.Level, alerts.StatePending).Scan(&g.Pending, &pendingAt)
+	switch {
+	case err == nil:
+		g.PendingAt = alertTime(pendingAt)
+	case !errors.Is(err, sql.ErrNoRows):
+		return g, fmt.Errorf("pending delivery: %w", err)
+	}
+	if !d.Fold {
+		return g, nil
+	}
+	var last, newest int64
+	var unresolved bool
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(d.next_at), 0),
+		COALESCE(MAX(a.status != ?), 0), COALESCE(MAX(CASE WHEN d.attempts > 0 THEN a.occurred_at END), 0)
+		FROM alert_deliveries d JOIN alert_delivery_alerts da ON da.delivery_id = d.id JOIN alerts a ON a.id = da.alert_id
+		WHERE d.recipient = ? AND d.group_key = ? AND d.reason = ? AND d.state IN (?, ?, ?)`,
+		balance.AlertResolved, d.Recipient, d.GroupKey, alerts.ReasonInitial,
+		alerts.StatePending, alerts.StateDelivering, alerts.StateDelivered).Scan(&last, &unresolved, &newest); err != nil {
+		return g, fmt.Errorf("notices of the group: %w", err)
+	}
+	g.LastDue, g.Unresolved, g.NewestTold = alertTime(last), unresolved, alertTime(newest)
+	return g, nil
 }
 
 func linkDeliveryAlerts(ctx context.Context, tx *sql.Tx, deliveryID string, alertIDs []string) error {
@@ -131,14 +190,15 @@ func linkDeliveryAlerts(ctx context.Context, tx *sql.Tx, deliveryID string, aler
 	return nil
 }
 
-const alertDeliveryCols = `id, recipient, channel, target, reason, level, group_key, state, attempts, next_at, deadline, created_at, delivered_at, last_error, last_status`
+const alertDeliveryCols = `id, recipient, channel, target, reason, level, group_key, state, attempts, next_at, deadline, created_at, delivered_at, last_error, last_status, follow_up_since`
 
 func scanDelivery(sc interface{ Scan(...any) error }) (alerts.Delivery, error) {
 	var d alerts.Delivery
-	var next, deadline, created, delivered int64
+	var next, deadline, created, delivered, since int64
 	err := sc.Scan(&d.ID, &d.Recipient, &d.Channel, &d.Target, &d.Reason, &d.Level, &d.GroupKey, &d.State, &d.Attempts,
-		&next, &deadline, &created, &delivered, &d.LastError, &d.LastStatus)
+		&next, &deadline, &created, &delivered, &d.LastError, &d.LastStatus, &since)
 	d.NextAt, d.Deadline, d.CreatedAt, d.DeliveredAt = alertTime(next), alertTime(deadline), alertTime(created), alertTime(delivered)
+	d.FollowUpSince = alertTime(since)
 	return d, err
 }
 
@@ -286,7 +346,7 @@ func (s *AlertStore) Finish(ctx context.Context, o alerts.Outcome) error {
 			return fmt.Errorf("sqlite: follow-up of %s: %w", at.DeliveryID, err)
 		}
 		if open {
-			if err := addAlertDelivery(ctx, tx, *o.FollowUp, at.Start.Add(at.Duration)); err != nil {
+			if _, err := addAlertDelivery(ctx, tx, *o.FollowUp, at.Start.Add(at.Duration)); err != nil {
 				return fmt.Errorf("sqlite: follow-up of %s: %w", at.DeliveryID, err)
 			}
 		}
@@ -373,29 +433,8 @@ func (s *AlertStore) Resolve(ctx context.Context, id, reason string, at time.Tim
 			alerts.StateCancelled, "cancelled: resolved ("+reason+")", alerts.StatePending, alerts.ReasonRepeat, alerts.ReasonEscalation, id, balance.AlertOpen); err != nil {
 			return balance.Alert{}, false, fmt.Errorf("sqlite: cancel repeats of %s: %w", id, err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT d.recipient, d.channel, d.target FROM alert_deliveries d
-			JOIN alert_delivery_alerts da ON da.delivery_id = d.id
-			WHERE da.alert_id = ? AND d.reason != ? AND d.state IN (?, ?) ORDER BY d.recipient`,
-			id, alerts.ReasonResolved, alerts.StateDelivered, alerts.StateDelivering)
-		if err != nil {
-			return balance.Alert{}, false, fmt.Errorf("sqlite: told of %s: %w", id, err)
-		}
-		var told []alerts.NewDelivery
-		for rows.Next() {
-			var d alerts.NewDelivery
-			if err := rows.Scan(&d.Recipient, &d.Channel, &d.Target); err != nil {
-				rows.Close()
-				return balance.Alert{}, false, err
-			}
-			told = append(told, d)
-		}
-		rows.Close()
-		for _, d := range told {
-			d.ID = alerts.DeliveryID(id, d.Recipient, alerts.ReasonResolved, 0)
-			d.Reason, d.AlertIDs, d.NextAt, d.GiveUpAfter = alerts.ReasonResolved, []string{id}, at, giveUpAfter
-			if err := addAlertDelivery(ctx, tx, d, at); err != nil {
-				return balance.Alert{}, false, fmt.Errorf("sqlite: resolved notice of %s: %w", id, err)
-			}
+		if err := resolvedNotices(ctx, tx, id, at, giveUpAfter); err != nil {
+			return balance.Alert{}, false, err
 		}
 	}
 	as, err := queryAlerts(ctx, tx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id)
@@ -406,6 +445,101 @@ func (s *AlertStore) Resolve(ctx context.Context, id, reason string, at time.Tim
 		return balance.Alert{}, false, notFound("alert", id)
 	}
 	return as[0], changed > 0, tx.Commit()
+}
+
+// resolvedNotices creates the resolved notices the resolution of alert id
+// at "at" calls for. An alert without a group key: one to each recipient
+// who was told of it. With a group key: to each recipient told of some
+// alert of the group that is resolved and not yet in a resolved notice to
+// them, once no alert of the group in their deliveries (sent, being sent
+// or pending) is unresolved; it carries every such alert, so that a
+// recipient gets one resolved notice per group.
+func resolvedNotices(ctx context.Context, tx *sql.Tx, id string, at time.Time, giveUpAfter time.Duration) error {
+	var group string
+	if err := tx.QueryRowContext(ctx, `SELECT group_key FROM alerts WHERE id = ?`, id).Scan(&group); err != nil {
+		return fmt.Errorf("sqlite: group of %s: %w", id, err)
+	}
+	q := `SELECT DISTINCT d.recipient, d.channel, d.target FROM alert_deliveries d
+		JOIN alert_delivery_alerts da ON da.delivery_id = d.id
+		WHERE da.alert_id = ? AND d.reason != ? AND d.state IN (?, ?) ORDER BY d.recipient`
+	args := []any{id, alerts.ReasonResolved, alerts.StateDelivered, alerts.StateDelivering}
+	if group != "" {
+		q = `SELECT DISTINCT d.recipient, d.channel, d.target FROM alert_deliveries d
+			JOIN alert_delivery_alerts da ON da.delivery_id = d.id JOIN alerts a ON a.id = da.alert_id
+			WHERE a.group_key = ? AND d.reason != ? AND d.state IN (?, ?) ORDER BY d.recipient`
+		args[0] = group
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: told of %s: %w", id, err)
+	}
+	var told []alerts.NewDelivery
+	for rows.Next() {
+		var d alerts.NewDelivery
+		if err := rows.Scan(&d.Recipient, &d.Channel, &d.Target); err != nil {
+			rows.Close()
+			return err
+		}
+		told = append(told, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, d := range told {
+		d.ID = alerts.DeliveryID(id, d.Recipient, alerts.ReasonResolved, 0)
+		d.Reason, d.AlertIDs, d.GroupKey, d.NextAt, d.GiveUpAfter = alerts.ReasonResolved, []string{id}, group, at, giveUpAfter
+		if group != "" {
+			if d.AlertIDs, err = groupResolved(ctx, tx, group, d.Recipient); err != nil {
+				return err
+			}
+			if len(d.AlertIDs) == 0 {
+				continue // an alert of the group is unresolved, or nothing new to tell
+			}
+		}
+		if _, err := addAlertDelivery(ctx, tx, d, at); err != nil {
+			return fmt.Errorf("sqlite: resolved notice of %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// groupResolved returns the alerts of a group a recipient's resolved
+// notice should carry now: none while an alert of the group in the
+// recipient's deliveries (sent, being sent or pending) is unresolved;
+// otherwise those told to the recipient, resolved, and in no resolved
+// notice to them yet.
+func groupResolved(ctx context.Context, tx *sql.Tx, group, recipient string) ([]string, error) {
+	var held bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alert_deliveries d
+		JOIN alert_delivery_alerts da ON da.delivery_id = d.id JOIN alerts a ON a.id = da.alert_id
+		WHERE d.recipient = ? AND a.group_key = ? AND d.reason != ? AND d.state IN (?, ?, ?) AND a.status != ?)`,
+		recipient, group, alerts.ReasonResolved, alerts.StatePending, alerts.StateDelivering, alerts.StateDelivered, balance.AlertResolved).Scan(&held); err != nil {
+		return nil, fmt.Errorf("sqlite: unresolved alerts of group %s: %w", group, err)
+	}
+	if held {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT a.id FROM alert_deliveries d
+		JOIN alert_delivery_alerts da ON da.delivery_id = d.id JOIN alerts a ON a.id = da.alert_id
+		WHERE d.recipient = ? AND a.group_key = ? AND d.reason != ? AND d.state IN (?, ?) AND a.status = ?
+		AND NOT EXISTS (SELECT 1 FROM alert_deliveries r JOIN alert_delivery_alerts ra ON ra.delivery_id = r.id
+			WHERE r.recipient = d.recipient AND r.reason = ? AND ra.alert_id = a.id)
+		ORDER BY a.created_at, a.id`,
+		recipient, group, alerts.ReasonResolved, alerts.StateDelivered, alerts.StateDelivering, balance.AlertResolved, alerts.ReasonResolved)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: resolved alerts of group %s: %w", group, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // queryAlertList runs a query selecting alertListCols.

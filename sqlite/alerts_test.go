@@ -32,8 +32,8 @@ func TestAlertStoreOutbox(t *testing.T) {
 	a1 := alertFixture("a1", now)
 	for i, want := range []bool{true, false} {
 		got, err := st.Enqueue(ctx, a1, []alerts.NewDelivery{delivery("d1", "dr", alerts.ReasonInitial, "a1", now.Add(30*time.Second), true)}, now)
-		if err != nil || got != want {
-			t.Fatalf("Enqueue #%d = %v, %v; want %v", i+1, got, err, want)
+		if err != nil || got.Created != want {
+			t.Fatalf("Enqueue #%d = %+v, %v; want created %v", i+1, got, err, want)
 		}
 	}
 	back, err := st.Alert(ctx, "a1")

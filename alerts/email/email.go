@@ -72,6 +72,8 @@ type view struct {
 	Reason string
 	Level  int
 	Alerts []alertView
+	// FollowUp is set on a follow-up notice of an urgent group.
+	FollowUp *alerts.FollowUp
 }
 
 type alertView struct {
@@ -97,7 +99,7 @@ func (e *Notifier) Message(n *alerts.Notification) (*mail.Msg, error) {
 	m.SetMessageIDWithValue(n.ID + "@balance.alerts")
 	m.SetDate()
 	m.SetGenHeader("X-Balance-Delivery", n.ID)
-	v := view{ID: n.ID, Reason: n.Reason, Level: n.Level}
+	v := view{ID: n.ID, Reason: n.Reason, Level: n.Level, FollowUp: n.FollowUp}
 	base := strings.TrimSuffix(n.BaseURL, "/")
 	for _, a := range n.Alerts {
 		for i := range a.Evidence {
@@ -136,6 +138,15 @@ func subject(n *alerts.Notification) string {
 		return b.String()
 	}
 	a := n.Alerts[0]
+	if n.FollowUp != nil {
+		// "[URGENT] Ada Lovelace (p1): 2 more falls since 14:02: 14:09, 14:05"
+		who := a.PatientID
+		if name := n.Contexts[a.ID].Patient.Name; name != "" {
+			who = name + " (" + a.PatientID + ")"
+		}
+		fmt.Fprintf(&b, "[%s] %s: %s", strings.ToUpper(a.Severity), who, n.FollowUp.Summary)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "[%s] %s", strings.ToUpper(a.Severity), a.Summary)
 	if len(n.Alerts) > 1 {
 		fmt.Fprintf(&b, " (+%d more)", len(n.Alerts)-1)

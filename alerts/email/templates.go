@@ -16,6 +16,9 @@ const textBody = `{{- if eq .Reason "escalation"}}ESCALATION (step {{.Level}}): 
 {{else if eq .Reason "repeat"}}REMINDER: not acknowledged yet.
 {{else if eq .Reason "resolved"}}RESOLVED: no action is needed any more.
 {{end -}}
+{{if .FollowUp}}FOLLOW-UP: {{.FollowUp.Summary}}.
+You were already told of the earlier ones; these are newest first.
+{{end -}}
 {{range .Alerts}}
 [{{upper .Severity}}] {{.Summary}}
 {{- if .ResolvedReason}}
@@ -47,6 +50,8 @@ const htmlBody = `<!DOCTYPE html>
 {{if eq .Reason "escalation"}}<p><strong>Escalation (step {{.Level}}):</strong> not acknowledged yet.</p>
 {{else if eq .Reason "repeat"}}<p><strong>Reminder:</strong> not acknowledged yet.</p>
 {{else if eq .Reason "resolved"}}<p><strong>Resolved:</strong> no action is needed any more.</p>
+{{end}}
+{{if .FollowUp}}<p style="font-size: 1.2em"><strong>Follow-up: {{.FollowUp.Summary}}.</strong><br>You were already told of the earlier ones; these are newest first.</p>
 {{end}}
 {{range .Alerts}}
 <h2>[{{upper .Severity}}] {{.Summary}}</h2>

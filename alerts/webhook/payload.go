@@ -16,7 +16,8 @@ const PayloadVersion = "1"
 // Payload is the JSON body of every webhook, in the Standard Webhooks
 // shape: type, timestamp, data.
 type Payload struct {
-	// Type is "alert.notified", "alert.repeated" or "alert.escalated".
+	// Type is "alert.notified", "alert.repeated", "alert.escalated" or
+	// "alert.resolved".
 	Type string `json:"type"`
 	// Timestamp is when the notification was created (the same on every
 	// attempt; the attempt's own time is the webhook-timestamp header).
@@ -35,6 +36,10 @@ type Data struct {
 	Level     int       `json:"level,omitempty"`
 	Recipient Recipient `json:"recipient"`
 	Alerts    []Alert   `json:"alerts"`
+	// FollowUp is set on a follow-up notice of an urgent group (type
+	// alert.notified): Alerts are the group's alerts the recipient was
+	// not told of yet, newest first. Absent otherwise.
+	FollowUp *alerts.FollowUp `json:"follow_up,omitempty"`
 }
 
 // Recipient names who the notification is for.
@@ -72,7 +77,7 @@ func NewPayload(n *alerts.Notification) Payload {
 	p := Payload{
 		Type: types[n.Reason], Timestamp: n.CreatedAt.UTC(),
 		Data: Data{Version: PayloadVersion, DeliveryID: n.ID, Reason: n.Reason, Level: n.Level,
-			Recipient: Recipient{Name: n.Recipient.Name, Role: n.Recipient.Role}},
+			Recipient: Recipient{Name: n.Recipient.Name, Role: n.Recipient.Role}, FollowUp: n.FollowUp},
 	}
 	for _, a := range n.Alerts {
 		a.Evidence = absolute(n.BaseURL, a.Evidence)
