@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"html/template"
 	"math"
 	"sort"
@@ -31,17 +32,17 @@ var ChartIDs = []string{"gait_speed", "cadence", "stride_var", "sway", "tug", "s
 
 // defaultThresholds are the published cut-offs: the neuropathy set for a
 // patient with neuropathy (Config.Thresholds when it is nil).
-func defaultThresholds(_ string, neuropathy bool) balance.Thresholds {
+func defaultThresholds(_ context.Context, _ string, neuropathy bool) (balance.Thresholds, error) {
 	if neuropathy {
-		return balance.NeuropathyThresholds()
+		return balance.NeuropathyThresholds(), nil
 	}
-	return balance.StandardThresholds()
+	return balance.StandardThresholds(), nil
 }
 
 // thresholds are the cut-offs monitoring applies to the patient of v.
-func (s *Server) thresholds(v PatientView) balance.Thresholds {
+func (s *Server) thresholds(ctx context.Context, v PatientView) (balance.Thresholds, error) {
 	p := v.Summary.Patient
-	return s.cfg.Thresholds(p.ID, p.Neuropathy)
+	return s.cfg.Thresholds(ctx, p.ID, p.Neuropathy)
 }
 
 // patientChart describes one trend chart of a patient, with th, the

@@ -134,7 +134,7 @@ func TestChartsUseConfiguredThresholds(t *testing.T) {
 	}
 	var calls []call
 	e := newEnv(t, func(c *dashboard.Config) {
-		c.Thresholds = func(id string, neuropathy bool) balance.Thresholds {
+		c.Thresholds = func(_ context.Context, id string, neuropathy bool) (balance.Thresholds, error) {
 			calls = append(calls, call{id, neuropathy})
 			th := balance.StandardThresholds()
 			if neuropathy {
@@ -143,7 +143,7 @@ func TestChartsUseConfiguredThresholds(t *testing.T) {
 			if id == "p1" {
 				th.TUGHigh = 14.5
 			}
-			return th
+			return th, nil
 		}
 	})
 	must(t, e.state.CreatePatient(t.Context(), balance.Patient{ID: "p1", Name: "Patient p1", Neuropathy: true}))

@@ -67,7 +67,7 @@ func newEnv(t testing.TB, configure ...func(*dashboard.Config)) *env {
 		f(&cfg)
 	}
 	srv, err := dashboard.New(cfg,
-		dashboard.Deps{Users: st, Registry: st, Summaries: st, Measurements: ss, Samples: ss, Risk: st, Sessions: st, Alerts: as})
+		dashboard.Deps{Users: st, Registry: st, Summaries: st, Measurements: ss, Samples: ss, Risk: st, Sessions: st, Alerts: as, Cutoffs: st})
 	if err != nil {
 		t.Fatal(err)
 	}

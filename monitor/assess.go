@@ -212,13 +212,21 @@ func (m *Monitor) CurrentRisk(ctx context.Context, patientID string) (balance.Ri
 	return m.riskAt(ctx, patientID, m.deps.Now().UTC().Truncate(time.Millisecond))
 }
 
+// Thresholds is the source of the thresholds monitoring applies.
+func (m *Monitor) Thresholds() ThresholdSource {
+	return ThresholdSource{Config: &m.cfg, Cutoffs: m.deps.Cutoffs}
+}
+
 // riskAt assesses a patient's fall risk at now without storing it.
 func (m *Monitor) riskAt(ctx context.Context, patientID string, now time.Time) (balance.RiskAssessment, error) {
 	p, err := m.deps.State.Patient(ctx, patientID)
 	if err != nil {
 		return balance.RiskAssessment{}, err
 	}
-	th := m.cfg.RulesFor(patientID).ThresholdsFor(p.Neuropathy)
+	th, err := m.Thresholds().For(ctx, patientID, p.Neuropathy)
+	if err != nil {
+		return balance.RiskAssessment{}, err
+	}
 	in, err := m.RiskInputsFor(ctx, patientID, now, th)
 	if err != nil {
 		return balance.RiskAssessment{}, err

@@ -50,7 +50,10 @@ type Deps struct {
 	// one exists, which is never; only tests leave it out).
 	Sink  balance.AlertSink
 	Plans Plans // optional
-	Log   *slog.Logger
+	// Cutoffs are the cut-offs clinicians set per patient (optional:
+	// the configuration's thresholds alone).
+	Cutoffs balance.CutoffStore
+	Log     *slog.Logger
 	// Now is the wall clock (time.Now when nil).
 	Now func() time.Time
 	// CheckEvery is the period of the background checks (1 s when 0).

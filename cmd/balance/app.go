@@ -103,7 +103,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	a.Alerts.Grace = 2 * time.Second // of the 10 s a stop may take
 	if c.Monitoring.On() {
 		a.Monitor, err = monitor.New(c.Monitoring.Monitor(), monitor.Deps{
-			Store: a.Store, State: a.State, Sink: a.Alerts, Plans: plansAdapter{a.State}, Log: a.Log.With("component", "monitor"),
+			Store: a.Store, State: a.State, Sink: a.Alerts, Plans: plansAdapter{a.State}, Cutoffs: a.State, Log: a.Log.With("component", "monitor"),
 		})
 		if err != nil {
 			return err
@@ -242,19 +242,22 @@ func (a *App) newDashboard(ctx context.Context) (*dashboard.Server, error) {
 	dc := a.Config.Dashboard
 	deps := dashboard.Deps{
 		Users: a.State, Registry: a.State, Summaries: a.State, Measurements: a.Store, Samples: a.Store,
-		Risk: a.State, Sessions: a.State, Alerts: a.Alerts,
+		Risk: a.State, Sessions: a.State, Alerts: a.Alerts, Cutoffs: a.State,
 	}
 	if a.Progression != nil {
 		deps.Plans = a.Progression
 	}
 	mc := a.Config.Monitoring.Monitor()
+	// One source of thresholds: the charts draw what monitoring applies.
+	thresholds := monitor.ThresholdSource{Config: &mc, Cutoffs: a.State}
+	if a.Monitor != nil {
+		thresholds = a.Monitor.Thresholds()
+	}
 	srv, err := dashboard.New(dashboard.Config{
 		SecureCookies: dc.SecureCookies, SessionTTL: dc.SessionTTL, LoginFailures: dc.LoginFailures,
 		LoginWindow: dc.LoginWindow, BcryptCost: dc.BcryptCost, TrustedProxies: dc.proxies, Log: a.Log.With("component", "dashboard"),
-		Zone: clinicZones(mc),
-		Thresholds: func(patientID string, neuropathy bool) balance.Thresholds {
-			return mc.RulesFor(patientID).ThresholdsFor(neuropathy)
-		},
+		Zone:       clinicZones(mc),
+		Thresholds: thresholds.For,
 	}, deps)
 	if err != nil {
 		return nil, err
