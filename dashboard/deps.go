@@ -81,6 +81,10 @@ type PlanSource interface {
 	History(ctx context.Context, patientID string) ([]balance.PlanChange, error)
 	Decide(ctx context.Context, patientID, id string, approve bool, by, note string) (balance.PlanChange, error)
 	Override(ctx context.Context, patientID string, req progression.OverrideRequest) (balance.PlanChange, error)
+	// SetPlan assigns a plan, or changes the one the patient has.
+	SetPlan(ctx context.Context, patientID string, req progression.PlanRequest) (balance.Plan, error)
+	// Levels are the catalog's levels in ladder order, easiest first.
+	Levels() []progression.Level
 }
 
 // Deps are what the dashboard reads and writes. Users, Registry and
@@ -96,4 +100,7 @@ type Deps struct {
 	Sessions     SessionSource
 	Alerts       AlertSource
 	Plans        PlanSource
+	// Cutoffs keeps the cut-offs clinicians set per patient (nil: the
+	// cut-offs page says it is not available).
+	Cutoffs balance.CutoffStore
 }

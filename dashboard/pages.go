@@ -177,6 +177,8 @@ type patientPage struct {
 	Ranges []int
 	// Sessions are the newest sessions, described in words.
 	Sessions []SessionWords
+	// Plan is what the plan forms offer (plan_form.go).
+	Plan planForm
 }
 
 // rangeDays reads the optional ?days= of a patient page or chart: one of
@@ -195,6 +197,12 @@ func rangeDays(r *http.Request) (int, error) {
 }
 
 func (s *Server) pagePatient(w http.ResponseWriter, r *http.Request) {
+	s.renderPatient(w, r, http.StatusOK, planForm{})
+}
+
+// renderPatient shows the patient page with status; f is what a refused
+// plan form had.
+func (s *Server) renderPatient(w http.ResponseWriter, r *http.Request, status int, f planForm) {
 	_, id, ok := s.patientAccess(w, r)
 	if !ok {
 		return
@@ -209,13 +217,18 @@ func (s *Server) pagePatient(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	charts, err := renderCharts(v, s.thresholds(v))
+	th, err := s.thresholds(r.Context(), v)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "patient.html", v.Summary.Patient.Name, patientPage{View: v, Charts: charts, Month: s.now().UTC().Format("2006-01"),
-		Ranges: TrendRanges, Sessions: describeSessions(v.Sessions, 50)})
+	charts, err := renderCharts(v, th)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.renderStatus(w, r, status, "patient.html", v.Summary.Patient.Name, patientPage{View: v, Charts: charts, Month: s.now().UTC().Format("2006-01"),
+		Ranges: TrendRanges, Sessions: describeSessions(v.Sessions, 50), Plan: s.fillPlanForm(f, v)})
 }
 
 func (s *Server) chartSVG(w http.ResponseWriter, r *http.Request) {
@@ -233,7 +246,12 @@ func (s *Server) chartSVG(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	c, found := patientChart(strings.TrimSuffix(r.PathValue("chart"), ".svg"), v, s.thresholds(v))
+	th, err := s.thresholds(r.Context(), v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, found := patientChart(strings.TrimSuffix(r.PathValue("chart"), ".svg"), v, th)
 	if !found {
 		s.fail(w, r, balance.Errorf(balance.ENOTFOUND, "no chart %q (charts: %s)", r.PathValue("chart"), strings.Join(ChartIDs, ", ")))
 		return

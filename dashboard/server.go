@@ -54,7 +54,7 @@ type Config struct {
 	// (the configured ones); nil: the published defaults
 	// (balance.NeuropathyThresholds for neuropathy, else
 	// balance.StandardThresholds). The trend charts draw them.
-	Thresholds func(patientID string, neuropathy bool) balance.Thresholds
+	Thresholds func(ctx context.Context, patientID string, neuropathy bool) (balance.Thresholds, error)
 	// Zone returns the time zone of a patient's clinic, as alert notices
 	// use it (nil, or a nil result: times are shown in UTC, and say so).
 	Zone func(patientID string) *time.Location
@@ -152,6 +152,9 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 //	GET  /alerts                             alert inbox (UI): ?severity=&patient=&state=&kind=&limit=
 //	GET  /alerts/{id}                        one alert and its timeline (UI)
 //	POST /alerts/{id}/ack, .../notes, .../assignee   inbox actions (forms)
+//	POST /patients/{id}/plan, .../plan/level  assign or change a plan, change its level (forms)
+//	GET  /devices                            devices the viewer may see (UI)
+//	POST /devices (admin), /devices/bind, /devices/{id}/unbind  register, bind, unbind (forms, through the device API)
 //	GET, POST /admin/users                   users (UI, admin)
 //	POST /admin/users/{id}/password, .../disabled, .../patients, .../patients/{pid}/remove
 func (s *Server) Routes(m *route.Mux) {
@@ -165,6 +168,10 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("GET /patients/{id}", patient, s.pagePatient)
 	m.HandleFunc("GET /patients/{id}/sessions/{sid}", patient, s.pageSession)
 	m.HandleFunc("GET /patients/{id}/rtm", patient, s.pageRTM)
+	m.HandleFunc("POST /patients/{id}/plan", patient, s.postPlan)
+	m.HandleFunc("POST /patients/{id}/plan/level", patient, s.postPlanLevel)
+	m.HandleFunc("GET /patients/{id}/cutoffs", patient, s.pageCutoffs)
+	m.HandleFunc("POST /patients/{id}/cutoffs", patient, s.postCutoffs)
 	m.HandleFunc("GET /patients/{id}/charts/{chart}", patient, s.chartSVG)
 	m.HandleFunc("GET /patients/{id}/sessions/{sid}/signal.svg", patient, s.signalSVG)
 	m.HandleFunc("GET /api/v1/me", route.User, s.apiMe)
@@ -185,6 +192,10 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("POST /alerts/{id}/ack", route.User, s.postAlertAck)
 	m.HandleFunc("POST /alerts/{id}/notes", route.User, s.postAlertNote)
 	m.HandleFunc("POST /alerts/{id}/assignee", route.User, s.postAlertAssign)
+	m.HandleFunc("GET /devices", route.User, s.pageDevices)
+	m.HandleFunc("POST /devices", route.Admin, s.postDeviceRegister(m))
+	m.HandleFunc("POST /devices/bind", route.User, s.postDeviceBind(m))
+	m.HandleFunc("POST /devices/{id}/unbind", route.User, s.postDeviceUnbind(m))
 	m.HandleFunc("GET /admin/users", route.Admin, s.pageUsers)
 	m.HandleFunc("GET /admin/patients/new", route.Admin, s.pagePatientNew)
 	m.HandleFunc("POST /admin/patients", route.Admin, s.postPatient)

@@ -446,6 +446,10 @@ func (s *Service) Override(ctx context.Context, patientID string, req OverrideRe
 	return c, s.withdrawPending(ctx, patientID, p.LevelID, "overridden by "+by)
 }
 
+// Levels returns the catalog's levels in the catalog's order (the ladder,
+// easiest first), for a therapist to choose from.
+func (s *Service) Levels() []Level { return slices.Clone(s.Catalog.Levels) }
+
 // History returns the patient's plan changes, newest first.
 func (s *Service) History(ctx context.Context, patientID string) ([]balance.PlanChange, error) {
 	if _, err := s.Store.Plan(ctx, patientID); err != nil {

@@ -47,7 +47,7 @@ var viewports = []struct {
 	w, h int64
 }{{"1366x768", 1366, 768}, {"390x844", 390, 844}}
 
-// TestEveryPageAccessible opens every page (15) of the dashboard in headless
+// TestEveryPageAccessible opens every page (16) of the dashboard in headless
 // Chromium on the embedded default with its demo history, as an administrator (who sees every
 // page) and as a therapist refused another's patient, at 1366×768 and
 // 390×844, and on each:
@@ -80,7 +80,6 @@ func TestEveryPageAccessible(t *testing.T) {
 	if st := apiCall(t, "POST", base+"/api/v1/patients", "admin", e2eAdminPassword, `{"id":"a11y-other","name":"Someone Else"}`, nil); st != 201 {
 		t.Fatalf("create patient: %d", st)
 	}
-
 
 	// check opens path in the browser context bctx at each viewport and runs
 	// the checks; ready is a CSS selector the page shows when loaded.
@@ -152,7 +151,9 @@ func TestEveryPageAccessible(t *testing.T) {
 		{"alert-inbox-filtered", "/alerts?severity=urgent&state=open", "h1"},
 		{"alert", "/alerts/a11y-fall", "h1"},
 		{"users", "/admin/users", "h1"},
+		{"devices", "/devices", "#devices-title"},
 		{"patient-new", "/admin/patients/new", "#save-patient"},
+		{"cutoffs", "/patients/" + pid + "/cutoffs", "#save-cutoffs"},
 		{"patient-edit", "/admin/patients/" + pid, "#save-patient"},
 	} {
 		check(admin, "admin", p.name, p.path, p.ready)

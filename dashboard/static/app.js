@@ -1,5 +1,6 @@
-// balance dashboard: acknowledgements, plan decisions, device binding,
-// polling for new alerts (no reload) and review-time heartbeats.
+// balance dashboard: acknowledgements, plan decisions, polling for new
+// alerts (no reload) and review-time heartbeats. Plan changes and device
+// binding are plain form posts (no script needed).
 "use strict";
 (function () {
   const meta = (n) => (document.querySelector('meta[name="' + n + '"]') || {}).content || "";
@@ -38,24 +39,7 @@
         const verb = b.classList.contains("approve") ? "approve" : "reject";
         await call("POST", "/api/v1/patients/" + encodeURIComponent(pid) + "/plan/suggestions/" + encodeURIComponent(b.dataset.change) + "/" + verb, {by: me});
         location.reload();
-      } else if (b.classList.contains("unbind")) {
-        await call("PUT", "/api/v1/devices/" + encodeURIComponent(b.dataset.device) + "/binding", {patient_id: ""});
-        location.reload();
       }
-    } catch (e) { toast("Refused: " + e.message, "error"); }
-  });
-  document.addEventListener("submit", async (ev) => {
-    const f = ev.target;
-    if (!root || (f.id !== "override" && f.id !== "bind")) return;
-    ev.preventDefault();
-    const d = Object.fromEntries(new FormData(f));
-    try {
-      if (f.id === "override") {
-        await call("POST", "/api/v1/patients/" + encodeURIComponent(pid) + "/plan/override", {level_id: d.level_id, reason: d.reason, by: me});
-      } else {
-        await call("PUT", "/api/v1/devices/" + encodeURIComponent(d.device_id) + "/binding", {patient_id: pid});
-      }
-      location.reload();
     } catch (e) { toast("Refused: " + e.message, "error"); }
   });
 
