@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"math"
 	"sort"
+	"time"
 
 	"gonum.org/v1/plot/vg"
 
@@ -16,6 +17,29 @@ type ChartSVG struct {
 	ID    string
 	Title string
 	SVG   template.HTML
+	// Points is how many measurements the chart draws, First and Last
+	// the dates of the oldest and newest (zero when none): the chart's
+	// caption in words.
+	Points      int
+	First, Last time.Time
+}
+
+// extent counts the points of c's series and finds their first and last
+// times (x in Unix seconds).
+func extent(c Chart) (n int, first, last time.Time) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range c.Series {
+		for i, x := range s.X {
+			if i < len(s.Y) && finite(x) && finite(s.Y[i]) {
+				n++
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+	}
+	if n == 0 {
+		return 0, time.Time{}, time.Time{}
+	}
+	return n, time.Unix(int64(lo), 0).UTC(), time.Unix(int64(hi), 0).UTC()
 }
 
 func pointsSeries(name string, pts []Point) Series {
@@ -135,7 +159,8 @@ func renderCharts(v PatientView, th balance.Thresholds) ([]ChartSVG, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ChartSVG{ID: id, Title: c.Title, SVG: template.HTML(b)})
+		n, first, last := extent(c)
+		out = append(out, ChartSVG{ID: id, Title: c.Title, SVG: template.HTML(b), Points: n, First: first, Last: last})
 	}
 	return out, nil
 }

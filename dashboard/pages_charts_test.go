@@ -35,6 +35,13 @@ func TestChartRanges(t *testing.T) {
 			}
 		}
 	}
+	// Each chart says in words what it draws: the TUG chart has one test a
+	// week over the 10 days written (days 0 and 7 back, 2 h before noon).
+	_, page := c.do("GET", "/patients/p1", "")
+	want := `data-first="` + testNow.AddDate(0, 0, -7).Format("2006-01-02") + `" data-last="` + testNow.Format("2006-01-02") + `">Timed Up and Go: 2 measurements from`
+	if !strings.Contains(page, want) {
+		t.Errorf("the TUG chart's caption lacks %q", want)
+	}
 	st, body := c.do("GET", "/patients/p1?days=7", "")
 	if st != 400 || !strings.Contains(body, "<!doctype html>") || !strings.Contains(body, "30, 90 or 365 days") {
 		t.Errorf("days=7 page: %d %.200q, want a 400 page saying the choices", st, body)

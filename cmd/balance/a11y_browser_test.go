@@ -61,6 +61,7 @@ func TestEveryPageAccessible(t *testing.T) {
 		t.Fatal("chromium not installed (Debian package chromium; scripts/test.sh installs it)")
 	}
 	axe := axeSource(t)
+	opened := time.Now()
 	a, base := demoDashboardApp(t) // weeks of history on every chart
 	ctx := context.Background()
 	shots := artifacts(t)
@@ -140,6 +141,8 @@ func TestEveryPageAccessible(t *testing.T) {
 	admin := newBrowser(t, chrome, 1366, 768)
 	check(admin, "anonymous", "login", "/login", "#login")
 	login(admin, "admin", e2eAdminPassword)
+	demoVisible(t, admin, base, pid)
+	t.Logf("the demo's list, charts and inbox were shown %v after the embedded default started", time.Since(opened).Round(time.Millisecond))
 	for _, p := range []struct{ name, path, ready string }{
 		{"patients", "/", "#patients"},
 		{"patient", "/patients/" + pid, "#charts"},
@@ -214,4 +217,65 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// demoVisible checks, in the browser, what a newcomer sees on the embedded
+// default's demo history: the patient list sorted by risk (high, moderate,
+// low, not enough data, not assessed), each assessed patient with a
+// reason; the patient's sway chart with points over at least 8 weeks (its
+// caption's dates); the
+// alert inbox with open and acknowledged alerts.
+func demoVisible(t *testing.T, b context.Context, base, pid string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b, 60*time.Second)
+	defer cancel()
+	type row struct {
+		Level  string `json:"level"`
+		Reason string `json:"reason"`
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#patients"))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]row](`Array.from(document.querySelectorAll('#patients tbody tr')).map(r => ({
+			level: r.className.replace('risk-', ''), reason: (r.querySelector('td[data-label="Fall risk"] small') || {}).innerText || ''}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rank := map[string]int{balance.RiskHigh: 0, balance.RiskModerate: 1, balance.RiskLow: 2, balance.RiskNotEnoughData: 3, "": 4}
+	if len(rows) < 3 {
+		t.Fatalf("patient list %+v, want the three demo patients", rows)
+	}
+	for i, r := range rows {
+		if i > 0 && rank[rows[i-1].Level] > rank[r.Level] {
+			t.Errorf("list not sorted by risk: %+v", rows)
+		}
+		if r.Level != "" && r.Level != balance.RiskLow && r.Reason == "" {
+			t.Errorf("row %d (%s) shows no reason", i, r.Level)
+		}
+	}
+	// The sway chart's caption gives the dates of its first and last
+	// points: at least 8 weeks apart.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/patients/"+pid), chromedp.WaitVisible(chromedp.CSS("#chart-sway svg"))); err != nil {
+		t.Fatal(err)
+	}
+	dates, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => { const c = document.querySelector('#chart-sway figcaption');
+		return [c.dataset.first || '', c.dataset.last || '', c.innerText]; })()`))
+	if err != nil || len(dates) != 3 {
+		t.Fatalf("sway chart caption: %v, %v", dates, err)
+	}
+	first, err1 := time.Parse("2006-01-02", dates[0])
+	last, err2 := time.Parse("2006-01-02", dates[1])
+	if err1 != nil || err2 != nil || last.Sub(first) < 56*24*time.Hour {
+		t.Errorf("the sway chart covers %q to %q (%q), want at least 8 weeks of demo history", dates[0], dates[1], dates[2])
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/alerts"), chromedp.WaitVisible(chromedp.CSS("table.inbox-table"))); err != nil {
+		t.Fatal(err)
+	}
+	states, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('.inbox-table td.state')).map(td => td.innerText).join(' | ')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(states, "Open") || !strings.Contains(strings.ToLower(states), "acknowledged") {
+		t.Errorf("inbox states %q, want open and acknowledged alerts from the demo", states)
+	}
 }
