@@ -52,8 +52,9 @@ type HoldOptions struct {
 
 // HoldResult is one stance's outcome.
 type HoldResult struct {
-	// HeldSec is from the end of settling to the loss of balance, or to
-	// the end of the recording when none.
+	// HeldSec is from the first sample (the stance taken; the settling
+	// second included) to the loss of balance, or to the end of the
+	// recording when none.
 	HeldSec float64
 	Loss    LossKind
 	// LossAt is the time of the loss, seconds since the first sample.
@@ -137,11 +138,15 @@ func Hold(samples []balance.Sample, fs float64, opts HoldOptions) (HoldResult, e
 			break
 		}
 	}
+	// The hold runs from the start of the recording (the stance taken):
+	// the settling second is part of it, only not searched for losses,
+	// whose reference posture it sets. A 30 s hold recorded for 30 s is
+	// 30 s held, not 29.
 	r := HoldResult{Loss: loss}
 	if loss == NoLoss {
-		r.HeldSec = float64(n-s0) / fs
+		r.HeldSec = float64(n) / fs
 	} else {
-		r.HeldSec = math.Max(0, float64(at-s0)/fs)
+		r.HeldSec = float64(at) / fs
 		r.LossAt = float64(at) / fs
 	}
 	r.Passed = r.HeldSec >= opts.TargetSec

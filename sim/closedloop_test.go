@@ -187,3 +187,40 @@ func TestClosedLoopFalls(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedLoopExerciseHold: an exercise stance the simulator holds for
+// 30 s without a loss of balance, cut out as monitoring reads a session
+// (samples from its start to its stop, both included), is a passed 30 s
+// hold for analysis.Hold; one with a forced step at 12 s is held 12 s
+// (within the 0.5 s RMS window) and not passed. Before the settling second
+// counted as held, every 30 s exercise read 29 s and never passed, so live
+// simulated patients never progressed.
+func TestClosedLoopExerciseHold(t *testing.T) {
+	for name, b := range bodies() {
+		for _, tc := range []struct {
+			lossAt, held float64
+			passed       bool
+		}{{-1, 30, true}, {12, 12, false}} {
+			s := sim.NewScenario(b, 100, 43)
+			s.Stand(30, sim.StanceCondition{Stance: sim.FeetTogether}, sim.SwayOptions{Session: balance.SessionExercise, LossAtS: tc.lossAt})
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+			seg := s.Segments()[0]
+			all := s.Samples(sim.TypicalSensor(), 0)
+			var ss []balance.Sample
+			for _, x := range all {
+				if ts := float64(x.TimeNS) / 1e9; ts >= seg.StartS && ts <= seg.EndS {
+					ss = append(ss, x)
+				}
+			}
+			h, err := analysis.Hold(ss, 100, analysis.HoldOptions{TargetSec: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Passed != tc.passed || math.Abs(h.HeldSec-tc.held) > 0.5 {
+				t.Errorf("%s, loss at %v s: held %.2f s, passed %v (%v); want about %v s, passed %v", name, tc.lossAt, h.HeldSec, h.Passed, h.Loss, tc.held, tc.passed)
+			}
+		}
+	}
+}
