@@ -47,7 +47,7 @@ var viewports = []struct {
 	w, h int64
 }{{"1366x768", 1366, 768}, {"390x844", 390, 844}}
 
-// TestEveryPageAccessible opens every page (16) of the dashboard in headless
+// TestEveryPageAccessible opens every page (19 views) of the dashboard in headless
 // Chromium on the embedded default with its demo history, as an administrator (who sees every
 // page) and as a therapist refused another's patient, at 1366×768 and
 // 390×844, and on each:
@@ -155,6 +155,7 @@ func TestEveryPageAccessible(t *testing.T) {
 		{"alert", "/alerts/a11y-fall", "h1"},
 		{"users", "/admin/users", "h1"},
 		{"devices", "/devices", "#devices-title"},
+		{"patient-without-plan", "/patients/a11y-other", "#assign-plan"},
 		{"patient-new", "/admin/patients/new", "#save-patient"},
 		{"cutoffs", "/patients/" + pid + "/cutoffs", "#save-cutoffs"},
 		{"patient-edit", "/admin/patients/" + pid, "#save-patient"},
