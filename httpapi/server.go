@@ -41,7 +41,10 @@ type Server struct {
 	// Ingest returns the pipeline's status (nil: not shown).
 	Ingest func() IngestStatus
 	// OnBind is called after a device is bound or unbound (cache invalidation).
-	OnBind   func(deviceID string)
+	OnBind func(deviceID string)
+	// Events records session events started from the app (nil: the
+	// start/stop routes are not served).
+	Events   EventRecorder
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
 	// MaxSamples caps one samples query [100000].
@@ -66,6 +69,10 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("POST /api/v1/patients", route.Admin, s.createPatient)
 	m.HandleFunc("GET /api/v1/patients/{id}", route.Patient("id"), s.getPatient)
 	m.HandleFunc("GET /api/v1/patients/{id}/samples", route.Patient("id"), s.patientSamples)
+	if s.Events != nil {
+		m.HandleFunc("POST /api/v1/patients/{id}/sessions/start", route.Patient("id"), s.startSession)
+		m.HandleFunc("POST /api/v1/patients/{id}/sessions/{sid}/stop", route.Patient("id"), s.stopSession)
+	}
 	m.HandleFunc("GET /api/v1/devices", route.User, s.listDevices)
 	m.HandleFunc("POST /api/v1/devices", route.Admin, s.createDevice)
 	m.HandleFunc("GET /api/v1/devices/{id}", route.User, s.getDevice)

@@ -369,7 +369,7 @@ func (a *App) serveHTTP() (err error) {
 	a.Routes = route.New(guard)
 	api := &httpapi.Server{
 		Registry: a.State, Quarantine: a.State, Credentials: a.State, Store: a.Store, Gatherer: a.Registry,
-		Logger: a.Log.With("component", "api"), OnBind: a.Pipeline.InvalidateDevice, Ingest: a.ingestStatus,
+		Logger: a.Log.With("component", "api"), OnBind: a.Pipeline.InvalidateDevice, Ingest: a.ingestStatus, Events: a.Pipeline,
 	}
 	api.Routes(a.Routes)
 	a.Alerts.Routes(a.Routes)
