@@ -1,6 +1,9 @@
 package balance
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Viewer is who a request acts for: the logged-in user and the patients they
 // may see. The HTTP front door puts it in the request context once per
@@ -28,6 +31,34 @@ func (v *Viewer) SeesAll() bool { return v != nil && v.AllPatients }
 
 // IsAdmin reports whether the viewer is an administrator.
 func (v *Viewer) IsAdmin() bool { return v != nil && v.User.Role == RoleAdmin }
+
+// patientUserPrefix starts the username of a patient viewer.
+const patientUserPrefix = "patient:"
+
+// PatientViewer returns the viewer of a patient logged in to the app on
+// their phone: the patient sees only themself.
+func PatientViewer(patientID string) *Viewer {
+	return &Viewer{User: User{Username: patientUserPrefix + patientID, Role: RolePatient}, Patients: map[string]bool{patientID: true}}
+}
+
+// IsStaff reports whether the viewer is clinic staff (an administrator or
+// a therapist), not a patient.
+func (v *Viewer) IsStaff() bool {
+	return v != nil && (v.User.Role == RoleAdmin || v.User.Role == RoleTherapist)
+}
+
+// Self returns the id of the patient a patient viewer is, and "" for
+// anyone else.
+func (v *Viewer) Self() string {
+	if v == nil || v.User.Role != RolePatient || v.AllPatients {
+		return ""
+	}
+	id, ok := strings.CutPrefix(v.User.Username, patientUserPrefix)
+	if !ok || !v.Patients[id] {
+		return ""
+	}
+	return id
+}
 
 // PatientAccess answers which patients a user may see; the dashboard builds
 // each request's Viewer from it (the state database keeps assignments).
@@ -70,10 +101,15 @@ func CheckPatient(ctx context.Context, patientID string) error {
 }
 
 // Actor returns the name to record as the person who acted: the logged-in
-// user's, or claimed when the request comes from no logged-in user (the API
-// served without log-in, or an internal caller).
+// user's ("patient p1" for a patient in the app), or claimed when the
+// request comes from no logged-in user (the API served without log-in, or
+// an internal caller).
 func Actor(ctx context.Context, claimed string) string {
-	if v := ViewerFromContext(ctx); v != nil && v.User.Username != "" {
+	v := ViewerFromContext(ctx)
+	if id := v.Self(); id != "" {
+		return "patient " + id
+	}
+	if v != nil && v.User.Username != "" {
 		return v.User.Username
 	}
 	return claimed

@@ -8,6 +8,10 @@ const (
 	RoleAdmin = "admin"
 	// RoleTherapist sees only the patients assigned to them.
 	RoleTherapist = "therapist"
+	// RolePatient is a patient using the app on their own phone, logged in
+	// by a link or code from their therapist (no password, no users row):
+	// they see only their own data, and only on routes open to patients.
+	RolePatient = "patient"
 )
 
 // User is a person who logs in to the dashboard: a therapist or the

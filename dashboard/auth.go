@@ -66,6 +66,8 @@ type principal struct {
 	csrf string // "" when authenticated by Basic auth or a token (no CSRF needed)
 	// viaToken: authenticated by an API token (which may not make others).
 	viaToken bool
+	// app is the phone session of a patient in the app (nil for staff).
+	app *balance.AppSession
 }
 
 type ctxKey struct{}

@@ -87,6 +87,13 @@ type PlanSource interface {
 	Levels() []progression.Level
 }
 
+// FeedbackSource is the patients' "How did it go" answers
+// (sqlite.StateDB implements it).
+type FeedbackSource interface {
+	// PatientFeedback returns a patient's answers given at or after since.
+	PatientFeedback(ctx context.Context, patientID string, since time.Time) ([]balance.SessionFeedback, error)
+}
+
 // Deps are what the dashboard reads and writes. Users, Registry and
 // Summaries are required; the others may be nil (that part of the page
 // then says it is not available).
@@ -103,4 +110,10 @@ type Deps struct {
 	// Cutoffs keeps the cut-offs clinicians set per patient (nil: the
 	// cut-offs page says it is not available).
 	Cutoffs balance.CutoffStore
+	// Feedback gives the answers shown beside the sessions (nil: none shown).
+	Feedback FeedbackSource
+	// AppAccess keeps patients' log-in links and phone sessions (nil: taken
+	// from Users when it keeps them too, as sqlite.StateDB does; else
+	// patient access is not available).
+	AppAccess AppAccessStore
 }

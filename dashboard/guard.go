@@ -11,8 +11,9 @@ import (
 )
 
 // The Server is the front door's route.Guard: it does log-in (a session
-// cookie, or HTTP Basic auth for programmatic access), sessions and CSRF,
-// and puts the balance.Viewer in the request context. What each route
+// cookie, or HTTP Basic auth for programmatic access; a patient's phone
+// cookie for the patient app), sessions and CSRF, and puts the
+// balance.Viewer in the request context. What each route
 // allows is its access rule (route.Open, User, Admin, Patient) and the
 // checks its handler makes next to the data; nothing here knows any route.
 var _ route.Guard = (*Server)(nil)
@@ -24,10 +25,34 @@ var _ route.Guard = (*Server)(nil)
 //     EFORBIDDEN;
 //   - else the request, with the viewer (the user and the patients they may
 //     see) in its context.
+//
+// A staff member and a patient may both be logged in in one browser (two
+// cookies). On the patient app's paths (/app/...) the patient's cookie
+// counts first; everywhere else staff credentials do, and the patient's
+// cookie only when there are none (so that the app can call the API
+// routes a patient may use, route.Own). A patient viewer passes only the
+// rules route.Own (their own id) and route.Self.
 func (s *Server) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+	app := isAppPath(r.URL.Path)
+	if app {
+		if p, err := s.identifyApp(r); p != nil || err != nil {
+			if err != nil {
+				return r, err
+			}
+			return s.authenticateApp(r, p)
+		}
+	}
 	p, err := s.identify(r)
 	if err != nil {
 		return r, err
+	}
+	if p == nil && !app {
+		if p, err := s.identifyApp(r); p != nil || err != nil {
+			if err != nil {
+				return r, err
+			}
+			return s.authenticateApp(r, p)
+		}
 	}
 	if p == nil || p.user.Disabled {
 		return r, balance.Errorf(balance.EUNAUTHORIZED, "log in first")
@@ -53,12 +78,26 @@ func (s *Server) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 // browser would prompt and then send the cached Basic credentials with
 // cross-site requests, which the CSRF check exempts. API clients send Basic
 // credentials without being asked.
+//
+// On the patient app's paths a request without a working phone log-in goes
+// to the page that asks for the code (and a dead cookie is cleared); a
+// patient refused elsewhere sees the app's plain error page.
 func (s *Server) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	api := strings.HasPrefix(r.URL.Path, "/api/")
+	unauthorized := balance.ErrorCode(err) == balance.EUNAUTHORIZED
 	switch {
 	case api:
 		s.fail(w, r, err)
-	case balance.ErrorCode(err) == balance.EUNAUTHORIZED:
+	case isAppPath(r.URL.Path) && unauthorized:
+		if _, cerr := r.Cookie(AppCookie); cerr == nil {
+			s.clearAppCookie(w, r)
+			http.Redirect(w, r, "/app/code?ended=1", http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/app/code", http.StatusSeeOther)
+	case balance.ViewerFromContext(r.Context()).Self() != "" || (isAppPath(r.URL.Path) && !unauthorized):
+		s.appError(w, r, err)
+	case unauthorized:
 		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	default:
 		s.pageError(w, r, err)

@@ -179,6 +179,8 @@ type patientPage struct {
 	Sessions []SessionWords
 	// Plan is what the plan forms offer (plan_form.go).
 	Plan planForm
+	// Access is the patient's app log-ins (patient_access.go).
+	Access appAccessSection
 }
 
 // rangeDays reads the optional ?days= of a patient page or chart: one of
@@ -228,7 +230,8 @@ func (s *Server) renderPatient(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	s.renderStatus(w, r, status, "patient.html", v.Summary.Patient.Name, patientPage{View: v, Charts: charts, Month: s.now().UTC().Format("2006-01"),
-		Ranges: TrendRanges, Sessions: describeSessions(v.Sessions, 50), Plan: s.fillPlanForm(f, v)})
+		Ranges: TrendRanges, Sessions: describeSessions(v.Sessions, 50), Plan: s.fillPlanForm(f, v),
+		Access: s.appAccessSection(r.Context(), id)})
 }
 
 func (s *Server) chartSVG(w http.ResponseWriter, r *http.Request) {

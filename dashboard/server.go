@@ -58,14 +58,27 @@ type Config struct {
 	// Zone returns the time zone of a patient's clinic, as alert notices
 	// use it (nil, or a nil result: times are shown in UTC, and say so).
 	Zone func(patientID string) *time.Location
+	// BaseURL is the system's external URL (alerts.base_url), which the
+	// patient log-in links start with; "" takes the scheme and host of
+	// the therapist's request.
+	BaseURL string
+	// AppInviteTTL is how long a patient's one-time log-in link and code
+	// stay valid [24h]; AppSessionTTL how long a phone stays logged in
+	// [180 days] unless revoked.
+	AppInviteTTL  time.Duration
+	AppSessionTTL time.Duration
 }
 
 // Server is the dashboard: pages, its JSON API and the log-in guard of the
 // HTTP front door.
 type Server struct {
-	cfg       Config
-	deps      Deps
-	limiter   *limiter
+	cfg     Config
+	deps    Deps
+	limiter *limiter
+	// redeem slows guessing of patients' log-in codes (and links), by
+	// client address; apart from limiter so that code guessing cannot
+	// lock staff out.
+	redeem    *limiter
 	clients   clientAddrs
 	basic     basicCache
 	tmpl      *template.Template
@@ -95,6 +108,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = sessionExpiry
 	}
+	if cfg.AppInviteTTL <= 0 {
+		cfg.AppInviteTTL = appInviteExpiry
+	}
+	if cfg.AppSessionTTL <= 0 {
+		cfg.AppSessionTTL = appSessionExpiry
+	}
 	if cfg.LoginFailures <= 0 {
 		cfg.LoginFailures = 5
 	}
@@ -118,7 +137,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, deps: deps, limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow), clients: clientAddrs{trusted: cfg.TrustedProxies},
+	return &Server{cfg: cfg, deps: deps, limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
+		redeem: newLimiter(cfg.LoginFailures, cfg.LoginWindow), clients: clientAddrs{trusted: cfg.TrustedProxies},
 		tmpl: tmpl, dummyHash: dummy}, nil
 }
 
@@ -157,6 +177,10 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 //	POST /devices (admin), /devices/bind, /devices/{id}/unbind  register, bind, unbind (forms, through the device API)
 //	GET, POST /admin/users                   users (UI, admin)
 //	POST /admin/users/{id}/password, .../disabled, .../patients, .../patients/{pid}/remove
+//	POST /patients/{id}/app-access           a one-time log-in for the patient's phone (shown once)
+//	POST /patients/{id}/app-access/{sid}/revoke  log a patient's phone out at once
+//	GET, POST /app/join?t=, GET, POST /app/code  a phone logs in as the patient (open)
+//	GET  /app/, POST /app/logout             the patient app (patients only)
 func (s *Server) Routes(m *route.Mux) {
 	static, _ := fs.Sub(staticFS, "static")
 	patient := route.Patient("id")
@@ -206,6 +230,14 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("POST /admin/users/{id}/disabled", route.Admin, s.postUserDisabled)
 	m.HandleFunc("POST /admin/users/{id}/patients", route.Admin, s.postUserAssign)
 	m.HandleFunc("POST /admin/users/{id}/patients/{pid}/remove", route.Admin, s.postUserUnassign)
+	m.HandleFunc("POST /patients/{id}/app-access", patient, s.postAppInvite)
+	m.HandleFunc("POST /patients/{id}/app-access/{sid}/revoke", patient, s.postAppRevoke)
+	m.HandleFunc("GET /app/join", route.Open, s.pageAppJoin)
+	m.HandleFunc("POST /app/join", route.Open, s.postAppJoin)
+	m.HandleFunc("GET /app/code", route.Open, s.pageAppCode)
+	m.HandleFunc("POST /app/code", route.Open, s.postAppCode)
+	m.HandleFunc("GET /app/{$}", route.Self, s.pageAppHome)
+	m.HandleFunc("POST /app/logout", route.Self, s.postAppLogout)
 }
 
 // Handler returns the dashboard's routes, and those that each of more

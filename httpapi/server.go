@@ -70,8 +70,8 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("GET /api/v1/patients/{id}", route.Patient("id"), s.getPatient)
 	m.HandleFunc("GET /api/v1/patients/{id}/samples", route.Patient("id"), s.patientSamples)
 	if s.Events != nil {
-		m.HandleFunc("POST /api/v1/patients/{id}/sessions/start", route.Patient("id"), s.startSession)
-		m.HandleFunc("POST /api/v1/patients/{id}/sessions/{sid}/stop", route.Patient("id"), s.stopSession)
+		m.HandleFunc("POST /api/v1/patients/{id}/sessions/start", route.Own("id"), s.startSession)
+		m.HandleFunc("POST /api/v1/patients/{id}/sessions/{sid}/stop", route.Own("id"), s.stopSession)
 	}
 	m.HandleFunc("GET /api/v1/devices", route.User, s.listDevices)
 	m.HandleFunc("POST /api/v1/devices", route.Admin, s.createDevice)

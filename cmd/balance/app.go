@@ -242,7 +242,7 @@ func (a *App) newDashboard(ctx context.Context) (*dashboard.Server, error) {
 	dc := a.Config.Dashboard
 	deps := dashboard.Deps{
 		Users: a.State, Registry: a.State, Summaries: a.State, Measurements: a.Store, Samples: a.Store,
-		Risk: a.State, Sessions: a.State, Alerts: a.Alerts, Cutoffs: a.State,
+		Risk: a.State, Sessions: a.State, Alerts: a.Alerts, Cutoffs: a.State, Feedback: a.State,
 	}
 	if a.Progression != nil {
 		deps.Plans = a.Progression
@@ -258,6 +258,7 @@ func (a *App) newDashboard(ctx context.Context) (*dashboard.Server, error) {
 		LoginWindow: dc.LoginWindow, BcryptCost: dc.BcryptCost, TrustedProxies: dc.proxies, Log: a.Log.With("component", "dashboard"),
 		Zone:       clinicZones(mc),
 		Thresholds: thresholds.For,
+		BaseURL:    a.Config.Alerts.BaseURL, // patients' log-in links, like the links in alert notices
 	}, deps)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/route"
 	"github.com/balance-pt/balance/progression"
 )
 
@@ -179,8 +180,11 @@ func TestDashboardGuardsEveryComponent(t *testing.T) {
 
 // TestEveryRouteHasTheRightRule reads the rules of every route the running
 // system registered: a route about one patient (its pattern names {id}
-// under patients/) is patient-scoped, the user and quarantine APIs are
-// admin-only, and only health, metrics, log-in and static files are open.
+// under patients/) is patient-scoped (staff only, or, for the few the
+// patient app uses, the patient too: own{id}), the user and quarantine
+// APIs are admin-only, the patient app's pages are for patients (self),
+// and only health, metrics, log-in, static files, signed links and the
+// patient app's log-in pages are open.
 func TestEveryRouteHasTheRightRule(t *testing.T) {
 	a, _ := dashboardApp(t)
 	routes := a.Routes.Routes()
@@ -189,7 +193,15 @@ func TestEveryRouteHasTheRightRule(t *testing.T) {
 	}
 	open := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
 		"GET /login": true, "POST /login": true, "GET /static/": true,
-		"GET /ack/{id}": true, "POST /ack/{id}": true} // signed one-click links: the signature is the credential
+		"GET /ack/{id}": true, "POST /ack/{id}": true, // signed one-click links: the signature is the credential
+		"GET /app/join": true, "POST /app/join": true, "GET /app/code": true, "POST /app/code": true} // one-time patient log-ins
+	// The routes about one patient that the patient may use too.
+	own := map[string]bool{"GET /api/v1/patients/{id}/today": true,
+		"POST /api/v1/patients/{id}/sessions/{sid}/feedback": true, "GET /api/v1/patients/{id}/sessions/{sid}/feedback": true,
+		"POST /api/v1/patients/{id}/sessions/start": true, "POST /api/v1/patients/{id}/sessions/{sid}/stop": true}
+	// Routes a patient may use that reach the patient through something
+	// else (their own alert): the handler checks.
+	userOrPatient := map[string]bool{"POST /api/v1/alerts/{id}/answer": true}
 	for _, r := range routes {
 		rule := r.Rule.String()
 		_, path, _ := strings.Cut(r.Pattern, " ")
@@ -199,10 +211,22 @@ func TestEveryRouteHasTheRightRule(t *testing.T) {
 				t.Errorf("%s: rule %s, want open", r.Pattern, rule)
 			}
 		case rule == "open":
-			t.Errorf("%s is open; only health, metrics, log-in, static files and signed links may be", r.Pattern)
+			t.Errorf("%s is open; only health, metrics, log-in, static files, signed links and patient log-ins may be", r.Pattern)
+		case own[r.Pattern]:
+			if rule != "own{id}" {
+				t.Errorf("%s: rule %s, want own{id}", r.Pattern, rule)
+			}
+		case userOrPatient[r.Pattern]:
+			if rule != route.UserOrPatient.String() {
+				t.Errorf("%s: rule %s, want %s", r.Pattern, rule, route.UserOrPatient)
+			}
 		case strings.Contains(path, "patients/{id}") && !strings.HasPrefix(path, "/api/v1/users/"):
 			if rule != "patient{id}" {
 				t.Errorf("%s: rule %s, want patient{id}", r.Pattern, rule)
+			}
+		case strings.HasPrefix(path, "/app/"):
+			if rule != "self" {
+				t.Errorf("%s: rule %s, want self", r.Pattern, rule)
 			}
 		case strings.HasPrefix(path, "/api/v1/users") || path == "/api/v1/quarantine" || strings.HasPrefix(path, "/admin/"):
 			if rule != "admin" {

@@ -32,23 +32,43 @@ const (
 	kindUser
 	kindAdmin
 	kindPatient
+	kindOwn
+	kindSelf
+	kindUserOrPatient
 )
 
 var (
 	// Open routes need no log-in: health, readiness, metrics, the log-in
 	// page, static files.
 	Open = Rule{kind: kindOpen}
-	// User routes need a logged-in user of any role; the handler filters
-	// what it lists by balance.CanSeePatient and checks each patient it
-	// reaches with balance.CheckPatient.
+	// User routes need logged-in staff (an administrator or a therapist;
+	// never a patient); the handler filters what it lists by
+	// balance.CanSeePatient and checks each patient it reaches with
+	// balance.CheckPatient.
 	User = Rule{kind: kindUser}
 	// Admin routes need an administrator.
 	Admin = Rule{kind: kindAdmin}
+	// Self routes are the patient app's: they need a patient logged in on
+	// their phone, and act on that patient only (balance.Viewer.Self);
+	// staff are refused.
+	Self = Rule{kind: kindSelf}
+	// UserOrPatient routes need logged-in staff or a patient, for routes
+	// that reach a patient through something else (an alert's id): the
+	// handler must check that patient with balance.CheckPatient, and a
+	// patient viewer sees only themself.
+	UserOrPatient = Rule{kind: kindUserOrPatient}
 )
 
-// Patient returns the rule of routes about one patient: the path parameter
-// param names the patient, whom the logged-in user must be allowed to see.
+// Patient returns the rule of staff routes about one patient: the path
+// parameter param names the patient, whom the logged-in staff member must
+// be allowed to see. Patients are refused, their own id included: what a
+// patient may reach is said route by route with Own.
 func Patient(param string) Rule { return Rule{kind: kindPatient, param: param} }
+
+// Own returns the rule of routes about one patient that the patient may
+// use too: staff who may see the patient named by param, or that patient
+// logged in on their phone (and no other patient).
+func Own(param string) Rule { return Rule{kind: kindOwn, param: param} }
 
 // String names the rule as docs and tests show it.
 func (r Rule) String() string {
@@ -61,6 +81,12 @@ func (r Rule) String() string {
 		return "admin"
 	case kindPatient:
 		return "patient{" + r.param + "}"
+	case kindOwn:
+		return "own{" + r.param + "}"
+	case kindSelf:
+		return "self"
+	case kindUserOrPatient:
+		return "user-or-patient"
 	}
 	return "none"
 }
@@ -122,8 +148,8 @@ func (m *Mux) unmatched(w http.ResponseWriter, r *http.Request) {
 func (m *Mux) Handle(pattern string, rule Rule, h http.Handler) {
 	switch rule.kind {
 	case kindNone:
-		panic(fmt.Sprintf("route %q registered without an access rule (route.Open, User, Admin or Patient)", pattern))
-	case kindPatient:
+		panic(fmt.Sprintf("route %q registered without an access rule (route.Open, User, Admin, Patient, Own, Self or UserOrPatient)", pattern))
+	case kindPatient, kindOwn:
 		if !strings.Contains(pattern, "{"+rule.param+"}") {
 			panic(fmt.Sprintf("route %q: rule %s names a path parameter the pattern lacks", pattern, rule))
 		}
@@ -178,19 +204,51 @@ func (m *Mux) guarded(rule Rule, h http.Handler) http.Handler {
 	})
 }
 
-// check applies the rule to an authenticated request.
+// check applies the rule to an authenticated request. Staff rules (User,
+// Admin, Patient) refuse patients whatever the path names; Self refuses
+// staff; Own lets staff through as Patient does, and a patient only to
+// their own id.
 func (r Rule) check(req *http.Request) error {
 	v := balance.ViewerFromContext(req.Context())
 	if v == nil {
 		return balance.Errorf(balance.EUNAUTHORIZED, "log in first")
 	}
+	self := v.Self()
 	switch r.kind {
+	case kindUser:
+		if !v.IsStaff() {
+			return balance.Errorf(balance.EFORBIDDEN, "only clinic staff may do this")
+		}
 	case kindAdmin:
 		if !v.IsAdmin() {
 			return balance.Errorf(balance.EFORBIDDEN, "only an administrator may do this")
 		}
 	case kindPatient:
+		if !v.IsStaff() {
+			return balance.Errorf(balance.EFORBIDDEN, "only clinic staff may do this")
+		}
 		return balance.CheckPatient(req.Context(), req.PathValue(r.param))
+	case kindOwn:
+		if self != "" {
+			if req.PathValue(r.param) != self {
+				return balance.Errorf(balance.EFORBIDDEN, "you may see only your own records")
+			}
+			return nil
+		}
+		if !v.IsStaff() {
+			return balance.Errorf(balance.EFORBIDDEN, "not allowed")
+		}
+		return balance.CheckPatient(req.Context(), req.PathValue(r.param))
+	case kindUserOrPatient:
+		if !v.IsStaff() && self == "" {
+			return balance.Errorf(balance.EFORBIDDEN, "not allowed")
+		}
+	case kindSelf:
+		if self == "" {
+			return balance.Errorf(balance.EFORBIDDEN, "this page is for patients, on the phone their therapist set up")
+		}
+	default:
+		return balance.Errorf(balance.EFORBIDDEN, "not allowed")
 	}
 	return nil
 }

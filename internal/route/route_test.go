@@ -11,7 +11,8 @@ import (
 )
 
 // headerGuard logs in the user named in the X-User header: "admin" sees
-// every patient, "t1" sees p1 only, no header is no log-in.
+// every patient, "t1" sees p1 only, "patient:p1" is patient p1 on their
+// phone, no header is no log-in.
 type headerGuard struct{}
 
 func (headerGuard) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
@@ -21,6 +22,8 @@ func (headerGuard) Authenticate(w http.ResponseWriter, r *http.Request) (*http.R
 		v = &balance.Viewer{User: balance.User{Username: "admin", Role: balance.RoleAdmin}, AllPatients: true}
 	case "t1":
 		v = &balance.Viewer{User: balance.User{Username: "t1", Role: balance.RoleTherapist}, Patients: map[string]bool{"p1": true}}
+	case "patient:p1":
+		v = balance.PatientViewer("p1")
 	default:
 		return r, balance.Errorf(balance.EUNAUTHORIZED, "log in first")
 	}
@@ -42,6 +45,7 @@ func TestRouteWithoutRuleCannotBeRegistered(t *testing.T) {
 	}{
 		{"zero rule", "GET /api/v1/new", Rule{}, "without an access rule"},
 		{"patient rule without the parameter", "GET /api/v1/things/{tid}", Patient("id"), "lacks"},
+		{"own rule without the parameter", "GET /api/v1/things/{tid}", Own("id"), "lacks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
@@ -74,6 +78,10 @@ func TestRulesAreApplied(t *testing.T) {
 	m.HandleFunc("GET /api/v1/status", User, ok)
 	m.HandleFunc("GET /api/v1/users", Admin, ok)
 	m.HandleFunc("GET /api/v1/patients/{id}", Patient("id"), ok)
+	m.HandleFunc("GET /api/v1/patients/{id}/today", Own("id"), ok)
+	m.HandleFunc("GET /app/{$}", Self, ok)
+	m.HandleFunc("POST /api/v1/alerts/{id}/answer", UserOrPatient, ok)
+	const pat = "patient:p1"
 	for _, tc := range []struct {
 		user, method, path string
 		want               int
@@ -93,6 +101,29 @@ func TestRulesAreApplied(t *testing.T) {
 		{"t1", "GET", "/api/v1/nothing", 403},
 		{"admin", "GET", "/api/v1/nothing", 404},
 		{"t1", "DELETE", "/api/v1/patients/p1", 403},
+		// Own: staff as for Patient, and the patient themself only.
+		{"t1", "GET", "/api/v1/patients/p1/today", 200},
+		{"t1", "GET", "/api/v1/patients/p2/today", 403},
+		{"admin", "GET", "/api/v1/patients/p2/today", 200},
+		{"", "GET", "/api/v1/patients/p1/today", 401},
+		{pat, "GET", "/api/v1/patients/p1/today", 200},
+		{pat, "GET", "/api/v1/patients/p2/today", 403},
+		// Self: the patient app, for patients only.
+		{pat, "GET", "/app/", 200},
+		{"t1", "GET", "/app/", 403},
+		{"admin", "GET", "/app/", 403},
+		{"", "GET", "/app/", 401},
+		// Staff rules refuse a patient, even about themself.
+		{pat, "GET", "/api/v1/status", 403},
+		{pat, "GET", "/api/v1/users", 403},
+		{pat, "GET", "/api/v1/patients/p1", 403},
+		{pat, "GET", "/api/v1/patients/p2", 403},
+		{pat, "GET", "/api/v1/nothing", 403},
+		{pat, "GET", "/healthz", 200},
+		// UserOrPatient: staff and patients (the handler checks the patient).
+		{pat, "POST", "/api/v1/alerts/a1/answer", 200},
+		{"t1", "POST", "/api/v1/alerts/a1/answer", 200},
+		{"", "POST", "/api/v1/alerts/a1/answer", 401},
 	} {
 		req := httptest.NewRequest(tc.method, tc.path, nil)
 		if tc.user != "" {
@@ -112,7 +143,7 @@ func TestRulesAreApplied(t *testing.T) {
 			t.Errorf("%q %s: handler saw viewer %q", tc.user, tc.path, rec.Body)
 		}
 	}
-	if got := len(m.Routes()); got != 4 {
-		t.Errorf("Routes() lists %d routes, want 4", got)
+	if got := len(m.Routes()); got != 7 {
+		t.Errorf("Routes() lists %d routes, want 7", got)
 	}
 }
