@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -16,9 +17,11 @@ type PatientView struct {
 	Risk        *balance.RiskAssessment   `json:"risk"`
 	RiskHistory []balance.RiskAssessment  `json:"risk_history"`
 	Sessions    []balance.ExerciseSession `json:"sessions"`
-	Alerts      []balance.Alert           `json:"alerts"`
-	Plan        *progression.PlanView     `json:"plan"`
-	PlanHistory []balance.PlanChange      `json:"plan_history"`
+	// Feedback holds the patient's answers about the sessions, by session id.
+	Feedback    FeedbackBySession     `json:"feedback"`
+	Alerts      []balance.Alert       `json:"alerts"`
+	Plan        *progression.PlanView `json:"plan"`
+	PlanHistory []balance.PlanChange  `json:"plan_history"`
 	// Trends are the measurement series behind the charts.
 	Trends Trends `json:"trends"`
 	// Missing names the parts whose component is not running.
@@ -86,6 +89,9 @@ func (s *Server) Patient(ctx context.Context, id string, days int) (PatientView,
 		sort.Slice(v.Sessions, func(i, j int) bool { return v.Sessions[i].Start.After(v.Sessions[j].Start) })
 	} else {
 		v.Missing = append(v.Missing, "sessions")
+	}
+	if v.Feedback, err = s.feedback(ctx, id, v.From); err != nil {
+		return v, err
 	}
 	if src.alerts != nil {
 		if v.Alerts, err = src.alerts.PatientAlerts(ctx, id, "", 100); err != nil {
@@ -174,4 +180,21 @@ func (s *Server) trends(ctx context.Context, id string, from, to time.Time) (Tre
 		add(&t.STS5, m, "seconds")
 	}
 	return t, nil
+}
+
+// feedback reads the patient's answers given since from, by session id
+// (empty without a FeedbackSource).
+func (s *Server) feedback(ctx context.Context, id string, from time.Time) (FeedbackBySession, error) {
+	out := FeedbackBySession{}
+	if s.deps.Feedback == nil {
+		return out, nil
+	}
+	fs, err := s.deps.Feedback.PatientFeedback(ctx, id, from)
+	if err != nil {
+		return out, fmt.Errorf("feedback of %s: %w", id, err)
+	}
+	for _, f := range fs {
+		out[f.SessionID] = f
+	}
+	return out, nil
 }

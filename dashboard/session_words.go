@@ -120,3 +120,45 @@ func describeSession(es balance.ExerciseSession) SessionWords {
 	}
 	return w
 }
+
+// FeedbackBySession holds a patient's "How did it go" answers by session id.
+type FeedbackBySession map[string]balance.SessionFeedback
+
+// Words says the answer about session id as a therapist reads it
+// ("Difficulty 8/10, pain 3/10, not dizzy, somewhat concerned about
+// falling"), or "" when the patient did not answer.
+func (fb FeedbackBySession) Words(id string) string {
+	f, ok := fb[id]
+	if !ok {
+		return ""
+	}
+	return FeedbackWords(f)
+}
+
+// FeedbackWords puts one answer into words: difficulty on the 0–10 scale,
+// new or worse pain (with its 0–10 score when given), dizziness, and the
+// Short FES-I answer about falling, then the patient's note in quotes.
+func FeedbackWords(f balance.SessionFeedback) string {
+	parts := []string{fmt.Sprintf("Difficulty %d/10", f.Difficulty)}
+	switch {
+	case f.Pain && f.PainScore != nil:
+		parts = append(parts, fmt.Sprintf("pain %d/10", *f.PainScore))
+	case f.Pain:
+		parts = append(parts, "pain")
+	default:
+		parts = append(parts, "no new pain")
+	}
+	if f.Dizziness {
+		parts = append(parts, "dizzy")
+	} else {
+		parts = append(parts, "not dizzy")
+	}
+	if c := balance.ConcernWords(f.Confidence); c != "" {
+		parts = append(parts, c+" about falling")
+	}
+	s := strings.Join(parts, ", ")
+	if f.Note != "" {
+		s += ": “" + f.Note + "”"
+	}
+	return s
+}

@@ -30,6 +30,14 @@ const day = 24 * time.Hour
 //     baseline × (1 + SwayTolerance). The baseline is the median sway of the
 //     first BaselineSessions measured sessions at the level.
 //
+// The patient's answers (Input.Feedback) add: after the failures, a step
+// down on dizziness after DizzySessions of the last DizzyWindow answered
+// sessions at the level, or difficulty HardDifficulty or more after each of
+// the last HardSessions answered sessions at the level; among the holds,
+// no step up after new or worse pain or dizziness reported since the level
+// started or in the last SymptomHoldDays (Decision.Withheld then names the
+// step up held back). Unanswered sessions are judged as before.
+//
 // A step changes one dimension: progression tries the catalog's dimensions
 // in order, the sensory-heavy ones (eyes closed, foam) last for neuropathy,
 // skipping levels the patient stepped down from within RetryAfterDays; a
@@ -83,6 +91,15 @@ func Evaluate(cat *Catalog, rules Rules, in Input) Decision {
 		}
 	}
 
+	// 2b. What the patient reported: repeated dizziness or very hard
+	// sessions at this level.
+	fb := feedbackBySession(in.Feedback)
+	at := answeredAt(all, fb)
+	if why, ids := reportedStepDown(at, r); len(why) > 0 {
+		d.SessionIDs = ids
+		return stepDown(cat, lvl, in, d, why)
+	}
+
 	// 3. Holds for safety and adherence.
 	var holds []balance.PlanReason
 	for _, f := range in.Falls {
@@ -125,8 +142,18 @@ func Evaluate(cat *Catalog, rules Rules, in Input) Decision {
 		d.SessionIDs = append(d.SessionIDs, s.ID)
 	}
 	d.Streak = len(days)
-	if len(holds) > 0 {
-		d.Reasons = holds
+	symptoms := symptomHolds(in, fb, r)
+	if len(holds) > 0 || len(symptoms) > 0 {
+		d.Reasons = append(symptoms, holds...)
+		// A step up that only pain or dizziness held back is named, so
+		// that therapists see what the answers changed.
+		if len(holds) == 0 && d.Streak >= r.ConsecutiveSessions {
+			met := reason("target_met", "The goal (%s) was met on %d sessions in a row.", goalText(lvl, d, r), d.Streak)
+			if up := stepUp(cat, lvl, in, d, met, r); up.Action == Progress {
+				d.Withheld, d.Dimension = up.To, up.Dimension
+				d.Reasons = append(d.Reasons, up.Reasons...)
+			}
+		}
 		return d
 	}
 	if d.Streak < r.ConsecutiveSessions {
@@ -143,7 +170,11 @@ func Evaluate(cat *Catalog, rules Rules, in Input) Decision {
 		return d
 	}
 	met := reason("target_met", "The goal (%s) was met on %d sessions in a row.", goalText(lvl, d, r), d.Streak)
-	return stepUp(cat, lvl, in, d, met, r)
+	up := stepUp(cat, lvl, in, d, met, r)
+	if e := feltEasy(at); up.Action == Progress && e.Code != "" {
+		up.Reasons = append(up.Reasons, e)
+	}
+	return up
 }
 
 // levelSessions returns the exercise sessions at lvl that started in

@@ -21,11 +21,16 @@ import (
 //	POST /api/v1/patients/{id}/plan/override
 //	POST /api/v1/patients/{id}/plan/evaluate
 //	GET  /api/v1/patients/{id}/today
+//	POST /api/v1/patients/{id}/sessions/{sid}/feedback  (the patient too)
+//	GET  /api/v1/patients/{id}/sessions/{sid}/feedback  (the patient too)
 func (s *Service) Routes(m *route.Mux) {
 	h := func(pattern string, f func(w http.ResponseWriter, r *http.Request) (int, any, error)) {
 		rule := route.Patient("id")
-		if pattern == "GET /api/v1/catalog" {
+		switch pattern {
+		case "GET /api/v1/catalog":
 			rule = route.User
+		case feedbackPOST, feedbackGET, "GET /api/v1/patients/{id}/today":
+			rule = route.Own("id") // the patient too, in the app on their phone
 		}
 		m.Handle(pattern, rule, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st, v, err := f(w, r)
@@ -91,7 +96,29 @@ func (s *Service) Routes(m *route.Mux) {
 		t, err := s.Today(r.Context(), r.PathValue("id"))
 		return 200, t, err
 	})
+	h(feedbackPOST, func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		var req FeedbackRequest
+		if err := readJSON(r, &req); err != nil {
+			return 0, nil, err
+		}
+		res, err := s.SubmitFeedback(r.Context(), r.PathValue("id"), r.PathValue("sid"), req)
+		if res.Replaced {
+			return http.StatusOK, res, err
+		}
+		return http.StatusCreated, res, err
+	})
+	h(feedbackGET, func(w http.ResponseWriter, r *http.Request) (int, any, error) {
+		f, err := s.FeedbackOn(r.Context(), r.PathValue("id"), r.PathValue("sid"))
+		return 200, f, err
+	})
 }
+
+// The "How did it go" routes: the patient answers about their own session
+// (route.Own), staff who may see the patient read the answer.
+const (
+	feedbackPOST = "POST /api/v1/patients/{id}/sessions/{sid}/feedback"
+	feedbackGET  = "GET /api/v1/patients/{id}/sessions/{sid}/feedback"
+)
 
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	httpjson.Error(w, r, s.log(), 0, err)

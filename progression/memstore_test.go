@@ -10,8 +10,8 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// memStore is an in-memory PlanStore and source of patients, sessions,
-// risk and falls for the package's tests (sqlite's is tested against the
+// memStore is an in-memory PlanStore, FeedbackStore and source of
+// patients, sessions, risk and falls for the package's tests (sqlite's is tested against the
 // same contract in cmd/balance).
 type memStore struct {
 	mu       sync.Mutex
@@ -24,6 +24,7 @@ type memStore struct {
 	alerts   []balance.Alert
 	resolved []string                       // "alert id: reason", in order
 	meas     map[string]balance.Measurement // by name, patient, time
+	feedback []balance.SessionFeedback
 }
 
 func newMemStore(patients ...balance.Patient) *memStore {
@@ -197,4 +198,48 @@ func (m *memStore) applied(patientID string) []balance.PlanChange {
 		}
 	}
 	return out
+}
+
+func (m *memStore) SaveSessionFeedback(_ context.Context, f balance.SessionFeedback) (bool, error) {
+	if err := f.Validate(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.feedback, func(x balance.SessionFeedback) bool { return x.SessionID == f.SessionID })
+	if i < 0 {
+		m.feedback = append(m.feedback, f)
+		return false, nil
+	}
+	// Kept simple: the window is checked against the stored (latest)
+	// answer, where sqlite checks against the first; the tests replace
+	// an answer at most once, where the two agree.
+	if m.feedback[i].PatientID != f.PatientID || f.Time.Sub(m.feedback[i].Time) >= balance.FeedbackEditWindow {
+		return false, balance.Errorf(balance.ECONFLICT, "session %q was answered on %s", f.SessionID, m.feedback[i].Time)
+	}
+	m.feedback[i] = f
+	return true, nil
+}
+
+func (m *memStore) SessionFeedback(_ context.Context, sessionID string) (balance.SessionFeedback, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, f := range m.feedback {
+		if f.SessionID == sessionID {
+			return f, nil
+		}
+	}
+	return balance.SessionFeedback{}, balance.Errorf(balance.ENOTFOUND, "feedback on session %q not found", sessionID)
+}
+
+func (m *memStore) PatientFeedback(_ context.Context, patientID string, since time.Time) ([]balance.SessionFeedback, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []balance.SessionFeedback
+	for _, f := range m.feedback {
+		if f.PatientID == patientID && !f.Time.Before(since) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }

@@ -52,6 +52,23 @@ type Rules struct {
 	// MissedGapDays: a gap this long without a session (a missed week)
 	// breaks the run of consecutive sessions and holds progression [7].
 	MissedGapDays int `yaml:"missed_gap_days" json:"missed_gap_days"`
+	// SymptomHoldDays: new or worse pain, or dizziness, reported after a
+	// session at the current level, or after any session in the last this
+	// many days, holds progression [7]. Sources: the seed document
+	// (activities "that cause pain or injury should be avoided"); in
+	// neuropathy, dizziness may be postural hypotension of autonomic
+	// neuropathy (Timar B et al., PLoS One 2016, doi:10.1371/journal.pone.0154654),
+	// a fall risk of its own.
+	SymptomHoldDays int `yaml:"symptom_hold_days" json:"symptom_hold_days"`
+	// DizzySessions of the last DizzyWindow answered sessions at the level
+	// reporting dizziness step the patient down [2 of 3].
+	DizzySessions int `yaml:"dizzy_sessions" json:"dizzy_sessions"`
+	DizzyWindow   int `yaml:"dizzy_window" json:"dizzy_window"`
+	// HardDifficulty is the difficulty (0–10, Borg CR10) from which a
+	// session felt too hard [8, "very hard"]; HardSessions answered
+	// sessions in a row at the level that hard step the patient down [3].
+	HardDifficulty int `yaml:"hard_difficulty" json:"hard_difficulty"`
+	HardSessions   int `yaml:"hard_sessions" json:"hard_sessions"`
 }
 
 // DefaultRules returns the rules with every default filled in.
@@ -94,6 +111,21 @@ func (r Rules) withDefaults() Rules {
 	if r.MissedGapDays <= 0 {
 		r.MissedGapDays = 7
 	}
+	if r.SymptomHoldDays <= 0 {
+		r.SymptomHoldDays = 7
+	}
+	if r.DizzySessions <= 0 {
+		r.DizzySessions = 2
+	}
+	if r.DizzyWindow <= 0 {
+		r.DizzyWindow = 3
+	}
+	if r.HardDifficulty <= 0 {
+		r.HardDifficulty = 8
+	}
+	if r.HardSessions <= 0 {
+		r.HardSessions = 3
+	}
 	return r
 }
 
@@ -101,12 +133,19 @@ func (r Rules) withDefaults() Rules {
 // would accept sway at the failure ratio).
 func (r Rules) Validate() error {
 	if r.ConsecutiveSessions < 0 || r.TargetHoldS < 0 || r.MinHoldS < 0 || r.FailLosses < 0 || r.SwayFailRatio < 0 ||
-		r.SwayTolerance < 0 || r.BaselineSessions < 0 || r.FailuresToRegress < 0 || r.FallHoldDays < 0 || r.RetryAfterDays < 0 || r.MissedGapDays < 0 {
+		r.SwayTolerance < 0 || r.BaselineSessions < 0 || r.FailuresToRegress < 0 || r.FallHoldDays < 0 || r.RetryAfterDays < 0 || r.MissedGapDays < 0 ||
+		r.SymptomHoldDays < 0 || r.DizzySessions < 0 || r.DizzyWindow < 0 || r.HardDifficulty < 0 || r.HardSessions < 0 {
 		return balance.Errorf(balance.EINVALID, "progression thresholds must not be negative")
 	}
 	d := r.withDefaults()
 	if 1+d.SwayTolerance >= d.SwayFailRatio {
 		return balance.Errorf(balance.EINVALID, "sway_tolerance %.2f would accept sway at the failure ratio %.2f", d.SwayTolerance, d.SwayFailRatio)
+	}
+	if d.DizzySessions > d.DizzyWindow {
+		return balance.Errorf(balance.EINVALID, "dizzy_sessions %d cannot be more than dizzy_window %d", d.DizzySessions, d.DizzyWindow)
+	}
+	if d.HardDifficulty > balance.MaxDifficulty {
+		return balance.Errorf(balance.EINVALID, "hard_difficulty %d is above the top of the 0–%d scale", d.HardDifficulty, balance.MaxDifficulty)
 	}
 	if d.TargetHoldS > 0 && d.TargetHoldS < d.MinHoldS {
 		return balance.Errorf(balance.EINVALID, "target_hold_s %.0f is under min_hold_s %.0f", d.TargetHoldS, d.MinHoldS)
@@ -136,6 +175,10 @@ type Input struct {
 	Risk []balance.RiskAssessment
 	// Falls are the times of recent falls.
 	Falls []time.Time
+	// Feedback holds the patient's answers about their sessions (any
+	// order), matched to Sessions by session id; sessions without an
+	// answer are judged as before.
+	Feedback []balance.SessionFeedback
 }
 
 // Decision is what Evaluate concludes.
@@ -158,6 +201,10 @@ type Decision struct {
 	// baseline at this level (0 while it is being established).
 	Metric   string  `json:"metric,omitempty"`
 	Baseline float64 `json:"baseline,omitempty"`
+	// Withheld is the level a step up would have gone to had pain or
+	// dizziness reported after a session not held it back (Action is
+	// Hold; the service records it as a withdrawn progression).
+	Withheld string `json:"withheld,omitempty"`
 }
 
 func reason(code, format string, args ...any) balance.PlanReason {

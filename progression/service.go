@@ -22,6 +22,9 @@ type Service struct {
 	Store    PlanStore
 	Patients PatientSource
 	Sessions SessionSource
+	// Feedback keeps the patients' "How did it go" answers; nil: the
+	// Store's, when it keeps them (sqlite.StateDB does), else none.
+	Feedback FeedbackStore
 	// Risk, Falls and Alerts are optional (nil: none known / no alerts).
 	Risk   RiskSource
 	Falls  FallSource
@@ -205,6 +208,11 @@ func (s *Service) input(ctx context.Context, p balance.Plan) (Input, error) {
 			return in, fmt.Errorf("falls: %w", err)
 		}
 	}
+	if fs := s.feedback(); fs != nil {
+		if in.Feedback, err = fs.PatientFeedback(ctx, p.PatientID, since); err != nil {
+			return in, fmt.Errorf("feedback: %w", err)
+		}
+	}
 	return in, nil
 }
 
@@ -226,6 +234,10 @@ func (s *Service) Evaluate(ctx context.Context, patientID string) (Decision, *ba
 	d := Evaluate(s.Catalog, s.Rules, in)
 	if err := s.recordAdherence(ctx, p, in); err != nil {
 		s.log().Warn("adherence not recorded", "patient", patientID, "err", err)
+	}
+	if d.Action == Hold && d.Withheld != "" {
+		c, err := s.recordWithheld(ctx, p, d, in.Now)
+		return d, c, err
 	}
 	if d.Action == Hold {
 		return d, nil, nil
@@ -273,6 +285,34 @@ func (s *Service) Evaluate(ctx context.Context, patientID string) (Decision, *ba
 		}
 	}
 	return d, &c, nil
+}
+
+// recordWithheld records a step up that pain or dizziness held back as a
+// withdrawn progression with the reasons (once per level and report), so
+// that the plan history shows what the answers changed. It returns the
+// change, or nil when it was already recorded.
+func (s *Service) recordWithheld(ctx context.Context, p balance.Plan, d Decision, now time.Time) (*balance.PlanChange, error) {
+	var symptoms []string
+	note := "held back"
+	for _, r := range d.Reasons {
+		if r.Code == "pain_reported" || r.Code == "dizziness_reported" {
+			symptoms = append(symptoms, r.Text)
+			if note == "held back" {
+				note = "held back: " + r.Text
+			}
+		}
+	}
+	c := balance.PlanChange{
+		ID:        changeID(p.PatientID, "withheld", d.From, d.Withheld, p.LevelSince.UTC().Format(time.RFC3339Nano), strings.Join(symptoms, "\x00")),
+		PatientID: p.PatientID, Time: now, Kind: balance.ChangeProgress, FromLevel: d.From, ToLevel: d.Withheld, Dimension: d.Dimension,
+		Reasons: d.Reasons, SessionIDs: d.SessionIDs, By: "system", Status: balance.ChangeWithdrawn, DecidedBy: "system", DecidedAt: now, Note: note,
+	}
+	added, err := s.Store.AddPlanChange(ctx, nil, c)
+	if err != nil || !added {
+		return nil, err
+	}
+	s.log().Info("plan change held back", "patient", p.PatientID, "from", c.FromLevel, "to", c.ToLevel, "why", note)
+	return &c, nil
 }
 
 // MeasAdherence is the name of the weekly adherence measurement.
