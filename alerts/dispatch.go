@@ -131,13 +131,16 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	// What the notification may still say: a first notice every alert (one
 	// resolved before it went still happened: a fall the patient got up
 	// from is still a fall; it shows as resolved); repeats and escalations
-	// only open ones; a resolved notice the resolved ones.
+	// only open ones; a resolved notice the resolved ones; an update (the
+	// patient asked for help) those not resolved meanwhile.
 	alerts := slices.DeleteFunc(slices.Clone(d.Alerts), func(a balance.Alert) bool {
 		switch d.Reason {
 		case ReasonInitial:
 			return false
 		case ReasonResolved:
 			return a.Status != balance.AlertResolved
+		case ReasonUpdate:
+			return a.Status == balance.AlertResolved
 		}
 		return a.Status != balance.AlertOpen
 	})
@@ -157,7 +160,15 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 	}
 	n.Contexts = make(map[string]AlertContext, len(alerts))
 	for _, a := range alerts {
-		n.Contexts[a.ID] = s.contexts.of(ctx, a)
+		c := s.contexts.of(ctx, a)
+		if p := s.answer(ctx, a, c.Patient.Name); p != nil {
+			if n.Answers == nil {
+				n.Answers = map[string]PatientAnswer{}
+			}
+			n.Answers[a.ID] = *p
+			c.WhatToDo = answerWhatToDo(a, p, c.WhatToDo)
+		}
+		n.Contexts[a.ID] = c
 		if a.Status == balance.AlertOpen {
 			if link := s.links.Link(a.ID, r.Name, d.CreatedAt); link != "" {
 				if n.AckLinks == nil {
@@ -196,7 +207,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 			o.NextAt = d.Deadline // one last try at the deadline
 		}
 	}
-	if o.Attempt.Outcome == OutcomeDelivered && r.RepeatInterval > 0 && d.Reason != ReasonEscalation && d.Reason != ReasonResolved {
+	if o.Attempt.Outcome == OutcomeDelivered && r.RepeatInterval > 0 && d.Reason != ReasonEscalation && d.Reason != ReasonResolved && d.Reason != ReasonUpdate {
 		rep := repeatOf(d, r, alerts, end, s.cfg.Retry.GiveUpAfter)
 		o.FollowUp = &rep
 	}
@@ -251,4 +262,19 @@ func repeatOf(d Delivery, r *Recipient, alerts []balance.Alert, now time.Time, g
 		ID: deliveryID(d.ID, ReasonRepeat), Recipient: r.Name, Channel: r.Channel(), Target: r.Target(),
 		Reason: ReasonRepeat, AlertIDs: ids, GroupKey: d.GroupKey, Join: d.GroupKey != "", NextAt: now.Add(r.RepeatInterval), GiveUpAfter: giveUpAfter,
 	}
+}
+
+// answer returns the patient's answer to "Are you OK?" that counts for a
+// fall (nil: none, or not a fall); the patient is called name. A timeline
+// that cannot be read is logged and the notification goes without it.
+func (s *Service) answer(ctx context.Context, a balance.Alert, name string) *PatientAnswer {
+	if a.Kind != balance.AlertFall && a.Kind != balance.AlertNoMovement {
+		return nil
+	}
+	notes, err := s.store.Notes(ctx, a.ID)
+	if err != nil {
+		s.log.Warn("read the patient's answer; notifying without it", "alert", a.ID, "err", err)
+		return nil
+	}
+	return answerOf(a, notes, name, s.contexts.zone(a.PatientID))
 }

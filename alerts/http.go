@@ -19,6 +19,10 @@ type AlertView struct {
 	balance.Alert
 	Deliveries []Delivery          `json:"deliveries"`
 	Notes      []balance.AlertNote `json:"notes"`
+	// PatientAnswer is the patient's answer to "Are you OK?" that counts
+	// (falls only; omitted when there is none); every answer is also on
+	// the timeline (Notes, kind NotePatientAnswer).
+	PatientAnswer *PatientAnswer `json:"patient_answer,omitempty"`
 }
 
 // Routes registers the acknowledgement API on m:
@@ -26,6 +30,7 @@ type AlertView struct {
 //	GET  /api/v1/alerts?patient=&status=&limit=   alerts the viewer may see, newest first
 //	GET  /api/v1/alerts/{id}                      one alert, its deliveries and attempts
 //	POST /api/v1/alerts/{id}/ack                  acknowledge, as the logged-in user
+//	POST /api/v1/alerts/{id}/answer               {"answer": "ok"|"help"}: the patient's answer to "Are you OK?" (access checked by PatientAnswer)
 //	GET, POST /ack/{id}?r=&exp=&sig=              one-click link from a notification (signed)
 //	GET, POST /api/v1/patients/{id}/silences, DELETE .../{sid}   silences
 //
@@ -34,6 +39,7 @@ func (s *Service) Routes(m *route.Mux) {
 	m.HandleFunc("GET /api/v1/alerts", route.User, s.list)
 	m.HandleFunc("GET /api/v1/alerts/{id}", route.User, s.get)
 	m.HandleFunc("POST /api/v1/alerts/{id}/ack", route.User, s.ack)
+	m.HandleFunc("POST /api/v1/alerts/{id}/answer", route.UserOrPatient, s.patientAnswer)
 	m.HandleFunc("GET /api/v1/patients/{id}/silences", route.Patient("id"), s.listSilences)
 	m.HandleFunc("POST /api/v1/patients/{id}/silences", route.Patient("id"), s.addSilence)
 	m.HandleFunc("DELETE /api/v1/patients/{id}/silences/{sid}", route.Patient("id"), s.endSilence)
@@ -103,6 +109,25 @@ func (s *Service) ack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("alert acknowledged", "alert", a.ID, "by", a.AckedBy)
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Service) patientAnswer(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Answer string `json:"answer"`
+		By     string `json:"by"` // without log-in only
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		s.fail(w, r, balance.Errorf(balance.EINVALID, `request body must be {"answer": "ok"} or {"answer": "help"}: %v`, err))
+		return
+	}
+	a, err := s.patientAnswerBy(r.Context(), r.PathValue("id"), body.Answer, body.By)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, a)
 }
 

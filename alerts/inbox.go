@@ -56,7 +56,8 @@ func (s *Service) VisibleAlert(ctx context.Context, id string) (balance.Alert, e
 }
 
 // Detail returns an alert the viewer may see with its deliveries (and
-// their attempts) and its notes and assignments.
+// their attempts), its notes and assignments, and the patient's answer to
+// "Are you OK?" that counts, if any.
 func (s *Service) Detail(ctx context.Context, id string) (AlertView, error) {
 	a, err := s.VisibleAlert(ctx, id)
 	if err != nil {
@@ -77,6 +78,13 @@ func (s *Service) Detail(ctx context.Context, id string) (AlertView, error) {
 	if ns != nil {
 		v.Notes = ns
 	}
+	var name string
+	if s.contexts.Patient != nil && (a.Kind == balance.AlertFall || a.Kind == balance.AlertNoMovement) {
+		if p, err := s.contexts.Patient(ctx, a.PatientID); err == nil {
+			name = p.Name
+		}
+	}
+	v.PatientAnswer = answerOf(a, ns, name, s.contexts.zone(a.PatientID))
 	return v, nil
 }
 

@@ -19,6 +19,7 @@ type Metrics struct {
 	attemptTime   *prometheus.HistogramVec
 	failedTotal   *prometheus.CounterVec
 	deliveryDelay *prometheus.HistogramVec
+	answers       *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics with reg. counts, if not nil, is read on
@@ -50,7 +51,10 @@ func NewMetrics(reg prometheus.Registerer, counts func(context.Context) (map[str
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 5, 30, 60, 300, 3600},
 		}, []string{"channel"}),
 	}
-	reg.MustRegister(m.raisedTotal, m.unrouted, m.grouped, m.attempts, m.attemptTime, m.failedTotal, m.deliveryDelay)
+	m.answers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "balance_alerts_patient_answers_total", Help: "Answers to \"Are you OK?\" after a fall recorded and acted on, by answer (ok, help).",
+	}, []string{"answer"})
+	reg.MustRegister(m.raisedTotal, m.unrouted, m.grouped, m.attempts, m.attemptTime, m.failedTotal, m.deliveryDelay, m.answers)
 	if counts != nil {
 		reg.MustRegister(&stateCollector{counts: counts, desc: prometheus.NewDesc("balance_alert_deliveries",
 			"Deliveries in the outbox by state (pending and delivering are not yet done).", []string{"state"}, nil)})
@@ -73,6 +77,12 @@ func (m *Metrics) unroutedAlert(a *balance.Alert) {
 func (m *Metrics) groupedAlert(a *balance.Alert, reason string) {
 	if m != nil {
 		m.grouped.WithLabelValues(a.Kind, reason).Inc()
+	}
+}
+
+func (m *Metrics) patientAnswer(answer string) {
+	if m != nil {
+		m.answers.WithLabelValues(answer).Inc()
 	}
 }
 

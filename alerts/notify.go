@@ -14,6 +14,7 @@ const (
 	ReasonRepeat     = "repeat"     // still unacknowledged after the recipient's repeat interval
 	ReasonEscalation = "escalation" // still unacknowledged after an escalation step's delay
 	ReasonResolved   = "resolved"   // the condition ended: to those who were told
+	ReasonUpdate     = "update"     // the patient asked for help in the app: to those who were told
 )
 
 // Notification is what one delivery sends to one recipient: one alert, or
@@ -40,6 +41,9 @@ type Notification struct {
 	// urgent group the recipient was already told of: Alerts are then the
 	// alerts of the group not told yet, newest first.
 	FollowUp *FollowUp
+	// Answers are the patients' answers to "Are you OK?", by alert ID
+	// (falls only). An update notice (ReasonUpdate) is about them.
+	Answers map[string]PatientAnswer
 }
 
 // Notifier sends a notification over one channel. It returns nil once the

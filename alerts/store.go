@@ -181,6 +181,17 @@ type Store interface {
 	// notice per recipient and group. changed is false (nothing done) for
 	// an unknown or already resolved alert.
 	Resolve(ctx context.Context, id, reason string, at time.Time, giveUpAfter time.Duration) (a balance.Alert, changed bool, err error)
+	// Answer records a patient's answer to "Are you OK?" (r.Note, kind
+	// NotePatientAnswer) on an open or acknowledged alert and acts on it,
+	// in one transaction that first takes the write lock: AnswerOK
+	// resolves the alert as Resolve does (reason r.ResolveReason);
+	// AnswerHelp makes the pending escalations of the alert and of its
+	// group, and its pending initial notices, due at the answer's time,
+	// and creates an update notice (ReasonUpdate, ID AnswerDeliveryID)
+	// to each recipient a notification of the alert was delivered or is
+	// being delivered to. Nothing changes when the alert is resolved or
+	// its latest answer is r.Answer. ENOTFOUND if there is no alert.
+	Answer(ctx context.Context, r AnswerRecord) (AnswerResult, error)
 	// AddSilence stores a silence; Silences lists a patient's ("": all)
 	// ending after since; EndSilence ends one at t.
 	AddSilence(ctx context.Context, s balance.Silence) (balance.Silence, error)

@@ -419,23 +419,9 @@ func (s *AlertStore) Resolve(ctx context.Context, id, reason string, at time.Tim
 		return balance.Alert{}, false, fmt.Errorf("sqlite: resolve %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, resolved_at = ?, resolved_reason = ? WHERE id = ? AND status IN (?, ?)`,
-		balance.AlertResolved, at.UnixNano(), reason, id, balance.AlertOpen, balance.AlertAcknowledged)
+	changed, err := resolveAlert(ctx, tx, id, reason, at, giveUpAfter)
 	if err != nil {
-		return balance.Alert{}, false, fmt.Errorf("sqlite: resolve %s: %w", id, err)
-	}
-	changed, _ := res.RowsAffected()
-	if changed > 0 {
-		// Repeats and escalations of alerts none of which is open any more.
-		if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, last_error = ?
-			WHERE state = ? AND reason IN (?, ?) AND id IN (SELECT delivery_id FROM alert_delivery_alerts WHERE alert_id = ?)
-			AND NOT EXISTS (SELECT 1 FROM alert_delivery_alerts da JOIN alerts a ON a.id = da.alert_id WHERE da.delivery_id = alert_deliveries.id AND a.status = ?)`,
-			alerts.StateCancelled, "cancelled: resolved ("+reason+")", alerts.StatePending, alerts.ReasonRepeat, alerts.ReasonEscalation, id, balance.AlertOpen); err != nil {
-			return balance.Alert{}, false, fmt.Errorf("sqlite: cancel repeats of %s: %w", id, err)
-		}
-		if err := resolvedNotices(ctx, tx, id, at, giveUpAfter); err != nil {
-			return balance.Alert{}, false, err
-		}
+		return balance.Alert{}, false, err
 	}
 	as, err := queryAlerts(ctx, tx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id)
 	if err != nil {
@@ -444,7 +430,34 @@ func (s *AlertStore) Resolve(ctx context.Context, id, reason string, at time.Tim
 	if len(as) == 0 {
 		return balance.Alert{}, false, notFound("alert", id)
 	}
-	return as[0], changed > 0, tx.Commit()
+	return as[0], changed, tx.Commit()
+}
+
+// resolveAlert marks an open or acknowledged alert resolved in tx, cancels
+// the pending repeats, escalations and updates none of whose alerts is
+// open any more, and creates the resolved notices. changed is false for
+// an unknown or resolved alert.
+func resolveAlert(ctx context.Context, tx *sql.Tx, id, reason string, at time.Time, giveUpAfter time.Duration) (changed bool, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, resolved_at = ?, resolved_reason = ? WHERE id = ? AND status IN (?, ?)`,
+		balance.AlertResolved, at.UnixNano(), reason, id, balance.AlertOpen, balance.AlertAcknowledged)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: resolve %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	// Repeats, escalations and updates of alerts none of which is open any more.
+	if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, last_error = ?
+		WHERE state = ? AND reason IN (?, ?, ?) AND id IN (SELECT delivery_id FROM alert_delivery_alerts WHERE alert_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM alert_delivery_alerts da JOIN alerts a ON a.id = da.alert_id WHERE da.delivery_id = alert_deliveries.id AND a.status = ?)`,
+		alerts.StateCancelled, "cancelled: resolved ("+reason+")", alerts.StatePending, alerts.ReasonRepeat, alerts.ReasonEscalation, alerts.ReasonUpdate,
+		id, balance.AlertOpen); err != nil {
+		return false, fmt.Errorf("sqlite: cancel repeats of %s: %w", id, err)
+	}
+	if err := resolvedNotices(ctx, tx, id, at, giveUpAfter); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // resolvedNotices creates the resolved notices the resolution of alert id

@@ -74,6 +74,9 @@ type view struct {
 	Alerts []alertView
 	// FollowUp is set on a follow-up notice of an urgent group.
 	FollowUp *alerts.FollowUp
+	// Update says what an update notice is about (the patient asked for
+	// help in the app).
+	Update string
 }
 
 type alertView struct {
@@ -82,6 +85,8 @@ type alertView struct {
 	AckLink string // one click, no log-in ("" when off or not open)
 	Ctx     alerts.AlertContext
 	Who     string // the patient's name and id
+	// Answer is the patient's answer to "Are you OK?" (nil: none).
+	Answer *alerts.PatientAnswer
 }
 
 // Message builds the e-mail of a notification.
@@ -112,7 +117,14 @@ func (e *Notifier) Message(n *alerts.Notification) (*mail.Msg, error) {
 		if c.Patient.Name != "" {
 			who = c.Patient.Name + " (" + a.PatientID + ")"
 		}
-		v.Alerts = append(v.Alerts, alertView{Alert: a, URL: base + "/api/v1/alerts/" + url.PathEscape(a.ID), AckLink: n.AckLinks[a.ID], Ctx: c, Who: who})
+		av := alertView{Alert: a, URL: base + "/api/v1/alerts/" + url.PathEscape(a.ID), AckLink: n.AckLinks[a.ID], Ctx: c, Who: who}
+		if p, ok := n.Answers[a.ID]; ok {
+			av.Answer = &p
+			if n.Reason == alerts.ReasonUpdate && v.Update == "" {
+				v.Update = p.Summary
+			}
+		}
+		v.Alerts = append(v.Alerts, av)
 	}
 	if err := m.SetBodyTextTemplate(textTmpl, v); err != nil {
 		return nil, fmt.Errorf("email: text body: %w", err)
@@ -132,12 +144,19 @@ func subject(n *alerts.Notification) string {
 		b.WriteString("[REMINDER] ")
 	case alerts.ReasonResolved:
 		b.WriteString("[RESOLVED] ")
+	case alerts.ReasonUpdate:
+		b.WriteString("[UPDATE] ")
 	}
 	if len(n.Alerts) == 0 {
 		b.WriteString("balance alert")
 		return b.String()
 	}
 	a := n.Alerts[0]
+	if p, ok := n.Answers[a.ID]; ok && n.Reason == alerts.ReasonUpdate {
+		// "[UPDATE] [URGENT] Ada asked for help in the app at 14:05 — send help now"
+		fmt.Fprintf(&b, "[%s] %s", strings.ToUpper(a.Severity), p.Summary)
+		return b.String()
+	}
 	if n.FollowUp != nil {
 		// "[URGENT] Ada Lovelace (p1): 2 more falls since 14:02: 14:09, 14:05"
 		who := a.PatientID

@@ -15,6 +15,7 @@ var funcs = map[string]any{
 const textBody = `{{- if eq .Reason "escalation"}}ESCALATION (step {{.Level}}): not acknowledged yet.
 {{else if eq .Reason "repeat"}}REMINDER: not acknowledged yet.
 {{else if eq .Reason "resolved"}}RESOLVED: no action is needed any more.
+{{else if eq .Reason "update"}}UPDATE: {{.Update}}.
 {{end -}}
 {{if .FollowUp}}FOLLOW-UP: {{.FollowUp.Summary}}.
 You were already told of the earlier ones; these are newest first.
@@ -23,6 +24,9 @@ You were already told of the earlier ones; these are newest first.
 [{{upper .Severity}}] {{.Summary}}
 {{- if .ResolvedReason}}
   Resolved: {{.ResolvedReason}} ({{time .ResolvedAt}})
+{{- end}}
+{{- if .Answer}}
+  PATIENT'S ANSWER: {{.Answer.Summary}}
 {{- end}}
   WHO:  {{.Who}}{{if .Ctx.Patient.Phone}}, phone {{.Ctx.Patient.Phone}}{{end}}{{if .Ctx.Patient.Address}}, {{.Ctx.Patient.Address}}{{end}}
   WHEN: {{if .Ctx.LocalTime}}{{.Ctx.LocalTime}}{{else}}{{time .OccurredAt}}{{end}}
@@ -50,12 +54,14 @@ const htmlBody = `<!DOCTYPE html>
 {{if eq .Reason "escalation"}}<p><strong>Escalation (step {{.Level}}):</strong> not acknowledged yet.</p>
 {{else if eq .Reason "repeat"}}<p><strong>Reminder:</strong> not acknowledged yet.</p>
 {{else if eq .Reason "resolved"}}<p><strong>Resolved:</strong> no action is needed any more.</p>
+{{else if eq .Reason "update"}}<p style="font-size: 1.3em"><strong>Update: {{.Update}}.</strong></p>
 {{end}}
 {{if .FollowUp}}<p style="font-size: 1.2em"><strong>Follow-up: {{.FollowUp.Summary}}.</strong><br>You were already told of the earlier ones; these are newest first.</p>
 {{end}}
 {{range .Alerts}}
 <h2>[{{upper .Severity}}] {{.Summary}}</h2>
 {{if .ResolvedReason}}<p><strong>Resolved:</strong> {{.ResolvedReason}} ({{time .ResolvedAt}})</p>{{end}}
+{{if .Answer}}<p style="font-size: 1.2em"><strong>Patient's answer:</strong> {{.Answer.Summary}}</p>{{end}}
 <p style="font-size: 1.2em"><strong>Who:</strong> {{.Who}}{{if .Ctx.Patient.Phone}}, phone <a href="tel:{{.Ctx.Patient.Phone}}">{{.Ctx.Patient.Phone}}</a>{{end}}{{if .Ctx.Patient.Address}}, {{.Ctx.Patient.Address}}{{end}}<br>
 <strong>When:</strong> {{if .Ctx.LocalTime}}{{.Ctx.LocalTime}}{{else}}{{time .OccurredAt}}{{end}}<br>
 <strong>What to do:</strong> {{.Ctx.WhatToDo}}</p>

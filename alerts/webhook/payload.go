@@ -16,8 +16,9 @@ const PayloadVersion = "1"
 // Payload is the JSON body of every webhook, in the Standard Webhooks
 // shape: type, timestamp, data.
 type Payload struct {
-	// Type is "alert.notified", "alert.repeated", "alert.escalated" or
-	// "alert.resolved".
+	// Type is "alert.notified", "alert.repeated", "alert.escalated",
+	// "alert.resolved" or "alert.updated" (the patient asked for help in
+	// the app).
 	Type string `json:"type"`
 	// Timestamp is when the notification was created (the same on every
 	// attempt; the attempt's own time is the webhook-timestamp header).
@@ -30,7 +31,7 @@ type Data struct {
 	Version string `json:"version"`
 	// DeliveryID equals the webhook-id header.
 	DeliveryID string `json:"delivery_id"`
-	// Reason is initial, repeat, escalation or resolved; Level the
+	// Reason is initial, repeat, escalation, resolved or update; Level the
 	// escalation step.
 	Reason    string    `json:"reason"`
 	Level     int       `json:"level,omitempty"`
@@ -62,6 +63,9 @@ type Alert struct {
 	// Context: the patient (name, phone, address, other contact), the
 	// time in the clinic's zone and what to do.
 	Context *alerts.AlertContext `json:"context,omitempty"`
+	// PatientAnswer is the patient's answer to "Are you OK?" after a
+	// fall, when they gave one (absent otherwise).
+	PatientAnswer *alerts.PatientAnswer `json:"patient_answer,omitempty"`
 }
 
 var types = map[string]string{
@@ -69,6 +73,7 @@ var types = map[string]string{
 	alerts.ReasonRepeat:     "alert.repeated",
 	alerts.ReasonEscalation: "alert.escalated",
 	alerts.ReasonResolved:   "alert.resolved",
+	alerts.ReasonUpdate:     "alert.updated",
 }
 
 // NewPayload builds the body of a notification. It depends only on the
@@ -85,6 +90,9 @@ func NewPayload(n *alerts.Notification) Payload {
 		wa := Alert{Alert: a, URL: self, AckURL: self + "/ack", AckLink: n.AckLinks[a.ID]}
 		if c, ok := n.Contexts[a.ID]; ok {
 			wa.Context = &c
+		}
+		if pa, ok := n.Answers[a.ID]; ok {
+			wa.PatientAnswer = &pa
 		}
 		p.Data.Alerts = append(p.Data.Alerts, wa)
 	}
