@@ -118,6 +118,10 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 		}
 	}
 	r, ok := s.cfg.recipient(d.Recipient)
+	if d.Reason == ReasonReminder {
+		// A one-off address, kept on the delivery (Service.Remind).
+		r, ok = &Recipient{Name: d.Recipient, Email: d.Target}, d.Message != nil
+	}
 	if !ok {
 		o.Attempt.Outcome, o.State = OutcomeFailed, StateFailed
 		o.Attempt.Error = fmt.Sprintf("recipient %q is no longer configured", d.Recipient)
@@ -128,6 +132,10 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 		return
 	}
 	d.Channel = r.Channel()
+	if d.Reason == ReasonReminder {
+		s.send(ctx, d, r, &Notification{ID: d.ID, Reason: d.Reason, Recipient: *r, CreatedAt: d.CreatedAt, BaseURL: s.cfg.BaseURL, Message: d.Message}, nil, finish, &o)
+		return
+	}
 	// What the notification may still say: a first notice every alert (one
 	// resolved before it went still happened: a fall the patient got up
 	// from is still a fall; it shows as resolved); repeats and escalations
@@ -178,6 +186,13 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 			}
 		}
 	}
+	s.send(ctx, d, r, n, alerts, finish, &o)
+}
+
+// send runs the attempt of a claimed delivery (of alerts, or a reminder)
+// to its recipient r and records its outcome with finish.
+func (s *Service) send(ctx context.Context, d Delivery, r *Recipient, n *Notification, alerts []balance.Alert, finish func(), o *Outcome) {
+	start := o.Attempt.Start
 	retry, err := s.notify(ctx, n)
 	o.Attempt.Duration = s.Now().Sub(start)
 	// The attempt's end as recorded (start + duration on the monotonic

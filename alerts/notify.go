@@ -15,6 +15,7 @@ const (
 	ReasonEscalation = "escalation" // still unacknowledged after an escalation step's delay
 	ReasonResolved   = "resolved"   // the condition ended: to those who were told
 	ReasonUpdate     = "update"     // the patient asked for help in the app: to those who were told
+	ReasonReminder   = "reminder"   // not about alerts: a patient's exercise reminder (Service.Remind)
 )
 
 // Notification is what one delivery sends to one recipient: one alert, or
@@ -44,6 +45,16 @@ type Notification struct {
 	// Answers are the patients' answers to "Are you OK?", by alert ID
 	// (falls only). An update notice (ReasonUpdate) is about them.
 	Answers map[string]PatientAnswer
+	// Message, set on a reminder (ReasonReminder), is the whole message:
+	// Alerts and the fields about them are then empty.
+	Message *Message
+}
+
+// Message is the subject and plain text of a delivery that is not about
+// alerts (a reminder).
+type Message struct {
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
 }
 
 // Notifier sends a notification over one channel. It returns nil once the

@@ -52,6 +52,9 @@ type NewDelivery struct {
 	NextAt time.Time
 	// GiveUpAfter sets the deadline: NextAt + GiveUpAfter.
 	GiveUpAfter time.Duration
+	// Message is the message of a delivery of no alerts (a reminder:
+	// AlertIDs empty, Target the address).
+	Message *Message
 }
 
 // Delivery is one notification of one or more alerts to one recipient.
@@ -77,7 +80,9 @@ type Delivery struct {
 	FollowUpSince time.Time       `json:"follow_up_since,omitzero"`
 	AlertIDs      []string        `json:"alert_ids"`
 	Alerts        []balance.Alert `json:"-"`
-	Log           []Attempt       `json:"log,omitempty"`
+	// Message is what a delivery of no alerts (a reminder) says.
+	Message *Message  `json:"message,omitempty"`
+	Log     []Attempt `json:"log,omitempty"`
 }
 
 // Attempt is one row of the delivery log.
@@ -150,8 +155,8 @@ type Store interface {
 	// false, and nothing changed, when an alert with this ID already
 	// exists.
 	Enqueue(ctx context.Context, a balance.Alert, ds []NewDelivery, now time.Time) (Enqueued, error)
-	// AddDelivery creates a delivery of existing alerts; nothing happens if
-	// one with this ID exists.
+	// AddDelivery creates a delivery of existing alerts, or of none with a
+	// Message (a reminder); nothing happens if one with this ID exists.
 	AddDelivery(ctx context.Context, d NewDelivery, now time.Time) error
 	// Claim marks up to limit pending deliveries due at now as delivering,
 	// starts attempt Attempts+1 of each in the log (in_progress), and

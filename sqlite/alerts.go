@@ -138,10 +138,17 @@ func addAlertDelivery(ctx context.Context, tx *sql.Tx, d alerts.NewDelivery, now
 			grouped = &alerts.Grouped{Recipient: d.Recipient, Reason: d.Reason, Level: d.Level, Into: id, Due: next}
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, recipient, channel, target, reason, level, group_key, state, next_at, deadline, created_at, follow_up_since)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+	var msg []byte
+	if d.Message != nil {
+		var err error
+		if msg, err = json.Marshal(d.Message); err != nil {
+			return nil, fmt.Errorf("message of delivery %s: %w", id, err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, recipient, channel, target, reason, level, group_key, state, next_at, deadline, created_at, follow_up_since, message)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 		id, d.Recipient, d.Channel, d.Target, d.Reason, d.Level, d.GroupKey, alerts.StatePending,
-		next.UnixNano(), next.Add(d.GiveUpAfter).UnixNano(), now.UnixNano(), alertNS(since))
+		next.UnixNano(), next.Add(d.GiveUpAfter).UnixNano(), now.UnixNano(), alertNS(since), string(msg))
 	if err != nil {
 		return nil, fmt.Errorf("insert delivery %s: %w", id, err)
 	}
@@ -190,15 +197,22 @@ func linkDeliveryAlerts(ctx context.Context, tx *sql.Tx, deliveryID string, aler
 	return nil
 }
 
-const alertDeliveryCols = `id, recipient, channel, target, reason, level, group_key, state, attempts, next_at, deadline, created_at, delivered_at, last_error, last_status, follow_up_since`
+const alertDeliveryCols = `id, recipient, channel, target, reason, level, group_key, state, attempts, next_at, deadline, created_at, delivered_at, last_error, last_status, follow_up_since, message`
 
 func scanDelivery(sc interface{ Scan(...any) error }) (alerts.Delivery, error) {
 	var d alerts.Delivery
 	var next, deadline, created, delivered, since int64
+	var msg string
 	err := sc.Scan(&d.ID, &d.Recipient, &d.Channel, &d.Target, &d.Reason, &d.Level, &d.GroupKey, &d.State, &d.Attempts,
-		&next, &deadline, &created, &delivered, &d.LastError, &d.LastStatus, &since)
+		&next, &deadline, &created, &delivered, &d.LastError, &d.LastStatus, &since, &msg)
 	d.NextAt, d.Deadline, d.CreatedAt, d.DeliveredAt = alertTime(next), alertTime(deadline), alertTime(created), alertTime(delivered)
 	d.FollowUpSince = alertTime(since)
+	if err == nil && msg != "" {
+		d.Message = new(alerts.Message)
+		if err = json.Unmarshal([]byte(msg), d.Message); err != nil {
+			err = fmt.Errorf("message of delivery %s: %w", d.ID, err)
+		}
+	}
 	return d, err
 }
 

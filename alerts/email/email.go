@@ -98,12 +98,18 @@ func (e *Notifier) Message(n *alerts.Notification) (*mail.Msg, error) {
 	if err := m.To(n.Recipient.Email); err != nil {
 		return nil, fmt.Errorf("email: to: %w", err)
 	}
-	m.Subject(subject(n))
 	// Same Message-ID on every attempt: receivers and mail stores can
 	// recognise a resend.
 	m.SetMessageIDWithValue(n.ID + "@balance.alerts")
 	m.SetDate()
 	m.SetGenHeader("X-Balance-Delivery", n.ID)
+	if n.Message != nil {
+		// A reminder: its own subject and plain words, no alert prefix.
+		m.Subject(n.Message.Subject)
+		m.SetBodyString(mail.TypeTextPlain, n.Message.Text)
+		return m, nil
+	}
+	m.Subject(subject(n))
 	v := view{ID: n.ID, Reason: n.Reason, Level: n.Level, FollowUp: n.FollowUp}
 	base := strings.TrimSuffix(n.BaseURL, "/")
 	for _, a := range n.Alerts {

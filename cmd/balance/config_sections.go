@@ -177,18 +177,22 @@ func (d *DashboardConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-// notifiers builds the notifier of every channel the alert recipients use.
+// notifiers builds the notifier of every channel the alert recipients use,
+// and e-mail whenever an SMTP server is set.
 func notifiers(ac alerts.Config) (map[string]alerts.Notifier, error) {
 	ns := map[string]alerts.Notifier{alerts.ChannelWebhook: webhook.New(ac.WebhookTimeout)}
+	// E-mail when a recipient uses it, or when an SMTP server is set (the
+	// patients' exercise reminders use it too).
+	useEmail := ac.SMTP.Host != ""
 	for _, r := range ac.Recipients {
-		if r.Channel() == alerts.ChannelEmail {
-			e, err := email.New(ac.SMTP)
-			if err != nil {
-				return nil, fmt.Errorf("alerts.%w", err)
-			}
-			ns[alerts.ChannelEmail] = e
-			break
+		useEmail = useEmail || r.Channel() == alerts.ChannelEmail
+	}
+	if useEmail {
+		e, err := email.New(ac.SMTP)
+		if err != nil {
+			return nil, fmt.Errorf("alerts.%w", err)
 		}
+		ns[alerts.ChannelEmail] = e
 	}
 	return ns, nil
 }
