@@ -116,4 +116,23 @@ type Deps struct {
 	// from Users when it keeps them too, as sqlite.StateDB does; else
 	// patient access is not available).
 	AppAccess AppAccessStore
+	// Exercises gives the patient app today's exercises and takes the
+	// answers after a session (*progression.Service; nil: the app says
+	// no plan is set).
+	Exercises ExerciseSource
+	// Answers takes a patient's answer to "Are you OK?" after a fall
+	// (*alerts.Service; nil: the app does not ask).
+	Answers AnswerSource
+}
+
+// ExerciseSource is what the patient app needs of progression.
+type ExerciseSource interface {
+	Today(ctx context.Context, patientID string) (progression.Today, error)
+	Levels() []progression.Level
+	SubmitFeedback(ctx context.Context, patientID, sid string, req progression.FeedbackRequest) (progression.FeedbackResult, error)
+}
+
+// AnswerSource records a patient's answer to "Are you OK?".
+type AnswerSource interface {
+	PatientAnswer(ctx context.Context, alertID, answer string) (balance.Alert, error)
 }

@@ -47,6 +47,7 @@ var funcs = template.FuncMap{
 	"f2":    func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"f1":    func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"lower": strings.ToLower,
+	"text":  text,
 	"risk": func(l string) string {
 		switch l {
 		case "":

@@ -164,26 +164,6 @@ func (s *Server) appError(w http.ResponseWriter, r *http.Request, err error) {
 	s.renderStatus(w, r, st, "app_error.html", "Sorry", map[string]any{"Status": st, "Message": msg})
 }
 
-// appHome is the data of the patient's home page.
-type appHome struct {
-	Name string
-}
-
-// pageAppHome is the patient's home page: GET /app/ (route.Self).
-func (s *Server) pageAppHome(w http.ResponseWriter, r *http.Request) {
-	id := balance.ViewerFromContext(r.Context()).Self()
-	p, err := s.deps.Registry.Patient(r.Context(), id)
-	if err != nil {
-		s.appError(w, r, err)
-		return
-	}
-	name := firstName(p)
-	if name == "" {
-		name = p.ID
-	}
-	s.render(w, r, "app_home.html", "Hello", appHome{Name: name})
-}
-
 // postAppLogout forgets this phone: its session ends at once and its
 // cookie is cleared; POST /app/logout (route.Self).
 func (s *Server) postAppLogout(w http.ResponseWriter, r *http.Request) {

@@ -181,6 +181,7 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 //	POST /patients/{id}/app-access/{sid}/revoke  log a patient's phone out at once
 //	GET, POST /app/join?t=, GET, POST /app/code  a phone logs in as the patient (open)
 //	GET  /app/, POST /app/logout             the patient app (patients only)
+//	GET, POST /app/reminders                 the patient's exercise reminders (patients only)
 func (s *Server) Routes(m *route.Mux) {
 	static, _ := fs.Sub(staticFS, "static")
 	patient := route.Patient("id")
@@ -238,6 +239,14 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("POST /app/code", route.Open, s.postAppCode)
 	m.HandleFunc("GET /app/{$}", route.Self, s.pageAppHome)
 	m.HandleFunc("POST /app/logout", route.Self, s.postAppLogout)
+	m.HandleFunc("GET /app/reminders", route.Self, s.pageAppReminders)
+	m.HandleFunc("POST /app/reminders", route.Self, s.postAppReminders)
+	m.HandleFunc("POST /app/alerts/{aid}/answer", route.Self, s.postAppAnswer)
+	m.HandleFunc("GET /app/exercise", route.Self, s.pageAppExercise)
+	m.HandleFunc("GET /app/sessions/{sid}/result", route.Self, s.appResult)
+	m.HandleFunc("GET /app/sessions/{sid}/how", route.Self, s.pageAppHow)
+	m.HandleFunc("POST /app/sessions/{sid}/how", route.Self, s.postAppHow)
+	m.HandleFunc("GET /app/progress", route.Self, s.pageAppProgress)
 }
 
 // Handler returns the dashboard's routes, and those that each of more

@@ -30,6 +30,7 @@ import (
 	"github.com/balance-pt/balance/monitor"
 	"github.com/balance-pt/balance/mqttauth"
 	"github.com/balance-pt/balance/progression"
+	"github.com/balance-pt/balance/reminders"
 	"github.com/balance-pt/balance/sim"
 	"github.com/balance-pt/balance/spool"
 	"github.com/balance-pt/balance/sqlite"
@@ -52,15 +53,17 @@ type App struct {
 	Progression *progression.Service   // nil: progression off
 	Scheduler   *progression.Scheduler // nil: progression off
 	Dashboard   *dashboard.Server      // nil: dashboard off (no log-in)
+	Reminders   *reminders.Scheduler   // nil: no patient app or no e-mail
 	Pipeline    *ingest.Pipeline
 	Broker      *broker.Broker // embedded mode only
 	Sub         *ingest.Subscriber
 	Routes      *route.Mux
 
-	httpServer *http.Server
-	httpLn     net.Listener
-	wg         sync.WaitGroup
-	simErr     chan error
+	httpServer    *http.Server
+	httpLn        net.Listener
+	wg            sync.WaitGroup
+	simErr        chan error
+	stopReminders context.CancelFunc
 }
 
 // NewApp returns an App for a validated configuration.
@@ -71,7 +74,7 @@ func NewApp(cfg Config, log *slog.Logger, out io.Writer) *App {
 // Open wires and starts the system, in dependency order: state → stores →
 // alerts → monitoring (raising into alerts) → progression → dashboard →
 // demo history (embedded default, first start) → ingest (feeding monitoring and progression) → MQTT → HTTP → the
-// services' loops → simulated devices. On error the caller calls Close.
+// services' loops → exercise reminders → simulated devices. On error the caller calls Close.
 func (a *App) Open(ctx context.Context) (err error) {
 	c := a.Config
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
@@ -140,11 +143,40 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Scheduler != nil {
 		a.Scheduler.Start()
 	}
+	a.startReminders(ctx)
 	if a.Dashboard != nil {
 		fmt.Fprintf(a.Out, "dashboard: %s/ (log in; the API takes the same users with HTTP Basic auth)\n", a.BaseURL())
 	}
 	a.startSim(ctx)
 	return nil
+}
+
+// startReminders sends patients' exercise reminders every minute, by
+// e-mail through the alerts outbox, until ctx ends or the app closes. They
+// need the patient app (the dashboard: patients choose them there) and an
+// e-mail server (alerts.smtp).
+func (a *App) startReminders(ctx context.Context) {
+	c := a.Config
+	if a.Dashboard == nil || c.Alerts.SMTP.Host == "" {
+		a.Log.Info("exercise reminders off: they need the dashboard (patient app) and alerts.smtp")
+		return
+	}
+	a.Reminders = &reminders.Scheduler{
+		Store: a.State, Sessions: a.State, Mailer: a.Alerts, Zone: clinicZones(c.Monitoring.Monitor()),
+		Log: a.Log.With("component", "reminders"),
+	}
+	if a.Progression != nil {
+		a.Reminders.Exercises = a.Progression
+	}
+	if base := strings.TrimSuffix(c.Alerts.BaseURL, "/"); base != "" {
+		a.Reminders.AppURL = base + "/app/"
+	}
+	ctx, a.stopReminders = context.WithCancel(ctx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.Reminders.Run(ctx)
+	}()
 }
 
 // openStore opens the time-series store the configuration names; a store
@@ -245,8 +277,9 @@ func (a *App) newDashboard(ctx context.Context) (*dashboard.Server, error) {
 		Risk: a.State, Sessions: a.State, Alerts: a.Alerts, Cutoffs: a.State, Feedback: a.State,
 	}
 	if a.Progression != nil {
-		deps.Plans = a.Progression
+		deps.Plans, deps.Exercises = a.Progression, a.Progression
 	}
+	deps.Answers = a.Alerts
 	mc := a.Config.Monitoring.Monitor()
 	// One source of thresholds: the charts draw what monitoring applies.
 	thresholds := monitor.ThresholdSource{Config: &mc, Cutoffs: a.State}
@@ -579,6 +612,9 @@ func (a *App) Close() error {
 	}
 	if a.Pipeline != nil {
 		a.Pipeline.Stop()
+	}
+	if a.stopReminders != nil {
+		a.stopReminders()
 	}
 	<-httpDone
 	a.wg.Wait()

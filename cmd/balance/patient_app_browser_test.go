@@ -91,6 +91,7 @@ func TestPatientAppAccessible(t *testing.T) {
 	sizes(phone, "join")
 	run(phone, "home", aaa, chromedp.Click(chromedp.CSS("#join")), chromedp.WaitVisible(chromedp.CSS("#hello")))
 	sizes(phone, "home")
+	run(phone, "reminders", aaa, chromedp.Navigate(base+"/app/reminders"), chromedp.WaitVisible(chromedp.CSS("#save")))
 	run(phone, "code", aaa, chromedp.Navigate(base+"/app/code"), chromedp.WaitVisible(chromedp.CSS("#code")))
 	sizes(phone, "code")
 }
