@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,37 @@ func TestAppText(t *testing.T) {
 				t.Errorf("%s uses %q, which AppText lacks", name, key)
 			}
 		}
+	}
+}
+
+// TestAppManifest: the app's pages link a web app manifest that is served
+// as JSON and starts the installed app at /app/, within /app/, with an
+// icon that is served too.
+func TestAppManifest(t *testing.T) {
+	b, err := staticFS.ReadFile("static/manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Name     string `json:"name"`
+		StartURL string `json:"start_url"`
+		Scope    string `json:"scope"`
+		Display  string `json:"display"`
+		Icons    []struct {
+			Src string `json:"src"`
+		} `json:"icons"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.StartURL != "/app/" || m.Scope != "/app/" || m.Display != "standalone" || m.Name == "" || len(m.Icons) != 1 {
+		t.Fatalf("manifest %s", b)
+	}
+	if _, err := staticFS.ReadFile("static" + strings.TrimPrefix(m.Icons[0].Src, "/static")); err != nil {
+		t.Errorf("icon %s: %v", m.Icons[0].Src, err)
+	}
+	lay, err := templateFS.ReadFile("templates/app_layout.html")
+	if err != nil || !strings.Contains(string(lay), `<link rel="manifest" href="/static/manifest.json">`) {
+		t.Errorf("the app's layout does not link the manifest (%v)", err)
 	}
 }

@@ -44,10 +44,11 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.0f%%", p)
 	},
-	"f2":    func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"f1":    func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"lower": strings.ToLower,
-	"text":  text,
+	"f2":              func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"f1":              func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"lower":           strings.ToLower,
+	"text":            text,
+	"categoryPicture": CategoryPictogram,
 	"risk": func(l string) string {
 		switch l {
 		case "":

@@ -94,3 +94,33 @@ func Pictogram(attrs map[string]string) template.HTML {
 	fmt.Fprintf(&b, `<svg class="pictogram" viewBox="0 0 300 260" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg"><title>%s</title>%s</svg>`, alt, alt, body.String())
 	return template.HTML(b.String())
 }
+
+// CategoryPictogram returns a simple picture for an exercise of a catalog
+// category (the "Also today" exercises), with its text alternative, or ""
+// for an unknown category.
+func CategoryPictogram(category string) template.HTML {
+	var body, alt string
+	switch category {
+	case "balance", "otago":
+		feet, _ := stanceFeet("single_leg")
+		body = feet + `<rect x="228" y="20" width="52" height="220" rx="6" fill="#fff" stroke="#000" stroke-width="6"/><circle cx="254" cy="130" r="16" fill="#000"/>`
+		alt = "a balance exercise, holding a counter"
+	case "strength":
+		// A chair seen from the side and an arrow up: stand up from it.
+		body = `<path d="M60 40 V220 M60 140 H170 V220 M170 140 V220" fill="none" stroke="#000" stroke-width="12" stroke-linecap="round"/>` +
+			`<path d="M230 210 V60 M200 95 L230 60 L260 95" fill="none" stroke="#000" stroke-width="12" stroke-linecap="round" stroke-linejoin="round"/>`
+		alt = "a strength exercise, such as standing up from a chair"
+	case "flexibility":
+		// A long curved arrow: a gentle stretch.
+		body = `<path d="M50 200 Q150 20 250 200" fill="none" stroke="#000" stroke-width="12" stroke-linecap="round"/>` +
+			`<path d="M215 185 L250 200 L258 162" fill="none" stroke="#000" stroke-width="12" stroke-linecap="round" stroke-linejoin="round"/>`
+		alt = "a stretching exercise"
+	case "aerobic":
+		// Footprints walking up the picture.
+		body = foot(70, 150, true, false) + foot(140, 80, false, false) + foot(70, 10, true, false)
+		alt = "walking, or another exercise that makes you a little out of breath"
+	default:
+		return ""
+	}
+	return template.HTML(fmt.Sprintf(`<svg class="pictogram small" viewBox="0 0 300 260" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg"><title>%s</title>%s</svg>`, alt, alt, body))
+}

@@ -38,3 +38,20 @@ func TestPictogram(t *testing.T) {
 		t.Error("a dynamic level got a stance pictogram")
 	}
 }
+
+// TestCategoryPictogram: each catalog category has a well-formed picture
+// with a text alternative; an unknown one has none.
+func TestCategoryPictogram(t *testing.T) {
+	for cat, want := range map[string]string{"balance": "balance", "otago": "balance", "strength": "strength", "flexibility": "stretching", "aerobic": "walking"} {
+		svg := string(CategoryPictogram(cat))
+		if err := xml.Unmarshal([]byte(svg), new(any)); err != nil {
+			t.Errorf("%s: not well-formed: %v", cat, err)
+		}
+		if !strings.Contains(svg, `role="img" aria-label="`) || !strings.Contains(svg, want) {
+			t.Errorf("%s: the text alternative lacks %q", cat, want)
+		}
+	}
+	if CategoryPictogram("juggling") != "" {
+		t.Error("an unknown category got a picture")
+	}
+}

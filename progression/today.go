@@ -11,8 +11,11 @@ import (
 
 // TodayExercise is one thing to do today, in plain words.
 type TodayExercise struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Category is the catalog's (balance, strength, flexibility, aerobic,
+	// otago); empty for the balance level itself.
+	Category     string `json:"category,omitempty"`
 	Instructions string `json:"instructions"`
 	Dose         string `json:"dose,omitempty"`
 }
@@ -70,7 +73,7 @@ func (s *Service) Today(ctx context.Context, patientID string) (Today, error) {
 	for _, id := range append(append([]string{}, lvl.Exercises...), p.Exercises...) {
 		if e := s.Catalog.Exercise(id); e != nil {
 			if !slices.Contains(lvl.Exercises, id) {
-				t.Also = append(t.Also, TodayExercise{ID: e.ID, Name: e.Name, Instructions: e.Instructions, Dose: e.Dose})
+				t.Also = append(t.Also, TodayExercise{ID: e.ID, Name: e.Name, Category: e.Category, Instructions: e.Instructions, Dose: e.Dose})
 			}
 			addCautions(e.Cautions)
 		}
