@@ -130,3 +130,31 @@ func (s *Server) postAppReminders(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Log.Info("patient reminder settings saved", "patient", id, "on", set.On, "time", set.Time, "days", int(set.Days))
 	http.Redirect(w, r, "/app/reminders?saved=1", http.StatusSeeOther)
 }
+
+// appReminderTimes answers GET /app/reminders.json (route.Self): when the
+// phone may also remind the patient while any app page is open
+// (static/reminders.js): on, "HH:MM" and the days (0 = Sunday).
+func (s *Server) appReminderTimes(w http.ResponseWriter, r *http.Request) {
+	id := balance.ViewerFromContext(r.Context()).Self()
+	out := struct {
+		On   bool   `json:"on"`
+		Time string `json:"time"`
+		Days []int  `json:"days"`
+	}{Days: []int{}}
+	if st := s.reminderStore(); st != nil {
+		set, err := st.ReminderSettings(r.Context(), id)
+		if err != nil && balance.ErrorCode(err) != balance.ENOTFOUND {
+			s.fail(w, r, err)
+			return
+		}
+		if err == nil {
+			out.On, out.Time = set.On, set.Time
+			for _, d := range weekOrder {
+				if set.Days.Has(d) {
+					out.Days = append(out.Days, int(d))
+				}
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

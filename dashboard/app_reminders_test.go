@@ -60,6 +60,18 @@ func TestAppRemindersSaveOwn(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(reminders.Settings{}, "UpdatedAt")); diff != "" {
 		t.Errorf("saved (-want +got):\n%s", diff)
 	}
+	// Every app page loads the phone's reminder script, which reads the
+	// times from /app/reminders.json.
+	if st, js := p1.do("GET", "/app/reminders.json", ""); st != 200 || !strings.Contains(js, `"on": true`) || !strings.Contains(js, `"time": "07:30"`) ||
+		!strings.Contains(strings.Join(strings.Fields(js), ""), `"days":[1,3,5]`) {
+		t.Errorf("reminders.json: %d %s", st, js)
+	}
+	if _, home := p1.do("GET", "/app/", ""); !strings.Contains(home, `<script src="/static/reminders.js" defer></script>`) {
+		t.Error("the home page does not load the phone's reminder script")
+	}
+	if st, _ := e.login("t1").do("GET", "/app/reminders.json", ""); st != 403 {
+		t.Errorf("staff reading reminders.json: %d, want 403", st)
+	}
 	_, body = p1.do("GET", "/app/reminders?saved=1", "")
 	for _, want := range []string{`id="saved"`, `value="07:30"`, `id="day-3" checked`, `value="ada@example.com"`, `id="on" checked`, `data-days="1,3,5"`} {
 		if !strings.Contains(body, want) {

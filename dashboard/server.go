@@ -240,6 +240,7 @@ func (s *Server) Routes(m *route.Mux) {
 	m.HandleFunc("GET /app/{$}", route.Self, s.pageAppHome)
 	m.HandleFunc("POST /app/logout", route.Self, s.postAppLogout)
 	m.HandleFunc("GET /app/reminders", route.Self, s.pageAppReminders)
+	m.HandleFunc("GET /app/reminders.json", route.Self, s.appReminderTimes)
 	m.HandleFunc("POST /app/reminders", route.Self, s.postAppReminders)
 	m.HandleFunc("POST /app/alerts/{aid}/answer", route.Self, s.postAppAnswer)
 	m.HandleFunc("GET /app/exercise", route.Self, s.pageAppExercise)

@@ -1,33 +1,37 @@
-// The reminders page of the patient app (app_reminders.html): on a button
-// press, asks for permission to show notifications and shows one at the
-// patient's chosen time — but only while this page stays open in the
-// browser. A closed page, a locked phone or a browser put to sleep shows
-// nothing (there is no service worker or push); the e-mail reminder is the
-// one that always goes. The time is taken as the phone's local time, which
-// is the clinic's for patients at home.
+// Exercise reminders on the phone, loaded by every page of the patient app
+// after log-in. On the reminders page (app_reminders.html) a button asks
+// for permission to show notifications; once granted, any open app page
+// shows one at the patient's chosen time and days (from the page's form,
+// else /app/reminders.json). Only while an app page stays open: a closed
+// page, a locked phone or a browser put to sleep shows nothing (there is no
+// service worker or push); the e-mail reminder is the one that always
+// goes. The time is the phone's local time, the clinic's for patients at
+// home.
 (function () {
   'use strict';
+  if (!('Notification' in window)) {
+    return; // this browser cannot show notifications
+  }
   var form = document.getElementById('reminders');
   var button = document.getElementById('notify-here');
   var status = document.getElementById('notify-status');
-  if (!form || !button || !status || !('Notification' in window)) {
-    return; // the button stays hidden: this browser cannot show notifications
-  }
   var timer = null;
+  // settings: from the reminders page's form, else (any other app page)
+  // from /app/reminders.json.
+  var settings = null;
 
-  function say(text) { status.textContent = text; }
+  function say(text) { if (status) { status.textContent = text; } }
 
-  // next returns the next time (a Date) at form.dataset.time on one of the
+  // next returns the next time (a Date) at settings.time on one of the
   // chosen days, within a week; null when reminders are off.
   function next(now) {
-    var m = /^(\d\d):(\d\d)$/.exec(form.dataset.time || '');
-    var days = (form.dataset.days || '').split(',').filter(Boolean).map(Number);
-    if (!form.dataset.on || !m || days.length === 0) {
+    var m = settings && /^(\d\d):(\d\d)$/.exec(settings.time || '');
+    if (!settings || !settings.on || !m || settings.days.length === 0) {
       return null;
     }
     for (var i = 0; i < 8; i++) {
       var d = new Date(now.getFullYear(), now.getMonth(), now.getDate() + i, Number(m[1]), Number(m[2]), 0, 0);
-      if (d > now && days.indexOf(d.getDay()) >= 0) {
+      if (d > now && settings.days.indexOf(d.getDay()) >= 0) {
         return d;
       }
     }
@@ -46,20 +50,40 @@
       new Notification('Time for your balance exercises', { body: 'Open the app to see today\'s exercise.', tag: 'balance-reminder' });
       schedule();
     }, at - new Date());
-    say('This phone will also remind you at ' + form.dataset.time + ' while this page stays open.');
+    say('This phone will also remind you at ' + settings.time + ' while the app stays open.');
   }
 
-  button.hidden = false;
-  button.addEventListener('click', function () {
-    Notification.requestPermission().then(function (p) {
-      if (p === 'granted') {
-        schedule();
-      } else {
-        say('This phone did not allow reminders. You will still get the e-mail.');
-      }
-    });
-  });
-  if (Notification.permission === 'granted') {
-    schedule();
+  if (form) {
+    settings = {
+      on: !!form.dataset.on, time: form.dataset.time || '',
+      days: (form.dataset.days || '').split(',').filter(Boolean).map(Number)
+    };
+    if (button) {
+      button.hidden = false;
+      button.addEventListener('click', function () {
+        Notification.requestPermission().then(function (p) {
+          if (p === 'granted') {
+            schedule();
+          } else {
+            say('This phone did not allow reminders. You will still get the e-mail.');
+          }
+        });
+      });
+    }
+    if (Notification.permission === 'granted') {
+      schedule();
+    }
+    return;
   }
+  if (Notification.permission !== 'granted') {
+    return; // asked on the reminders page only
+  }
+  fetch('/app/reminders.json', { credentials: 'same-origin' }).then(function (r) {
+    return r.ok ? r.json() : null;
+  }).then(function (s) {
+    if (s) {
+      settings = s;
+      schedule();
+    }
+  }).catch(function () { /* no reminder on this page: the e-mail still goes */ });
 })();
