@@ -3,25 +3,14 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/chromedp/chromedp"
 
 	"github.com/balance-pt/balance"
-	"github.com/balance-pt/balance/alerts/webhook"
-	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/sim"
 )
 
@@ -36,22 +25,7 @@ const escalateAfter = 25 * time.Second
 // acknowledged.
 func startClinic(t *testing.T) *e2e {
 	t.Helper()
-	e := &e2e{got: make(chan struct{}, 1000)}
-	e.mail = testenv.StartMailpit(t, testenv.MailpitOptions{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p webhook.Payload
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		e.mu.Lock()
-		for _, a := range p.Data.Alerts {
-			e.hooks = append(e.hooks, hookArrival{time.Now(), p.Type, a.Alert})
-		}
-		e.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(srv.Close)
+	e, hookURL := newE2E(t)
 	cfgText := fmt.Sprintf(`data_dir: %s
 http: {addr: 127.0.0.1:0}
 embedded_broker: {enabled: true, addr: 127.0.0.1:0}
@@ -74,28 +48,9 @@ alerts:
     - {after: %s, notify: [on_call], severities: [urgent]}
 monitoring:
   clinic: {no_movement_after: 60s, time_zone: Europe/London}
-`, t.TempDir(), testAdminPassword, e.mail.SMTPHost, e.mail.SMTPPort, srv.URL, "whsec_"+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")), escalateAfter)
-	path := filepath.Join(t.TempDir(), "balance.yaml")
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	if err := cfg.loadFile(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	e.app = NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := e.app.Open(ctx); err != nil {
-		cancel()
-		e.app.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); e.app.Close() })
-	e.base = "http://" + e.app.HTTPAddr()
-	e.cls = map[string]mqtt.Client{"d0": deviceClient(t, e.app, "d0"), "d1": deviceClient(t, e.app, "d1")}
+`, t.TempDir(), testAdminPassword, e.mail.SMTPHost, e.mail.SMTPPort, hookURL, "whsec_"+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")), escalateAfter)
+	e.open(t, cfgText)
+	e.cls["d0"], e.cls["d1"] = deviceClient(t, e.app, "d0"), deviceClient(t, e.app, "d1")
 	return e
 }
 

@@ -117,24 +117,7 @@ func startE2E(t testing.TB, devices int) *e2e {
 // startE2EOn is startE2E with the given storage section.
 func startE2EOn(t testing.TB, devices int, storage string) *e2e {
 	t.Helper()
-	e := &e2e{got: make(chan struct{}, 1000)}
-	e.mail = testenv.StartMailpit(t, testenv.MailpitOptions{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		at := time.Now()
-		var p webhook.Payload
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		e.mu.Lock()
-		for _, a := range p.Data.Alerts {
-			e.hooks = append(e.hooks, hookArrival{at, p.Type, a.Alert})
-		}
-		e.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-		e.got <- struct{}{}
-	}))
-	t.Cleanup(srv.Close)
+	e, hookURL := newE2E(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	var b strings.Builder
@@ -155,9 +138,46 @@ func startE2EOn(t testing.TB, devices int, storage string) *e2e {
     - {name: hook, role: on_call, kinds: [fall], webhook: {url: %q, secrets: [%q]}}
 monitoring:
   clinic: {no_movement_after: 60s, time_zone: Europe/Berlin}
-`, e.mail.SMTPHost, e.mail.SMTPPort, srv.URL, "whsec_"+base64.StdEncoding.EncodeToString(key))
+`, e.mail.SMTPHost, e.mail.SMTPPort, hookURL, "whsec_"+base64.StdEncoding.EncodeToString(key))
+	e.open(t, b.String())
+	for i := range devices {
+		id := fmt.Sprintf("d%d", i)
+		e.cls[id] = deviceClient(t, e.app, id)
+	}
+	return e
+}
+
+// newE2E starts mailpit and a webhook receiver that records every alert it
+// is sent, and returns the receiver's URL.
+func newE2E(t testing.TB) (*e2e, string) {
+	t.Helper()
+	e := &e2e{got: make(chan struct{}, 1000), cls: map[string]mqtt.Client{}}
+	e.mail = testenv.StartMailpit(t, testenv.MailpitOptions{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
+		var p webhook.Payload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		e.mu.Lock()
+		for _, a := range p.Data.Alerts {
+			e.hooks = append(e.hooks, hookArrival{at, p.Type, a.Alert})
+		}
+		e.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		e.got <- struct{}{}
+	}))
+	t.Cleanup(srv.Close)
+	return e, srv.URL
+}
+
+// open starts the system on the configuration cfgText (YAML), closed when
+// the test ends.
+func (e *e2e) open(t testing.TB, cfgText string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "balance.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
@@ -176,12 +196,6 @@ monitoring:
 	}
 	t.Cleanup(func() { cancel(); e.app.Close() })
 	e.base = "http://" + e.app.HTTPAddr()
-	e.cls = map[string]mqtt.Client{}
-	for i := range devices {
-		id := fmt.Sprintf("d%d", i)
-		e.cls[id] = deviceClient(t, e.app, id)
-	}
-	return e
 }
 
 // deviceClient connects to the app's embedded broker as a device does: its

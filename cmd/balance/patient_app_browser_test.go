@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -41,21 +40,7 @@ func TestPatientAppAccessible(t *testing.T) {
 			shot(t, bctx, shots, "app-failed-"+name)
 			t.Fatalf("%s: %v", name, err)
 		}
-		if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](axe+"\n;true")); err != nil {
-			t.Fatalf("loading axe-core into %s: %v", name, err)
-		}
-		vs, err := chromedp.Run(sctx, chromedp.Evaluate[[]axeViolation](fmt.Sprintf(`axe.run(document, {resultTypes: ['violations'],
-			runOnly: {type: 'tag', values: %s}}).then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical'))`, jsString2(tags)), chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("axe on %s: %v", name, err)
-		}
-		for _, v := range vs {
-			var where []string
-			for _, n := range v.Nodes {
-				where = append(where, fmt.Sprint(n.Target)+" "+truncate(n.HTML, 120))
-			}
-			t.Errorf("%s: axe %s (%s): %s\n\t%s", name, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
-		}
+		axeCheck(t, sctx, axe, tags, name)
 		shot(t, bctx, shots, "app-"+name)
 	}
 	aa := []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"}
