@@ -557,16 +557,7 @@ func groupResolved(ctx context.Context, tx *sql.Tx, group, recipient string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: resolved alerts of group %s: %w", group, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanStrings(rows)
 }
 
 // queryAlertList runs a query selecting alertListCols.
@@ -660,16 +651,7 @@ func (s *AlertStore) deliveryAlertIDs(ctx context.Context, deliveryID string) ([
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: alerts of delivery %s: %w", deliveryID, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanStrings(rows)
 }
 
 func (s *AlertStore) attempts(ctx context.Context, deliveryID string) ([]alerts.Attempt, error) {
@@ -707,6 +689,20 @@ func (s *AlertStore) DeliveryCounts(ctx context.Context) (map[string]int, error)
 			return nil, err
 		}
 		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// scanStrings reads a one-column result of strings and closes rows.
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
