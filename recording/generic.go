@@ -104,7 +104,7 @@ func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
 	var rows []balance.Sample // raw values; units and times applied in buildGeneric
 	var fields []string
 	for {
-		line, ok := lr.next()
+		line, ok := lr.view() // valid until the next line: meta values are cloned
 		if !ok {
 			break
 		}
@@ -114,7 +114,7 @@ func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
 		}
 		if strings.HasPrefix(t, "#") {
 			if k, v, ok := strings.Cut(strings.TrimSpace(t[1:]), ":"); ok {
-				meta[strings.TrimSpace(k)] = strings.TrimSpace(v)
+				meta[strings.Clone(strings.TrimSpace(k))] = strings.Clone(strings.TrimSpace(v))
 			}
 			continue
 		}

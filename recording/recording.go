@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/balance-pt/balance"
 )
@@ -138,6 +139,21 @@ func (l *lineReader) next() (string, bool) {
 	}
 	l.line++
 	return strings.TrimRight(l.sc.Text(), "\r"), true
+}
+
+// view is next without the copy: the line is a view of the scanner's
+// buffer, valid only until the next call (clone what is kept). Reading a
+// day at 100 Hz (4.3 M lines) this saves an allocation per line.
+func (l *lineReader) view() (string, bool) {
+	if !l.sc.Scan() {
+		return "", false
+	}
+	l.line++
+	b := l.sc.Bytes()
+	if len(b) == 0 {
+		return "", true
+	}
+	return strings.TrimRight(unsafe.String(&b[0], len(b)), "\r"), true
 }
 
 func (l *lineReader) err() error {
