@@ -161,14 +161,7 @@ func TestClinicDayInTheBrowser(t *testing.T) {
 	shot(t, b, shots, "clinic-01-one-click-link")
 	submit("press I'm on it", "form button")
 	waitText("Thank you")
-	var benAlert balance.Alert
-	if as, err := e.app.Alerts.PatientAlerts(ctx, "p1", "", 10); err == nil {
-		for _, a := range as {
-			if a.Kind == balance.AlertFall {
-				benAlert = a
-			}
-		}
-	}
+	benAlert := e.fallAlert(t, "p1")
 	if benAlert.Status != balance.AlertAcknowledged || !strings.HasPrefix(benAlert.AckedBy, "nurse") {
 		t.Errorf("Ben's fall after the link: %+v, want acknowledged by the nurse", benAlert)
 	}

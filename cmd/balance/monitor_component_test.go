@@ -198,6 +198,22 @@ func (e *e2e) open(t testing.TB, cfgText string) {
 	e.base = "http://" + e.app.HTTPAddr()
 }
 
+// fallAlert returns the patient's newest stored fall alert (the zero
+// Alert when there is none).
+func (e *e2e) fallAlert(t testing.TB, patient string) balance.Alert {
+	t.Helper()
+	as, err := e.app.Alerts.PatientAlerts(context.Background(), patient, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.Kind == balance.AlertFall {
+			return a
+		}
+	}
+	return balance.Alert{}
+}
+
 // deviceClient connects to the app's embedded broker as a device does: its
 // id as client id and user name, a secret issued for it as password.
 func deviceClient(t testing.TB, a *App, id string) mqtt.Client {

@@ -159,14 +159,7 @@ func TestPatientDayInTheApp(t *testing.T) {
 	axeCheck(t, phone, axe, aaa, "are-you-ok")
 	shot(t, phone, shots, "day-are-you-ok")
 	page("answered", chromedp.Click(css("#answer-ok")), chromedp.WaitVisible(css("#answer-thanks")))
-	var fall balance.Alert
-	if as, err := e.app.Alerts.PatientAlerts(ctx, "p0", "", 10); err == nil {
-		for _, a := range as {
-			if a.Kind == balance.AlertFall {
-				fall = a
-			}
-		}
-	}
+	fall := e.fallAlert(t, "p0")
 	if fall.Status != balance.AlertResolved || !strings.Contains(fall.ResolvedReason, "I'm OK") {
 		t.Errorf("the fall alert after the answer: status %s, reason %q; want resolved by the patient's answer", fall.Status, fall.ResolvedReason)
 	}
