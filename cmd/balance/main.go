@@ -36,6 +36,7 @@ commands:
   serve     run against external services (--config FILE)
   sim       run the wearable simulator
   analyze   analyse a recording file
+  validate  judge the analysis on the shared real recordings (report + floors)
   healthcheck
             exit 0 if a running instance's /healthz answers 200 (for containers)
   mqtt-auth write Mosquitto's password and ACL files from the device registry
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSim(ctx, args[1:], stdout, stderr)
 	case "analyze":
 		return runAnalyze(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return runValidate(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "mqtt-auth":

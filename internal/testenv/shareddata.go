@@ -4,29 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/balance-pt/balance/internal/shareddata"
 )
 
 // SharedDataDir returns the shared/data folder found by walking up from the
 // working directory (a test's package directory), or "" when there is none.
 // The recordings in it are not part of the repository; CI lays shared/
 // beside the checkout.
-func SharedDataDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+func SharedDataDir() string { return shareddata.Dir() }
 
 // SharedData returns shared/data/rel (a file or folder, slash-separated),
 // skipping the test when it is absent: the data-dependent validations run
