@@ -40,6 +40,25 @@
 // non-numeric, NaN or infinite value is an error naming the line. Other
 // column names, units and rates are mapped with GenericOptions.
 //
+// Lines are split with encoding/csv (RFC 4180 double quotes), the delimiter
+// being the most frequent of comma, tab and semicolon in the header line.
+// Column names match in any case, and may carry their unit in brackets,
+// "acc_x (g)" or "gyr_x [deg/s]" (GenericOptions and comment lines take
+// precedence). Before the header, up to 20 free-text lines "key: value"
+// without a delimiter are kept in Meta; a key naming the sample rate
+// ("Acquisition frequency: 100 Hz", "sampling rate: 50") gives the rate
+// when rate_hz does not.
+// So Xsens MT Manager text exports read without options:
+//
+//	Acquisition frequency: 100 Hz
+//	PacketCounter	Acc_X	Acc_Y	Acc_Z	Gyr_X	Gyr_Y	Gyr_Z	Mag_X	Mag_Y	Mag_Z
+//	0.0	8.225546	0.091094	5.899778	-0.003527	0.005281	0.000665	...
+//
+// A time column named PacketCounter (or any time column with time_unit
+// "packets") counts samples: time = counter / rate, a 16-bit counter's wrap
+// from 65535 to 0 is undone, and dropped packets become gaps in TimeNS
+// (analysis.BridgeGaps fills the short ones).
+//
 // Readers never panic on bad input: they return a *balance.Error with code
 // balance.EMALFORMED (unparseable text), balance.EUNITS (unknown unit),
 // balance.ENONFINITE, balance.ERATE (missing or impossible rate) or

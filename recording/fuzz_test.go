@@ -22,7 +22,8 @@ func fuzzSeeds(f *testing.F, files ...string) {
 	}
 	for _, s := range []string{"", "\n", ";", ",", "#", "# rate_hz: 100\nacc_x,acc_y,acc_z\n1,2,3\n",
 		"time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n0,1,2,3,4,5,6\n0.01,1,2,3,4,5,6\n",
-		"1,2,3,4,5,6,7,8,9;\n", "Device Type,GENEActiv\nMeasurement Frequency,50 Hz\n2019-08-06 10:25:50:000,1,0,0\n"} {
+		"1,2,3,4,5,6,7,8,9;\n", "Acquisition frequency: 100 Hz\nPacketCounter\tAcc_X\tAcc_Y\tAcc_Z\n65535\t1\t2\t3\n1\t1\t2\t3\n",
+		"\"time (s)\";\"acc_x (g)\";\"acc_y (g)\";\"acc_z (g)\"\n0;1;2;3\n0.01;1;\"2\";3\n", "Device Type,GENEActiv\nMeasurement Frequency,50 Hz\n2019-08-06 10:25:50:000,1,0,0\n"} {
 		f.Add([]byte(s))
 	}
 }

@@ -1,8 +1,12 @@
 package recording
 
 import (
+	"bufio"
+	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -93,84 +97,218 @@ func timeScale(u string) (float64, error) {
 	return 0, balance.Errorf(balance.EUNITS, "unknown time unit %q (want s, ms, us or ns)", u)
 }
 
+// maxPreamble bounds the free-text lines ("Acquisition frequency: 100 Hz")
+// accepted before the header.
+const maxPreamble = 20
+
 // ReadGeneric reads the generic CSV format described in the package comment,
-// with the mapping of opts.
+// with the mapping of opts. Fields are split by encoding/csv (RFC 4180
+// quoting) with the delimiter (comma, tab or semicolon) most frequent in the
+// header line; lines are read one at a time, so only the samples are held.
 func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
-	lr := newLineReader(r)
+	br := bufio.NewReaderSize(&lineLimitReader{r: r}, 64<<10)
 	meta := map[string]string{}
-	idx := [7]int{-1, -1, -1, -1, -1, -1, -1}
-	var headerDone bool
-	var times []float64
-	var rows []balance.Sample // raw values; units and times applied in buildGeneric
-	var fields []string
-	for {
-		line, ok := lr.view() // valid until the next line: meta values are cloned
-		if !ok {
-			break
+	line := 0 // lines read before the csv.Reader takes over
+	var first string
+	for preamble := 0; ; {
+		s, err := br.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return Recording{}, readErr(err, line+1)
 		}
-		t := strings.TrimSpace(line)
-		if t == "" {
+		if s == "" && err == io.EOF {
+			return Recording{}, balance.Errorf(balance.ECOUNT, "generic CSV has no header and no samples")
+		}
+		line++
+		if line == 1 {
+			s = strings.TrimPrefix(s, "\ufeff")
+		}
+		t := strings.TrimSpace(s)
+		switch {
+		case t == "":
+			continue
+		case strings.HasPrefix(t, "#"):
+			addMeta(meta, t[1:])
+			continue
+		case preamble < maxPreamble && isFreeText(t):
+			// A free-text line before the header, as in Xsens exports.
+			addMeta(meta, t)
+			preamble++
 			continue
 		}
-		if strings.HasPrefix(t, "#") {
-			if k, v, ok := strings.Cut(strings.TrimSpace(t[1:]), ":"); ok {
-				meta[strings.Clone(strings.TrimSpace(k))] = strings.Clone(strings.TrimSpace(v))
-			}
-			continue
-		}
-		fields = splitComma(fields[:0], t)
-		if !headerDone {
-			headerDone = true
-			var err error
-			if idx, err = genericIndex(fields, opts.Columns, lr.line); err != nil {
-				return Recording{}, err
-			}
-			if !allNumeric(fields) {
-				continue // a header line
-			}
-		}
-		var row balance.Sample
-		var ts float64
-		for c, j := range idx {
-			if j < 0 {
-				continue
-			}
-			if j >= len(fields) {
-				return Recording{}, balance.Errorf(balance.EMALFORMED, "line %d has %d fields, column %s is field %d", lr.line, len(fields), genericColumns[c], j+1)
-			}
-			v, err := parseNum(fields[j], lr.line, genericColumns[c])
-			if err != nil {
-				return Recording{}, err
-			}
-			switch {
-			case c == 0:
-				ts = v
-			case c <= 3:
-				row.Acc[c-1] = v
-			default:
-				row.Gyro[c-4] = v
-			}
-		}
-		if idx[0] >= 0 {
-			times = append(times, ts)
-		}
-		rows = append(rows, row)
+		first = t
+		break
 	}
-	if err := lr.err(); err != nil {
+	comma := detectComma(first)
+	header, err := splitLine(first, comma)
+	if err != nil {
+		return Recording{}, balance.Errorf(balance.EMALFORMED, "line %d: %v", line, err)
+	}
+	idx, units, err := genericIndex(header, opts.Columns, line)
+	if err != nil {
 		return Recording{}, err
 	}
-	if !headerDone {
-		return Recording{}, balance.Errorf(balance.ECOUNT, "generic CSV has no header and no samples")
+	g := genericRows{idx: idx}
+	if allNumeric(header) {
+		if err := g.add(header, func(int) int { return line }); err != nil {
+			return Recording{}, err
+		}
 	}
-	return buildGeneric(meta, idx, times, rows, opts)
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return Recording{}, balance.Errorf(balance.EMALFORMED, "line %d: %v", line+pe.Line, pe.Err)
+			}
+			l, _ := cr.FieldPos(0)
+			return Recording{}, readErr(err, line+l)
+		}
+		if f := strings.TrimSpace(rec[0]); strings.HasPrefix(f, "#") {
+			addMeta(meta, strings.Join(rec, string(comma))[strings.IndexByte(rec[0], '#')+1:])
+			continue
+		} else if len(rec) == 1 && f == "" {
+			continue // a line of blanks
+		}
+		if err := g.add(rec, func(j int) int { l, _ := cr.FieldPos(j); return line + l }); err != nil {
+			return Recording{}, err
+		}
+	}
+	return buildGeneric(meta, idx, units, g.times, g.rows, opts)
 }
 
-// genericIndex finds the field index of each canonical column.
-func genericIndex(header []string, cols map[string]string, line int) ([7]int, error) {
+// genericRows collects the raw values of the data lines.
+type genericRows struct {
+	idx   [7]int
+	times []float64
+	rows  []balance.Sample // raw values; units and times applied in buildGeneric
+}
+
+// add parses one data line's fields; lineOf gives the line of field j.
+func (g *genericRows) add(fields []string, lineOf func(j int) int) error {
+	var row balance.Sample
+	var ts float64
+	for c, j := range g.idx {
+		if j < 0 {
+			continue
+		}
+		if j >= len(fields) {
+			return balance.Errorf(balance.EMALFORMED, "line %d has %d fields, column %s is field %d", lineOf(0), len(fields), genericColumns[c], j+1)
+		}
+		v, err := parseNum(fields[j], lineOf(j), genericColumns[c])
+		if err != nil {
+			return err
+		}
+		switch {
+		case c == 0:
+			ts = v
+		case c <= 3:
+			row.Acc[c-1] = v
+		default:
+			row.Gyro[c-4] = v
+		}
+	}
+	if g.idx[0] >= 0 {
+		g.times = append(g.times, ts)
+	}
+	g.rows = append(g.rows, row)
+	return nil
+}
+
+// addMeta stores a "key: value" line (without its "#") in meta.
+func addMeta(meta map[string]string, s string) {
+	if k, v, ok := strings.Cut(strings.TrimSpace(s), ":"); ok {
+		meta[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+}
+
+// isFreeText reports whether a line before the header is a "key: value"
+// statement rather than a header or data: it has a colon and none of the
+// delimiters (comma, semicolon, tab).
+func isFreeText(t string) bool {
+	return strings.IndexByte(t, ':') > 0 && !strings.ContainsAny(t, ",;\t")
+}
+
+// detectComma returns the delimiter of a header or data line: the most
+// frequent of tab, semicolon and comma outside double quotes (comma on a
+// tie or when there is none).
+func detectComma(s string) rune {
+	var n [3]int
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				n[0]++
+			}
+		case '\t':
+			if !quoted {
+				n[1]++
+			}
+		case ';':
+			if !quoted {
+				n[2]++
+			}
+		}
+	}
+	switch {
+	case n[1] > n[0] && n[1] >= n[2]:
+		return '\t'
+	case n[2] > n[0] && n[2] > n[1]:
+		return ';'
+	}
+	return ','
+}
+
+// splitLine splits one header line with encoding/csv.
+func splitLine(s string, comma rune) ([]string, error) {
+	cr := csv.NewReader(strings.NewReader(s))
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	return rec, nil
+}
+
+// readErr turns a read error at line into a recording error.
+func readErr(err error, line int) error {
+	if errors.Is(err, errLineTooLong) {
+		return balance.Errorf(balance.EMALFORMED, "line %d is longer than %d bytes", line, maxLine)
+	}
+	return fmt.Errorf("recording: read: %w", err)
+}
+
+// genericIndex finds the field index of each canonical column, and the
+// unit each header name gives in a "(unit)" or "[unit]" suffix ("acc_x (g)").
+// A time column named PacketCounter (Xsens) has the unit "packets".
+func genericIndex(header []string, cols map[string]string, line int) ([7]int, [7]string, error) {
 	idx := [7]int{-1, -1, -1, -1, -1, -1, -1}
+	var units [7]string
 	pos := map[string]int{}
+	hunit := make([]string, len(header))
 	for i, h := range header {
-		pos[strings.ToLower(strings.TrimSpace(h))] = i
+		name, unit := splitUnit(h)
+		hunit[i] = unit
+		if _, dup := pos[name]; !dup {
+			pos[name] = i
+		}
+		if _, dup := pos[strings.ToLower(strings.TrimSpace(h))]; !dup {
+			pos[strings.ToLower(strings.TrimSpace(h))] = i
+		}
 	}
 	for c, name := range genericColumns {
 		want := name
@@ -183,26 +321,32 @@ func genericIndex(header []string, cols map[string]string, line int) ([7]int, er
 		if strings.HasPrefix(want, "#") {
 			n, err := strconv.Atoi(want[1:])
 			if err != nil || n < 1 || n > 1000 {
-				return idx, balance.Errorf(balance.EINVALID, "column %s: %q is not a column number #1..#1000", name, want)
+				return idx, units, balance.Errorf(balance.EINVALID, "column %s: %q is not a column number #1..#1000", name, want)
 			}
 			idx[c] = n - 1
 			continue
 		}
-		if i, ok := pos[strings.ToLower(want)]; ok {
+		if i, ok := pos[strings.ToLower(strings.TrimSpace(want))]; ok {
 			idx[c] = i
 		} else if name == "time_s" && want == name {
 			// also accept the common alternatives
-			for _, alt := range []string{"time", "t", "timestamp"} {
+			for _, alt := range []string{"time", "t", "timestamp", "packetcounter"} {
 				if i, ok := pos[alt]; ok {
 					idx[c] = i
+					if alt == "packetcounter" {
+						units[c] = "packets"
+					}
 					break
 				}
 			}
 		}
+		if i := idx[c]; i >= 0 && i < len(hunit) && hunit[i] != "" {
+			units[c] = hunit[i]
+		}
 	}
 	for c := 1; c <= 3; c++ {
 		if idx[c] < 0 {
-			return idx, balance.Errorf(balance.EMALFORMED, "line %d: header %q lacks column %s (map it with --columns %s=NAME)", line, truncate(strings.Join(header, ","), 80), genericColumns[c], genericColumns[c])
+			return idx, units, balance.Errorf(balance.EMALFORMED, "line %d: header %q lacks column %s (map it with --columns %s=NAME)", line, truncate(strings.Join(header, ","), 80), genericColumns[c], genericColumns[c])
 		}
 	}
 	ng := 0
@@ -212,9 +356,29 @@ func genericIndex(header []string, cols map[string]string, line int) ([7]int, er
 		}
 	}
 	if ng != 0 && ng != 3 {
-		return idx, balance.Errorf(balance.EMALFORMED, "line %d: header has %d of the 3 gyroscope columns", line, ng)
+		return idx, units, balance.Errorf(balance.EMALFORMED, "line %d: header has %d of the 3 gyroscope columns", line, ng)
 	}
-	return idx, nil
+	for _, g := range [2][3]int{{1, 2, 3}, {4, 5, 6}} {
+		if units[g[0]] != units[g[1]] || units[g[0]] != units[g[2]] {
+			return idx, units, balance.Errorf(balance.EUNITS, "line %d: header gives different units %q, %q, %q to %s, %s, %s", line,
+				units[g[0]], units[g[1]], units[g[2]], genericColumns[g[0]], genericColumns[g[1]], genericColumns[g[2]])
+		}
+	}
+	return idx, units, nil
+}
+
+// splitUnit splits a header name "acc_x (g)" or "acc_x [g]" into the
+// lower-case name "acc_x" and the unit "g".
+func splitUnit(h string) (name, unit string) {
+	h = strings.TrimSpace(h)
+	for _, p := range [2]string{"()", "[]"} {
+		if strings.HasSuffix(h, p[1:]) {
+			if i := strings.LastIndexByte(h, p[0]); i > 0 {
+				return strings.ToLower(strings.TrimSpace(h[:i])), strings.TrimSpace(h[i+1 : len(h)-1])
+			}
+		}
+	}
+	return strings.ToLower(h), ""
 }
 
 func allNumeric(fields []string) bool {
@@ -226,25 +390,37 @@ func allNumeric(fields []string) bool {
 	return true
 }
 
+// counterWrap is the period of a 16-bit packet counter (Xsens
+// PacketCounter counts 0..65535 and starts again at 0).
+const counterWrap = 1 << 16
+
 // buildGeneric applies units, times and rate to the parsed rows in place.
-func buildGeneric(meta map[string]string, idx [7]int, times []float64, rows []balance.Sample, opts GenericOptions) (Recording, error) {
-	pick := func(opt, key string) string {
+// Units come from opts, else the comment lines, else the header names.
+func buildGeneric(meta map[string]string, idx [7]int, units [7]string, times []float64, rows []balance.Sample, opts GenericOptions) (Recording, error) {
+	pick := func(opt, key, header string) string {
 		if opt != "" {
 			return opt
 		}
-		return meta[key]
+		if v := meta[key]; v != "" {
+			return v
+		}
+		return header
 	}
-	as, err := accScale(pick(opts.AccUnit, "acc_unit"))
+	as, err := accScale(pick(opts.AccUnit, "acc_unit", units[1]))
 	if err != nil {
 		return Recording{}, err
 	}
-	gs, err := gyroScale(pick(opts.GyroUnit, "gyro_unit"))
+	gs, err := gyroScale(pick(opts.GyroUnit, "gyro_unit", units[4]))
 	if err != nil {
 		return Recording{}, err
 	}
-	tsc, err := timeScale(pick(opts.TimeUnit, "time_unit"))
-	if err != nil {
-		return Recording{}, err
+	tu := pick(opts.TimeUnit, "time_unit", units[0])
+	packets := isPackets(tu)
+	var tsc float64
+	if !packets {
+		if tsc, err = timeScale(tu); err != nil {
+			return Recording{}, err
+		}
 	}
 	if len(rows) == 0 {
 		return Recording{}, balance.Errorf(balance.ECOUNT, "recording has no samples")
@@ -256,10 +432,21 @@ func buildGeneric(meta map[string]string, idx [7]int, times []float64, rows []ba
 		}
 	}
 	rate := opts.RateHz
-	if rate == 0 && meta["rate_hz"] != "" {
-		if rate, err = strconv.ParseFloat(meta["rate_hz"], 64); err != nil {
-			return Recording{}, balance.Errorf(balance.ERATE, "rate_hz %q is not a number", truncate(meta["rate_hz"], 30))
+	if rate == 0 {
+		if rate, err = metaRate(meta); err != nil {
+			return Recording{}, err
 		}
+	}
+	if packets {
+		// A packet counter counts samples: time = counter / rate.
+		if rate == 0 {
+			return Recording{}, balance.Errorf(balance.ERATE, "a packet counter needs the rate: give rate_hz")
+		}
+		if err := checkRate(rate); err != nil {
+			return Recording{}, err
+		}
+		unwrapCounter(times)
+		tsc = 1 / rate
 	}
 	for i := range times {
 		times[i] *= tsc
@@ -304,15 +491,57 @@ func buildGeneric(meta map[string]string, idx [7]int, times []float64, rows []ba
 	return rec, nil
 }
 
-// splitComma appends the comma-separated fields of s to dst (reusing its
-// storage, unlike strings.Split) and returns it.
-func splitComma(dst []string, s string) []string {
-	for {
-		i := strings.IndexByte(s, ',')
-		if i < 0 {
-			return append(dst, s)
-		}
-		dst = append(dst, s[:i])
-		s = s[i+1:]
+// isPackets reports whether a time unit names a sample counter.
+func isPackets(u string) bool {
+	switch strings.ToLower(strings.TrimSpace(u)) {
+	case "packets", "packet", "samples", "counter":
+		return true
 	}
+	return false
+}
+
+// unwrapCounter adds counterWrap at each step where a packet counter falls
+// by more than half its period (a wrap from 65535 to 0 with up to 32767
+// packets lost), so that it keeps increasing. Smaller falls are left for
+// rateFromTimes to reject.
+func unwrapCounter(c []float64) {
+	var off float64
+	prev := math.Inf(-1)
+	for i, v := range c {
+		if prev-v > counterWrap/2 {
+			off += counterWrap
+		}
+		prev = v
+		c[i] = v + off
+	}
+}
+
+// rateKeys are the phrases that name the sample rate in a free-text or
+// comment line (Xsens: "Acquisition frequency: 100 Hz").
+var rateKeys = []string{"acquisition frequency", "sampling frequency", "sample frequency", "sampling rate", "sample rate", "measurement frequency", "output data rate"}
+
+// metaRate returns the rate the comment or free-text lines give: rate_hz,
+// else a key holding one of rateKeys, its value in Hz with or without the
+// unit ("100 Hz"); 0 when none does.
+func metaRate(meta map[string]string) (float64, error) {
+	v, key := meta["rate_hz"], "rate_hz"
+	if v == "" {
+		for k, val := range meta {
+			lk := strings.ToLower(k)
+			for _, rk := range rateKeys {
+				if strings.Contains(lk, rk) && (key == "rate_hz" || k < key) { // the first key in order when several
+					v, key = val, k
+				}
+			}
+		}
+		v = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(v), "Hz"), "hz"))
+	}
+	if v == "" {
+		return 0, nil
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, balance.Errorf(balance.ERATE, "%s %q is not a number", truncate(key, 30), truncate(v, 30))
+	}
+	return r, nil
 }

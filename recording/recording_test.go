@@ -186,6 +186,8 @@ func TestDetect(t *testing.T) {
 		{"# rate_hz: 100\n", FormatGeneric},
 		{"time_s,acc_x,acc_y,acc_z\n", FormatGeneric},
 		{"  -9,-257, -25,  84, 247,  27,-120,-987,  63;\r\n", FormatSisFall},
+		{"Acquisition frequency: 100 Hz\r\nPacketCounter\tAcc_X\tAcc_Y\tAcc_Z\r\n", FormatGeneric},
+		{"\"Time (s)\";\"ACC_X (g)\";\"ACC_Y (g)\";\"ACC_Z (g)\"\n", FormatGeneric},
 	} {
 		if got, err := Detect([]byte(tc.head)); err != nil || got != tc.want {
 			t.Errorf("Detect(%q) = %q, %v; want %q", tc.head, got, err, tc.want)
