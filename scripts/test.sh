@@ -80,6 +80,13 @@ fi
 [ -s "$AXE_JS" ] || { log "FAIL: axe-core not available at $AXE_JS"; exit 1; }
 export BALANCE_AXE="$AXE_JS"
 
+# 6. PostgreSQL for the postgres state store's tests (the machine's server,
+# started by the CI machine; each test creates and drops its own database).
+export BALANCE_TEST_POSTGRES="${BALANCE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+if [ "$BALANCE_TEST_POSTGRES" = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" ] && ! port_open 5432; then
+  log "FAIL: no PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth); start it or set BALANCE_TEST_POSTGRES"; exit 1
+fi
+
 export BALANCE_TEST_MQTT="tcp://127.0.0.1:1883"
 log "services ready; running go test ./..."
 go test -count=1 -timeout 30m "$@" ./...

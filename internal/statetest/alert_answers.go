@@ -1,7 +1,6 @@
-package sqlite_test
+package statetest
 
 import (
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,15 +11,15 @@ import (
 	"github.com/balance-pt/balance/alerts"
 )
 
-// TestAlertStoreAnswer: "I need help" pressed twice at once is recorded
+// testAlertStoreAnswer: "I need help" pressed twice at once is recorded
 // once, makes the pending escalation due at the answer, and creates one
 // update notice (deterministic ID) to the recipient who was told; "I'm
 // OK" then resolves the alert, cancels the update not sent and creates
 // the resolved notice; a further answer on the resolved alert changes
 // nothing.
-func TestAlertStoreAnswer(t *testing.T) {
+func testAlertStoreAnswer(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	st := openState(t, filepath.Join(t.TempDir(), "state.db")).AlertStore()
+	st := bk.alertStore(t)
 	now := time.Unix(1_800_000_000, 0).UTC()
 	a := balance.Alert{ID: "f1", Kind: balance.AlertFall, Severity: balance.SeverityUrgent, PatientID: "p1", GroupKey: "p1/fall",
 		Summary: "Fall", OccurredAt: now, CreatedAt: now, Status: balance.AlertOpen}

@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,10 +10,10 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-func TestPlansAndChanges(t *testing.T) {
+func testPlansAndChanges(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db := openState(t, path)
+	path := bk.NewDatabase(t)
+	db := bk.open(t, path, Options{})
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 	if _, err := db.Plan(ctx, "p1"); balance.ErrorCode(err) != balance.ENOTFOUND {
@@ -96,7 +95,7 @@ func TestPlansAndChanges(t *testing.T) {
 
 	// Everything survives a reopen.
 	db.Close()
-	db2 := openState(t, path)
+	db2 := bk.open(t, path, Options{})
 	if got, err := db2.Plan(ctx, "p1"); err != nil || got.LevelID != "feet-together" {
 		t.Errorf("after reopen: %+v, %v", got, err)
 	}

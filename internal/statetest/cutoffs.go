@@ -1,27 +1,22 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/balance-pt/balance"
-	"github.com/balance-pt/balance/sqlite"
 )
 
-// TestPatientCutoffs: a patient's own cut-offs round-trip with author and
+// testPatientCutoffs: a patient's own cut-offs round-trip with author and
 // time (also after reopening), are validated (EINVALID, nothing stored),
 // belong to a known patient (ENOTFOUND), and nil goes back to the clinic's.
-func TestPatientCutoffs(t *testing.T) {
+func testPatientCutoffs(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	st, err := sqlite.OpenState(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := bk.NewDatabase(t)
+	st := bk.open(t, path, Options{})
 	if err := st.CreatePatient(ctx, balance.Patient{ID: "p1", Name: "P"}); err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +29,7 @@ func TestPatientCutoffs(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if st, err = sqlite.OpenState(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = bk.open(t, path, Options{})
 	got, ok, err := st.PatientCutoffs(ctx, "p1")
 	if err != nil || !ok {
 		t.Fatalf("after reopening: ok %v, %v", ok, err)

@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,10 +10,10 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// TestWatermarksNeverGoBack: a lower watermark saved later keeps the higher.
-func TestWatermarksNeverGoBack(t *testing.T) {
+// testWatermarksNeverGoBack: a lower watermark saved later keeps the higher.
+func testWatermarksNeverGoBack(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db := bk.fresh(t, Options{})
 	if err := db.SaveWatermarks(ctx, map[string]int64{"d1": 200, "d2": 5}); err != nil {
 		t.Fatal(err)
 	}
@@ -30,11 +29,11 @@ func TestWatermarksNeverGoBack(t *testing.T) {
 	}
 }
 
-// TestExerciseSessionsRoundTrip: sessions come back as saved, oldest first,
+// testExerciseSessionsRoundTrip: sessions come back as saved, oldest first,
 // from `since` on; saving the same ID again replaces it.
-func TestExerciseSessionsRoundTrip(t *testing.T) {
+func testExerciseSessionsRoundTrip(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db := bk.fresh(t, Options{})
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	a := balance.ExerciseSession{ID: "d1:a", PatientID: "p1", DeviceID: "d1", Kind: balance.SessionExercise, ExerciseID: "tandem",
 		Start: t0, End: t0.Add(30 * time.Second), HoldS: 12.5, LossesOfBalance: 1,
@@ -63,10 +62,10 @@ func TestExerciseSessionsRoundTrip(t *testing.T) {
 	}
 }
 
-// TestRiskHistory: newest first, limited, reasons kept.
-func TestRiskHistory(t *testing.T) {
+// testRiskHistory: newest first, limited, reasons kept.
+func testRiskHistory(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db := bk.fresh(t, Options{})
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	var want []balance.RiskAssessment
 	for i, lvl := range []string{balance.RiskLow, balance.RiskModerate, balance.RiskHigh} {

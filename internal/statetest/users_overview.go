@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,14 +10,13 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// TestPatientSummary: each patient's PatientSummary equals their element of
+// testPatientSummary: each patient's PatientSummary equals their element of
 // PatientSummaries, with every part (risk, devices, alerts, sessions, plan)
 // filled from their rows only, and an unknown patient is ENOTFOUND.
-func TestPatientSummary(t *testing.T) {
+func testPatientSummary(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	now := time.Now().UTC().Truncate(time.Hour) // clock-relative: nothing here may age out of a retention window
-	db.Now = func() time.Time { return now }
+	db, as := bk.openBoth(t, bk.NewDatabase(t), Options{Now: func() time.Time { return now }})
 	since := now.Add(-7 * 24 * time.Hour)
 	must := func(err error) {
 		t.Helper()
@@ -46,11 +44,11 @@ func TestPatientSummary(t *testing.T) {
 		}
 		for j, kind := range []string{balance.AlertFall, balance.AlertTrend, balance.AlertFall} {
 			aid := fmt.Sprint(id, ":a", j)
-			_, err := db.AlertStore().Enqueue(ctx, balance.Alert{ID: aid, Kind: kind, Severity: balance.SeverityUrgent, PatientID: id, Summary: "s",
+			_, err := as.Enqueue(ctx, balance.Alert{ID: aid, Kind: kind, Severity: balance.SeverityUrgent, PatientID: id, Summary: "s",
 				GroupKey: id + "/" + kind, OccurredAt: now.Add(-time.Duration(j+i) * time.Hour), CreatedAt: now, Status: balance.AlertOpen}, nil, now)
 			must(err)
 			if j == 0 && i == 0 {
-				_, err := db.AlertStore().Ack(ctx, aid, "dr", now)
+				_, err := as.Ack(ctx, aid, "dr", now)
 				must(err)
 			}
 		}

@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,16 +10,15 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// TestPatientDateOfBirth: a date of birth is stored and read back with the
+// testPatientDateOfBirth: a date of birth is stored and read back with the
 // other patient fields (by Patient and Patients, and across a reopen that
 // re-runs the migrations), an update may clear it, and dates that are not
 // real, lie in the future or before 1900 are refused with EINVALID.
-func TestPatientDateOfBirth(t *testing.T) {
+func testPatientDateOfBirth(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db := openState(t, path)
+	path := bk.NewDatabase(t)
 	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db := bk.open(t, path, Options{Now: func() time.Time { return now }})
 	dob := balance.Date{Year: 1948, Month: time.March, Day: 7}
 	want := balance.Patient{ID: "p1", Name: "Ada Lovelace", HeightM: 1.65, SensorHeightM: 0.95, Neuropathy: true,
 		Phone: "+1 555 0100", Address: "1 Main St", Contact: "Byron, +1 555 0101", DateOfBirth: dob, CreatedAt: now}
@@ -38,7 +36,7 @@ func TestPatientDateOfBirth(t *testing.T) {
 		t.Errorf("Patient(p1) (-want +got):\n%s", diff)
 	}
 	db.Close()
-	db = openState(t, path)
+	db = bk.open(t, path, Options{Now: func() time.Time { return now }})
 	ps, err := db.Patients(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +45,6 @@ func TestPatientDateOfBirth(t *testing.T) {
 		t.Errorf("Patients after reopen: %+v; want p1 born %s and p2 unknown", ps, dob)
 	}
 
-	db.Now = func() time.Time { return now }
 	for _, tc := range []struct {
 		name string
 		dob  balance.Date

@@ -1,7 +1,6 @@
-package sqlite_test
+package statetest
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,9 +10,9 @@ import (
 	"github.com/balance-pt/balance/alerts"
 )
 
-func TestAlertNotesAndAssignee(t *testing.T) {
+func testAlertNotesAndAssignee(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	st := openState(t, filepath.Join(t.TempDir(), "state.db")).AlertStore()
+	st := bk.alertStore(t)
 	now := time.Unix(1_800_000_000, 0).UTC()
 	if _, err := st.Enqueue(ctx, alertFixture("a1", now), nil, now); err != nil {
 		t.Fatal(err)
@@ -64,9 +63,9 @@ func TestAlertNotesAndAssignee(t *testing.T) {
 	}
 }
 
-func TestAlertFilters(t *testing.T) {
+func testAlertFilters(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	st := openState(t, filepath.Join(t.TempDir(), "state.db")).AlertStore()
+	st := bk.alertStore(t)
 	now := time.Unix(1_800_000_000, 0).UTC()
 	// A silence of p2's device d2, every kind but falls, for the second hour.
 	if _, err := st.AddSilence(ctx, balance.Silence{PatientID: "p2", DeviceID: "d2", StartsAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour),

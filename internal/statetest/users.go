@@ -1,7 +1,6 @@
-package sqlite_test
+package statetest
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,9 +9,9 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-func TestUsersAndAssignments(t *testing.T) {
+func testUsersAndAssignments(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db := bk.fresh(t, Options{})
 	for _, id := range []string{"p1", "p2"} {
 		if err := db.CreatePatient(ctx, balance.Patient{ID: id}); err != nil {
 			t.Fatal(err)
@@ -66,11 +65,10 @@ func TestUsersAndAssignments(t *testing.T) {
 	}
 }
 
-func TestUserSessions(t *testing.T) {
+func testUserSessions(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	now := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db := bk.fresh(t, Options{Now: func() time.Time { return now }})
 	u, err := db.CreateUser(ctx, balance.User{Username: "ann", Role: balance.RoleAdmin, PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)
@@ -99,9 +97,9 @@ func TestUserSessions(t *testing.T) {
 	}
 }
 
-func TestReviewLog(t *testing.T) {
+func testReviewLog(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db := bk.fresh(t, Options{})
 	u, err := db.CreateUser(ctx, balance.User{Username: "ann", Role: balance.RoleTherapist, PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)
@@ -129,14 +127,14 @@ func TestReviewLog(t *testing.T) {
 	}
 }
 
-func TestDisabledUserHasNoSessionsOrTokens(t *testing.T) {
+func testDisabledUserHasNoSessionsOrTokens(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db := bk.fresh(t, Options{})
 	u, err := db.CreateUser(ctx, balance.User{Username: "ann", Role: balance.RoleTherapist, PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := db.Now()
+	now := time.Now() // the store's clock: Options.Now unset
 	if err := db.CreateUserSession(ctx, "s1", u.ID, "c", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}

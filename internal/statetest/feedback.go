@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,14 +10,14 @@ import (
 	"github.com/balance-pt/balance"
 )
 
-// TestSessionFeedback: an answer round-trips (with and without a pain
+// testSessionFeedback: an answer round-trips (with and without a pain
 // score); a second answer within 24 h of the first replaces it, one at or
 // after 24 h is refused (and the stored answer stays), one naming another
 // patient is refused; an invalid one is refused; a patient's answers are
 // listed oldest first from a time on.
-func TestSessionFeedback(t *testing.T) {
+func testSessionFeedback(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	db := bk.fresh(t, Options{})
 	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	three := 3
 	first := balance.SessionFeedback{SessionID: "s1", PatientID: "p1", Time: t0, Difficulty: 8, Pain: true, PainScore: &three,

@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,16 +11,16 @@ import (
 	"github.com/balance-pt/balance/alerts"
 )
 
-// TestAlertStoreUrgentGroups: urgent alerts of one group, planned by
+// testAlertStoreUrgentGroups: urgent alerts of one group, planned by
 // alerts.Config.Plan and placed by the store: the first is due at once; a
 // second one, while the first is unresolved and was told less than the
 // urgent group interval ago, goes in a follow-up due one interval after
 // the first notice, which a third joins; their escalations join the
 // first's; raising again changes nothing; and the group's resolved notice
 // waits for the last of them and carries all three.
-func TestAlertStoreUrgentGroups(t *testing.T) {
+func testAlertStoreUrgentGroups(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	st := openState(t, filepath.Join(t.TempDir(), "state.db")).AlertStore()
+	st := bk.alertStore(t)
 	t0 := time.Unix(1_800_000_000, 0).UTC()
 	secret := "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
 	cfg := alerts.Config{

@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,15 +11,15 @@ import (
 	"github.com/balance-pt/balance/reminders"
 )
 
-// TestReminderSettings: settings are stored, read back and replaced; an
+// testReminderSettings: settings are stored, read back and replaced; an
 // invalid one is refused (EINVALID), an unknown patient too (ENOTFOUND);
 // Reminders lists only those that are on, with the last date sent; the
 // key on patient and date records each day's reminder once, across
 // reopening the database.
-func TestReminderSettings(t *testing.T) {
+func testReminderSettings(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	st := openState(t, path)
+	path := bk.NewDatabase(t)
+	st := bk.open(t, path, Options{})
 	for _, id := range []string{"p1", "p2"} {
 		if err := st.CreatePatient(ctx, balance.Patient{ID: id}); err != nil {
 			t.Fatal(err)
@@ -78,7 +77,7 @@ func TestReminderSettings(t *testing.T) {
 	}
 	st.Close()
 
-	st = openState(t, path)
+	st = bk.open(t, path, Options{})
 	if first, err := st.MarkReminderSent(ctx, "p1", "2026-03-30", "msg_x", at); err != nil || first {
 		t.Errorf("after reopening: %v, %v; want recorded already", first, err)
 	}

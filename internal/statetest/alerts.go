@@ -1,8 +1,7 @@
-package sqlite_test
+package statetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,9 +22,9 @@ func delivery(id, recipient, reason string, alertID string, due time.Time, group
 		AlertIDs: []string{alertID}, GroupKey: "p1/trend", Group: group, GroupInterval: time.Minute, NextAt: due, GiveUpAfter: time.Hour}
 }
 
-func TestAlertStoreOutbox(t *testing.T) {
+func testAlertStoreOutbox(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	st := openState(t, filepath.Join(t.TempDir(), "state.db")).AlertStore()
+	st := bk.alertStore(t)
 	now := time.Unix(1_800_000_000, 0).UTC()
 
 	// Enqueue is idempotent on the alert ID and round-trips the alert.
@@ -153,13 +152,13 @@ func TestAlertStoreOutbox(t *testing.T) {
 	}
 }
 
-// TestAlertStoreResolve: resolving an alert records when and why, cancels
+// testAlertStoreResolve: resolving an alert records when and why, cancels
 // its pending repeat and escalation, and creates one resolved delivery per
 // recipient who was told (delivered), none for one who was not; resolving
 // again changes nothing.
-func TestAlertStoreResolve(t *testing.T) {
+func testAlertStoreResolve(t *testing.T, bk Backend) {
 	ctx := context.Background()
-	st := openState(t, filepath.Join(t.TempDir(), "state.db")).AlertStore()
+	st := bk.alertStore(t)
 	now := time.Unix(1_800_000_000, 0).UTC()
 	a := alertFixture("a1", now)
 	ds := []alerts.NewDelivery{

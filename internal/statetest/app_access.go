@@ -1,7 +1,6 @@
-package sqlite_test
+package statetest
 
 import (
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,16 +10,14 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/balance-pt/balance"
-	"github.com/balance-pt/balance/sqlite"
 )
 
 // appAccessDB is a state database with patients p1 and p2 and a clock the
 // test moves.
-func appAccessDB(t *testing.T) (*sqlite.StateDB, *time.Time) {
+func appAccessDB(t *testing.T, bk Backend) (Store, *time.Time) {
 	t.Helper()
-	db := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	now := time.Date(2026, 12, 4, 10, 2, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db := bk.fresh(t, Options{Now: func() time.Time { return now }})
 	for _, id := range []string{"p1", "p2"} {
 		if err := db.CreatePatient(t.Context(), balance.Patient{ID: id, Name: "Patient " + id}); err != nil {
 			t.Fatal(err)
@@ -29,9 +26,9 @@ func appAccessDB(t *testing.T) (*sqlite.StateDB, *time.Time) {
 	return db, &now
 }
 
-func newInvite(t *testing.T, db *sqlite.StateDB, patient, token, code string, ttl time.Duration) balance.AppInvite {
+func newInvite(t *testing.T, db Store, now time.Time, patient, token, code string, ttl time.Duration) balance.AppInvite {
 	t.Helper()
-	inv, err := db.CreateAppInvite(t.Context(), balance.AppInvite{PatientID: patient, CreatedBy: "ann", ExpiresAt: db.Now().Add(ttl)}, token, code)
+	inv, err := db.CreateAppInvite(t.Context(), balance.AppInvite{PatientID: patient, CreatedBy: "ann", ExpiresAt: now.Add(ttl)}, token, code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +39,10 @@ func session(csrf string, expires time.Time) balance.AppSession {
 	return balance.AppSession{Label: "Phone added 4 Dec 10:02", CSRF: csrf, ExpiresAt: expires}
 }
 
-// TestAppInviteOnce: an invitation is redeemed once, by its link or by its
+// testAppInviteOnce: an invitation is redeemed once, by its link or by its
 // code (not both), and then names its patient's new session; a second use,
 // an expired one and an unknown one are refused in words.
-func TestAppInviteOnce(t *testing.T) {
+func testAppInviteOnce(t *testing.T, bk Backend) {
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name string
@@ -57,8 +54,8 @@ func TestAppInviteOnce(t *testing.T) {
 		{"by code", balance.InviteKey{CodeHash: "code1"}, balance.InviteKey{TokenHash: "tok1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db, now := appAccessDB(t)
-			inv := newInvite(t, db, "p1", "tok1", "code1", 24*time.Hour)
+			db, now := appAccessDB(t, bk)
+			inv := newInvite(t, db, *now, "p1", "tok1", "code1", 24*time.Hour)
 			if inv.ID == 0 || !inv.CreatedAt.Equal(*now) {
 				t.Errorf("created invite %+v", inv)
 			}
@@ -87,12 +84,12 @@ func TestAppInviteOnce(t *testing.T) {
 	}
 }
 
-// TestAppInviteRefusals: expiry (at the instant), unknown token and code,
+// testAppInviteRefusals: expiry (at the instant), unknown token and code,
 // a malformed key.
-func TestAppInviteRefusals(t *testing.T) {
+func testAppInviteRefusals(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	db, now := appAccessDB(t)
-	newInvite(t, db, "p1", "tok1", "code1", 24*time.Hour)
+	db, now := appAccessDB(t, bk)
+	newInvite(t, db, *now, "p1", "tok1", "code1", 24*time.Hour)
 	if _, err := db.CreateAppInvite(ctx, balance.AppInvite{PatientID: "nobody", ExpiresAt: now.Add(time.Hour)}, "t", "c"); balance.ErrorCode(err) != balance.ENOTFOUND {
 		t.Errorf("invite for an unknown patient: %v, want not_found", err)
 	}
@@ -120,11 +117,11 @@ func TestAppInviteRefusals(t *testing.T) {
 	}
 }
 
-// TestAppInviteConcurrentRedemption: of many phones redeeming one code at
+// testAppInviteConcurrentRedemption: of many phones redeeming one code at
 // once, exactly one gets a session.
-func TestAppInviteConcurrentRedemption(t *testing.T) {
-	db, now := appAccessDB(t)
-	newInvite(t, db, "p1", "tok1", "code1", time.Hour)
+func testAppInviteConcurrentRedemption(t *testing.T, bk Backend) {
+	db, now := appAccessDB(t, bk)
+	newInvite(t, db, *now, "p1", "tok1", "code1", time.Hour)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	won := 0
@@ -144,16 +141,16 @@ func TestAppInviteConcurrentRedemption(t *testing.T) {
 	}
 }
 
-// TestAppSessionsRevokeAndExpire: a session works until it is revoked (at
+// testAppSessionsRevokeAndExpire: a session works until it is revoked (at
 // once, by the patient's therapist, recorded) or expires; the list shows
 // only working sessions, of that patient; another patient's session id
 // cannot be revoked through this patient.
-func TestAppSessionsRevokeAndExpire(t *testing.T) {
+func testAppSessionsRevokeAndExpire(t *testing.T, bk Backend) {
 	ctx := t.Context()
-	db, now := appAccessDB(t)
-	newInvite(t, db, "p1", "tok1", "code1", time.Hour)
-	newInvite(t, db, "p1", "tok2", "code2", time.Hour)
-	newInvite(t, db, "p2", "tok3", "code3", time.Hour)
+	db, now := appAccessDB(t, bk)
+	newInvite(t, db, *now, "p1", "tok1", "code1", time.Hour)
+	newInvite(t, db, *now, "p1", "tok2", "code2", time.Hour)
+	newInvite(t, db, *now, "p2", "tok3", "code3", time.Hour)
 	a, err := db.RedeemAppInvite(ctx, balance.InviteKey{TokenHash: "tok1"}, "sessA", session("cA", now.Add(48*time.Hour)))
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +201,7 @@ func TestAppSessionsRevokeAndExpire(t *testing.T) {
 	}
 	var by string
 	var at int64
-	if err := db.DB().QueryRowContext(ctx, `SELECT revoked_by, revoked_at FROM app_sessions WHERE id = ?`, a.ID).Scan(&by, &at); err != nil || by != "ann" || at != now.Add(-time.Minute).UnixNano() {
+	if err := bk.QueryRow(ctx, db, `SELECT revoked_by, revoked_at FROM app_sessions WHERE id = ?`, a.ID).Scan(&by, &at); err != nil || by != "ann" || at != now.Add(-time.Minute).UnixNano() {
 		t.Errorf("revocation recorded as %q at %d, %v; want ann at the first", by, at, err)
 	}
 	if diff := cmp.Diff([]int64{b.ID}, ids("p1")); diff != "" {
