@@ -99,23 +99,24 @@ func TestFallDetectorScenarios(t *testing.T) {
 	}
 }
 
+// TestFallDetectorNotStill: a fall followed by movement while lying is
+// still a fall (issue 12: stillness is no longer required); it is reported
+// as not inactive, with less confidence than the same fall lying still.
 func TestFallDetectorNotStill(t *testing.T) {
 	fs := 100.0
 	s := coreScenario(fs, coreRotMat([3]float64{0, 0, 1}, 0), []corePhase{{0.3, 0.2, 45}, {0.05, 4, 90}})
+	still := DetectFalls(s, fs, FallConfig{})
 	// Add ±0.3 g movement at 2 Hz after the impact: lying but active.
 	for i := int(3.6 * fs); i < len(s); i++ {
 		k := 1 + 0.3*math.Sin(2*math.Pi*2*float64(i)/fs)
 		s[i].Acc = scale3(s[i].Acc, k)
 	}
-	if evs := DetectFalls(s, fs, FallConfig{}); len(evs) != 0 {
-		t.Errorf("active after impact: events %+v, want none by default", evs)
+	evs := DetectFalls(s, fs, FallConfig{})
+	if len(evs) != 1 || evs[0].Inactive || len(still) != 1 || !still[0].Inactive {
+		t.Fatalf("active after impact: events %+v (still: %+v), want one each, inactive only when still", evs, still)
 	}
-	evs := DetectFalls(s, fs, FallConfig{SkipInactivity: true})
-	if len(evs) != 1 || evs[0].Inactive {
-		t.Fatalf("SkipInactivity: events %+v, want one, not inactive", evs)
-	}
-	if evs[0].Confidence >= 1 {
-		t.Errorf("confidence %v should lack the inactivity cue", evs[0].Confidence)
+	if evs[0].Confidence >= still[0].Confidence {
+		t.Errorf("confidence %v should lack the inactivity cue (still: %v)", evs[0].Confidence, still[0].Confidence)
 	}
 }
 
@@ -189,9 +190,12 @@ func TestFallDetectorGaps(t *testing.T) {
 	}
 }
 
-// TestFallDetectorFlush: a recording cut 2 s after the impact (the posture
-// window is 1-3 s after it) is still judged, on the second seen; one cut
-// 1.2 s after it (a fifth of the window) is not.
+// TestFallDetectorFlush: a recording cut 2 s after the impact (after the
+// posture window, 0.5-1.5 s after it, while watching for getting up)
+// returns the fall, ending at the last sample; one cut 1.2 s after it (0.7
+// of the posture window seen) is judged on what was seen; one cut 0.9 s
+// after it (0.4 of the window) is not. (Issue 12 moved the posture window
+// from 1-3 s to 0.5-1.5 s after the impact, so the cuts moved with it.)
 func TestFallDetectorFlush(t *testing.T) {
 	fs := 100.0
 	s := coreScenario(fs, coreRotMat([3]float64{0, 0, 1}, 0), []corePhase{{0.3, 0.2, 45}, {0.05, 4, 90}})
@@ -199,7 +203,10 @@ func TestFallDetectorFlush(t *testing.T) {
 	if evs := DetectFalls(s[:impact+200], fs, FallConfig{}); len(evs) != 1 || evs[0].InactivityEndNS != s[impact+199].TimeNS {
 		t.Errorf("cut 2 s after impact: %+v, want one event ending at the last sample", evs)
 	}
-	if evs := DetectFalls(s[:impact+120], fs, FallConfig{}); len(evs) != 0 {
-		t.Errorf("cut 1.2 s after impact: %+v, want none", evs)
+	if evs := DetectFalls(s[:impact+120], fs, FallConfig{}); len(evs) != 1 || evs[0].DecisionTimeNS != s[impact+119].TimeNS {
+		t.Errorf("cut 1.2 s after impact: %+v, want one event decided at the last sample", evs)
+	}
+	if evs := DetectFalls(s[:impact+90], fs, FallConfig{}); len(evs) != 0 {
+		t.Errorf("cut 0.9 s after impact: %+v, want none", evs)
 	}
 }

@@ -18,7 +18,7 @@ type Set struct {
 }
 
 // Sets lists every data set the report covers, in report order.
-var Sets = []Set{}
+var Sets = []Set{FallsSet}
 
 // Run evaluates the named sets (every set when names is empty) over the
 // folders under dataDir. A missing folder is an error, not a skip: a

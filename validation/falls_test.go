@@ -1,0 +1,33 @@
+package validation
+
+import (
+	"os"
+	"testing"
+
+	"github.com/balance-pt/balance/internal/testenv"
+)
+
+// TestFalls asserts every floor of the falls section (issue 12: pooled
+// sensitivity ≥ 0.95, specificity ≥ 0.98, one event per fall, the same
+// falls in shuffled concatenated streams) and prints the section with -v.
+// The data are read from shared/data/sisfall-dev and sisfall-more
+// (testenv.SharedData: skipped where the shared recordings are absent).
+func TestFalls(t *testing.T) {
+	testenv.SharedData(t, "sisfall-dev")
+	testenv.SharedData(t, "sisfall-more")
+	sec, err := Falls(testenv.SharedDataDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Verbose() {
+		if err := sec.WriteMarkdown(os.Stdout); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sec.Floors) != 4 {
+		t.Errorf("%d floors, want 4", len(sec.Floors))
+	}
+	for _, f := range sec.Failed() {
+		t.Errorf("floor not met: %s", f)
+	}
+}
