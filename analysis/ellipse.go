@@ -1,8 +1,9 @@
 package analysis
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // chi2At95 is the 95 % quantile of χ² with 2 degrees of freedom,
@@ -94,8 +95,11 @@ func convexHull(x, y []float64) [][2]float64 {
 	for i := range x {
 		p[i] = [2]float64{x[i], y[i]}
 	}
-	sort.Slice(p, func(i, j int) bool {
-		return p[i][0] < p[j][0] || p[i][0] == p[j][0] && p[i][1] < p[j][1]
+	slices.SortFunc(p, func(a, b [2]float64) int {
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[1], b[1])
 	})
 	if len(p) < 3 {
 		return p

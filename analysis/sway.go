@@ -9,20 +9,24 @@ import (
 
 // SwayOptions tunes Sway. The zero value uses the defaults noted.
 type SwayOptions struct {
-	// Forward is the wearer's forward axis in sensor coordinates (e.g.
-	// Body.Forward from AlignToBody over a walk, or the device's declared
-	// axis); zero when unknown. Quiet stance cannot reveal it; without it
-	// AP and ML are arbitrary horizontal axes (SwayAPUnknown) while the
-	// 2-D measures, which do not depend on heading, stay valid.
+	// Forward is the wearer's forward axis in sensor coordinates, any
+	// length (SwayForward finds it from walking in the same recording, or
+	// takes the device's declared mounting); zero when unknown. Quiet
+	// stance cannot reveal it; without it AP and ML are arbitrary
+	// horizontal axes (SwayAPUnknown) while the 2-D measures, which do not
+	// depend on heading, stay valid. Its sign does not matter to any
+	// measure.
 	Forward [3]float64
 	// CutoffHz is the zero-phase low-pass cut-off; default 3.5 Hz (the
 	// value of the Mancini/Chiari accelerometric sway work). The filter is
 	// an order-4 Butterworth run forward and backward.
 	CutoffHz float64
-	// BandLoHz is the lower edge of the frequency measures' band; default
-	// 0.1 Hz (upper edge CutoffHz).
-	BandLoHz float64
-	// TrimSec is cut from each end after filtering; default 1 s.
+	// BandLoHz and BandHiHz are the band of the frequency measures;
+	// default SwayBandLoHz–SwayBandHiHz, 0.15–5 Hz (Prieto 1996).
+	BandLoHz, BandHiHz float64
+	// TrimSec is cut from each end after filtering (the filter's edge
+	// transients); default 1 s. JERK and PATH are scaled back to the whole
+	// trial (see SwayResult).
 	TrimSec float64
 	// MinSec is the analysed duration below which SwayShort is set;
 	// default 20 s (trials are 30 s).
@@ -34,7 +38,10 @@ func (o SwayOptions) withDefaults() SwayOptions {
 		o.CutoffHz = 3.5
 	}
 	if !(o.BandLoHz > 0) {
-		o.BandLoHz = 0.1
+		o.BandLoHz = SwayBandLoHz
+	}
+	if !(o.BandHiHz > 0) {
+		o.BandHiHz = SwayBandHiHz
 	}
 	if !(o.TrimSec >= 0) || o.TrimSec == 0 {
 		o.TrimSec = 1
@@ -66,7 +73,9 @@ const (
 	SwayAPUnknown
 )
 
-// SwayAxis holds the per-direction sway measures (the kernels with y nil).
+// SwayAxis holds the per-direction sway measures: the kernels with y nil
+// on one direction's acceleration, and the frequency measures of its PSD
+// (Prieto 1996's AP and ML measures).
 type SwayAxis struct {
 	Jerk     float64 // m²/s⁵
 	Dist     float64 // mean |a|, m/s²
@@ -78,10 +87,12 @@ type SwayAxis struct {
 	SwaySpectrum
 }
 
-// SwayMeasures holds the 13 iSway measures (Mancini 2012) in two
+// SwayMeasures holds the 13 iSway measures (Mancini 2012 Table 2) in two
 // dimensions, plus their AP and ML versions and the 95 % ellipse area.
-// The 2-D spectrum is the sum of the AP and ML PSDs, so that Power equals
-// RMS² up to the band limits (Parseval).
+// The 2-D frequency measures are those of the resultant distance
+// RD = sqrt(AP² + ML²) (Prieto 1996), whose spectrum is not the sum of the
+// AP and ML spectra: RD of a one-direction sine of frequency f oscillates
+// at 2f, 4f, ...
 type SwayMeasures struct {
 	Jerk     float64 // m²/s⁵
 	Dist     float64 // m/s²
@@ -100,15 +111,16 @@ type SwayMeasures struct {
 // SwayResult is the outcome of Sway.
 type SwayResult struct {
 	SwayMeasures
-	// Seconds is the duration analysed, after trimming.
-	Seconds float64
-	Quality SwayQuality
+	// Seconds is the duration analysed, after trimming TrimSec at each
+	// end; TestSeconds is the whole trial's (the samples given).
+	Seconds, TestSeconds float64
+	Quality              SwayQuality
 }
 
 // SwayXY computes every measure from AP (x) and ML (y) accelerations
-// already preprocessed (mean-removed, low-passed), with the frequency
-// measures over [bandLo, bandHi] Hz from Welch PSDs with 10 s segments
-// (0.1 Hz resolution; shorter signals use one segment).
+// already preprocessed (mean-removed, low-passed) at fs Hz, over the
+// samples given: the time-domain kernels on x and y, and SwayFrequency
+// over [bandLo, bandHi] Hz.
 func SwayXY(x, y []float64, fs, bandLo, bandHi float64) SwayMeasures {
 	var m SwayMeasures
 	m.Jerk = Jerk(x, y, fs)
@@ -120,28 +132,28 @@ func SwayXY(x, y []float64, fs, bandLo, bandHi float64) SwayMeasures {
 	m.MeanFreq = MeanFrequency(x, y, fs)
 	m.Area = SweptArea(x, y, fs)
 	m.Ellipse95 = EllipseArea95(x, y)
-	nper := int(math.Round(10 * fs))
-	fx, px := Welch(x, fs, nper)
-	_, py := Welch(y, fs, nper)
-	pxy := make([]float64, len(px))
-	for k := range px {
-		pxy[k] = px[k] + py[k]
-	}
-	m.SwaySpectrum = SpectralMeasures(fx, pxy, bandLo, bandHi)
-	axis := func(v []float64, p []float64) SwayAxis {
+	rd, ap, ml := SwayFrequency(x, y, fs, bandLo, bandHi)
+	m.SwaySpectrum = rd
+	axis := func(v []float64, s SwaySpectrum) SwayAxis {
 		return SwayAxis{
 			Jerk: Jerk(v, nil, fs), Dist: MeanDistance(v, nil), RMS: RMSDistance(v, nil),
 			Path: PathLength(v, nil), Range: Range(v, nil), MeanVel: MeanVelocity(v, nil, fs),
-			MeanFreq: MeanFrequency(v, nil, fs), SwaySpectrum: SpectralMeasures(fx, p, bandLo, bandHi),
+			MeanFreq: MeanFrequency(v, nil, fs), SwaySpectrum: s,
 		}
 	}
-	m.AP = axis(x, px)
-	m.ML = axis(y, py)
+	m.AP = axis(x, ap)
+	m.ML = axis(y, ml)
 	return m
 }
 
 // Sway analyses a quiet-stance trial (iSway; Mancini et al. 2012, JNER
-// 9:59): SwayPath, then SwayXY over the path. It returns ErrBadRate,
+// 9:59): SwayPath, then SwayXY over the path. JERK and PATH (2-D, AP and
+// ML) are integrals over the trial, ½∫₀ᵀ|da/dt|²dt and ∫₀ᵀ|da/dt|dt with
+// T = TestSeconds (Mancini 2012 Table 2); the filter's edges are not
+// usable, so they are measured over the Seconds analysed and scaled by
+// TestSeconds/Seconds (the trial's rate times its length: a stationary
+// trial reads the same as if the whole had been usable). MeanFreq =
+// PATH/(2π·DIST·T) is unchanged by the scaling. It returns ErrBadRate,
 // ErrTooShort (less than 5 s after trimming), ErrNonFinite, ErrGap or
 // ErrFlat for unusable input; doubtful trials get Quality flags instead.
 func Sway(samples []balance.Sample, fs float64, opts SwayOptions) (SwayResult, error) {
@@ -150,11 +162,18 @@ func Sway(samples []balance.Sample, fs float64, opts SwayOptions) (SwayResult, e
 	if err != nil {
 		return SwayResult{}, err
 	}
-	res := SwayResult{Seconds: p.Seconds, Quality: p.Quality}
+	res := SwayResult{Seconds: p.Seconds, TestSeconds: float64(len(samples)) / fs, Quality: p.Quality}
 	if res.Seconds < o.MinSec {
 		res.Quality |= SwayShort
 	}
-	res.SwayMeasures = SwayXY(p.AP, p.ML, fs, o.BandLoHz, o.CutoffHz)
+	res.SwayMeasures = SwayXY(p.AP, p.ML, fs, o.BandLoHz, o.BandHiHz)
+	k := res.TestSeconds / res.Seconds
+	res.Jerk *= k
+	res.Path *= k
+	for _, a := range []*SwayAxis{&res.AP, &res.ML} {
+		a.Jerk *= k
+		a.Path *= k
+	}
 	return res, nil
 }
 

@@ -20,3 +20,16 @@ func BenchmarkSway30s(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s)), "ns/sample")
 	b.ReportMetric(float64(cpuNS()-c0)/float64(b.N*len(s)), "cpu-ns/sample")
 }
+
+// BenchmarkSwayForward10min: the forward axis from 10 minutes (the most
+// SwayForward reads on one side) of 100 Hz walking.
+func BenchmarkSwayForward10min(b *testing.B) {
+	s := coreSynthWalk(100, SwayForwardMaxSec, coreRotMat([3]float64{0, 0, 1}, 1))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if h := SwayForward(s, nil, 100, [3]float64{}); h.Source != ForwardWalking {
+			b.Fatal(h)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s)), "ns/sample")
+}

@@ -7,7 +7,8 @@ import "math"
 // does, sampled at fs Hz; y may be nil to measure the single axis x (y ≡ 0).
 // Formulas follow Mancini et al. 2012 (JNER 9:59, Table 2), adapted from
 // Prieto et al. 1996 (IEEE Trans Biomed Eng 43:956); r = sqrt(x² + y²),
-// N samples, T = N/fs.
+// N samples, T = N/fs. Each kernel measures the samples it is given: Sway
+// gives them the trimmed trial and scales JERK and PATH to the whole one.
 
 func yAt(y []float64, i int) float64 {
 	if y == nil {
@@ -19,7 +20,8 @@ func yAt(y []float64, i int) float64 {
 // Jerk returns JERK = ½ ∫₀ᵀ [(dx/dt)² + (dy/dt)²] dt in m²/s⁵, with forward
 // differences for the derivatives and a rectangle sum for the integral. It
 // is not normalised by T (Mancini 2012's units); divide by T to compare
-// trials of different lengths.
+// trials of different lengths. It covers the N−1 intervals between the
+// samples.
 func Jerk(x, y []float64, fs float64) float64 {
 	var s float64
 	for i := 0; i+1 < len(x); i++ {
@@ -106,68 +108,4 @@ func SweptArea(x, y []float64, fs float64) float64 {
 		s += math.Abs(x[i]*y[i+1] - x[i+1]*y[i])
 	}
 	return s / (2 * float64(len(x)) / fs)
-}
-
-// SwaySpectrum holds the frequency-domain sway measures of a PSD over a
-// band (Prieto 1996 eqs. 25-30; Mancini 2012): spectral moments
-// m_k = Σ f^k·P(f)·Δf over the band.
-type SwaySpectrum struct {
-	// Power is PWR = m0, the band power in m²/s⁴.
-	Power float64
-	// F50 and F95 are the frequencies below which 50 % and 95 % of Power
-	// lies, in Hz, treating each bin's power as spread evenly over its
-	// width Δf.
-	F50, F95 float64
-	// CF is the centroidal frequency sqrt(m2/m0), Hz.
-	CF float64
-	// FD is the frequency dispersion sqrt(1 − m1²/(m0·m2)): 0 for a pure
-	// tone, towards 1 for broadband sway.
-	FD float64
-}
-
-// SpectralMeasures computes SwaySpectrum from a one-sided PSD (freqs
-// evenly spaced, as from Welch) over the bins with lo ≤ f ≤ hi. It returns
-// the zero value when the band holds no power.
-func SpectralMeasures(freqs, psd []float64, lo, hi float64) SwaySpectrum {
-	if len(freqs) < 2 {
-		return SwaySpectrum{}
-	}
-	df := freqs[1] - freqs[0]
-	var m0, m1, m2 float64
-	for k, f := range freqs {
-		if f < lo || f > hi {
-			continue
-		}
-		p := psd[k] * df
-		m0 += p
-		m1 += f * p
-		m2 += f * f * p
-	}
-	if !(m0 > 0) {
-		return SwaySpectrum{}
-	}
-	s := SwaySpectrum{Power: m0, CF: math.Sqrt(m2 / m0)}
-	s.FD = math.Sqrt(math.Max(0, 1-m1*m1/(m0*m2)))
-	s.F50 = quantileFreq(freqs, psd, lo, hi, 0.5*m0/df)
-	s.F95 = quantileFreq(freqs, psd, lo, hi, 0.95*m0/df)
-	return s
-}
-
-// quantileFreq returns the frequency at which the cumulative band power
-// (bins spread uniformly over [f−Δf/2, f+Δf/2]) reaches target.
-func quantileFreq(freqs, psd []float64, lo, hi, target float64) float64 {
-	df := freqs[1] - freqs[0]
-	var cum float64
-	last := 0.0
-	for k, f := range freqs {
-		if f < lo || f > hi {
-			continue
-		}
-		if psd[k] > 0 && cum+psd[k] >= target {
-			return f - df/2 + df*(target-cum)/psd[k]
-		}
-		cum += psd[k]
-		last = f + df/2
-	}
-	return last
 }

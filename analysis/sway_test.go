@@ -16,9 +16,9 @@ func TestSwaySineAxis(t *testing.T) {
 	fs, f, a, T := 100.0, 1.0, 0.2, 20.0
 	n := int(T * fs)
 	x := coreSine(n, fs, f, a, 0)
-	m := SwayXY(x, make([]float64, n), fs, 0.1, 3.5).AP
+	m := SwayXY(x, make([]float64, n), fs, SwayBandLoHz, SwayBandHiHz).AP
 	h := 1 / fs
-	df := 0.1 // Welch with 10 s segments
+	df := 1 / float64(SwaySegmentSec) // Welch bin width, 0.05 Hz
 	for _, c := range []struct {
 		name      string
 		got, want float64
@@ -39,14 +39,11 @@ func TestSwaySineAxis(t *testing.T) {
 		// ∫A sin = −A/(2πf) cos, mean |·| = (2/π)·A/(2πf).
 		{"MeanVel", m.MeanVel, 2 / math.Pi * a / (2 * math.Pi * f), 5e-3},
 		{"Range", m.Range, 2 * a, 1e-12},
-		// Parseval: a sine's power is A²/2.
+		// The frequency measures follow TestSwaySpectrumClosedForm (one
+		// 20 s Hann segment, tone on bin f/Δf = 20).
 		{"Power", m.Power, a * a / 2, 1e-9},
-		// Hann leakage of a bin-centred tone: bins f−Δ, f, f+Δ in ratio
-		// ¼ : 1 : ¼ (Hann DFT ½, −¼ at 0, ±1 bins). With each bin spread
-		// over its width: F50 = f; F95 = f + Δ/2 + Δ·(0.95·1.5 − 1.25)/0.25 = f + 1.2Δ;
-		// m2/m0 = f² + Δ²/3, so CF = sqrt(f² + Δ²/3), FD = sqrt(1 − f²/(f² + Δ²/3)).
-		{"F50", m.F50, f, 1e-9},
-		{"F95", m.F95, f + 1.2*df, 1e-9},
+		{"F50", m.F50, f, 1e-12},
+		{"F95", m.F95, f + df, 1e-12},
 		{"CF", m.CF, math.Sqrt(f*f + df*df/3), 1e-9},
 		{"FD", m.FD, math.Sqrt(1 - f*f/(f*f+df*df/3)), 1e-6},
 	} {
@@ -63,7 +60,7 @@ func TestSwayCircle(t *testing.T) {
 	n := int(T * fs)
 	x := coreSine(n, fs, f, r, math.Pi/2)
 	y := coreSine(n, fs, f, r, 0)
-	m := SwayXY(x, y, fs, 0.1, 3.5)
+	m := SwayXY(x, y, fs, SwayBandLoHz, SwayBandHiHz)
 	dth := 2 * math.Pi * f / fs
 	for _, c := range []struct {
 		name      string
@@ -82,9 +79,14 @@ func TestSwayCircle(t *testing.T) {
 		{"Range", m.Range, 2 * r, 1e-12},
 		// Covariance R²/2·I (n−1 normalisation: n/(n−1)): π·5.991·R²/2.
 		{"Ellipse95", m.Ellipse95, math.Pi * chi2At95 * r * r / 2 * float64(n) / float64(n-1), 1e-9},
-		// Power of both axes: R²/2 + R²/2.
-		{"Power", m.Power, r * r, 1e-9},
-		{"F50", m.F50, f, 1e-9},
+		// The resultant distance RD = R is constant: no power in the band
+		// (Prieto's 2-D frequency measures see changes of distance from the
+		// centre, not rotation about it; F50, CF of rounding noise mean nothing).
+		{"Power", m.Power, 0, 0},
+		// Each direction is a sine of amplitude R: power R²/2, F50 = f.
+		{"AP.Power", m.AP.Power, r * r / 2, 1e-9},
+		{"ML.Power", m.ML.Power, r * r / 2, 1e-9},
+		{"ML.F50", m.ML.F50, f, 1e-12},
 		// JERK = ½∫|v'|² with |Δ| = 2R sin(Δθ/2) each step: ½·fs·(n−1)·(2R sin(Δθ/2))².
 		{"Jerk", m.Jerk, 0.5 * fs * float64(n-1) * math.Pow(2*r*math.Sin(dth/2), 2), 1e-12},
 	} {
@@ -168,6 +170,24 @@ func swayEndToEnd(t *testing.T, r [3][3]float64) {
 	}
 	if !scalar.EqualWithinAbs(res.AP.F50, 0.5, 0.05) || !scalar.EqualWithinAbs(res.ML.F50, 1.2, 0.05) {
 		t.Errorf("F50 AP %v ML %v", res.AP.F50, res.ML.F50)
+	}
+	// JERK and PATH are integrals over the whole 32 s trial (Mancini 2012
+	// Table 2), measured over the 30 s analysed and scaled by 32/30. For
+	// AP = A·sin(2πft), A = 0.1 m/s², f = 0.5 Hz: PATH = 4A·f·T = 6.4 m/s²
+	// (the window from t = 1 s holds 15 whole periods) and JERK =
+	// ½∫(2πfA·cos)²dt = ¼(2πfA)²·T = 0.7896 m²/s⁵. Tolerance 2e-3: the n−1
+	// differences of the window miss one step (rel 1/3000), the filter's
+	// gain at 0.5 Hz is 1 − 2e-7 and the forward difference
+	// sin(πf/fs)/(πf/fs) is 1 − 4e-6.
+	a, f, T := 0.1, 0.5, 32.0
+	if !scalar.EqualWithinAbs(res.TestSeconds, T, 1e-9) {
+		t.Errorf("test seconds %v, want %v", res.TestSeconds, T)
+	}
+	if want := 4 * a * f * T; !scalar.EqualWithinRel(res.AP.Path, want, 2e-3) {
+		t.Errorf("AP PATH %v, want %v", res.AP.Path, want)
+	}
+	if want := 0.25 * math.Pow(2*math.Pi*f*a, 2) * T; !scalar.EqualWithinRel(res.AP.Jerk, want, 2e-3) {
+		t.Errorf("AP JERK %v, want %v", res.AP.Jerk, want)
 	}
 	// Without a forward axis the 2-D measures are unchanged and the flag set.
 	res2, err := Sway(s, fs, SwayOptions{})

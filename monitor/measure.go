@@ -94,13 +94,17 @@ func boutMeasurement(patient, device, source string, b analysis.WalkingBout) bal
 		Tags: tags("device", device, "source", source), Fields: f}
 }
 
-// swayFields flattens the iSway measures.
+// swayFields flattens the iSway measures (analysis.SwayResult: the 2-D
+// frequency measures are those of the resultant distance over 0.15–5 Hz,
+// Prieto 1996; jerk and path are over the whole session, test_seconds;
+// seconds is the part analysed). The _ap/_ml measures follow the body's
+// axes only when the session has no ap_unknown flag.
 func swayFields(r analysis.SwayResult) map[string]float64 {
 	return map[string]float64{
 		"jerk": r.Jerk, "dist": r.Dist, "rms": r.RMS, "path": r.Path, "range": r.Range, "mean_vel": r.MeanVel,
 		"mean_freq": r.MeanFreq, "area": r.Area, "power": r.Power, "f50": r.F50, "f95": r.F95, "cf": r.CF, "fd": r.FD,
 		"ellipse95": r.Ellipse95, "rms_ap": r.AP.RMS, "rms_ml": r.ML.RMS, "jerk_ap": r.AP.Jerk, "jerk_ml": r.ML.Jerk,
-		"seconds": r.Seconds,
+		"f50_ap": r.AP.F50, "f50_ml": r.ML.F50, "seconds": r.Seconds, "test_seconds": r.TestSeconds,
 	}
 }
 

@@ -21,7 +21,17 @@ import (
 // the session's start, tagged with device and exercise). Walk sessions are
 // not handled here (their bouts come from GaitMeasurements). A session that
 // cannot be analysed gets the quality flag analysis_failed and the error.
+// The sway measures get no forward axis (quality ap_unknown): see
+// AnalyzeSessionWith.
 func AnalyzeSession(es *balance.ExerciseSession, ss []balance.Sample, fs float64) ([]balance.Measurement, error) {
+	return AnalyzeSessionWith(es, ss, fs, analysis.SwayHeading{Source: analysis.ForwardNone})
+}
+
+// AnalyzeSessionWith is AnalyzeSession with the wearer's forward axis for
+// the sway measures' AP/ML split (analysis.SwayForward: from walking
+// recorded around the session, or the device's declared mounting); none
+// adds the quality flag ap_unknown.
+func AnalyzeSessionWith(es *balance.ExerciseSession, ss []balance.Sample, fs float64, fwd analysis.SwayHeading) ([]balance.Measurement, error) {
 	meas := func(name string, f map[string]float64, kv ...string) balance.Measurement {
 		addQuality(f, es.Quality)
 		return balance.Measurement{Name: name, PatientID: es.PatientID, Time: es.Start,
@@ -37,7 +47,7 @@ func AnalyzeSession(es *balance.ExerciseSession, ss []balance.Sample, fs float64
 	dur := float64(len(ss)) / fs
 	switch es.Kind {
 	case balance.SessionSway:
-		r, err := analysis.Sway(ss, fs, analysis.SwayOptions{})
+		r, err := analysis.Sway(ss, fs, analysis.SwayOptions{Forward: fwd.Forward})
 		if err != nil {
 			return fail(err)
 		}
@@ -64,7 +74,7 @@ func AnalyzeSession(es *balance.ExerciseSession, ss []balance.Sample, fs float64
 			es.Quality = append(es.Quality, "loss_"+h.Loss.String())
 			f[qualityField("loss_"+h.Loss.String())] = 1
 		}
-		if r, err := analysis.Sway(ss, fs, analysis.SwayOptions{}); err == nil {
+		if r, err := analysis.Sway(ss, fs, analysis.SwayOptions{Forward: fwd.Forward}); err == nil {
 			es.Sway = swayFields(r)
 			f["sway_rms"] = r.RMS
 			f["sway_jerk"] = r.Jerk

@@ -180,7 +180,7 @@ func (m *Monitor) analyzeSession(ctx context.Context, es *balance.ExerciseSessio
 		return nil
 	}
 	if es.Kind != balance.SessionWalk {
-		ms, err := AnalyzeSession(es, ss, fs)
+		ms, err := AnalyzeSessionWith(es, ss, fs, m.swayHeading(ctx, es, fs))
 		if err != nil {
 			return fail(err)
 		}
