@@ -193,7 +193,7 @@ func (m *Monitor) walk(ctx context.Context, device, patient, source string, from
 	if err != nil {
 		m.log.Warn("patient lookup failed; gait without height", "patient", patient, "err", err)
 	}
-	ss = longestRun(ss, fs)
+	ss = bridgeableRun(ss)
 	res, err := analysis.Gait(ss, fs, analysis.GaitParams{HeightM: p.HeightM, SensorHeightM: p.SensorHeightM})
 	if err != nil {
 		if !analysis.IsInputError(err) {
@@ -223,7 +223,24 @@ func longestRun(ss []balance.Sample, fs float64) []balance.Sample {
 	if len(ss) < 2 || fs <= 0 {
 		return ss
 	}
-	maxStep := int64(2e9 / fs)
+	return runWithin(ss, int64(2e9/fs))
+}
+
+// bridgeableRun returns the longest run of samples without a step over
+// analysis.MaxBridgeGapS or backwards: analysis.Gait fills the shorter gaps
+// inside it by linear interpolation (analysis.BridgeGaps; flag
+// gaps_bridged), where cutting at the first lost packet would drop the
+// walking around it.
+func bridgeableRun(ss []balance.Sample) []balance.Sample {
+	if len(ss) < 2 {
+		return ss
+	}
+	return runWithin(ss, int64(analysis.MaxBridgeGapS*1e9))
+}
+
+// runWithin returns the longest run of ss whose time steps are positive and
+// at most maxStep ns.
+func runWithin(ss []balance.Sample, maxStep int64) []balance.Sample {
 	bestA, bestB, a := 0, 1, 0
 	for i := 1; i <= len(ss); i++ {
 		if i == len(ss) || ss[i].TimeNS <= ss[i-1].TimeNS || ss[i].TimeNS-ss[i-1].TimeNS > maxStep {

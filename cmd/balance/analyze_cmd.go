@@ -46,6 +46,11 @@ type analyzeOptions struct {
 	accUnit, gyroUnit, timeUnit string
 	rate                        float64
 	from, to                    float64
+	// sensorForward is the declared forward axis of the sensor for sway
+	// (--sensor-forward); whole holds the samples before --from/--to cut
+	// them, where walking around a sway trial gives its forward axis.
+	sensorForward string
+	whole         []balance.Sample
 }
 
 // Clinical tests --test accepts.
@@ -71,6 +76,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (analyzeOptions, error) 
 	fs.Float64Var(&o.rate, "rate", 0, "sample rate in Hz (generic CSV without times or rate comment)")
 	fs.Float64Var(&o.from, "from", 0, "analyse from this many seconds after the first sample (e.g. one test of a session)")
 	fs.Float64Var(&o.to, "to", 0, "analyse up to this many seconds after the first sample (0: the end)")
+	fs.StringVar(&o.sensorForward, "sensor-forward", "", "the wearer's forward axis in sensor axes for sway AP/ML when no walking is recorded around the trial: +x, -x, +y, -y, +z, -z or X,Y,Z (default: the file's sensor_forward, else unknown)")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -99,6 +105,9 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (analyzeOptions, error) 
 	}
 	if !contains(analyzeTests, o.test) {
 		return o, fmt.Errorf("analyze: --test %q: want one of %s", o.test, strings.Join(analyzeTests, ", "))
+	}
+	if _, err := analysis.ParseAxis(o.sensorForward); err != nil {
+		return o, fmt.Errorf("analyze: --sensor-forward: %w", err)
 	}
 	return o, nil
 }
@@ -135,6 +144,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if o.from > 0 || o.to > 0 {
+		o.whole = rec.Samples
 		if rec, err = window(rec, o.from, o.to); err != nil {
 			return fmt.Errorf("analyze %s: %w", o.file, err)
 		}
@@ -178,36 +188,6 @@ type wearerDoc struct {
 	SensorHeightSource string `json:"sensor_height_source"`
 }
 
-type swayAxisDoc struct {
-	RMS     float64 `json:"rms_mps2"`
-	Range   float64 `json:"range_mps2"`
-	Jerk    float64 `json:"jerk_m2ps5"`
-	MeanVel float64 `json:"mean_velocity_mps"`
-	F50     float64 `json:"f50_hz"`
-	F95     float64 `json:"f95_hz"`
-}
-
-type swayDoc struct {
-	Seconds   float64     `json:"seconds"`
-	Jerk      float64     `json:"jerk_m2ps5"`
-	Dist      float64     `json:"dist_mps2"`
-	RMS       float64     `json:"rms_mps2"`
-	Path      float64     `json:"path_mps2"`
-	Range     float64     `json:"range_mps2"`
-	MeanVel   float64     `json:"mean_velocity_mps"`
-	MeanFreq  float64     `json:"mean_frequency_hz"`
-	Area      float64     `json:"area_m2ps5"`
-	Ellipse95 float64     `json:"ellipse95_m2ps4"`
-	Power     float64     `json:"power_m2ps4"`
-	F50       float64     `json:"f50_hz"`
-	F95       float64     `json:"f95_hz"`
-	Centroid  float64     `json:"centroid_hz"`
-	FreqDisp  float64     `json:"frequency_dispersion"`
-	AP        swayAxisDoc `json:"ap"`
-	ML        swayAxisDoc `json:"ml"`
-	Flags     []string    `json:"flags"`
-}
-
 type testsDoc struct {
 	TUG  *tugDoc  `json:"tug,omitempty"`
 	STS  *stsDoc  `json:"sts,omitempty"`
@@ -236,11 +216,18 @@ type holdDoc struct {
 type fallDoc struct {
 	ImpactS      float64 `json:"impact_s"`
 	ImpactUnixNS int64   `json:"impact_unix_ns"`
-	PeakAccG     float64 `json:"peak_acc_g"`
-	MinAccG      float64 `json:"min_acc_g"`
-	DescentMPS   float64 `json:"descent_mps"`
-	TiltDeg      float64 `json:"tilt_deg"`
-	Inactive     bool    `json:"inactive"`
+	// DecisionS/DecisionUnixNS: when the alarm would have been raised.
+	DecisionS      float64 `json:"decision_s"`
+	DecisionUnixNS int64   `json:"decision_unix_ns"`
+	PeakAccG       float64 `json:"peak_acc_g"`
+	MinAccG        float64 `json:"min_acc_g"`
+	DescentMPS     float64 `json:"descent_mps"`
+	TiltDeg        float64 `json:"tilt_deg"`
+	Inactive       bool    `json:"inactive"`
+	// GotUp: trunk upright again within 5 s of the impact; TimeToGetUpS
+	// is then the delay after the impact (0 otherwise).
+	GotUp        bool    `json:"got_up"`
+	TimeToGetUpS float64 `json:"time_to_get_up_s"`
 	Confidence   float64 `json:"confidence"`
 }
 
@@ -292,13 +279,15 @@ func analyzeRecording(o analyzeOptions, rec recording.Recording) (*analyzeDoc, e
 	for _, ev := range analysis.DetectFalls(s, fs, analysis.FallConfig{}) {
 		doc.Falls = append(doc.Falls, fallDoc{
 			ImpactS: float64(ev.ImpactTimeNS-s[0].TimeNS) / 1e9, ImpactUnixNS: ev.ImpactTimeNS,
+			DecisionS: float64(ev.DecisionTimeNS-s[0].TimeNS) / 1e9, DecisionUnixNS: ev.DecisionTimeNS,
 			PeakAccG: ev.PeakAccG, MinAccG: ev.MinAccG, DescentMPS: ev.DescentMS, TiltDeg: ev.TiltDeg,
-			Inactive: ev.Inactive, Confidence: ev.Confidence,
+			Inactive: ev.Inactive, GotUp: ev.GotUp, TimeToGetUpS: ev.TimeToGetUpS, Confidence: ev.Confidence,
 		})
 	}
 	noWalking := doc.Gait == nil || len(doc.Gait.Bouts) == 0
 	if o.test == "sway" || (o.test == "auto" && noWalking && doc.DurationS <= autoSwayMaxS) {
-		r, err := analysis.Sway(s, fs, analysis.SwayOptions{})
+		h, note := swayHeading(o, rec)
+		r, err := analysis.Sway(s, fs, analysis.SwayOptions{Forward: h.Forward})
 		switch {
 		case err != nil && o.test == "sway":
 			return nil, fmt.Errorf("sway: %w", err)
@@ -307,7 +296,10 @@ func analyzeRecording(o analyzeOptions, rec recording.Recording) (*analyzeDoc, e
 		case o.test == "auto" && r.Quality&(analysis.SwayStepping|analysis.SwayMovement) != 0:
 			// auto: moving, not a quiet stance.
 		default:
-			doc.Sway = swayFrom(r)
+			doc.Sway = swayFrom(r, h)
+			if note != "" {
+				doc.Notes = append(doc.Notes, note)
+			}
 			if o.test == "auto" {
 				doc.Notes = append(doc.Notes, "sway: analysed as a quiet-stance trial (short recording without walking); use --test none to skip")
 			}
@@ -376,28 +368,6 @@ func wearer(o analyzeOptions, rec recording.Recording) wearerDoc {
 	return w
 }
 
-func swayFrom(r analysis.SwayResult) *swayDoc {
-	ax := func(a analysis.SwayAxis) swayAxisDoc {
-		return swayAxisDoc{RMS: a.RMS, Range: a.Range, Jerk: a.Jerk, MeanVel: a.MeanVel, F50: a.F50, F95: a.F95}
-	}
-	d := &swayDoc{
-		Seconds: r.Seconds, Jerk: r.Jerk, Dist: r.Dist, RMS: r.RMS, Path: r.Path, Range: r.Range,
-		MeanVel: r.MeanVel, MeanFreq: r.MeanFreq, Area: r.Area, Ellipse95: r.Ellipse95,
-		Power: r.Power, F50: r.F50, F95: r.F95, Centroid: r.CF, FreqDisp: r.FD,
-		AP: ax(r.AP), ML: ax(r.ML), Flags: []string{},
-	}
-	for _, f := range []struct {
-		q    analysis.SwayQuality
-		name string
-	}{{analysis.SwayShort, "short"}, {analysis.SwayStepping, "stepping"}, {analysis.SwayMovement, "movement"},
-		{analysis.SwaySaturated, "saturated"}, {analysis.SwayAPUnknown, "ap_unknown"}} {
-		if r.Quality&f.q != 0 {
-			d.Flags = append(d.Flags, f.name)
-		}
-	}
-	return d
-}
-
 func tugFlags(q analysis.TUGQuality) []string {
 	out := []string{}
 	for _, f := range []struct {
@@ -450,8 +420,8 @@ func writeSummary(w io.Writer, d *analyzeDoc) error {
 		}
 	}
 	if s := d.Sway; s != nil {
-		fmt.Fprintf(w, "\nsway (%.1f s): RMS %.3f m/s² (AP %.3f, ML %.3f), jerk %.3g m²/s⁵, mean velocity %.4f m/s, 95%% ellipse %.4f m²/s⁴, F50 %.2f Hz",
-			s.Seconds, s.RMS, s.AP.RMS, s.ML.RMS, s.Jerk, s.MeanVel, s.Ellipse95, s.F50)
+		fmt.Fprintf(w, "\nsway (%.1f s trial, %.1f s analysed, forward axis: %s): RMS %.3f m/s² (AP %.3f, ML %.3f), jerk %.3g m²/s⁵, mean velocity %.4f m/s, 95%% ellipse %.4f m²/s⁴, F50 %.2f Hz",
+			s.TestSeconds, s.Seconds, s.ForwardSource, s.RMS, s.AP.RMS, s.ML.RMS, s.Jerk, s.MeanVel, s.Ellipse95, s.F50)
 		if len(s.Flags) > 0 {
 			fmt.Fprintf(w, " [%s]", strings.Join(s.Flags, ","))
 		}
