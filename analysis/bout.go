@@ -13,11 +13,14 @@ type BoutRules struct {
 	MinStrideLengthM float64
 }
 
-// MobilisedBoutRules are the Mobilise-D consensus rules (Kluge et al.,
-// PLOS ONE 16:e0256541, 2021; mobgap WbAssembly defaults): strides of
-// 0.2-3.0 s and at least 0.15 m long, at least 4 strides, and breaks longer
-// than 3 s end a bout.
-var MobilisedBoutRules = BoutRules{MinStrideS: 0.2, MaxStrideS: 3.0, MinStrides: 4, MaxBreakS: 3.0, MinStrideLengthM: 0.15}
+// MobilisedBoutRules are the Mobilise-D consensus rules for a walking bout
+// (Kluge et al., PLOS ONE 16:e0256541, 2021; used for the reference bouts
+// of Micó-Amigo et al., JNER 20:78, 2023): at least two consecutive
+// strides, each of 0.2-3.0 s and at least 0.15 m long (mobgap WbAssembly's
+// stride limits), and breaks longer than 3 s end a bout; turns stay inside
+// a bout. (mobgap's own pipeline asks 4 strides before it reports a bout;
+// here bouts under 10 s carry FlagShortBout instead.)
+var MobilisedBoutRules = BoutRules{MinStrideS: 0.2, MaxStrideS: 3.0, MinStrides: 2, MaxBreakS: 3.0, MinStrideLengthM: 0.15}
 
 // BoutSpan is one assembled bout: the initial contacts First..Last
 // (inclusive indices into the IC list) and which strides k (IC k to IC k+2,

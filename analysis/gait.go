@@ -32,7 +32,8 @@ const LegLengthFraction = 0.53
 
 // Quality and bout flags.
 const (
-	FlagGaps                    = "gaps"                      // time gaps split the recording
+	FlagGaps                    = "gaps"                      // time gaps over MaxBridgeGapS split the recording
+	FlagGapsBridged             = "gaps_bridged"              // shorter gaps were filled by linear interpolation (BridgeGaps)
 	FlagSaturated               = "saturated"                 // some accelerometer values sit on a clipping plateau
 	FlagNoSensorHeight          = "no_sensor_height"          // no step length or speed without a height
 	FlagNoGyro                  = "no_gyro"                   // no turns without a gyroscope
@@ -104,6 +105,9 @@ type GaitResult struct {
 	Aggregates GaitAggregates `json:"aggregates"`
 	// Quality holds Flag* values about the whole recording.
 	Quality []string `json:"quality"`
+	// BridgedSamples counts the samples BridgeGaps interpolated into gaps
+	// of up to MaxBridgeGapS (flag FlagGapsBridged).
+	BridgedSamples int `json:"bridged_samples"`
 }
 
 // minGaitSeconds is the shortest recording Gait accepts: one 3 s window of
@@ -117,13 +121,17 @@ const icdEdgeS = 0.3
 // Gait analyses walking in samples (sensor frame, SI units, fs Hz), the
 // Mobilise-D way for one lower-back IMU:
 //
-//  1. split the recording at time gaps (flag FlagGaps) and at stretches of
-//     1 s or more where the accelerometer repeats one value (FlagFlatline);
+//  1. fill time gaps of up to MaxBridgeGapS by linear interpolation
+//     (BridgeGaps; flag FlagGapsBridged), split the recording at longer
+//     ones (FlagGaps) and at stretches of 1 s or more where the
+//     accelerometer repeats one value (FlagFlatline);
 //  2. gait sequences (GaitSequences), cheap, on the whole recording;
 //  3. within each, the vertical from the mean acceleration, initial
 //     contacts (InitialContacts), walking bouts (AssembleBouts with
-//     p.Rules), vertical displacement for step length (Zijlstra & Hof 2003)
-//     and turns (Turns) on the yaw rate;
+//     p.Rules, strides that move the trunk as walking does, strideActive),
+//     without the weight shift before the first step (trimInitiation),
+//     vertical displacement for step length (Zijlstra & Hof 2003) and
+//     turns (Turns) on the yaw rate; turns stay inside a bout;
 //  4. per bout: cadence, step and stride times and their variability,
 //     regularity and symmetry, harmonic ratio, stride length and speed,
 //     turns, and plausibility flags (Mobilise-D DMO thresholds);
@@ -168,13 +176,16 @@ func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error
 	if isFlat(samples) {
 		return GaitResult{}, fmt.Errorf("%w: every accelerometer axis is constant", ErrFlat)
 	}
-	segs, gaps, err := splitAtGaps(samples, fs)
+	samples, segs, gaps, bridged, err := splitAtGaps(samples, fs)
 	if err != nil {
 		return GaitResult{}, err
 	}
-	res := GaitResult{DurationS: float64(len(samples)) / fs}
+	res := GaitResult{DurationS: float64(len(samples)) / fs, BridgedSamples: bridged}
 	if gaps {
 		res.Quality = append(res.Quality, FlagGaps)
+	}
+	if bridged > 0 {
+		res.Quality = append(res.Quality, FlagGapsBridged)
 	}
 	if clipped(samples, lo, hi) {
 		res.Quality = append(res.Quality, FlagSaturated)
@@ -220,39 +231,18 @@ func Gait(samples []balance.Sample, fs float64, p GaitParams) (GaitResult, error
 	return res, nil
 }
 
-// splitAtGaps returns the stretches between time gaps (a step over twice
-// 1/fs), whether there were any, and ErrGap for a time that does not
-// increase or ErrBadRate when the times contradict fs by more than 10 %.
-// All-zero times (no timestamps) give one stretch.
-func splitAtGaps(samples []balance.Sample, fs float64) ([]Interval, bool, error) {
-	n := len(samples)
-	if samples[0].TimeNS == 0 && samples[n-1].TimeNS == 0 {
-		return []Interval{{0, n}}, false, nil
+// splitAtGaps fills the gaps of samples up to MaxBridgeGapS (BridgeGaps)
+// and returns the samples so bridged, the stretches between longer gaps,
+// whether there were any, and the number of samples bridged; errors are
+// those of BridgeGaps (ErrGap for a time that does not increase,
+// ErrBadRate when the times contradict fs). All-zero times (no timestamps)
+// give one stretch.
+func splitAtGaps(samples []balance.Sample, fs float64) ([]balance.Sample, []Interval, bool, int, error) {
+	out, spans, bridged, err := BridgeGaps(samples, fs, MaxBridgeGapS)
+	if err != nil {
+		return nil, nil, false, 0, err
 	}
-	dt := 1e9 / fs
-	var out []Interval
-	start := 0
-	var span, count float64
-	for i := 1; i < n; i++ {
-		d := float64(samples[i].TimeNS - samples[i-1].TimeNS)
-		if d <= 0 {
-			return nil, false, fmt.Errorf("%w: time does not increase at sample %d", ErrGap, i)
-		}
-		if d > 2*dt {
-			out = append(out, Interval{start, i})
-			start = i
-			continue
-		}
-		span += d
-		count++
-	}
-	out = append(out, Interval{start, n})
-	if count > 0 {
-		if mean := span / count; math.Abs(mean-dt) > 0.1*dt {
-			return nil, false, fmt.Errorf("%w: timestamps say %.4g Hz, declared %v Hz", ErrBadRate, 1e9/mean, fs)
-		}
-	}
-	return out, len(out) > 1, nil
+	return out, spans, len(spans) > 1, bridged, nil
 }
 
 // clipped reports whether some accelerometer axis sits on a clipping
@@ -327,7 +317,11 @@ func gaitSequence(seq []balance.Sample, fs, t0, l, k float64, rules BoutRules, h
 		disp = VerticalDisplacement(nil, accV, fs)
 		stepLen = StepLengths(nil, disp, idx, l, k)
 	}
-	spans := AssembleBouts(times, stepLen, strideActive(accV, idx, fs), rules)
+	var bp []float64
+	if len(idx) >= 3 {
+		bp = ButterBandpass(2, gsdLowHz, gsdHighHz, fs).FiltFilt(nil, accV)
+	}
+	spans := trimInitiation(AssembleBouts(times, stepLen, strideActive(bp, idx), rules), bp, idx, rules)
 	if len(spans) == 0 {
 		return nil
 	}
@@ -427,18 +421,18 @@ const quietStanceStd = 0.1 // m/s²
 const strideRelMin = 1.0 / 3
 
 // strideActive reports for each stride (IC k to IC k+2) whether it moves as
-// in walking, from the standard deviation of the 0.5-3 Hz band of the
-// vertical acceleration: over each of its two steps above quietStanceStd,
+// in walking, from the standard deviation of bp, the 0.5-3 Hz band of the
+// vertical acceleration (2nd-order Butterworth, zero phase): over each of
+// its two steps above quietStanceStd,
 // and over the stride at least strideRelMin of the median over the
 // sequence's strides. It removes the "strides" the IC detector finds in
 // standing before, between and after walks, which would otherwise bridge
 // pauses longer than the bout rules allow, while keeping slow, shallow
 // walking (a relative, not an absolute, amplitude).
-func strideActive(accV []float64, idx []int, fs float64) []bool {
+func strideActive(bp []float64, idx []int) []bool {
 	if len(idx) < 3 {
 		return nil
 	}
-	bp := ButterBandpass(2, gsdLowHz, gsdHighHz, fs).FiltFilt(nil, accV)
 	step := make([]bool, len(idx)-1)
 	for k := range step {
 		step[k] = stdPop(bp[idx[k]:idx[k+1]+1]) > quietStanceStd

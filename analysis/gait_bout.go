@@ -15,8 +15,9 @@ var ErrNoSteps error = balance.Errorf(balance.EINVALID, "no strides found")
 // gait-sequence detection or bout assembly: a walk the patient's app marked
 // with start and stop (balance.SessionWalk), or a reference bout to validate
 // against. It detects initial contacts in the interval (filters see one
-// extra second on either side when the recording has it), keeps strides by
-// the duration and length rules of p.Rules, and returns the bout's measures
+// extra second on either side when the recording has it), drops a weight
+// shift before the first step (as Gait does), keeps strides by the duration
+// and length rules of p.Rules, and returns the bout's measures
 // with times in seconds since samples[0], counted as index/fs (the interval
 // should hold no time gap). Errors are those of Gait, and ErrNoSteps.
 func GaitWithin(samples []balance.Sample, fs float64, start, end int, p GaitParams) (WalkingBout, error) {
@@ -81,6 +82,13 @@ func GaitWithin(samples []balance.Sample, fs float64, start, end int, p GaitPara
 	}
 	if sp.NumStrides == 0 {
 		return WalkingBout{}, fmt.Errorf("%w: no stride passes the rules", ErrNoSteps)
+	}
+	// Gait initiation: a walk marked from standing starts with the weight
+	// shift, which is not a step (trimInitiation); kept when nothing else
+	// would be left.
+	bp := ButterBandpass(2, gsdLowHz, gsdHighHz, fs).FiltFilt(nil, accV)
+	if tr := trimInitiation([]BoutSpan{sp}, bp, idx, BoutRules{MinStrides: 1}); len(tr) == 1 {
+		sp = tr[0]
 	}
 	var turns []Turn
 	if hasGyro {

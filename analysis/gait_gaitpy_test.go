@@ -64,7 +64,7 @@ func loadGaitPy(t *testing.T) []gaitpyStride {
 // CWT of the vertical acceleration, so ICs should coincide within the 0.25 s
 // tolerance used against INDIP and stride times within 50 ms; cadence per
 // bout within 5 %. Stride length and speed come from differently filtered
-// and corrected pendulum models (ours: Zijlstra with K = 1.185), so they need
+// and corrected pendulum models (ours: Zijlstra with K = 1.147), so they need
 // only agree within 25 %.
 const (
 	gaitpyMinICMatch      = 0.80

@@ -161,7 +161,8 @@ func TestStepLengthPendulum(t *testing.T) {
 	if got, want := StepLengthPendulum(0.03, 0.9, 1), 2*math.Sqrt(0.0531); !scalar.EqualWithinAbsOrRel(got, want, 1e-15, 1e-15) {
 		t.Errorf("StepLengthPendulum = %v, want %v", got, want)
 	}
-	if got := StepLengthPendulum(0.03, 0.9, ZijlstraK); !scalar.EqualWithinAbsOrRel(got, 1.18475*2*math.Sqrt(0.0531), 1e-15, 1e-15) {
+	// ZijlstraK = 4.587/4 = 1.14675 (Mobilise-D MS-MS model).
+	if got := StepLengthPendulum(0.03, 0.9, ZijlstraK); !scalar.EqualWithinAbsOrRel(got, 1.14675*2*math.Sqrt(0.0531), 1e-15, 1e-15) {
 		t.Errorf("with K: %v", got)
 	}
 	for _, h := range []float64{-0.01, 0, 1.9, math.NaN()} {
@@ -258,7 +259,8 @@ func TestAssembleBouts(t *testing.T) {
 		want [][2]int // First, Last
 	}{
 		{"one bout", seq(0, 10, 0.5), [][2]int{{0, 9}}},
-		{"too few strides", seq(0, 5, 0.5), nil},                                                          // 3 strides
+		{"two strides", seq(0, 4, 0.5), [][2]int{{0, 3}}},                                                 // Kluge 2021: 2 strides make a bout
+		{"too few strides", seq(0, 3, 0.5), nil},                                                          // 1 stride
 		{"break over 3 s splits", append(seq(0, 8, 0.5), seq(7.0, 8, 0.5)...), [][2]int{{0, 7}, {8, 15}}}, // 3.5 s pause
 		{"break under 3 s joins", append(seq(0, 8, 0.5), seq(5.5, 8, 0.5)...), [][2]int{{0, 15}}},         // 2 s pause
 		{"strides too short", seq(0, 20, 0.05), nil},

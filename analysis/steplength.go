@@ -6,11 +6,22 @@ import (
 )
 
 // ZijlstraK is the scaling factor of the inverted-pendulum step length used
-// by default: 4.739/4 = 1.185, the value mobgap (SlZijlstra,
-// step_length_scaling_factor_ms_all) optimised on all participants of the
-// Mobilise-D MS project. It is a published constant, not fitted here.
-// Zijlstra & Hof's own correction factor was 1.25.
-const ZijlstraK = 4.739 / 4
+// by default: 4.587/4 = 1.147, the factor Soltani et al. (IEEE TNSRE
+// 29:1955-1964, 2021) tuned on people with multiple sclerosis in the
+// Mobilise-D MS project (model "MS-MS" of the Mobilise-D recommended
+// algorithms) and mobgap's SlZijlstra default
+// (step_length_scaling_factor_MS_MS). It is a published constant, not
+// fitted here; among the published factors (ZijlstraKMSAll, Soltani's
+// ICICLE-ALL 4.99/4, Zijlstra & Hof's own 1.25) it was the one chosen
+// leave-one-subject-out on the Mobilise-D example recordings
+// (validation.MobgapGait), in both folds. Like all of them it
+// over-estimates the stride length of slow walking (< 0.6 m/s).
+const ZijlstraK = 4.587 / 4
+
+// ZijlstraKMSAll is the factor Soltani et al. (2021) tuned on all
+// participants of the Mobilise-D MS project, healthy and with multiple
+// sclerosis: 4.739/4 = 1.185 (model "MS-ALL").
+const ZijlstraKMSAll = 4.739 / 4
 
 // StepLengthPendulum returns the step length in metres of the inverted
 // pendulum model of Zijlstra & Hof (2003) for a vertical trunk excursion h

@@ -18,7 +18,7 @@ type Set struct {
 }
 
 // Sets lists every data set the report covers, in report order.
-var Sets = []Set{FallsSet}
+var Sets = []Set{FallsSet, IPOLSet, MobgapSet}
 
 // Run evaluates the named sets (every set when names is empty) over the
 // folders under dataDir. A missing folder is an error, not a skip: a
