@@ -71,7 +71,7 @@ func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
 func (w *worker) fallsIn(ctx context.Context, d *deviceState, ss []balance.Sample) {
 	m := w.m
 	rules := m.cfg.RulesFor(d.patient)
-	for _, ev := range analysis.DetectFalls(ss, d.rate, analysis.FallConfig{}) {
+	for _, ev := range analysis.DetectFalls(ss, d.rate, analysis.FallConfig{Up: d.up}) {
 		info := FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
 			DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, NoMovementAfter: rules.NoMovementAfter}
 		m.raise(ctx, FallAlert(d.patient, d.id, info))
@@ -137,6 +137,8 @@ func (w *worker) notWorn(ctx context.Context, d *deviceState, now time.Time) {
 		return
 	}
 	d.notWornID = id
+	// Taken off: it may be clipped on again another way.
+	d.forgetUp(d.wm)
 	w.m.raise(ctx, balance.Alert{
 		ID: id, Kind: balance.AlertNotWorn, Severity: balance.SeverityInfo, PatientID: d.patient, DeviceID: d.id,
 		Summary: fmt.Sprintf("Device %s of patient %s has sent only motionless data since %s (UTC): it seems not to be worn.", d.id, d.patient, since.Format("2006-01-02 15:04")),
@@ -164,7 +166,8 @@ func (m *Monitor) firstRaise(id string) bool {
 }
 
 // gaitSpan analyses the activity span just ended (read back from the
-// store) and stores its walking bouts.
+// store) and stores its walking bouts; the upright axis learned from them
+// (analysis.UpFromBouts) goes to the device's fall detector.
 func (w *worker) gaitSpan(ctx context.Context, d *deviceState) {
 	start, end := d.spanStart, d.spanLast
 	d.spanStart, d.spanLast = 0, 0
@@ -174,12 +177,24 @@ func (w *worker) gaitSpan(ctx context.Context, d *deviceState) {
 	from := time.Unix(0, start).Add(-gaitPadS * time.Second)
 	to := time.Unix(0, end).Add(gaitPadS * time.Second)
 	device, patient, rate := d.id, d.patient, d.rate
-	w.m.goSlow(func(ctx context.Context) { w.m.walk(ctx, device, patient, "free_living", from, to, rate) })
+	w.m.goSlow(func(ctx context.Context) {
+		w.m.walkUp(ctx, device, patient, "free_living", from, to, rate, func(up [3]float64) {
+			// Read by the worker at its next batch (deviceState.takeUp).
+			d.learned.Store(&learnedUp{up: up, atNS: end})
+		})
+	})
 }
 
 // walk runs gait analysis on a device's stored samples in [from, to) and
 // stores the bouts found, returning them.
 func (m *Monitor) walk(ctx context.Context, device, patient, source string, from, to time.Time, fs float64) ([]analysis.WalkingBout, []string, error) {
+	return m.walkUp(ctx, device, patient, source, from, to, fs, nil)
+}
+
+// walkUp is walk; when learn is not nil and the bouts hold at least
+// analysis.UpMinWalkS of walking, it is also called with the wearer's
+// upright axis learned from them (analysis.UpFromBouts).
+func (m *Monitor) walkUp(ctx context.Context, device, patient, source string, from, to time.Time, fs float64, learn func([3]float64)) ([]analysis.WalkingBout, []string, error) {
 	m.stats.GaitWindows.Add(1)
 	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: device, From: from, To: to})
 	if err != nil {
@@ -203,6 +218,12 @@ func (m *Monitor) walk(ctx context.Context, device, patient, source string, from
 	}
 	if len(res.Bouts) == 0 {
 		return nil, res.Quality, nil
+	}
+	if learn != nil {
+		if up, walkS, err := analysis.UpFromBouts(ss, fs, res.Bouts); err == nil {
+			m.log.Debug("monitor: upright axis learned from walking", "device", device, "up", up, "walking_s", walkS)
+			learn(up)
+		}
 	}
 	ms := make([]balance.Measurement, 0, len(res.Bouts))
 	for _, b := range res.Bouts {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -98,6 +99,51 @@ type deviceState struct {
 
 	// notWornID is the open not-worn alert (moving again resolves it).
 	notWornID string
+
+	// up is the wearer's upright axis (sensor coordinates) learned from
+	// their walking, zero until the first walking bout: the fall detector
+	// then does not alarm on impacts while lying (rolling in bed). learned
+	// carries a new one from the gait analysis (the slow goroutine) to the
+	// worker, which hands it to det between Push calls (takeUp). upForgotNS
+	// is the device time at which it was last forgotten (forgetUp): an axis
+	// learned from walking before then is not taken.
+	up         [3]float64
+	learned    atomic.Pointer[learnedUp]
+	upForgotNS int64
+}
+
+// learnedUp is an upright axis learned from walking that ended at atNS
+// (device time).
+type learnedUp struct {
+	up   [3]float64
+	atNS int64
+}
+
+// upForgetGap: a device silent this long (device time) may have been
+// taken off (charging, the night) and clipped on again another way, so
+// the axis learned before is forgotten until the wearer walks again.
+const upForgetGap = int64(time.Hour)
+
+// takeUp hands an axis learned since the last call to the fall detector.
+func (d *deviceState) takeUp() {
+	l := d.learned.Swap(nil)
+	if l == nil || l.atNS <= d.upForgotNS {
+		return
+	}
+	d.up = l.up
+	if d.det != nil {
+		d.det.SetUp(d.up)
+	}
+}
+
+// forgetUp drops the learned axis (the device was taken off or silent for
+// long): the detector runs without it until the wearer walks again.
+func (d *deviceState) forgetUp(atNS int64) {
+	d.up, d.upForgotNS = [3]float64{}, atNS
+	d.learned.Store(nil)
+	if d.det != nil {
+		d.det.SetUp(d.up)
+	}
 }
 
 // hole is an interval [from, to) of device time, ns.
@@ -225,7 +271,7 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 	}
 	if d.det == nil || d.rate != fs {
 		d.rate = fs
-		d.det = analysis.NewFallDetector(fs, analysis.FallConfig{})
+		d.det = analysis.NewFallDetector(fs, analysis.FallConfig{Up: d.up})
 		d.bn = 0
 	}
 	defer m.stats.Batches.Add(1) // handled (counted last: tests wait on it)
@@ -243,6 +289,9 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 		return
 	}
 	d.markSeen(first)
+	if d.wm > 0 && first-d.wm > upForgetGap && d.up != ([3]float64{}) {
+		d.forgetUp(first)
+	}
 	if d.wm > 0 && first > d.wm+int64(2e9/fs) {
 		// A gap: batches were dropped, or came while we were down, or the
 		// device sent nothing. The store knows which.
@@ -299,6 +348,7 @@ func (w *worker) replayEvents(ctx context.Context, d *deviceState, from time.Tim
 // push analyses samples newer than the watermark.
 func (w *worker) push(ctx context.Context, d *deviceState, ss []balance.Sample) {
 	m := w.m
+	d.takeUp()
 	n := 0
 	for i := range ss {
 		s := ss[i]

@@ -50,7 +50,10 @@ type analyzeOptions struct {
 	// (--sensor-forward); whole holds the samples before --from/--to cut
 	// them, where walking around a sway trial gives its forward axis.
 	sensorForward string
-	whole         []balance.Sample
+	// sensorUp is the declared up axis of the sensor for fall detection
+	// when the recording holds no walking (--sensor-up).
+	sensorUp string
+	whole    []balance.Sample
 }
 
 // Clinical tests --test accepts.
@@ -77,6 +80,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (analyzeOptions, error) 
 	fs.Float64Var(&o.from, "from", 0, "analyse from this many seconds after the first sample (e.g. one test of a session)")
 	fs.Float64Var(&o.to, "to", 0, "analyse up to this many seconds after the first sample (0: the end)")
 	fs.StringVar(&o.sensorForward, "sensor-forward", "", "the wearer's forward axis in sensor axes for sway AP/ML when no walking is recorded around the trial: +x, -x, +y, -y, +z, -z or X,Y,Z (default: the file's sensor_forward, else unknown)")
+	fs.StringVar(&o.sensorUp, "sensor-up", "", "the wearer's up axis in sensor axes (standing) for fall detection when the recording holds no walking: +x, -x, +y, -y, +z, -z or X,Y,Z (default: the file's sensor_up, else unknown)")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -108,6 +112,9 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (analyzeOptions, error) 
 	}
 	if _, err := analysis.ParseAxis(o.sensorForward); err != nil {
 		return o, fmt.Errorf("analyze: --sensor-forward: %w", err)
+	}
+	if _, err := analysis.ParseAxis(o.sensorUp); err != nil {
+		return o, fmt.Errorf("analyze: --sensor-up: %w", err)
 	}
 	return o, nil
 }
@@ -178,6 +185,7 @@ type analyzeDoc struct {
 	Sway        *swayDoc             `json:"sway"`
 	Tests       testsDoc             `json:"tests"`
 	Falls       []fallDoc            `json:"falls"`
+	FallsUp     fallUpDoc            `json:"falls_up"`
 	Notes       []string             `json:"notes"`
 }
 
@@ -276,13 +284,10 @@ func analyzeRecording(o analyzeOptions, rec recording.Recording) (*analyzeDoc, e
 	default:
 		return nil, err
 	}
-	for _, ev := range analysis.DetectFalls(s, fs, analysis.FallConfig{}) {
-		doc.Falls = append(doc.Falls, fallDoc{
-			ImpactS: float64(ev.ImpactTimeNS-s[0].TimeNS) / 1e9, ImpactUnixNS: ev.ImpactTimeNS,
-			DecisionS: float64(ev.DecisionTimeNS-s[0].TimeNS) / 1e9, DecisionUnixNS: ev.DecisionTimeNS,
-			PeakAccG: ev.PeakAccG, MinAccG: ev.MinAccG, DescentMPS: ev.DescentMS, TiltDeg: ev.TiltDeg,
-			Inactive: ev.Inactive, GotUp: ev.GotUp, TimeToGetUpS: ev.TimeToGetUpS, Confidence: ev.Confidence,
-		})
+	var upNote string
+	doc.Falls, doc.FallsUp, upNote = analyzeFalls(o, rec, doc.Gait)
+	if upNote != "" {
+		doc.Notes = append(doc.Notes, upNote)
 	}
 	noWalking := doc.Gait == nil || len(doc.Gait.Bouts) == 0
 	if o.test == "sway" || (o.test == "auto" && noWalking && doc.DurationS <= autoSwayMaxS) {
