@@ -13,7 +13,9 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
 	"github.com/balance-pt/balance/internal/httpjson"
+	"github.com/balance-pt/balance/monitor"
 )
 
 var funcs = template.FuncMap{
@@ -311,7 +313,13 @@ func (s *Server) pageSession(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	sway, ellipse, hasSway, err := swayPathSVG(es, ss, vg.Points(420))
+	fs := analysis.EstimateRate(ss)
+	heading, err := monitor.SessionHeading(r.Context(), s.deps.Samples, &es, fs)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	sway, ellipse, hasSway, err := swayPathSVG(es, ss, fs, heading.Forward, vg.Points(420))
 	if err != nil {
 		s.pageError(w, r, err)
 		return

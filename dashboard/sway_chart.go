@@ -22,18 +22,16 @@ var stanceKinds = map[string]bool{balance.SessionSway: true, balance.SessionFour
 // swayPathSVG draws the sway path of a stance session, the horizontal
 // acceleration after analysis.SwayPath (medio-lateral across, antero-
 // posterior up, m/s², equal scales), with its 95 % confidence ellipse
-// (analysis.Ellipse95, whose area is the stored ellipse95). ok is false when
+// (analysis.Ellipse95, whose area is the stored ellipse95), on the forward
+// axis the monitor's measures used (monitor.SessionHeading; zero when not
+// known, and the axes are then labelled as such). ok is false when
 // the session is not a stance or its samples cannot be analysed; err is a
 // drawing failure.
-func swayPathSVG(es balance.ExerciseSession, ss []balance.Sample, size vg.Length) (svg []byte, e analysis.Ellipse, ok bool, err error) {
-	if !stanceKinds[es.Kind] {
+func swayPathSVG(es balance.ExerciseSession, ss []balance.Sample, fs float64, forward [3]float64, size vg.Length) (svg []byte, e analysis.Ellipse, ok bool, err error) {
+	if !stanceKinds[es.Kind] || fs == 0 {
 		return nil, e, false, nil
 	}
-	fs := analysis.EstimateRate(ss)
-	if fs == 0 {
-		return nil, e, false, nil
-	}
-	tr, perr := analysis.SwayPath(ss, fs, analysis.SwayOptions{})
+	tr, perr := analysis.SwayPath(ss, fs, analysis.SwayOptions{Forward: forward})
 	if perr != nil {
 		return nil, e, false, nil
 	}
