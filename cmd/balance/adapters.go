@@ -5,11 +5,10 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
-	"github.com/balance-pt/balance/sqlite"
 )
 
 // plansAdapter gives monitoring each patient's planned sessions per week.
-type plansAdapter struct{ state *sqlite.StateDB }
+type plansAdapter struct{ state stateStore }
 
 // SessionsPerWeek implements monitor.Plans.
 func (p plansAdapter) SessionsPerWeek(ctx context.Context, patientID string) (float64, bool, error) {
@@ -24,7 +23,7 @@ func (p plansAdapter) SessionsPerWeek(ctx context.Context, patientID string) (fl
 }
 
 // riskAdapter gives progression monitoring's risk history.
-type riskAdapter struct{ state *sqlite.StateDB }
+type riskAdapter struct{ state stateStore }
 
 // RiskAssessments implements progression.RiskSource.
 func (r riskAdapter) RiskAssessments(ctx context.Context, patientID string, since time.Time) ([]balance.RiskAssessment, error) {

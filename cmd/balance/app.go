@@ -45,7 +45,8 @@ type App struct {
 	Out    io.Writer // progress lines
 
 	Registry    *prometheus.Registry
-	State       *sqlite.StateDB
+	State       stateStore   // *sqlite.StateDB or *postgres.StateDB (state.driver)
+	Outbox      alerts.Store // State's alert outbox
 	Store       balance.SampleStore
 	Spool       *spool.Spool
 	Alerts      *alerts.Service
@@ -84,8 +85,11 @@ func (a *App) Open(ctx context.Context) (err error) {
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerBuildInfo(a.Registry)
 
-	if a.State, err = sqlite.OpenState(ctx, filepath.Join(c.DataDir, "state.db")); err != nil {
+	if a.State, a.Outbox, err = openState(ctx, c); err != nil {
 		return err
+	}
+	if c.State.Driver == StatePostgres && c.Storage.Kind == "embedded" {
+		a.Log.Warn("state on PostgreSQL with embedded time-series storage: samples stay in this instance's data_dir; other instances cannot read them (use storage.kind influx)")
 	}
 	if err := a.seed(ctx); err != nil {
 		return err
@@ -100,7 +104,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.Alerts, err = newAlerts(c.Alerts, a.State, a.Registry, linkKey, clinicZones(c.Monitoring.Monitor()), a.Log); err != nil {
+	if a.Alerts, err = newAlerts(c.Alerts, a.Outbox, a.State.Patient, a.Registry, linkKey, clinicZones(c.Monitoring.Monitor()), a.Log); err != nil {
 		return err
 	}
 	a.Alerts.Grace = 2 * time.Second // of the 10 s a stop may take
@@ -235,17 +239,17 @@ func openSpool(c Config, log *slog.Logger) (*spool.Spool, error) {
 	return sp, nil
 }
 
-// newAlerts builds alert delivery on the state database's outbox.
-func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry, linkKey []byte, zones func(string) *time.Location, log *slog.Logger) (*alerts.Service, error) {
+// newAlerts builds alert delivery on the state database's outbox store;
+// patient gives the patient records the notices name.
+func newAlerts(ac alerts.Config, store alerts.Store, patient func(context.Context, string) (balance.Patient, error), reg *prometheus.Registry, linkKey []byte, zones func(string) *time.Location, log *slog.Logger) (*alerts.Service, error) {
 	ns, err := notifiers(ac)
 	if err != nil {
 		return nil, err
 	}
-	store := state.AlertStore()
 	svc, err := alerts.New(ac, store, alerts.Options{
 		Notifiers: ns, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg, store.DeliveryCounts),
 		AckLinks: alerts.AckLinks{Key: linkKey},
-		Contexts: alerts.Contexts{Patient: state.Patient, Zone: zones},
+		Contexts: alerts.Contexts{Patient: patient, Zone: zones},
 	})
 	if err != nil {
 		return nil, err
@@ -258,7 +262,7 @@ func newAlerts(ac alerts.Config, state *sqlite.StateDB, reg *prometheus.Registry
 
 // newProgression builds exercise progression on the validated section
 // (its catalog loaded by Config.Validate).
-func newProgression(pc ProgressionConfig, state *sqlite.StateDB, store balance.SampleStore, sink balance.AlertSink, log *slog.Logger) *progression.Service {
+func newProgression(pc ProgressionConfig, state stateStore, store balance.SampleStore, sink balance.AlertSink, log *slog.Logger) *progression.Service {
 	svc := &progression.Service{
 		Catalog: pc.catalog, Rules: pc.Rules, Store: state, Patients: state, DefaultMode: pc.Mode,
 		Sessions: state, Risk: riskAdapter{state}, Falls: storeFalls{store}, Measurements: store, Alerts: sink,
@@ -564,6 +568,11 @@ func (a *App) banner() {
 		}
 	} else {
 		fmt.Fprintf(&b, "  MQTT broker: %s\n", c.MQTT.Broker)
+	}
+	if c.State.Driver == StatePostgres {
+		fmt.Fprintf(&b, "  state (PostgreSQL): shared with every instance on the same state.dsn\n")
+	} else {
+		fmt.Fprintf(&b, "  state (SQLite): %s\n", filepath.Join(c.DataDir, "state.db"))
 	}
 	if c.Storage.Kind == "embedded" {
 		fmt.Fprintf(&b, "  storage (embedded SQLite): %s\n", filepath.Join(c.DataDir, "samples.db"))

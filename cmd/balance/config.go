@@ -26,9 +26,13 @@ import (
 // --config, BALANCE_* environment variables, flags. deploy/balance.sample.yaml
 // documents every key.
 type Config struct {
-	// DataDir holds the state database, the embedded store and the spool.
+	// DataDir holds the state database (SQLite), the embedded store, the
+	// spool and the acknowledgement-link key.
 	DataDir string `yaml:"data_dir"`
-	HTTP    struct {
+	// State selects the state database: SQLite in data_dir (default) or
+	// PostgreSQL, shared by several instances.
+	State StateConfig `yaml:"state"`
+	HTTP  struct {
 		Addr string `yaml:"addr"`
 		// TLS: cert_file and key_file serve HTTPS (or terminate TLS in a
 		// reverse proxy and set dashboard.secure_cookies).
@@ -87,6 +91,7 @@ type Config struct {
 func DefaultConfig() Config {
 	var c Config
 	c.DataDir = "balance-data"
+	c.State.Driver = StateSQLite
 	c.HTTP.Addr = "127.0.0.1:8080"
 	c.MQTT.Broker = "tcp://127.0.0.1:1883"
 	c.MQTT.ClientID = "balance-ingest"
@@ -163,6 +168,8 @@ var envVars = []struct {
 	set        func(c *Config, v string) error
 }{
 	{"BALANCE_DATA_DIR", "data directory", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"BALANCE_STATE_DRIVER", "state database: sqlite or postgres", func(c *Config, v string) error { c.State.Driver = v; return nil }},
+	{"BALANCE_STATE_DSN", "PostgreSQL connection string (state.driver postgres)", func(c *Config, v string) error { c.State.DSN = v; return nil }},
 	{"BALANCE_HTTP_ADDR", "HTTP listen address", func(c *Config, v string) error { c.HTTP.Addr = v; return nil }},
 	{"BALANCE_MQTT_BROKER", "MQTT broker URL", func(c *Config, v string) error { c.MQTT.Broker = v; return nil }},
 	{"BALANCE_MQTT_CLIENT_ID", "MQTT client id", func(c *Config, v string) error { c.MQTT.ClientID = v; return nil }},

@@ -14,6 +14,48 @@ import (
 	"github.com/balance-pt/balance/progression"
 )
 
+// StateConfig is the "state" section of the configuration: where
+// patients, devices, users, plans, the alert outbox and monitoring's
+// watermarks are kept.
+//
+//	state:
+//	  driver: sqlite     # default: data_dir/state.db, one process per data directory
+//	  # driver: postgres  # several instances share one database (docs/operations.md)
+//	  # dsn: "postgres://balance@db.example:5432/balance?sslmode=verify-full&pool_max_conns=10"
+//
+// The DSN holds a password: give it as BALANCE_STATE_DSN or, from a
+// Docker or Kubernetes secret, BALANCE_STATE_DSN_FILE.
+type StateConfig struct {
+	// Driver is "sqlite" (StateSQLite) or "postgres" (StatePostgres).
+	Driver string `yaml:"driver"`
+	// DSN is the PostgreSQL connection string, a URL or key=value pairs
+	// as pgxpool.ParseConfig reads them (postgres.OpenState).
+	DSN string `yaml:"dsn"`
+}
+
+// The state drivers.
+const (
+	StateSQLite   = "sqlite"
+	StatePostgres = "postgres"
+)
+
+// validate checks the section. The DSN may hold a password: never shown.
+func (s StateConfig) validate() error {
+	switch s.Driver {
+	case StateSQLite:
+		if s.DSN != "" {
+			return errors.New("state.dsn is set but state.driver is sqlite: set state.driver to postgres (or remove the dsn)")
+		}
+	case StatePostgres:
+		if s.DSN == "" {
+			return errors.New("state.dsn (or BALANCE_STATE_DSN, BALANCE_STATE_DSN_FILE) is required with state.driver postgres")
+		}
+	default:
+		return fmt.Errorf("state.driver %q must be sqlite or postgres", s.Driver)
+	}
+	return nil
+}
+
 // MonitoringConfig is the "monitoring" section of the configuration:
 //
 //	monitoring:
@@ -200,6 +242,9 @@ func notifiers(ac alerts.Config) (map[string]alerts.Notifier, error) {
 // validateSections fills in the sections' defaults and checks them.
 func (c *Config) validateSections() error {
 	var errs []error
+	if err := c.State.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	c.Alerts.SetDefaults()
 	if err := c.Alerts.Validate(); err != nil {
 		errs = append(errs, err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -68,6 +69,10 @@ func TestBadConfigsAreRefusedWithClearMessages(t *testing.T) {
 		{"missing mqtt CA", "mqtt:\n  broker: ssl://mqtt.example.org:8883\n  tls: {ca_file: /nonexistent/ca.crt}\n", []string{"mqtt.tls: ca_file"}},
 		{"device bound to unknown patient", "devices:\n  - id: w1\n    patient_id: ghost\n", []string{`devices[0] (w1) is bound to patient "ghost"`}},
 		{"tiny spool", "spool:\n  max_bytes: 10\n", []string{"spool.max_bytes 10 is below 1 MiB"}},
+		{"unknown state driver", "state:\n  driver: mysql\n", []string{`state.driver "mysql" must be sqlite or postgres`}},
+		{"postgres without dsn", "state:\n  driver: postgres\n", []string{"state.dsn (or BALANCE_STATE_DSN, BALANCE_STATE_DSN_FILE) is required"}},
+		{"dsn with sqlite", "state:\n  dsn: postgres://u:pw@db/balance\n", []string{"state.dsn is set but state.driver is sqlite"}},
+		{"unknown state key", "state:\n  driver: postgres\n  url: x\n", []string{"line 3: field url not found"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,5 +195,48 @@ func TestSecretsFromFiles(t *testing.T) {
 	_, err = loadConfig(nil, io.Discard, false, env(map[string]string{"BALANCE_INFLUX_TOKEN_FILE": filepath.Join(dir, "missing")}))
 	if err == nil || !strings.Contains(err.Error(), "BALANCE_INFLUX_TOKEN_FILE") {
 		t.Errorf("missing file: %v, want an error naming BALANCE_INFLUX_TOKEN_FILE", err)
+	}
+}
+
+// TestStateConfig: SQLite in data_dir is the default of serve and of the
+// embedded default; state.driver and state.dsn select PostgreSQL, from the
+// file or the environment, the DSN also from a secret file
+// (BALANCE_STATE_DSN_FILE); a refused DSN is never shown.
+func TestStateConfig(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "dsn")
+	os.WriteFile(secret, []byte("postgres://balance:from-file@db:5432/balance\n"), 0o600)
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("state:\n  driver: postgres\n  dsn: postgres://balance:from-yaml@db:5432/balance\n"), 0o600)
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		embedded bool
+		want     StateConfig
+	}{
+		{"serve default", nil, nil, false, StateConfig{Driver: StateSQLite}},
+		{"embedded default", nil, nil, true, StateConfig{Driver: StateSQLite}},
+		{"file", []string{"--config", file}, nil, false, StateConfig{StatePostgres, "postgres://balance:from-yaml@db:5432/balance"}},
+		{"environment", nil, map[string]string{"BALANCE_STATE_DRIVER": "postgres", "BALANCE_STATE_DSN": "host=db user=balance"}, false,
+			StateConfig{StatePostgres, "host=db user=balance"}},
+		{"secret file", nil, map[string]string{"BALANCE_STATE_DRIVER": "postgres", "BALANCE_STATE_DSN_FILE": secret}, false,
+			StateConfig{StatePostgres, "postgres://balance:from-file@db:5432/balance"}},
+		{"environment over file", []string{"--config", file}, map[string]string{"BALANCE_STATE_DSN": "host=env"}, false, StateConfig{StatePostgres, "host=env"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(tt.args, io.Discard, tt.embedded, env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, cfg.State); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
+			}
+		})
+	}
+	_, err := loadConfig(nil, io.Discard, false, env(map[string]string{"BALANCE_STATE_DSN": "postgres://u:hunter2@db/x"}))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("a DSN with driver sqlite: %v, want a refusal that does not show the DSN", err)
 	}
 }

@@ -373,7 +373,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	// Acknowledge the alert.
 	step("acknowledge", chromedp.Click(css(`button.ack[data-alert="e2e-fall"]`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('tr[data-alert="e2e-fall"] .status').textContent.includes('acknowledged')`))
-	al, err := a.State.AlertStore().Alert(ctx, "e2e-fall")
+	al, err := a.Outbox.Alert(ctx, "e2e-fall")
 	if err != nil || al.Status != balance.AlertAcknowledged || al.AckedBy != "therapist" {
 		t.Errorf("alert after the click: %+v, %v; want acknowledged by therapist", al, err)
 	}
@@ -402,7 +402,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if !strings.Contains(body, "CSRF") {
 		t.Errorf("cross-site form answered %q, want the CSRF refusal", body)
 	}
-	if al, err := a.State.AlertStore().Alert(ctx, "e2e-new"); err != nil || al.Status != balance.AlertOpen {
+	if al, err := a.Outbox.Alert(ctx, "e2e-new"); err != nil || al.Status != balance.AlertOpen {
 		t.Errorf("e2e-new after forged requests: %+v, %v; want still open", al, err)
 	}
 	shot(t, bctx, shots, "05-forged-csrf-refused")
