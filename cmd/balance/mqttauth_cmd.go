@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/balance-pt/balance/mqttauth"
-	"github.com/balance-pt/balance/sqlite"
 )
 
 // runMQTTAuth implements `balance mqtt-auth`: it writes Mosquitto's
@@ -49,7 +48,7 @@ func runMQTTAuth(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if cfg.MQTT.Username != mqttauth.IngestUsername || cfg.MQTT.Password == "" {
 		return fmt.Errorf("mqtt-auth: set mqtt.username to %q and mqtt.password (or BALANCE_MQTT_PASSWORD) to the ingest client's password", mqttauth.IngestUsername)
 	}
-	state, err := sqlite.OpenState(ctx, filepath.Join(cfg.DataDir, "state.db"))
+	state, _, err := openState(ctx, cfg) // the configured state: SQLite or PostgreSQL
 	if err != nil {
 		return err
 	}
