@@ -38,6 +38,9 @@ type Server struct {
 	// Credentials issues devices' MQTT secrets (nil: none are issued).
 	Credentials balance.DeviceCredentials
 	Store       balance.SampleStore
+	// State is the state database (patients, devices, alerts), checked by
+	// /readyz (nil: not checked).
+	State interface{ Ping(context.Context) error }
 	// Ingest returns the pipeline's status (nil: not shown).
 	Ingest func() IngestStatus
 	// OnBind is called after a device is bound or unbound (cache invalidation).
@@ -111,7 +114,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz reports 503 unless the store answers and MQTT is connected; while
+// readyz reports 503 unless the store and the state database answer and
+// MQTT is connected; while
 // the store is down ingest still works (it spools), so this is for load
 // balancers and dashboards, not for restarting the process.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -126,6 +130,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		ok = false
 	} else {
 		checks["store"] = "ok"
+	}
+	if s.State != nil {
+		if err := s.State.Ping(ctx); err != nil {
+			s.Logger.Warn("readiness: state database unavailable", "err", err)
+			checks["state"] = "unavailable"
+			ok = false
+		} else {
+			checks["state"] = "ok"
+		}
 	}
 	if s.Ingest != nil {
 		if s.Ingest().MQTTConnected {

@@ -185,3 +185,32 @@ func TestDevicePassedOnHidesEarlierWearer(t *testing.T) {
 		t.Fatalf("latest after passing the device on = %d, want 404 (no sample of q yet)", st)
 	}
 }
+
+// TestReadinessChecksTheStateDatabase: with State set, /readyz answers 503
+// with checks.state "unavailable" once the state database is closed, and
+// 200 with "ok" before.
+func TestReadinessChecksTheStateDatabase(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	state, err := sqlite.OpenState(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.OpenSamples(ctx, filepath.Join(dir, "samples.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	mux := route.New(route.NoLogin{})
+	(&httpapi.Server{Registry: state, Quarantine: state, Store: store, State: state}).Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	if st, m, _ := call(t, "GET", srv.URL+"/readyz", ""); st != 200 || m["checks"].(map[string]any)["state"] != "ok" {
+		t.Fatalf("/readyz with an open state database = %d %v", st, m)
+	}
+	state.Close()
+	st, m, _ := call(t, "GET", srv.URL+"/readyz", "")
+	if st != 503 || m["checks"].(map[string]any)["state"] != "unavailable" {
+		t.Fatalf("/readyz with a closed state database = %d %v", st, m)
+	}
+}

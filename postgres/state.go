@@ -72,6 +72,9 @@ func OpenState(ctx context.Context, dsn string) (*StateDB, error) {
 // this package's).
 func (s *StateDB) Pool() *pgxpool.Pool { return s.db.pool }
 
+// Ping reports whether the database answers (readiness checks).
+func (s *StateDB) Ping(ctx context.Context) error { return s.db.pool.Ping(ctx) }
+
 // Close closes the pool's connections.
 func (s *StateDB) Close() error {
 	s.inst.release()

@@ -58,6 +58,9 @@ func (s *StateDB) DB() *sql.DB { return s.db }
 // Close closes the database.
 func (s *StateDB) Close() error { return s.db.Close() }
 
+// Ping reports whether the database answers (readiness checks).
+func (s *StateDB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 func notFound(what, id string) error {
 	return balance.Errorf(balance.ENOTFOUND, "%s %q not found", what, id)
 }

@@ -406,7 +406,7 @@ func (a *App) serveHTTP() (err error) {
 	}
 	a.Routes = route.New(guard)
 	api := &httpapi.Server{
-		Registry: a.State, Quarantine: a.State, Credentials: a.State, Store: a.Store, Gatherer: a.Registry,
+		Registry: a.State, Quarantine: a.State, Credentials: a.State, Store: a.Store, State: a.State, Gatherer: a.Registry,
 		Logger: a.Log.With("component", "api"), OnBind: a.Pipeline.InvalidateDevice, Ingest: a.ingestStatus, Events: a.Pipeline,
 	}
 	api.Routes(a.Routes)

@@ -37,6 +37,8 @@ type stateStore interface {
 	dashboard.Summaries
 	dashboard.AppAccessStore
 	dashboard.FeedbackSource
+	// Ping answers /readyz's state check.
+	Ping(ctx context.Context) error
 	Close() error
 }
 
