@@ -44,12 +44,49 @@ type FallConfig struct {
 	StillG, StillRadS float64
 	// Up is the sensor-frame direction of "up" while the wearer stands
 	// (the device's declared mounting, e.g. a recording's axes metadata);
-	// zero when unknown. When known, an impact counts only if the trunk was
-	// not lying before it (gravity within PostureDeg of Up over the
-	// pre-fall window): rolling over in bed and turning while lying are
-	// then not alarmed. When unknown, upright is whatever the gravity
-	// direction was before the impact.
+	// zero when unknown. When known, an impact while the trunk was already
+	// lying (gravity more than PostureDeg from Up over the pre-fall window)
+	// counts only as a fall out of bed (BedDropM): rolling over in bed,
+	// turning while lying and lying down heavily are then not alarmed.
+	// When unknown, upright is whatever the gravity direction was before
+	// the impact.
 	Up [3]float64
+	// BedDropM is the least free-fall drop (m) before an impact while
+	// lying for it to count as a fall out of bed (used only when Up is
+	// known). The drop is read as the longest unbroken run of |acc| under
+	// FreeFallG in the second before the impact, t_ff = sqrt(2·BedDropM/g)
+	// (h = g·t²/2). A fall out of bed (lying, rolling over the edge,
+	// dropping to the floor) must then also end lying: gravity PostureDeg
+	// or more from Up after the impact (no turn from the pre-fall posture
+	// is required: one may land as one lay).
+	//
+	// Default 0.15 m, t_ff = 0.175 s. Beds are high: home beds are about
+	// 0.45-0.6 m to the mattress top (the usual furniture range, not
+	// re-checked against a standard), and in 263 nursing-home residents
+	// the bed at its lowest position was above 140 % of the lower-leg
+	// length (~0.4 m in older adults, not re-checked: so above ~0.56 m)
+	// for three quarters of them
+	// (Capezuti et al. 2008, Clin Nurs Res 17:50). The lower-back sensor
+	// lies about 0.1 m above the floor afterwards, so it drops at least
+	// ~0.35 m; a roll-off is not a pure free fall, though: while the hips
+	// slide over the mattress edge the trunk is partly held and |acc|
+	// reads between FreeFallG and 1 g, and only the rest of the drop is
+	// free (|acc| near 0 g, plus ω²r ≈ 0.05-0.25 g from the trunk still
+	// turning at 2-5 rad/s with the sensor ~0.1 m off the roll axis).
+	// Counting up to half of the shortest drop (0.35 m) as the slide
+	// leaves at least 0.175 m of free fall; 0.15 m is taken to keep a
+	// margin below it (the free drop is the least the detector must
+	// catch, not a typical one). Lying down quickly and rolling in bed
+	// stay far below it: on SisFall D12-D14 (every trial, every subject) the
+	// longest run under 0.6 g anywhere in a trial is at most 0.085 s
+	// (validation.Falls reports the distribution). Beds lowered to ~0.2-0.3
+	// m and floor beds (a falls-prevention measure) give too short a drop
+	// to be told from lying down and are not covered. A pre-impact
+	// vertical velocity (≥ 0.7 m/s, speedMS) is not used: the trunk turns
+	// ~90° while rolling off, so a fixed sensor axis is not vertical, and
+	// on SisFall a gyro-aided vertical velocity did not separate lying
+	// down quickly from falls (see speedMS).
+	BedDropM float64
 	// GetUpDeg is the largest angle between the gravity direction and the
 	// pre-fall one for the trunk to count as upright again (got up):
 	// default 45°, midway between upright and lying. It must hold for
@@ -69,7 +106,7 @@ func (c FallConfig) withDefaults() FallConfig {
 		}
 	}
 	def(&c.ImpactG, DefaultImpactG)
-	def(&c.FreeFallG, 0.6)
+	def(&c.FreeFallG, DefaultFreeFallG)
 	def(&c.PostureDeg, 60)
 	def(&c.SettleSec, 0.5)
 	def(&c.PostureSec, 1)
@@ -77,6 +114,7 @@ func (c FallConfig) withDefaults() FallConfig {
 	def(&c.StillRadS, 0.35)
 	def(&c.GetUpDeg, 45)
 	def(&c.GetUpSec, 5)
+	def(&c.BedDropM, DefaultBedDropM)
 	if c.GetUpSec < c.SettleSec+c.PostureSec {
 		c.GetUpSec = c.SettleSec + c.PostureSec
 	}
@@ -90,6 +128,17 @@ func (c FallConfig) withDefaults() FallConfig {
 
 // DefaultImpactG is FallConfig.ImpactG's default (g); see there.
 const DefaultImpactG = 2.0
+
+// DefaultFreeFallG is FallConfig.FreeFallG's default (g); see there.
+const DefaultFreeFallG = 0.6
+
+// DefaultBedDropM is FallConfig.BedDropM's default (m); see there.
+const DefaultBedDropM = 0.15
+
+// FreeFallSec is the free-fall time (s) of a drop of h metres from rest,
+// t = sqrt(2·h/g₀): the least run of |acc| under FallConfig.FreeFallG that
+// makes an impact while lying a fall out of bed (FallConfig.BedDropM).
+func FreeFallSec(h float64) float64 { return math.Sqrt(2 * h / balance.StandardGravity) }
 
 // Fixed windows of the multiphase model (Becker/Klenk/Palmerini): the
 // impact is the largest |acc| within impactWin of the first crossing; the
@@ -129,6 +178,14 @@ type FallEvent struct {
 	// FreeFallStartNS is then the first such sample's time.
 	FreeFall        bool
 	FreeFallStartNS int64
+	// FreeFallS is the longest unbroken run (s) of |acc| under FreeFallG
+	// in the second before the impact (a drop of about g·t²/2 when the
+	// run is a true free fall).
+	FreeFallS float64
+	// FromLying reports a fall out of bed: the trunk was lying before the
+	// impact (Up known), and it counted because FreeFallS reached the
+	// free-fall time of FallConfig.BedDropM.
+	FromLying bool
 	// ImpactTimeNS is the time of the largest |acc| of the impact.
 	ImpactTimeNS int64
 	// PostureTimeNS is when the post-impact posture window began

@@ -15,7 +15,9 @@ type fallCand struct {
 	m, m2, gyro float64
 	nPost       int
 	preDone     bool
-	upright     bool // not lying before the impact (true when Up is unknown)
+	upright     bool       // not lying before the impact (true when Up is unknown)
+	bedDrop     bool       // a free-fall run long enough for a fall out of bed
+	up          [3]float64 // the Up the pre-fall posture was judged by
 }
 
 // fallWatch follows the wearer after a decided fall: whether and when they
@@ -47,8 +49,11 @@ type ringEntry struct {
 // follows (still or not, up again and how soon). Stillness is reported,
 // not required. One fall gives one event: after it no impact is taken
 // until the wearer is upright again (or 30 s have passed). It uses no
-// sensor axes unless FallConfig.Up declares the mounting. A zero value is
-// not usable; call NewFallDetector.
+// sensor axes unless FallConfig.Up declares the mounting (or SetUp gives
+// it); then an impact while the trunk was already lying counts only as a
+// fall out of bed: after a free-fall drop of FallConfig.BedDropM or more,
+// ending lying (FallEvent.FromLying). A zero value is not usable; call
+// NewFallDetector.
 type FallDetector struct {
 	cfg      FallConfig
 	fs       float64
@@ -60,6 +65,7 @@ type FallDetector struct {
 	upright  [3]float64 // the last fall's pre-fall direction (zero: none yet)
 	// Window lengths in samples.
 	nImpact, nSettle, nPost, nBlock, nGetUp, nRelock int64
+	nBedDrop                                         int64   // least free-fall run (samples) of a fall out of bed
 	lastT                                            int64   // previous sample's time
 	maxStep                                          float64 // largest time step (ns) that is not a gap: 2/fs
 	since                                            int64   // first sample index after the last gap
@@ -84,6 +90,7 @@ func NewFallDetector(fs float64, cfg FallConfig) *FallDetector {
 	}
 	d.nImpact, d.nSettle, d.nPost = d.secs(impactWin), d.secs(d.cfg.SettleSec), max(1, d.secs(d.cfg.PostureSec))
 	d.nBlock, d.nGetUp, d.nRelock = max(1, d.secs(upBlock)), d.secs(d.cfg.GetUpSec), d.secs(relockSec)
+	d.nBedDrop = max(1, int64(math.Ceil(FreeFallSec(d.cfg.BedDropM)*fs-1e-9)))
 	d.maxStep = 2e9 / fs
 	return d
 }
@@ -186,18 +193,26 @@ func (d *FallDetector) preFeatures(c *fallCand) {
 	c.preDone = true
 	lo, hi := c.imp-d.secs(preLo), c.imp-d.secs(preHi)
 	c.pre = d.meanDir(lo, hi)
-	c.upright = d.cfg.Up == [3]float64{} || c.pre != [3]float64{} && angleDeg(c.pre, d.cfg.Up) < d.cfg.PostureDeg
+	c.up = d.cfg.Up
+	c.upright = c.up == [3]float64{} || c.pre != [3]float64{} && angleDeg(c.pre, c.up) < d.cfg.PostureDeg
 	L := int64(len(d.ring))
 	oldest := max(0, d.n-L, d.since)
 	c.ev.MinAccG = math.Inf(1)
 	v, vmin := 0.0, 0.0
+	run, longest := int64(0), int64(0)
 	for j := max(oldest, c.imp-d.secs(fallWin)); j < c.imp; j++ {
 		e := d.ring[j%L]
 		if e.mag < c.ev.MinAccG {
 			c.ev.MinAccG = e.mag
 		}
-		if !c.ev.FreeFall && e.mag < d.cfg.FreeFallG {
-			c.ev.FreeFall, c.ev.FreeFallStartNS = true, e.t
+		if e.mag < d.cfg.FreeFallG {
+			if !c.ev.FreeFall {
+				c.ev.FreeFall, c.ev.FreeFallStartNS = true, e.t
+			}
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
 		}
 		v += (e.mag - 1) * balance.StandardGravity / d.fs
 		vmin = math.Min(vmin, v)
@@ -207,13 +222,17 @@ func (d *FallDetector) preFeatures(c *fallCand) {
 	}
 	c.ev.DescentMS = -vmin
 	c.ev.PeakAccG = c.peak
+	c.ev.FreeFallS = float64(longest) / d.fs
+	c.bedDrop = longest >= d.nBedDrop
 }
 
 // decide judges a candidate on its posture window: a fall when the trunk
-// was not lying before the impact and turned by PostureDeg or more.
+// was not lying before the impact and turned by PostureDeg or more, or
+// (Up known) a fall out of bed: lying before, a free-fall drop of at least
+// BedDropM (FreeFallS), and lying after (PostureDeg or more from Up).
 func (d *FallDetector) decide(c *fallCand) (FallEvent, bool) {
 	ev := c.ev
-	if c.nPost == 0 || c.pre == ([3]float64{}) || !c.upright {
+	if c.nPost == 0 || c.pre == ([3]float64{}) || !c.upright && !c.bedDrop {
 		return ev, false
 	}
 	nf := float64(c.nPost)
@@ -221,6 +240,15 @@ func (d *FallDetector) decide(c *fallCand) (FallEvent, bool) {
 	ev.Inactive = sd < d.cfg.StillG && c.gyro/nf < d.cfg.StillRadS
 	post := unit(c.post)
 	ev.TiltDeg = angleDeg(c.pre, post)
+	if !c.upright {
+		// Out of bed: lying before (so Up was known) and lying after.
+		if post == ([3]float64{}) || !(angleDeg(post, c.up) >= d.cfg.PostureDeg) {
+			return ev, false
+		}
+		ev.FromLying = true
+		ev.Confidence = fallConfidence(ev)
+		return ev, true
+	}
 	if ev.TiltDeg < d.cfg.PostureDeg || d.isUpright(post) {
 		// Too little turn, or a turn that ends upright (getting up from
 		// lying with a thud is not a fall).
@@ -231,10 +259,13 @@ func (d *FallDetector) decide(c *fallCand) (FallEvent, bool) {
 }
 
 // startWatch begins following the wearer after the fall ev of c; the
-// pre-fall direction becomes the wearer's known upright.
+// pre-fall direction becomes the wearer's known upright, unless the fall
+// was out of bed (lying before it).
 func (d *FallDetector) startWatch(c *fallCand, ev FallEvent) {
 	d.watch = fallWatch{active: true, ev: ev, ref: c.pre, imp: c.imp}
-	d.upright = c.pre
+	if !ev.FromLying {
+		d.upright = c.pre
+	}
 }
 
 // isUpright reports dir within GetUpDeg of the known upright: the
