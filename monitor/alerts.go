@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/analysis"
 )
 
 // AlertID is the deterministic ID of an alert: the first 16 bytes, in hex,
@@ -69,8 +70,10 @@ func FallAlert(patientID, deviceID string, ev FallInfo) balance.Alert {
 		Severity:  balance.SeverityUrgent,
 		PatientID: patientID,
 		DeviceID:  deviceID,
-		Summary:   fmt.Sprintf("Patient %s appears to have fallen at %s (UTC) and is lying still.", patientID, at.Format("2006-01-02 15:04:05")),
+		Summary:   fallSummary(patientID, at, ev),
 		Details: map[string]string{
+			"got_up":       fmt.Sprint(ev.GotUp),
+			"out_of_bed":   fmt.Sprint(ev.FromLying),
 			"impact_time":  rfc(at),
 			"peak_acc_g":   f2(ev.PeakAccG),
 			"tilt_deg":     fmt.Sprintf("%.0f", ev.TiltDeg),
@@ -79,7 +82,7 @@ func FallAlert(patientID, deviceID string, ev FallInfo) balance.Alert {
 			"inactive":     fmt.Sprint(ev.Inactive),
 			"decided_at":   rfc(time.Unix(0, ev.DecidedNS)),
 			"device":       deviceID,
-			"action":       "call the patient; send help if there is no answer",
+			"action":       fallAction(ev),
 			"escalates_in": ev.NoMovementAfter.String(),
 		},
 		Evidence: []balance.Evidence{
@@ -92,15 +95,57 @@ func FallAlert(patientID, deviceID string, ev FallInfo) balance.Alert {
 	}
 }
 
+// fallSummary says what happened in plain words: a fall (or a fall out of
+// bed), then whether the wearer got up and how soon, or lies still, or is
+// still down and moving.
+func fallSummary(patientID string, at time.Time, ev FallInfo) string {
+	what := "appears to have fallen"
+	if ev.FromLying {
+		what = "appears to have fallen out of bed"
+	}
+	var after string
+	switch {
+	case ev.GotUp:
+		after = fmt.Sprintf("and got up again after %.0f s", ev.TimeToGetUpS)
+	case ev.Inactive:
+		after = "and is lying still"
+	default:
+		after = "and is still down (moving, not upright)"
+	}
+	return fmt.Sprintf("Patient %s %s at %s (UTC) %s.", patientID, what, at.Format("2006-01-02 15:04:05"), after)
+}
+
+// fallAction is what the recipient should do: a wearer who got up may still
+// be hurt, so the call stands either way.
+func fallAction(ev FallInfo) string {
+	if ev.GotUp {
+		return "call the patient to ask about pain or injury; a fall they got up from still counts"
+	}
+	return "call the patient; send help if there is no answer"
+}
+
+// FallInfoFor is what the fall alert says of a detected fall, with the
+// patient's rules.
+func FallInfoFor(ev analysis.FallEvent, r Rules) FallInfo {
+	return FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
+		DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, GotUp: ev.GotUp,
+		TimeToGetUpS: ev.TimeToGetUpS, FromLying: ev.FromLying, NoMovementAfter: r.NoMovementAfter}
+}
+
 // FallInfo is what the alert rules need of a detected fall.
 type FallInfo struct {
 	ImpactNS, DecidedNS          int64
 	PeakAccG, TiltDeg, DescentMS float64
 	Confidence                   float64
 	Inactive                     bool
-	NoMovementAfter              time.Duration
-	StillUntilNS                 int64
-	Reason                       string
+	// GotUp: the wearer was upright again TimeToGetUpS after the impact.
+	GotUp        bool
+	TimeToGetUpS float64
+	// FromLying: a fall out of bed (analysis.FallEvent.FromLying).
+	FromLying       bool
+	NoMovementAfter time.Duration
+	StillUntilNS    int64
+	Reason          string
 }
 
 // NoMovementAlert escalates a fall after which the patient did not move.

@@ -66,13 +66,17 @@ func addQuality(f map[string]float64, flags []string) {
 
 // fallMeasurement records a detected fall at its impact time.
 func fallMeasurement(patient, device string, ev analysis.FallEvent) balance.Measurement {
+	f := map[string]float64{
+		"peak_acc_g": ev.PeakAccG, "min_acc_g": ev.MinAccG, "descent_mps": ev.DescentMS, "tilt_deg": ev.TiltDeg,
+		"confidence": ev.Confidence, "inactive": b2f(ev.Inactive), "free_fall": b2f(ev.FreeFallStartNS != 0),
+		"decision_delay_s": float64(ev.InactivityEndNS-ev.ImpactTimeNS) / 1e9,
+		"free_fall_s":      ev.FreeFallS, "out_of_bed": b2f(ev.FromLying), "got_up": b2f(ev.GotUp),
+	}
+	if ev.GotUp {
+		f["time_to_get_up_s"] = ev.TimeToGetUpS
+	}
 	return balance.Measurement{
-		Name: MeasFall, PatientID: patient, Time: time.Unix(0, ev.ImpactTimeNS).UTC(), Tags: tags("device", device),
-		Fields: map[string]float64{
-			"peak_acc_g": ev.PeakAccG, "min_acc_g": ev.MinAccG, "descent_mps": ev.DescentMS, "tilt_deg": ev.TiltDeg,
-			"confidence": ev.Confidence, "inactive": b2f(ev.Inactive), "free_fall": b2f(ev.FreeFallStartNS != 0),
-			"decision_delay_s": float64(ev.InactivityEndNS-ev.ImpactTimeNS) / 1e9,
-		},
+		Name: MeasFall, PatientID: patient, Time: time.Unix(0, ev.ImpactTimeNS).UTC(), Tags: tags("device", device), Fields: f,
 	}
 }
 

@@ -136,13 +136,6 @@ func FallMeasurement(patientID, deviceID string, ev analysis.FallEvent) balance.
 	return fallMeasurement(patientID, deviceID, ev)
 }
 
-// FallInfoFor is what the fall alert says of a detected fall, with the
-// patient's rules.
-func FallInfoFor(ev analysis.FallEvent, r Rules) FallInfo {
-	return FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
-		DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, NoMovementAfter: r.NoMovementAfter}
-}
-
 // Storable drops non-finite field values (a store cannot keep NaN), each
 // flagged q_non_finite_<field>, as monitoring does before every write.
 func Storable(ms []balance.Measurement) []balance.Measurement {

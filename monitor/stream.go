@@ -19,8 +19,7 @@ func (w *worker) fall(ctx context.Context, d *deviceState, ev analysis.FallEvent
 	m := w.m
 	m.stats.Falls.Add(1)
 	rules := m.cfg.RulesFor(d.patient)
-	info := FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
-		DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, NoMovementAfter: rules.NoMovementAfter}
+	info := FallInfoFor(ev, rules)
 	// The alert first: it is what the latency budget is for.
 	m.raise(ctx, FallAlert(d.patient, d.id, info))
 	if err := m.write(ctx, []balance.Measurement{fallMeasurement(d.patient, d.id, ev)}); err != nil {
@@ -72,8 +71,7 @@ func (w *worker) fallsIn(ctx context.Context, d *deviceState, ss []balance.Sampl
 	m := w.m
 	rules := m.cfg.RulesFor(d.patient)
 	for _, ev := range analysis.DetectFalls(ss, d.rate, analysis.FallConfig{Up: d.up}) {
-		info := FallInfo{ImpactNS: ev.ImpactTimeNS, DecidedNS: ev.InactivityEndNS, PeakAccG: ev.PeakAccG, TiltDeg: ev.TiltDeg,
-			DescentMS: ev.DescentMS, Confidence: ev.Confidence, Inactive: ev.Inactive, NoMovementAfter: rules.NoMovementAfter}
+		info := FallInfoFor(ev, rules)
 		m.raise(ctx, FallAlert(d.patient, d.id, info))
 		if err := m.write(ctx, []balance.Measurement{fallMeasurement(d.patient, d.id, ev)}); err != nil {
 			m.log.Error("storing fall measurement failed", "patient", d.patient, "err", err)
