@@ -236,7 +236,11 @@ type fallDoc struct {
 	// is then the delay after the impact (0 otherwise).
 	GotUp        bool    `json:"got_up"`
 	TimeToGetUpS float64 `json:"time_to_get_up_s"`
-	Confidence   float64 `json:"confidence"`
+	// FreeFallS is the longest free-fall run in the second before the
+	// impact; OutOfBed marks a fall out of bed (lying before, a drop).
+	FreeFallS  float64 `json:"free_fall_s"`
+	OutOfBed   bool    `json:"out_of_bed"`
+	Confidence float64 `json:"confidence"`
 }
 
 // window keeps the samples from..to seconds after the first one (to = 0:

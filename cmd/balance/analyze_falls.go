@@ -65,7 +65,8 @@ func fallFrom(ev analysis.FallEvent, s []balance.Sample) fallDoc {
 		ImpactS: float64(ev.ImpactTimeNS-s[0].TimeNS) / 1e9, ImpactUnixNS: ev.ImpactTimeNS,
 		DecisionS: float64(ev.DecisionTimeNS-s[0].TimeNS) / 1e9, DecisionUnixNS: ev.DecisionTimeNS,
 		PeakAccG: ev.PeakAccG, MinAccG: ev.MinAccG, DescentMPS: ev.DescentMS, TiltDeg: ev.TiltDeg,
-		Inactive: ev.Inactive, GotUp: ev.GotUp, TimeToGetUpS: ev.TimeToGetUpS, Confidence: ev.Confidence,
+		Inactive: ev.Inactive, GotUp: ev.GotUp, TimeToGetUpS: ev.TimeToGetUpS, FreeFallS: ev.FreeFallS, OutOfBed: ev.FromLying,
+		Confidence: ev.Confidence,
 	}
 }
 
