@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -100,7 +101,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Spool, err = openSpool(c, a.Log); err != nil {
 		return err
 	}
-	linkKey, err := loadOrCreateKey(filepath.Join(c.DataDir, "ack-links.key"))
+	linkKey, err := ackLinkKey(c, a.Log)
 	if err != nil {
 		return err
 	}
@@ -212,6 +213,24 @@ func clinicZones(mc monitor.Config) func(string) *time.Location {
 // loadOrCreateKey returns the 32-byte key in path, made at the first start
 // (it signs one-click acknowledgement links; replacing the file revokes
 // every link sent).
+// ackLinkKey is the key that signs acknowledgement links: the SHA-256 of
+// ack_link_key when set (shared by every instance), else a random key kept
+// in data_dir/ack-links.key (one instance; with several on PostgreSQL, a
+// link one sent is refused by the others, so the log says so).
+func ackLinkKey(c Config, log *slog.Logger) ([]byte, error) {
+	if c.AckLinkKey != "" {
+		if len(c.AckLinkKey) < 32 {
+			return nil, fmt.Errorf("ack_link_key: %d characters, want at least 32", len(c.AckLinkKey))
+		}
+		k := sha256.Sum256([]byte(c.AckLinkKey))
+		return k[:], nil
+	}
+	if c.State.Driver == StatePostgres {
+		log.Warn("ack_link_key is not set: acknowledgement links are signed with this instance's own key and other instances refuse them; set BALANCE_ACK_LINK_KEY(_FILE) on every instance")
+	}
+	return loadOrCreateKey(filepath.Join(c.DataDir, "ack-links.key"))
+}
+
 func loadOrCreateKey(path string) ([]byte, error) {
 	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
 		return b, nil

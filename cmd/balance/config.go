@@ -32,6 +32,12 @@ type Config struct {
 	// State selects the state database: SQLite in data_dir (default) or
 	// PostgreSQL, shared by several instances.
 	State StateConfig `yaml:"state"`
+	// AckLinkKey signs the one-click acknowledgement links in alert
+	// notices (at least 32 characters; the key is its SHA-256). Empty: a
+	// random key kept in data_dir/ack-links.key. Several instances must
+	// share one (a link sent by one is opened on any), so set it from a
+	// secret: BALANCE_ACK_LINK_KEY or BALANCE_ACK_LINK_KEY_FILE.
+	AckLinkKey string `yaml:"ack_link_key"`
 	HTTP  struct {
 		Addr string `yaml:"addr"`
 		// TLS: cert_file and key_file serve HTTPS (or terminate TLS in a
@@ -170,6 +176,7 @@ var envVars = []struct {
 	{"BALANCE_DATA_DIR", "data directory", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"BALANCE_STATE_DRIVER", "state database: sqlite or postgres", func(c *Config, v string) error { c.State.Driver = v; return nil }},
 	{"BALANCE_STATE_DSN", "PostgreSQL connection string (state.driver postgres)", func(c *Config, v string) error { c.State.DSN = v; return nil }},
+	{"BALANCE_ACK_LINK_KEY", "key signing alert acknowledgement links (>= 32 characters)", func(c *Config, v string) error { c.AckLinkKey = v; return nil }},
 	{"BALANCE_HTTP_ADDR", "HTTP listen address", func(c *Config, v string) error { c.HTTP.Addr = v; return nil }},
 	{"BALANCE_MQTT_BROKER", "MQTT broker URL", func(c *Config, v string) error { c.MQTT.Broker = v; return nil }},
 	{"BALANCE_MQTT_CLIENT_ID", "MQTT client id", func(c *Config, v string) error { c.MQTT.ClientID = v; return nil }},

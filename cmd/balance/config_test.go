@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,5 +239,41 @@ func TestStateConfig(t *testing.T) {
 	_, err := loadConfig(nil, io.Discard, false, env(map[string]string{"BALANCE_STATE_DSN": "postgres://u:hunter2@db/x"}))
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("a DSN with driver sqlite: %v, want a refusal that does not show the DSN", err)
+	}
+}
+
+// TestAckLinkKeyShared: with ack_link_key (here from
+// BALANCE_ACK_LINK_KEY_FILE, a mounted secret) two instances with different
+// data directories sign links with the same key, and without it each keeps
+// its own random key; a short key is refused.
+func TestAckLinkKeyShared(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "ack-key")
+	if err := os.WriteFile(secret, []byte("a-shared-secret-of-forty-characters-long\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyFor := func(vars map[string]string) []byte {
+		t.Helper()
+		var c Config
+		c.DataDir = t.TempDir()
+		if err := c.loadEnv(env(vars)); err != nil {
+			t.Fatal(err)
+		}
+		k, err := ackLinkKey(c, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	shared := map[string]string{"BALANCE_ACK_LINK_KEY_FILE": secret}
+	if a, b := keyFor(shared), keyFor(shared); !bytes.Equal(a, b) || len(a) != 32 {
+		t.Errorf("instances with one ack_link_key sign with %x and %x, want one 32-byte key", a, b)
+	}
+	if a, b := keyFor(nil), keyFor(nil); bytes.Equal(a, b) {
+		t.Errorf("instances without ack_link_key share key %x, want each its own random key", a)
+	}
+	var c Config
+	c.AckLinkKey = "too short"
+	if _, err := ackLinkKey(c, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "ack_link_key") {
+		t.Errorf("a 9-character key: err %v, want one naming ack_link_key", err)
 	}
 }
