@@ -26,22 +26,28 @@
 // anywhere but are normally before the header. Known keys:
 //
 //   - rate_hz: nominal sample rate in Hz. Required when there is no time
-//     column; otherwise the rate is the median interval of the times.
+//     column; otherwise the rate is the median interval of the first
+//     1000 samples (see Streaming).
 //   - acc_unit: "m/s2" (default) or "g" (multiplied by 9.80665).
 //   - gyro_unit: "rad/s" (default) or "deg/s".
 //   - start_unix_ns: Unix time of time_s = 0, in nanoseconds (default 0).
 //   - height_m, sensor_height_m: the wearer's height and the height of the
 //     lower-back sensor above the floor, in metres, for gait analysis.
 //
-// Every other key is kept in Recording.Meta. The header names the columns;
+// Every other key is kept in Recording.Meta. Keys that set how samples are
+// read (units, rate, start time) count when they come before the header or
+// among the first rateWindow (1000) samples; a later one that would change
+// them is an error naming its line. The header names the columns;
 // time_s and the three gyr_* columns are optional (without gyroscope columns
 // HasGyro is false and Gyro is zero), the three acc_* columns are required,
 // and unknown columns are ignored. Values are decimal numbers; an empty,
 // non-numeric, NaN or infinite value is an error naming the line. Other
 // column names, units and rates are mapped with GenericOptions.
 //
-// Lines are split with encoding/csv (RFC 4180 double quotes), the delimiter
-// being the most frequent of comma, tab and semicolon in the header line.
+// Lines holding a double quote are split with encoding/csv (RFC 4180
+// quoting, a quoted field may span lines), the others on the delimiter
+// directly; the delimiter is the most frequent of comma, tab and semicolon
+// in the header line.
 // Column names match in any case, and may carry their unit in brackets,
 // "acc_x (g)" or "gyr_x [deg/s]" (GenericOptions and comment lines take
 // precedence). Before the header, up to 20 free-text lines "key: value"
@@ -58,6 +64,18 @@
 // "packets") counts samples: time = counter / rate, a 16-bit counter's wrap
 // from 65535 to 0 is undone, and dropped packets become gaps in TimeNS
 // (analysis.BridgeGaps fills the short ones).
+//
+// # Streaming
+//
+// Open reads a recording's header and returns a Stream whose Read fills a
+// caller's slice of samples, so that a day at 100 Hz (8.64 M samples, 484 MB
+// if held) is read in memory bounded by the chunk, a 64 KiB buffer, the
+// longest line and the first rateWindow (1000) samples, which Open reads
+// ahead: when the file gives times but not the rate, the rate is the median
+// interval of those 1000 samples, and every later time is checked to
+// increase as it is read. Read and ReadFile collect a Stream's samples.
+// Numbers are parsed over the line bytes, exactly as strconv.ParseFloat
+// (Clinger's and Eisel-Lemire's algorithms, strconv for the rest).
 //
 // Readers never panic on bad input: they return a *balance.Error with code
 // balance.EMALFORMED (unparseable text), balance.EUNITS (unknown unit),

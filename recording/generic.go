@@ -1,12 +1,8 @@
 package recording
 
 import (
-	"bufio"
 	"encoding/csv"
 	"errors"
-	"fmt"
-	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -101,126 +97,6 @@ func timeScale(u string) (float64, error) {
 // accepted before the header.
 const maxPreamble = 20
 
-// ReadGeneric reads the generic CSV format described in the package comment,
-// with the mapping of opts. Fields are split by encoding/csv (RFC 4180
-// quoting) with the delimiter (comma, tab or semicolon) most frequent in the
-// header line; lines are read one at a time, so only the samples are held.
-func ReadGeneric(r io.Reader, opts GenericOptions) (Recording, error) {
-	br := bufio.NewReaderSize(&lineLimitReader{r: r}, 64<<10)
-	meta := map[string]string{}
-	line := 0 // lines read before the csv.Reader takes over
-	var first string
-	for preamble := 0; ; {
-		s, err := br.ReadString('\n')
-		if err != nil && err != io.EOF {
-			return Recording{}, readErr(err, line+1)
-		}
-		if s == "" && err == io.EOF {
-			return Recording{}, balance.Errorf(balance.ECOUNT, "generic CSV has no header and no samples")
-		}
-		line++
-		if line == 1 {
-			s = strings.TrimPrefix(s, "\ufeff")
-		}
-		t := strings.TrimSpace(s)
-		switch {
-		case t == "":
-			continue
-		case strings.HasPrefix(t, "#"):
-			addMeta(meta, t[1:])
-			continue
-		case preamble < maxPreamble && isFreeText(t):
-			// A free-text line before the header, as in Xsens exports.
-			addMeta(meta, t)
-			preamble++
-			continue
-		}
-		first = t
-		break
-	}
-	comma := detectComma(first)
-	header, err := splitLine(first, comma)
-	if err != nil {
-		return Recording{}, balance.Errorf(balance.EMALFORMED, "line %d: %v", line, err)
-	}
-	idx, units, err := genericIndex(header, opts.Columns, line)
-	if err != nil {
-		return Recording{}, err
-	}
-	g := genericRows{idx: idx}
-	if allNumeric(header) {
-		if err := g.add(header, func(int) int { return line }); err != nil {
-			return Recording{}, err
-		}
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return Recording{}, balance.Errorf(balance.EMALFORMED, "line %d: %v", line+pe.Line, pe.Err)
-			}
-			l, _ := cr.FieldPos(0)
-			return Recording{}, readErr(err, line+l)
-		}
-		if f := strings.TrimSpace(rec[0]); strings.HasPrefix(f, "#") {
-			addMeta(meta, strings.Join(rec, string(comma))[strings.IndexByte(rec[0], '#')+1:])
-			continue
-		} else if len(rec) == 1 && f == "" {
-			continue // a line of blanks
-		}
-		if err := g.add(rec, func(j int) int { l, _ := cr.FieldPos(j); return line + l }); err != nil {
-			return Recording{}, err
-		}
-	}
-	return buildGeneric(meta, idx, units, g.times, g.rows, opts)
-}
-
-// genericRows collects the raw values of the data lines.
-type genericRows struct {
-	idx   [7]int
-	times []float64
-	rows  []balance.Sample // raw values; units and times applied in buildGeneric
-}
-
-// add parses one data line's fields; lineOf gives the line of field j.
-func (g *genericRows) add(fields []string, lineOf func(j int) int) error {
-	var row balance.Sample
-	var ts float64
-	for c, j := range g.idx {
-		if j < 0 {
-			continue
-		}
-		if j >= len(fields) {
-			return balance.Errorf(balance.EMALFORMED, "line %d has %d fields, column %s is field %d", lineOf(0), len(fields), genericColumns[c], j+1)
-		}
-		v, err := parseNum(fields[j], lineOf(j), genericColumns[c])
-		if err != nil {
-			return err
-		}
-		switch {
-		case c == 0:
-			ts = v
-		case c <= 3:
-			row.Acc[c-1] = v
-		default:
-			row.Gyro[c-4] = v
-		}
-	}
-	if g.idx[0] >= 0 {
-		g.times = append(g.times, ts)
-	}
-	g.rows = append(g.rows, row)
-	return nil
-}
-
 // addMeta stores a "key: value" line (without its "#") in meta.
 func addMeta(meta map[string]string, s string) {
 	if k, v, ok := strings.Cut(strings.TrimSpace(s), ":"); ok {
@@ -282,14 +158,6 @@ func splitLine(s string, comma rune) ([]string, error) {
 		return nil, err
 	}
 	return rec, nil
-}
-
-// readErr turns a read error at line into a recording error.
-func readErr(err error, line int) error {
-	if errors.Is(err, errLineTooLong) {
-		return balance.Errorf(balance.EMALFORMED, "line %d is longer than %d bytes", line, maxLine)
-	}
-	return fmt.Errorf("recording: read: %w", err)
 }
 
 // genericIndex finds the field index of each canonical column, and the
@@ -390,107 +258,6 @@ func allNumeric(fields []string) bool {
 	return true
 }
 
-// counterWrap is the period of a 16-bit packet counter (Xsens
-// PacketCounter counts 0..65535 and starts again at 0).
-const counterWrap = 1 << 16
-
-// buildGeneric applies units, times and rate to the parsed rows in place.
-// Units come from opts, else the comment lines, else the header names.
-func buildGeneric(meta map[string]string, idx [7]int, units [7]string, times []float64, rows []balance.Sample, opts GenericOptions) (Recording, error) {
-	pick := func(opt, key, header string) string {
-		if opt != "" {
-			return opt
-		}
-		if v := meta[key]; v != "" {
-			return v
-		}
-		return header
-	}
-	as, err := accScale(pick(opts.AccUnit, "acc_unit", units[1]))
-	if err != nil {
-		return Recording{}, err
-	}
-	gs, err := gyroScale(pick(opts.GyroUnit, "gyro_unit", units[4]))
-	if err != nil {
-		return Recording{}, err
-	}
-	tu := pick(opts.TimeUnit, "time_unit", units[0])
-	packets := isPackets(tu)
-	var tsc float64
-	if !packets {
-		if tsc, err = timeScale(tu); err != nil {
-			return Recording{}, err
-		}
-	}
-	if len(rows) == 0 {
-		return Recording{}, balance.Errorf(balance.ECOUNT, "recording has no samples")
-	}
-	var start int64
-	if s := meta["start_unix_ns"]; s != "" {
-		if start, err = strconv.ParseInt(s, 10, 64); err != nil {
-			return Recording{}, balance.Errorf(balance.EMALFORMED, "start_unix_ns %q is not an integer", truncate(s, 30))
-		}
-	}
-	rate := opts.RateHz
-	if rate == 0 {
-		if rate, err = metaRate(meta); err != nil {
-			return Recording{}, err
-		}
-	}
-	if packets {
-		// A packet counter counts samples: time = counter / rate.
-		if rate == 0 {
-			return Recording{}, balance.Errorf(balance.ERATE, "a packet counter needs the rate: give rate_hz")
-		}
-		if err := checkRate(rate); err != nil {
-			return Recording{}, err
-		}
-		unwrapCounter(times)
-		tsc = 1 / rate
-	}
-	for i := range times {
-		times[i] *= tsc
-	}
-	switch {
-	case rate != 0:
-		if err := checkRate(rate); err != nil {
-			return Recording{}, err
-		}
-		if len(times) > 1 {
-			if _, err := rateFromTimes(times); err != nil {
-				return Recording{}, err
-			}
-		}
-	case len(times) > 1:
-		if rate, err = rateFromTimes(times); err != nil {
-			return Recording{}, err
-		}
-	default:
-		return Recording{}, balance.Errorf(balance.ERATE, "no time column and no rate_hz: give the rate")
-	}
-	rec := Recording{RateHz: rate, Source: FormatGeneric, HasGyro: idx[4] >= 0, Meta: meta}
-	rec.Samples = rows
-	for i := range rows {
-		s := &rows[i]
-		if len(times) > 0 {
-			s.TimeNS = start + secondsToNS(times[i])
-		} else {
-			s.TimeNS = start + secondsToNS(float64(i)/rate)
-		}
-		for k := 0; k < 3; k++ {
-			s.Acc[k] *= as
-			s.Gyro[k] *= gs
-		}
-	}
-	delete(meta, "acc_unit")
-	delete(meta, "gyro_unit")
-	delete(meta, "time_unit")
-	if err := checkSamples(&rec); err != nil {
-		return Recording{}, fmt.Errorf("recording: %w", err)
-	}
-	return rec, nil
-}
-
 // isPackets reports whether a time unit names a sample counter.
 func isPackets(u string) bool {
 	switch strings.ToLower(strings.TrimSpace(u)) {
@@ -498,22 +265,6 @@ func isPackets(u string) bool {
 		return true
 	}
 	return false
-}
-
-// unwrapCounter adds counterWrap at each step where a packet counter falls
-// by more than half its period (a wrap from 65535 to 0 with up to 32767
-// packets lost), so that it keeps increasing. Smaller falls are left for
-// rateFromTimes to reject.
-func unwrapCounter(c []float64) {
-	var off float64
-	prev := math.Inf(-1)
-	for i, v := range c {
-		if prev-v > counterWrap/2 {
-			off += counterWrap
-		}
-		prev = v
-		c[i] = v + off
-	}
 }
 
 // rateKeys are the phrases that name the sample rate in a free-text or

@@ -1,7 +1,6 @@
 package recording
 
 import (
-	"bufio"
 	"io"
 	"strings"
 
@@ -15,15 +14,26 @@ import (
 // (acceleration in g, angular rate in deg/s; worn correctly x points up, y
 // right and z forward). Times come from unix_time_s when present, else
 // time_s; the rate is the median sample interval.
+//
+// ReadMobgap collects the samples of openMobgap's Stream.
 func ReadMobgap(r io.Reader) (Recording, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	line, err := br.ReadSlice('\n')
-	if err != nil && err != io.EOF {
-		return Recording{}, balance.Errorf(balance.EMALFORMED, "mobgap CSV header: %v", err)
+	s, err := openMobgap(newLines(r))
+	if err != nil {
+		return Recording{}, err
 	}
-	header := strings.TrimRight(string(line), "\r\n")
+	return s.collect()
+}
+
+// openMobgap checks a mobgap header and reads on as generic CSV with the
+// mobgap columns and units.
+func openMobgap(l *lines) (*Stream, error) {
+	b, ok := l.next()
+	if !ok && l.err != nil {
+		return nil, balance.Errorf(balance.EMALFORMED, "mobgap CSV header: %v", l.err)
+	}
+	header := string(b)
 	if header == "" {
-		return Recording{}, balance.Errorf(balance.ECOUNT, "mobgap CSV is empty")
+		return nil, balance.Errorf(balance.ECOUNT, "mobgap CSV is empty")
 	}
 	cols := map[string]string{
 		"acc_x": "acc_x_g", "acc_y": "acc_y_g", "acc_z": "acc_z_g",
@@ -40,14 +50,14 @@ func ReadMobgap(r io.Reader) (Recording, error) {
 		cols["gyr_x"], cols["gyr_y"], cols["gyr_z"] = "-", "-", "-"
 	}
 	if !strings.Contains(header, "acc_x_g") {
-		return Recording{}, balance.Errorf(balance.EMALFORMED, "mobgap CSV header %q lacks acc_x_g", truncate(header, 80))
+		return nil, balance.Errorf(balance.EMALFORMED, "mobgap CSV header %q lacks acc_x_g", truncate(header, 80))
 	}
-	rest := io.MultiReader(strings.NewReader(header+"\n"), br)
-	rec, err := ReadGeneric(rest, GenericOptions{Columns: cols, AccUnit: "g", GyroUnit: "deg/s"})
+	l.back()
+	s, err := openGeneric(l, GenericOptions{Columns: cols, AccUnit: "g", GyroUnit: "deg/s"})
 	if err != nil {
-		return Recording{}, err
+		return nil, err
 	}
-	rec.Source = FormatMobgap
-	rec.Meta["axes"] = "x up, y right (medio-lateral), z forward (antero-posterior) when worn correctly"
-	return rec, nil
+	s.Source = FormatMobgap
+	s.Meta["axes"] = "x up, y right (medio-lateral), z forward (antero-posterior) when worn correctly"
+	return s, nil
 }

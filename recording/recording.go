@@ -1,13 +1,9 @@
 package recording
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,40 +47,26 @@ type Options struct {
 // maxLine bounds one line of text; longer lines are rejected as malformed.
 const maxLine = 1 << 20
 
-// ReadFile opens path and reads it with Read.
+// ReadFile reads the whole recording at path: the samples of OpenFile's
+// Stream collected in one slice.
 func ReadFile(path string, opts Options) (Recording, error) {
-	f, err := os.Open(path)
+	s, err := OpenFile(path, opts)
 	if err != nil {
-		return Recording{}, fmt.Errorf("recording: %w", err)
+		return Recording{}, err
 	}
-	defer f.Close()
-	return Read(f, opts)
+	defer s.Close()
+	return s.collect()
 }
 
-// Read reads a recording in the format opts.Format, or the format Detect
-// finds in its first bytes when opts.Format is empty.
+// Read reads a whole recording in the format opts.Format, or the format
+// Detect finds in its first bytes when opts.Format is empty: the samples of
+// Open's Stream collected in one slice.
 func Read(r io.Reader, opts Options) (Recording, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	format := opts.Format
-	if format == "" {
-		head, _ := br.Peek(8 << 10)
-		f, err := Detect(head)
-		if err != nil {
-			return Recording{}, err
-		}
-		format = f
+	s, err := Open(r, opts)
+	if err != nil {
+		return Recording{}, err
 	}
-	switch format {
-	case FormatGeneric:
-		return ReadGeneric(br, opts.Generic)
-	case FormatMobgap:
-		return ReadMobgap(br)
-	case FormatSisFall:
-		return ReadSisFall(br)
-	case FormatGENEActiv:
-		return ReadGENEActiv(br)
-	}
-	return Recording{}, balance.Errorf(balance.EINVALID, "unknown recording format %q (want one of %s)", format, strings.Join(Formats, ", "))
+	return s.collect()
 }
 
 // Detect names the format of a file from its first bytes: a GENEActiv export
@@ -138,60 +120,6 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
-}
-
-// lineReader yields lines without their end, counting them for messages.
-type lineReader struct {
-	sc   *bufio.Scanner
-	line int
-}
-
-func newLineReader(r io.Reader) *lineReader {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
-	return &lineReader{sc: sc}
-}
-
-func (l *lineReader) next() (string, bool) {
-	if !l.sc.Scan() {
-		return "", false
-	}
-	l.line++
-	return strings.TrimRight(l.sc.Text(), "\r"), true
-}
-
-func (l *lineReader) err() error {
-	if err := l.sc.Err(); err != nil {
-		if err == bufio.ErrTooLong {
-			return balance.Errorf(balance.EMALFORMED, "line %d is longer than %d bytes", l.line+1, maxLine)
-		}
-		return fmt.Errorf("recording: read: %w", err)
-	}
-	return nil
-}
-
-// errLineTooLong is the error of lineLimitReader.
-var errLineTooLong = errors.New("line too long")
-
-// lineLimitReader passes r through, failing with errLineTooLong once a
-// line grows beyond maxLine bytes, so that a reader that takes whole lines
-// (encoding/csv) cannot be made to hold an unbounded one.
-type lineLimitReader struct {
-	r   io.Reader
-	run int // bytes since the last '\n'
-}
-
-func (l *lineLimitReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
-		l.run = n - i - 1
-	} else {
-		l.run += n
-	}
-	if l.run > maxLine {
-		return n, errLineTooLong
-	}
-	return n, err
 }
 
 // parseNum parses one decimal field, rejecting empty, NaN and infinite values.
@@ -261,18 +189,4 @@ func secondsToNS(s float64) int64 {
 		return int64(math.Round(s*1e6)) * 1000
 	}
 	return int64(math.Round(s * 1e9))
-}
-
-// checkSamples rejects a recording without samples and values no body-worn
-// IMU can produce.
-func checkSamples(rec *Recording) error {
-	if len(rec.Samples) == 0 {
-		return balance.Errorf(balance.ECOUNT, "recording has no samples")
-	}
-	for i := range rec.Samples {
-		if err := rec.Samples[i].Validate(); err != nil {
-			return fmt.Errorf("sample %d: %w", i, err)
-		}
-	}
-	return nil
 }

@@ -1,6 +1,8 @@
 package recording
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -20,49 +22,118 @@ const (
 // 17(1):198): 200 Hz, one line per sample of nine integers ending in ";":
 // ADXL345 acc x, y, z; ITG3200 gyro x, y, z; MMA8451Q acc x, y, z. It keeps
 // the ADXL345 and ITG3200 channels, converted to m/s² and rad/s, with times
-// from 0 at 200 Hz. Upright, +y of this waist sensor points down.
+// from 0 at 200 Hz. Upright, +y of this waist sensor points down. It
+// collects the samples of openSisFall's Stream.
 func ReadSisFall(r io.Reader) (Recording, error) {
-	lr := newLineReader(r)
-	rec := Recording{RateHz: sisFallRateHz, Source: FormatSisFall, HasGyro: true,
-		Meta: map[string]string{"axes": "upright, +y points down"}}
-	ga := sisFallAccG * balance.StandardGravity
-	gg := sisFallGyroDPS * 0.017453292519943295
-	for {
-		line, ok := lr.next()
+	s, err := openSisFall(newLines(r))
+	if err != nil {
+		return Recording{}, err
+	}
+	return s.collect()
+}
+
+// openSisFall returns a Stream of a SisFall file (see ReadSisFall); its
+// header is fixed by the format.
+func openSisFall(l *lines) (*Stream, error) {
+	return &Stream{Header: Header{RateHz: sisFallRateHz, Source: FormatSisFall, HasGyro: true,
+		Meta: map[string]string{"axes": "upright, +y points down"}}, dec: &sisFallDec{l: l}}, nil
+}
+
+// sisFallDec reads SisFall lines over their bytes, the integers by
+// parseInt32 (strconv.ParseInt for anything else, with its errors).
+type sisFallDec struct {
+	l *lines
+	n int // samples returned
+}
+
+func (d *sisFallDec) read(p []balance.Sample) (int, error) {
+	const (
+		ga = sisFallAccG * balance.StandardGravity
+		gg = sisFallGyroDPS * 0.017453292519943295
+	)
+	n := 0
+	for n < len(p) {
+		b, ok := d.l.next()
 		if !ok {
-			break
+			if d.l.err != nil {
+				return n, d.l.err
+			}
+			if d.n == 0 {
+				return n, balance.Errorf(balance.ECOUNT, "recording has no samples")
+			}
+			return n, io.EOF
 		}
-		t := strings.TrimSpace(line)
-		if t == "" {
+		t := bytes.TrimSpace(b)
+		if len(t) == 0 {
 			continue
 		}
-		t = strings.TrimSuffix(t, ";")
-		f := strings.Split(t, ",")
-		if len(f) != 9 {
-			return Recording{}, balance.Errorf(balance.EMALFORMED, "line %d: SisFall lines hold 9 integers, got %d fields", lr.line, len(f))
-		}
+		t = bytes.TrimSuffix(t, []byte(";"))
 		var v [9]int64
-		for k := 0; k < 9; k++ {
-			n, err := strconv.ParseInt(strings.TrimSpace(f[k]), 10, 32)
-			if err != nil {
-				return Recording{}, balance.Errorf(balance.EMALFORMED, "line %d field %d: %q is not an integer", lr.line, k+1, truncate(strings.TrimSpace(f[k]), 20))
+		if !scanSisFall(t, &v) {
+			if err := d.slow(t, &v); err != nil {
+				return n, err
 			}
-			v[k] = n
 		}
-		s := balance.Sample{TimeNS: secondsToNS(float64(len(rec.Samples)) / sisFallRateHz)}
+		s := &p[n]
+		s.TimeNS = secondsToNS(float64(d.n) / sisFallRateHz)
 		for k := 0; k < 3; k++ {
 			s.Acc[k] = float64(v[k]) * ga
 			s.Gyro[k] = float64(v[3+k]) * gg
 		}
-		rec.Samples = append(rec.Samples, s)
+		if !plausible(s) {
+			if err := s.Validate(); err != nil {
+				return n, fmt.Errorf("sample %d: %w", d.n, err)
+			}
+		}
+		d.n++
+		n++
 	}
-	if err := lr.err(); err != nil {
-		return Recording{}, err
+	return n, nil
+}
+
+// scanSisFall parses the nine integers of a SisFall line (without its
+// ";") in one pass; false for anything scanInt32 does not take.
+func scanSisFall(t []byte, v *[9]int64) bool {
+	pos := 0
+	for k := range v {
+		x, n, ok := scanInt32(t[pos:], ',')
+		if !ok {
+			return false
+		}
+		v[k] = x
+		pos += n
+		if k < 8 {
+			if pos == len(t) {
+				return false
+			}
+			pos++ // the comma
+		}
 	}
-	if err := checkSamples(&rec); err != nil {
-		return Recording{}, err
+	return pos == len(t)
+}
+
+// slow parses the nine integers of a SisFall line with strconv, with
+// the errors of the format.
+func (d *sisFallDec) slow(t []byte, v *[9]int64) error {
+	if nf := bytes.Count(t, []byte(",")) + 1; nf != 9 {
+		return balance.Errorf(balance.EMALFORMED, "line %d: SisFall lines hold 9 integers, got %d fields", d.l.line, nf)
 	}
-	return rec, nil
+	for k := 0; k < 9; k++ {
+		f := t
+		if i := bytes.IndexByte(t, ','); i >= 0 {
+			f, t = t[:i], t[i+1:]
+		}
+		x, ok := parseInt32(f)
+		if !ok {
+			fs := strings.TrimSpace(string(f))
+			var err error
+			if x, err = strconv.ParseInt(fs, 10, 32); err != nil {
+				return balance.Errorf(balance.EMALFORMED, "line %d field %d: %q is not an integer", d.l.line, k+1, truncate(fs, 20))
+			}
+		}
+		v[k] = x
+	}
+	return nil
 }
 
 // isSisFallLine reports whether s looks like a SisFall data line.
