@@ -38,7 +38,7 @@ type Config struct {
 	// share one (a link sent by one is opened on any), so set it from a
 	// secret: BALANCE_ACK_LINK_KEY or BALANCE_ACK_LINK_KEY_FILE.
 	AckLinkKey string `yaml:"ack_link_key"`
-	HTTP  struct {
+	HTTP       struct {
 		Addr string `yaml:"addr"`
 		// TLS: cert_file and key_file serve HTTPS (or terminate TLS in a
 		// reverse proxy and set dashboard.secure_cookies).
