@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project against real services, on a fresh machine:
 # makes sure Mosquitto listens on 127.0.0.1:1883 and that influxd 1.8.10,
-# mailpit and Chromium are installed (tests start their own influxd and
-# mailpit on temporary ports) and axe-core (npm) is cached,
+# mailpit, nats-server and Chromium are installed (tests start their own
+# influxd, mailpit and nats-server on temporary ports) and axe-core (npm) is cached,
 # then runs `go test ./...`. Idempotent; fails (never skips) when a service
 # cannot be had. Extra arguments go to `go test` (e.g. -run, -v).
 set -euo pipefail
@@ -86,6 +86,18 @@ export BALANCE_TEST_POSTGRES="${BALANCE_TEST_POSTGRES:-postgres://postgres@127.0
 if [ "$BALANCE_TEST_POSTGRES" = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" ] && ! port_open 5432; then
   log "FAIL: no PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth); start it or set BALANCE_TEST_POSTGRES"; exit 1
 fi
+
+# 7. nats-server 2.15.3 (pure Go, cached in GOPATH/bin) for the clustered
+# message layer's tests (natsingest starts its own 3-node cluster). A
+# distribution's older nats-server on PATH does not count: the tests need
+# consumer reset (2.14+).
+nats_ok() { [ -x "$GOBIN_DIR/nats-server" ] && go version -m "$GOBIN_DIR/nats-server" 2>/dev/null | grep -Eq '^\s+mod\s+github.com/nats-io/nats-server/v2\s+v2\.15\.3\b'; }
+if ! nats_ok; then
+  log "installing nats-server v2.15.3"
+  GOFLAGS=-buildvcs=false go install github.com/nats-io/nats-server/v2@v2.15.3
+fi
+nats_ok || { log "FAIL: nats-server v2.15.3 not available in $GOBIN_DIR"; exit 1; }
+export BALANCE_NATS_SERVER="$GOBIN_DIR/nats-server"
 
 export BALANCE_TEST_MQTT="tcp://127.0.0.1:1883"
 log "services ready; running go test ./..."
