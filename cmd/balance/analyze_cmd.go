@@ -141,22 +141,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("analyze: --columns: %w", err)
 	}
-	rec, err := recording.ReadFile(o.file, recording.Options{Format: o.format, Generic: recording.GenericOptions{
+	doc, err := analyzeFile(ctx, o, recording.Options{Format: o.format, Generic: recording.GenericOptions{
 		Columns: cols, AccUnit: o.accUnit, GyroUnit: o.gyroUnit, TimeUnit: o.timeUnit, RateHz: o.rate,
 	}})
-	if err != nil {
-		return fmt.Errorf("analyze %s: %w", o.file, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if o.from > 0 || o.to > 0 {
-		o.whole = rec.Samples
-		if rec, err = window(rec, o.from, o.to); err != nil {
-			return fmt.Errorf("analyze %s: %w", o.file, err)
-		}
-	}
-	doc, err := analyzeRecording(o, rec)
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", o.file, err)
 	}

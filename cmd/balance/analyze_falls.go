@@ -3,7 +3,6 @@ package main
 import (
 	"math"
 
-	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/analysis"
 	"github.com/balance-pt/balance/recording"
 )
@@ -29,8 +28,17 @@ type fallUpDoc struct {
 // file's sensor_up metadata, else none. The note says when the file's
 // metadata could not be read.
 func fallUp(o analyzeOptions, rec recording.Recording, gait *analysis.GaitResult) (fallUpDoc, string) {
+	return fallUpFrom(o, rec.Meta, gait, func() ([3]float64, float64, error) {
+		return analysis.UpFromBouts(rec.Samples, rec.RateHz, gait.Bouts)
+	})
+}
+
+// fallUpFrom is fallUp with the file's metadata meta and walkingUp giving
+// analysis.UpFromBouts over the recording's bouts (called only when gait
+// has bouts).
+func fallUpFrom(o analyzeOptions, meta map[string]string, gait *analysis.GaitResult, walkingUp func() ([3]float64, float64, error)) (fallUpDoc, string) {
 	if gait != nil && len(gait.Bouts) > 0 {
-		if up, walkS, err := analysis.UpFromBouts(rec.Samples, rec.RateHz, gait.Bouts); err == nil {
+		if up, walkS, err := walkingUp(); err == nil {
 			return fallUpDoc{Source: string(analysis.UpWalking), Axis: up, WalkingS: walkS}, ""
 		}
 	}
@@ -38,7 +46,7 @@ func fallUp(o analyzeOptions, rec recording.Recording, gait *analysis.GaitResult
 	declared, _ := analysis.ParseAxis(o.sensorUp) // checked by parseAnalyzeFlags
 	if declared == ([3]float64{}) {
 		var err error
-		if declared, err = analysis.ParseAxis(rec.Meta["sensor_up"]); err != nil {
+		if declared, err = analysis.ParseAxis(meta["sensor_up"]); err != nil {
 			note = "falls: the file's sensor_up is not an axis (" + err.Error() + "); not used"
 		}
 	}
@@ -55,15 +63,17 @@ func analyzeFalls(o analyzeOptions, rec recording.Recording, gait *analysis.Gait
 	up, note := fallUp(o, rec, gait)
 	out := []fallDoc{}
 	for _, ev := range analysis.DetectFalls(s, fs, analysis.FallConfig{Up: up.Axis}) {
-		out = append(out, fallFrom(ev, s))
+		out = append(out, fallFrom(ev, s[0].TimeNS))
 	}
 	return out, up, note
 }
 
-func fallFrom(ev analysis.FallEvent, s []balance.Sample) fallDoc {
+// fallFrom is the document of ev in a recording whose first sample is at
+// t0 (Unix ns).
+func fallFrom(ev analysis.FallEvent, t0 int64) fallDoc {
 	return fallDoc{
-		ImpactS: float64(ev.ImpactTimeNS-s[0].TimeNS) / 1e9, ImpactUnixNS: ev.ImpactTimeNS,
-		DecisionS: float64(ev.DecisionTimeNS-s[0].TimeNS) / 1e9, DecisionUnixNS: ev.DecisionTimeNS,
+		ImpactS: float64(ev.ImpactTimeNS-t0) / 1e9, ImpactUnixNS: ev.ImpactTimeNS,
+		DecisionS: float64(ev.DecisionTimeNS-t0) / 1e9, DecisionUnixNS: ev.DecisionTimeNS,
 		PeakAccG: ev.PeakAccG, MinAccG: ev.MinAccG, DescentMPS: ev.DescentMS, TiltDeg: ev.TiltDeg,
 		Inactive: ev.Inactive, GotUp: ev.GotUp, TimeToGetUpS: ev.TimeToGetUpS, FreeFallS: ev.FreeFallS, OutOfBed: ev.FromLying,
 		Confidence: ev.Confidence,
