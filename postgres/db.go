@@ -10,8 +10,9 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/balance-pt/balance/internal/sqlstate"
 )
 
 //go:embed migrations/*.sql
@@ -84,84 +85,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// rebind turns the ? placeholders of a query into PostgreSQL's $1, $2, …
-// (the queries of this package contain no other question mark).
-func rebind(q string) string {
-	if !strings.Contains(q, "?") {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
-
-// result is what an Exec reports, shaped as database/sql's.
-type result struct{ tag pgconn.CommandTag }
-
-// RowsAffected returns how many rows the statement changed.
-func (r result) RowsAffected() (int64, error) { return r.tag.RowsAffected(), nil }
-
-// pgq is what a pool and a transaction both offer.
-type pgq interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// handle runs queries written with ? placeholders on a pool or in a
-// transaction.
-type handle struct{ q pgq }
-
-// ExecContext runs a statement.
-func (h handle) ExecContext(ctx context.Context, q string, args ...any) (result, error) {
-	tag, err := h.q.Exec(ctx, rebind(q), args...)
-	return result{tag}, err
-}
-
-// QueryContext runs a query; the caller closes the rows.
-func (h handle) QueryContext(ctx context.Context, q string, args ...any) (pgx.Rows, error) {
-	return h.q.Query(ctx, rebind(q), args...)
-}
-
-// QueryRowContext runs a query of at most one row.
-func (h handle) QueryRowContext(ctx context.Context, q string, args ...any) pgx.Row {
-	return h.q.QueryRow(ctx, rebind(q), args...)
-}
-
-// db is the pool with the helpers above.
+// db is the pool, running queries written with ? placeholders (as
+// package sqlstate's are) for this package's own checks and tests.
 type db struct {
-	handle
 	pool *pgxpool.Pool
 }
 
-// txn is a transaction with the helpers above.
-type txn struct {
-	handle
-	tx  pgx.Tx
-	ctx context.Context
+// QueryRowContext runs a query of at most one row.
+func (d *db) QueryRowContext(ctx context.Context, q string, args ...any) pgx.Row {
+	return d.pool.QueryRow(ctx, sqlstate.Dollar(q), args...)
 }
-
-// BeginTx starts a transaction (opts is unused: read committed).
-func (d *db) BeginTx(ctx context.Context, _ any) (*txn, error) {
-	tx, err := d.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &txn{handle: handle{tx}, tx: tx, ctx: ctx}, nil
-}
-
-// Commit commits the transaction.
-func (t *txn) Commit() error { return t.tx.Commit(t.ctx) }
-
-// Rollback rolls the transaction back; after Commit it does nothing.
-func (t *txn) Rollback() error { return t.tx.Rollback(context.WithoutCancel(t.ctx)) }

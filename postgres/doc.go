@@ -4,7 +4,9 @@
 // access, feedback and reminders) in PostgreSQL through
 // github.com/jackc/pgx/v5 (pgxpool). It offers the methods of
 // *sqlite.StateDB with the same meaning, and both pass the contract suite
-// of internal/statetest.
+// of internal/statetest: both are package internal/sqlstate's one
+// implementation, here on the pool through pgx's database/sql driver
+// (github.com/jackc/pgx/v5/stdlib) with PostgreSQL's dialect.
 //
 // Use it when more than one balance instance serves one clinic (issue 16):
 // SQLite stays the embedded default, one process per data directory. Here

@@ -2,35 +2,57 @@ package postgres
 
 import (
 	"context"
-	"errors"
+	"database/sql"
 	"fmt"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/sqlstate"
 )
+
+// dialect is PostgreSQL's: $n placeholders, GREATEST/LEAST, a seq column
+// for insertion order, FOR UPDATE, and transaction-level advisory locks
+// (on hashtextextended of the key, seeded with the key space) where
+// instances sharing the database must take turns.
+var dialect = sqlstate.Dialect{
+	Name:       "postgres",
+	Rebind:     sqlstate.Dollar,
+	Greatest:   "GREATEST",
+	Least:      "LEAST",
+	Seq:        "seq",
+	ForUpdate:  " FOR UPDATE",
+	Lock:       "SELECT pg_advisory_xact_lock(hashtextextended(CAST(? AS TEXT), ?))",
+	Position:   "strpos",
+	ByteLength: "octet_length",
+	JSONArray:  "SELECT jsonb_array_elements_text(CAST(? AS JSONB))",
+	SkipLocked: " FOR UPDATE SKIP LOCKED",
+}
 
 // StateDB is the state database on PostgreSQL: everything that is not a
 // time series. It offers the methods of *sqlite.StateDB, with the same
-// meaning, and implements balance.Registry.
+// meaning (most are package sqlstate's, shared with package sqlite), and
+// implements balance.Registry.
 type StateDB struct {
-	db   *db
-	inst *instance
-	// Now returns the current time; tests may replace it.
-	Now func() time.Time
-	// QuarantineLimit caps the quarantined payloads kept per device (oldest go first).
-	QuarantineLimit int
-	// QuarantineMaxBytes bounds the payload bytes kept from unknown and
-	// unbound devices, all devices together (oldest go first) [64 MiB].
-	QuarantineMaxBytes int64
-	// QuarantineMaxDevices bounds how many unknown or unbound device ids
-	// have payloads kept (the one heard from least recently goes first)
-	// [1000]. Batches the store refused (reason "store_refused") are
-	// patients' data: neither bound evicts them (only QuarantineLimit, per
-	// device).
-	QuarantineMaxDevices int
+	*sqlstate.Store
+	db    *db     // the pool, for this package's own queries
+	sqlDB *sql.DB // the pool through database/sql, under Store
+	inst  *instance
+}
+
+// AlertStore is the alerts' outbox and delivery log in the state database:
+// package sqlstate's, which implements alerts.Store, with the pool for
+// this package's own queries. Several instances may claim from one outbox
+// (Claim locks the rows it takes with FOR UPDATE SKIP LOCKED).
+type AlertStore struct {
+	*sqlstate.AlertStore
+	db *db
+}
+
+// AlertStore returns the alert outbox kept in this database.
+func (s *StateDB) AlertStore() *AlertStore {
+	return &AlertStore{AlertStore: s.Store.AlertStore(), db: s.db}
 }
 
 var (
@@ -65,387 +87,18 @@ func OpenState(ctx context.Context, dsn string) (*StateDB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &StateDB{db: &db{handle: handle{pool}, pool: pool}, inst: inst, Now: time.Now, QuarantineLimit: 1000, QuarantineMaxBytes: 64 << 20, QuarantineMaxDevices: 1000}, nil
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	return &StateDB{Store: sqlstate.New(sqlDB, dialect, &sqlstate.Instance{ID: inst.id, Live: liveInstances}), db: &db{pool: pool}, sqlDB: sqlDB, inst: inst}, nil
 }
 
 // Pool exposes the connection pool (for checks and tools; the tables are
 // this package's).
 func (s *StateDB) Pool() *pgxpool.Pool { return s.db.pool }
 
-// Ping reports whether the database answers (readiness checks).
-func (s *StateDB) Ping(ctx context.Context) error { return s.db.pool.Ping(ctx) }
-
 // Close closes the pool's connections.
 func (s *StateDB) Close() error {
 	s.inst.release()
+	s.sqlDB.Close()
 	s.db.pool.Close()
 	return nil
-}
-
-func notFound(what, id string) error {
-	return balance.Errorf(balance.ENOTFOUND, "%s %q not found", what, id)
-}
-
-// Device implements balance.Registry.
-func (s *StateDB) Device(ctx context.Context, id string) (balance.Device, error) {
-	var d balance.Device
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, COALESCE(patient_id, ''), self_registered, created_at FROM devices WHERE id = ?`, id).
-		Scan(&d.ID, &d.PatientID, &d.SelfRegistered, &created)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, notFound("device", id)
-	}
-	if err != nil {
-		return d, fmt.Errorf("postgres: device %s: %w", id, err)
-	}
-	d.CreatedAt = time.Unix(0, created).UTC()
-	return d, nil
-}
-
-// Devices implements balance.Registry.
-func (s *StateDB) Devices(ctx context.Context) ([]balance.Device, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, COALESCE(patient_id, ''), self_registered, created_at FROM devices ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: devices: %w", err)
-	}
-	defer rows.Close()
-	var out []balance.Device
-	for rows.Next() {
-		var d balance.Device
-		var created int64
-		if err := rows.Scan(&d.ID, &d.PatientID, &d.SelfRegistered, &created); err != nil {
-			return nil, err
-		}
-		d.CreatedAt = time.Unix(0, created).UTC()
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-// RegisterDevice implements balance.Registry.
-func (s *StateDB) RegisterDevice(ctx context.Context, d balance.Device) error {
-	if err := balance.ValidateDeviceID(d.ID); err != nil {
-		return err
-	}
-	if d.PatientID != "" {
-		if _, err := s.Patient(ctx, d.PatientID); err != nil {
-			return err
-		}
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO devices (id, patient_id, self_registered, created_at) VALUES (?, NULLIF(?, ''), ?, ?) ON CONFLICT(id) DO NOTHING`,
-		d.ID, d.PatientID, d.SelfRegistered, s.Now().UnixNano())
-	if err != nil {
-		return fmt.Errorf("postgres: register device %s: %w", d.ID, err)
-	}
-	return nil
-}
-
-// BindDevice implements balance.Registry.
-func (s *StateDB) BindDevice(ctx context.Context, deviceID, patientID string) error {
-	if patientID != "" {
-		if _, err := s.Patient(ctx, patientID); err != nil {
-			return err
-		}
-	}
-	res, err := s.db.ExecContext(ctx, `UPDATE devices SET patient_id = NULLIF(?, '') WHERE id = ?`, patientID, deviceID)
-	if err != nil {
-		return fmt.Errorf("postgres: bind device %s: %w", deviceID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("device", deviceID)
-	}
-	return nil
-}
-
-// Patient implements balance.Registry.
-func (s *StateDB) Patient(ctx context.Context, id string) (balance.Patient, error) {
-	var p balance.Patient
-	var created int64
-	var dob string
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, date_of_birth, created_at FROM patients WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &dob, &created)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return p, notFound("patient", id)
-	}
-	if err != nil {
-		return p, fmt.Errorf("postgres: patient %s: %w", id, err)
-	}
-	if p.DateOfBirth, err = balance.ParseDate(dob); err != nil {
-		return p, fmt.Errorf("postgres: patient %s: stored date of birth: %w", id, err)
-	}
-	p.CreatedAt = time.Unix(0, created).UTC()
-	return p, nil
-}
-
-// Patients implements balance.Registry.
-func (s *StateDB) Patients(ctx context.Context) ([]balance.Patient, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, date_of_birth, created_at FROM patients ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: patients: %w", err)
-	}
-	defer rows.Close()
-	var out []balance.Patient
-	for rows.Next() {
-		var p balance.Patient
-		var created int64
-		var dob string
-		if err := rows.Scan(&p.ID, &p.Name, &p.HeightM, &p.SensorHeightM, &p.Neuropathy, &p.Phone, &p.Address, &p.Contact, &dob, &created); err != nil {
-			return nil, err
-		}
-		if p.DateOfBirth, err = balance.ParseDate(dob); err != nil {
-			return nil, fmt.Errorf("postgres: patient %s: stored date of birth: %w", p.ID, err)
-		}
-		p.CreatedAt = time.Unix(0, created).UTC()
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// CreatePatient implements balance.Registry.
-func (s *StateDB) CreatePatient(ctx context.Context, p balance.Patient) error {
-	if err := balance.ValidateDeviceID(p.ID); err != nil {
-		return balance.Errorf(balance.EINVALID, "patient id %q must have 1 to 64 letters, digits, '_', '-' or '.'", p.ID)
-	}
-	if p.HeightM < 0 || p.HeightM > 2.6 || p.SensorHeightM < 0 || p.SensorHeightM > 1.6 {
-		return balance.Errorf(balance.EINVALID, "patient %s: height %.2f m or sensor height %.2f m out of range", p.ID, p.HeightM, p.SensorHeightM)
-	}
-	if len(p.Name) > 200 || len(p.Phone) > 50 || len(p.Address) > 500 || len(p.Contact) > 200 {
-		return balance.Errorf(balance.EINVALID, "patient %s: name, phone, address or contact too long", p.ID)
-	}
-	if err := balance.CheckBirthDate(p.DateOfBirth, s.Now()); err != nil {
-		return fmt.Errorf("patient %s: %w", p.ID, err)
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO patients (id, name, height_m, sensor_height_m, neuropathy, phone, address, contact, date_of_birth, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET name = excluded.name, height_m = excluded.height_m, sensor_height_m = excluded.sensor_height_m, neuropathy = excluded.neuropathy,
-			phone = excluded.phone, address = excluded.address, contact = excluded.contact, date_of_birth = excluded.date_of_birth`,
-		p.ID, p.Name, p.HeightM, p.SensorHeightM, p.Neuropathy, p.Phone, p.Address, p.Contact, p.DateOfBirth.String(), s.Now().UnixNano())
-	if err != nil {
-		return fmt.Errorf("postgres: create patient %s: %w", p.ID, err)
-	}
-	return nil
-}
-
-// SaveStatus implements balance.Registry. A status that does not report the
-// battery (0, as the wire format decodes an absent battery_pct), the firmware
-// or the device time keeps the last known value: the last will says only
-// "offline".
-func (s *StateDB) SaveStatus(ctx context.Context, st balance.DeviceStatus) error {
-	var devTime int64
-	if !st.DeviceTime.IsZero() {
-		devTime = st.DeviceTime.UnixNano()
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO device_status (device_id, online, battery_pct, firmware, device_time, received_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT(device_id) DO UPDATE SET online = excluded.online,
-			battery_pct = CASE WHEN excluded.battery_pct > 0 THEN excluded.battery_pct ELSE device_status.battery_pct END,
-			firmware = CASE WHEN excluded.firmware != '' THEN excluded.firmware ELSE device_status.firmware END,
-			device_time = CASE WHEN excluded.device_time != 0 THEN excluded.device_time ELSE device_status.device_time END,
-			received_at = excluded.received_at`,
-		st.DeviceID, st.Online, st.BatteryPct, st.Firmware, devTime, st.ReceivedAt.UnixNano())
-	if err != nil {
-		return fmt.Errorf("postgres: save status of %s: %w", st.DeviceID, err)
-	}
-	return nil
-}
-
-// Statuses implements balance.Registry.
-func (s *StateDB) Statuses(ctx context.Context) ([]balance.DeviceStatus, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT device_id, online, battery_pct, firmware, device_time, received_at FROM device_status ORDER BY device_id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: statuses: %w", err)
-	}
-	defer rows.Close()
-	var out []balance.DeviceStatus
-	for rows.Next() {
-		var st balance.DeviceStatus
-		var devTime, recv int64
-		if err := rows.Scan(&st.DeviceID, &st.Online, &st.BatteryPct, &st.Firmware, &devTime, &recv); err != nil {
-			return nil, err
-		}
-		if devTime != 0 {
-			st.DeviceTime = time.Unix(0, devTime).UTC()
-		}
-		st.ReceivedAt = time.Unix(0, recv).UTC()
-		out = append(out, st)
-	}
-	return out, rows.Err()
-}
-
-// SaveEvent implements balance.Registry. A repeated event (same device, time,
-// action and kind) is stored once.
-func (s *StateDB) SaveEvent(ctx context.Context, e balance.DeviceEvent) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO device_events (device_id, patient_id, action, kind, exercise_id, session_id, time) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
-		e.DeviceID, e.PatientID, e.Action, e.Kind, e.ExerciseID, e.SessionID, e.Time.UnixNano())
-	if err != nil {
-		return fmt.Errorf("postgres: save event of %s: %w", e.DeviceID, err)
-	}
-	return nil
-}
-
-// Events implements balance.Registry.
-func (s *StateDB) Events(ctx context.Context, deviceID string, since time.Time) ([]balance.DeviceEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT device_id, patient_id, action, kind, exercise_id, session_id, time FROM device_events
-		WHERE (? = '' OR device_id = ?) AND time >= ? ORDER BY time, id`, deviceID, deviceID, since.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("postgres: events: %w", err)
-	}
-	defer rows.Close()
-	var out []balance.DeviceEvent
-	for rows.Next() {
-		var e balance.DeviceEvent
-		var t int64
-		if err := rows.Scan(&e.DeviceID, &e.PatientID, &e.Action, &e.Kind, &e.ExerciseID, &e.SessionID, &t); err != nil {
-			return nil, err
-		}
-		e.Time = time.Unix(0, t).UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// evictableReason is the SQL condition for rows a budget may evict: all but
-// the batches the store refused.
-const evictableReason = "reason <> 'store_refused'"
-
-// quarantineLock is the key of the advisory lock that serialises
-// Quarantine across instances.
-const quarantineLock int64 = 0x71756172616e74 // "quarant"
-
-// Quarantine stores a payload aside, keeping at most QuarantineLimit per
-// device, and evicts the oldest payloads of unknown and unbound devices
-// beyond QuarantineMaxBytes and QuarantineMaxDevices. It returns how many
-// it evicted.
-func (s *StateDB) Quarantine(ctx context.Context, q balance.QuarantinedPayload) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: quarantine: %w", err)
-	}
-	defer tx.Rollback()
-	// Instances share the budgets: one Quarantine at a time across them
-	// (a transaction-level advisory lock), and the byte count is read
-	// afresh instead of kept in memory.
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, quarantineLock); err != nil {
-		return 0, fmt.Errorf("postgres: quarantine lock: %w", err)
-	}
-	var bytes int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(octet_length(payload)), 0)::BIGINT FROM quarantine WHERE `+evictableReason).Scan(&bytes); err != nil {
-		return 0, fmt.Errorf("postgres: quarantine size: %w", err)
-	}
-	var newDevice bool
-	if q.Reason != "store_refused" {
-		err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM quarantine WHERE device_id = ? AND `+evictableReason+`)`, q.DeviceID).Scan(&newDevice)
-		if err != nil {
-			return 0, fmt.Errorf("postgres: quarantine: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine (device_id, topic, reason, payload, received_at) VALUES (?, ?, ?, ?, ?)`,
-		q.DeviceID, q.Topic, q.Reason, q.Payload, q.ReceivedAt.UnixNano()); err != nil {
-		return 0, fmt.Errorf("postgres: quarantine: %w", err)
-	}
-	if q.Reason != "store_refused" {
-		bytes += int64(len(q.Payload))
-	}
-	evicted := 0
-	// evict deletes the rows the query selects, keeping the byte count.
-	evict := func(query string, args ...any) error {
-		rows, err := tx.QueryContext(ctx, `DELETE FROM quarantine WHERE id IN (`+query+`) RETURNING octet_length(payload), reason`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n int64
-			var reason string
-			if err := rows.Scan(&n, &reason); err != nil {
-				return err
-			}
-			if reason != "store_refused" {
-				bytes -= n
-			}
-			evicted++
-		}
-		return rows.Err()
-	}
-	if s.QuarantineLimit > 0 {
-		// Per device, within its class: payloads of an unknown or unbound
-		// device, or batches the store refused.
-		class := evictableReason
-		if q.Reason == "store_refused" {
-			class = "reason = 'store_refused'"
-		}
-		err := evict(`SELECT id FROM quarantine WHERE device_id = ? AND `+class+` AND id <= (SELECT id FROM quarantine WHERE device_id = ? AND `+class+` ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-			q.DeviceID, q.DeviceID, s.QuarantineLimit)
-		if err != nil {
-			return 0, fmt.Errorf("postgres: quarantine trim: %w", err)
-		}
-	}
-	if newDevice && s.QuarantineMaxDevices > 0 {
-		var devices int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT device_id) FROM quarantine WHERE `+evictableReason).Scan(&devices); err != nil {
-			return 0, fmt.Errorf("postgres: quarantine devices: %w", err)
-		}
-		if devices > s.QuarantineMaxDevices {
-			// The device heard from least recently goes.
-			err := evict(`SELECT id FROM quarantine WHERE ` + evictableReason + ` AND device_id = (SELECT device_id FROM quarantine WHERE ` + evictableReason +
-				` GROUP BY device_id ORDER BY MAX(id) LIMIT 1)`)
-			if err != nil {
-				return 0, fmt.Errorf("postgres: quarantine devices: %w", err)
-			}
-		}
-	}
-	for s.QuarantineMaxBytes > 0 && bytes > s.QuarantineMaxBytes {
-		before := evicted
-		if err := evict(`SELECT id FROM quarantine WHERE ` + evictableReason + ` ORDER BY id LIMIT 16`); err != nil {
-			return 0, fmt.Errorf("postgres: quarantine budget: %w", err)
-		}
-		if evicted == before {
-			break
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("postgres: quarantine: %w", err)
-	}
-	return evicted, nil
-}
-
-// Quarantined returns the payloads kept aside for a device ("" = all), oldest first.
-func (s *StateDB) Quarantined(ctx context.Context, deviceID string, limit int) ([]balance.QuarantinedPayload, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, device_id, topic, reason, payload, received_at FROM quarantine WHERE (? = '' OR device_id = ?) ORDER BY id LIMIT ?`, deviceID, deviceID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: quarantined: %w", err)
-	}
-	defer rows.Close()
-	var out []balance.QuarantinedPayload
-	for rows.Next() {
-		var q balance.QuarantinedPayload
-		var t int64
-		if err := rows.Scan(&q.ID, &q.DeviceID, &q.Topic, &q.Reason, &q.Payload, &t); err != nil {
-			return nil, err
-		}
-		q.ReceivedAt = time.Unix(0, t).UTC()
-		out = append(out, q)
-	}
-	return out, rows.Err()
-}
-
-// QuarantineCounts returns how many payloads are quarantined per device.
-func (s *StateDB) QuarantineCounts(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: quarantine counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
 }

@@ -1,12 +1,11 @@
-package postgres
+package sqlstate
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/balance-pt/balance"
 )
@@ -16,7 +15,7 @@ import (
 // exercise sessions since since and the plan's frequency) in a fixed number
 // of grouped queries, whatever the number of patients. It reads the
 // monitoring, alerts and plans tables.
-func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]balance.PatientSummary, error) {
+func (s *Store) PatientSummaries(ctx context.Context, since time.Time) ([]balance.PatientSummary, error) {
 	ps, err := s.Patients(ctx)
 	if err != nil {
 		return nil, err
@@ -27,7 +26,7 @@ func (s *StateDB) PatientSummaries(ctx context.Context, since time.Time) ([]bala
 // PatientSummary returns one patient at a glance, as PatientSummaries
 // would list them, reading only that patient's rows; ENOTFOUND for an
 // unknown patient.
-func (s *StateDB) PatientSummary(ctx context.Context, patientID string, since time.Time) (balance.PatientSummary, error) {
+func (s *Store) PatientSummary(ctx context.Context, patientID string, since time.Time) (balance.PatientSummary, error) {
 	p, err := s.Patient(ctx, patientID)
 	if err != nil {
 		return balance.PatientSummary{}, err
@@ -42,7 +41,7 @@ func (s *StateDB) PatientSummary(ctx context.Context, patientID string, since ti
 // summaries fills in the summaries of the patients ps. With one set, ps
 // holds a single patient and every query reads only their rows: the
 // patient filter is the last placeholder of each query.
-func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since time.Time, one bool) ([]balance.PatientSummary, error) {
+func (s *Store) summaries(ctx context.Context, ps []balance.Patient, since time.Time, one bool) ([]balance.PatientSummary, error) {
 	out := make([]balance.PatientSummary, len(ps))
 	idx := make(map[string]int, len(ps))
 	for i, p := range ps {
@@ -56,18 +55,18 @@ func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since tim
 		}
 		return "TRUE"
 	}
-	each := func(what, q string, scan func(pgx.Rows) error, args ...any) error {
+	each := func(what, q string, scan func(*sql.Rows) error, args ...any) error {
 		if one {
 			args = append(args, ps[0].ID)
 		}
 		rows, err := s.db.QueryContext(ctx, q, args...)
 		if err != nil {
-			return fmt.Errorf("postgres: summaries %s: %w", what, err)
+			return s.errorf("summaries %s: %w", what, err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			if err := scan(rows); err != nil {
-				return fmt.Errorf("postgres: summaries %s: %w", what, err)
+				return s.errorf("summaries %s: %w", what, err)
 			}
 		}
 		return rows.Err()
@@ -75,7 +74,7 @@ func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since tim
 	err := each("risk", `SELECT r.patient_id, r.t_ns, r.level, r.reasons FROM risk_assessments r
 		JOIN (SELECT patient_id, MAX(t_ns) AS t FROM risk_assessments WHERE `+only("patient_id")+` GROUP BY patient_id) m
 		ON m.patient_id = r.patient_id AND m.t = r.t_ns`,
-		func(rows pgx.Rows) error {
+		func(rows *sql.Rows) error {
 			var id, level, reasons string
 			var t int64
 			if err := rows.Scan(&id, &t, &level, &reasons); err != nil {
@@ -95,7 +94,7 @@ func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since tim
 	err = each("devices", `SELECT d.id, d.patient_id, COALESCE(st.online, FALSE), COALESCE(st.battery_pct, -1), COALESCE(st.received_at, 0), COALESCE(w.t_ns, 0)
 		FROM devices d LEFT JOIN device_status st ON st.device_id = d.id LEFT JOIN monitor_watermarks w ON w.device_id = d.id
 		WHERE d.patient_id IS NOT NULL AND `+only("d.patient_id")+` ORDER BY d.id`,
-		func(rows pgx.Rows) error {
+		func(rows *sql.Rows) error {
 			var d balance.DeviceLine
 			var pid string
 			var status, data int64
@@ -116,8 +115,8 @@ func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since tim
 	if err != nil {
 		return nil, err
 	}
-	err = each("alerts", `SELECT patient_id, COUNT(*) FILTER (WHERE status = 'open'), COALESCE(MAX(CASE WHEN kind = ? THEN occurred_at END), 0) FROM alerts WHERE `+only("patient_id")+` GROUP BY patient_id`,
-		func(rows pgx.Rows) error {
+	err = each("alerts", `SELECT patient_id, COUNT(CASE WHEN status = 'open' THEN 1 END), COALESCE(MAX(CASE WHEN kind = ? THEN occurred_at END), 0) FROM alerts WHERE `+only("patient_id")+` GROUP BY patient_id`,
+		func(rows *sql.Rows) error {
 			var pid string
 			var open, fall int64
 			if err := rows.Scan(&pid, &open, &fall); err != nil {
@@ -135,7 +134,7 @@ func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since tim
 		return nil, err
 	}
 	err = each("sessions", `SELECT patient_id, COUNT(*) FROM exercise_sessions WHERE kind = ? AND start_ns >= ? AND `+only("patient_id")+` GROUP BY patient_id`,
-		func(rows pgx.Rows) error {
+		func(rows *sql.Rows) error {
 			var pid string
 			var n int
 			if err := rows.Scan(&pid, &n); err != nil {
@@ -150,7 +149,7 @@ func (s *StateDB) summaries(ctx context.Context, ps []balance.Patient, since tim
 		return nil, err
 	}
 	err = each("plans", `SELECT patient_id, sessions_per_week FROM plans WHERE `+only("patient_id"),
-		func(rows pgx.Rows) error {
+		func(rows *sql.Rows) error {
 			var pid string
 			var n int
 			if err := rows.Scan(&pid, &n); err != nil {

@@ -1,7 +1,8 @@
-package postgres
+package sqlstate
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,24 +11,30 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/alerts"
 )
 
 // AlertStore is the alerts' outbox and delivery log in the state database.
-// It implements alerts.Store; several instances may claim from one outbox
-// (Claim locks the rows it takes with FOR UPDATE SKIP LOCKED).
+// It implements alerts.Store. Where several instances share the database
+// (an Instance is set), Claim reads due deliveries with
+// Dialect.SkipLocked and records the claiming instance, and Recover takes
+// back only the deliveries of stopped instances.
 type AlertStore struct {
-	db   *db
-	inst *instance
+	db   handle
+	d    *Dialect
+	inst *Instance
 }
 
 var _ alerts.Store = (*AlertStore)(nil)
 
 // AlertStore returns the alert outbox kept in this database.
-func (s *StateDB) AlertStore() *AlertStore { return &AlertStore{db: s.db, inst: s.inst} }
+func (s *Store) AlertStore() *AlertStore { return &AlertStore{db: s.db, d: s.d, inst: s.inst} }
+
+// errorf formats an error prefixed with the engine's name.
+func (s *AlertStore) errorf(format string, args ...any) error {
+	return fmt.Errorf(s.d.Name+": "+format, args...)
+}
 
 func alertNS(t time.Time) int64 {
 	if t.IsZero() {
@@ -56,18 +63,18 @@ func (s *AlertStore) Enqueue(ctx context.Context, a balance.Alert, ds []alerts.N
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return out, fmt.Errorf("postgres: enqueue alert %s: %w", a.ID, err)
+		return out, s.errorf("enqueue alert %s: %w", a.ID, err)
 	}
 	defer tx.Rollback()
 	if err := lockGroups(ctx, tx, ds); err != nil {
-		return out, fmt.Errorf("postgres: enqueue alert %s: %w", a.ID, err)
+		return out, s.errorf("enqueue alert %s: %w", a.ID, err)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 		a.ID, a.Kind, a.Severity, a.PatientID, a.DeviceID, a.Summary, string(details), string(evidence), a.GroupKey,
 		alertNS(a.OccurredAt), alertNS(a.CreatedAt), a.Status, a.AckedBy, alertNS(a.AckedAt))
 	if err != nil {
-		return out, fmt.Errorf("postgres: insert alert %s: %w", a.ID, err)
+		return out, s.errorf("insert alert %s: %w", a.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return out, nil
@@ -75,14 +82,14 @@ func (s *AlertStore) Enqueue(ctx context.Context, a balance.Alert, ds []alerts.N
 	for _, d := range ds {
 		g, err := addAlertDelivery(ctx, tx, d, now)
 		if err != nil {
-			return out, fmt.Errorf("postgres: alert %s: %w", a.ID, err)
+			return out, s.errorf("alert %s: %w", a.ID, err)
 		}
 		if g != nil {
 			out.Grouped = append(out.Grouped, *g)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return out, fmt.Errorf("postgres: enqueue alert %s: %w", a.ID, err)
+		return out, s.errorf("enqueue alert %s: %w", a.ID, err)
 	}
 	out.Created = true
 	return out, nil
@@ -92,11 +99,11 @@ func (s *AlertStore) Enqueue(ctx context.Context, a balance.Alert, ds []alerts.N
 func (s *AlertStore) AddDelivery(ctx context.Context, d alerts.NewDelivery, now time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("postgres: add delivery %s: %w", d.ID, err)
+		return s.errorf("add delivery %s: %w", d.ID, err)
 	}
 	defer tx.Rollback()
 	if _, err := addAlertDelivery(ctx, tx, d, now); err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return s.errorf("%w", err)
 	}
 	return tx.Commit()
 }
@@ -121,7 +128,7 @@ func addAlertDelivery(ctx context.Context, tx *txn, d alerts.NewDelivery, now ti
 		switch {
 		case err == nil:
 			return nil, linkDeliveryAlerts(ctx, tx, open, d.AlertIDs)
-		case !errors.Is(err, pgx.ErrNoRows):
+		case !errors.Is(err, sql.ErrNoRows):
 			return nil, fmt.Errorf("find group of %s: %w", d.ID, err)
 		}
 		var last *int64
@@ -166,28 +173,6 @@ func addAlertDelivery(ctx context.Context, tx *txn, d alerts.NewDelivery, now ti
 	return grouped, linkDeliveryAlerts(ctx, tx, id, d.AlertIDs)
 }
 
-// lockGroups takes, until the commit, the advisory locks of the groups
-// (recipient and group key) the deliveries ds that group with others may
-// join, in a fixed order so that two transactions cannot deadlock: what a
-// group holds stays true until the commit, as under SQLite's single
-// writer, whichever instance runs the transaction. Advisory locks are
-// re-entrant, so a transaction may lock a group again.
-func lockGroups(ctx context.Context, tx *txn, ds []alerts.NewDelivery) error {
-	var keys []string
-	for _, d := range ds {
-		if d.Group || d.Fold || d.Join {
-			keys = append(keys, d.Recipient+"\x1f"+d.GroupKey)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range slices.Compact(keys) {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?::TEXT, 0))`, k); err != nil {
-			return fmt.Errorf("lock group %q: %w", k, err)
-		}
-	}
-	return nil
-}
-
 // groupState reads what alerts.Place needs of d's group: its pending
 // delivery of d's reason and level to d's recipient that has not started
 // and, for a Fold, the group's initial notices to the recipient (those
@@ -201,7 +186,7 @@ func groupState(ctx context.Context, tx *txn, d alerts.NewDelivery) (alerts.Grou
 	switch {
 	case err == nil:
 		g.PendingAt = alertTime(pendingAt)
-	case !errors.Is(err, pgx.ErrNoRows):
+	case !errors.Is(err, sql.ErrNoRows):
 		return g, fmt.Errorf("pending delivery: %w", err)
 	}
 	if !d.Fold {
@@ -210,7 +195,7 @@ func groupState(ctx context.Context, tx *txn, d alerts.NewDelivery) (alerts.Grou
 	var last, newest int64
 	var unresolved bool
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(d.next_at), 0),
-		COALESCE(BOOL_OR(a.status != ?), FALSE), COALESCE(MAX(CASE WHEN d.attempts > 0 THEN a.occurred_at END), 0)
+		COALESCE(MAX(CASE WHEN a.status <> ? THEN 1 ELSE 0 END), 0), COALESCE(MAX(CASE WHEN d.attempts > 0 THEN a.occurred_at END), 0)
 		FROM alert_deliveries d JOIN alert_delivery_alerts da ON da.delivery_id = d.id JOIN alerts a ON a.id = da.alert_id
 		WHERE d.recipient = ? AND d.group_key = ? AND d.reason = ? AND d.state IN (?, ?, ?)`,
 		balance.AlertResolved, d.Recipient, d.GroupKey, alerts.ReasonInitial,
@@ -249,19 +234,20 @@ func scanDelivery(sc interface{ Scan(...any) error }) (alerts.Delivery, error) {
 	return d, err
 }
 
-// claimBatch is how many due deliveries Claim locks per query.
+// claimBatch is how many due deliveries Claim reads per query.
 const claimBatch = 64
 
-// Claim implements alerts.Store. Several instances may claim at once: due
-// rows are read in order (next_at, id) in batches, each locked FOR UPDATE
-// SKIP LOCKED, so a delivery another claimer holds is passed over and one
-// it has claimed is no longer pending when the lock goes (read committed
-// re-checks the condition on the newest row version): each delivery is
-// claimed by one of them.
+// Claim implements alerts.Store. Due rows are read in order (next_at, id)
+// in keyset batches. Where several instances claim at once (PostgreSQL),
+// each batch is locked with Dialect.SkipLocked, so a delivery another
+// claimer holds is passed over and one it has claimed is no longer pending
+// when the lock goes (read committed re-checks the condition on the newest
+// row version): each delivery is claimed by one of them. SQLite's single
+// writer needs no lock.
 func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int, take func(recipient string) bool) ([]alerts.Delivery, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: claim deliveries: %w", err)
+		return nil, s.errorf("claim deliveries: %w", err)
 	}
 	defer tx.Rollback()
 	// Keyset pages, not one LIMIT: take may refuse many rows (a hung
@@ -270,11 +256,11 @@ func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int, take f
 	lastNext, lastID := int64(math.MinInt64), ""
 	for len(ds) < limit {
 		rows, err := tx.QueryContext(ctx, `SELECT `+alertDeliveryCols+` FROM alert_deliveries
-			WHERE state = ? AND next_at <= ? AND (next_at, id) > (?::BIGINT, ?::TEXT)
-			ORDER BY next_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
+			WHERE state = ? AND next_at <= ? AND (next_at, id) > (CAST(? AS BIGINT), CAST(? AS TEXT))
+			ORDER BY next_at, id LIMIT ?`+s.d.SkipLocked,
 			alerts.StatePending, now.UnixNano(), lastNext, lastID, claimBatch)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: claim deliveries: %w", err)
+			return nil, s.errorf("claim deliveries: %w", err)
 		}
 		n := 0
 		for rows.Next() {
@@ -291,7 +277,7 @@ func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int, take f
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("postgres: claim deliveries: %w", err)
+			return nil, s.errorf("claim deliveries: %w", err)
 		}
 		if n < claimBatch {
 			break
@@ -301,13 +287,17 @@ func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int, take f
 		d := &ds[i]
 		d.Attempts++
 		d.State = alerts.StateDelivering
-		if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, attempts = ?, claimed_by = ? WHERE id = ?`, d.State, d.Attempts, s.inst.id, d.ID); err != nil {
-			return nil, fmt.Errorf("postgres: claim delivery %s: %w", d.ID, err)
+		claim, args := `UPDATE alert_deliveries SET state = ?, attempts = ? WHERE id = ?`, []any{d.State, d.Attempts, d.ID}
+		if s.inst != nil {
+			claim, args = `UPDATE alert_deliveries SET state = ?, attempts = ?, claimed_by = ? WHERE id = ?`, []any{d.State, d.Attempts, s.inst.ID, d.ID}
+		}
+		if _, err := tx.ExecContext(ctx, claim, args...); err != nil {
+			return nil, s.errorf("claim delivery %s: %w", d.ID, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_delivery_attempts (delivery_id, n, started_at, outcome) VALUES (?, ?, ?, ?)
 			ON CONFLICT(delivery_id, n) DO UPDATE SET started_at = excluded.started_at, outcome = excluded.outcome`,
 			d.ID, d.Attempts, now.UnixNano(), alerts.OutcomeInProgress); err != nil {
-			return nil, fmt.Errorf("postgres: log attempt of %s: %w", d.ID, err)
+			return nil, s.errorf("log attempt of %s: %w", d.ID, err)
 		}
 		if d.Alerts, err = deliveryAlerts(ctx, tx, d.ID); err != nil {
 			return nil, err
@@ -317,13 +307,14 @@ func (s *AlertStore) Claim(ctx context.Context, now time.Time, limit int, take f
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("postgres: claim deliveries: %w", err)
+		return nil, s.errorf("claim deliveries: %w", err)
 	}
 	return ds, nil
 }
 
 type alertQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (pgx.Rows, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	errorf(format string, args ...any) error
 }
 
 const alertCols = `id, kind, severity, patient_id, device_id, summary, details, evidence, group_key, occurred_at, created_at, status, acked_by, acked_at, resolved_at, resolved_reason, assignee, assigned_by, assigned_at`
@@ -332,12 +323,14 @@ const alertCols = `id, kind, severity, patient_id, device_id, summary, details, 
 // has and whether a silence covered it as it was raised (as
 // balance.Silence.Silences decides: same patient, the device or every
 // device, the kinds listed or every kind but falls).
-var alertListCols = "a." + strings.ReplaceAll(alertCols, ", ", ", a.") + `,
+func (d *Dialect) alertListCols() string {
+	return "a." + strings.ReplaceAll(alertCols, ", ", ", a.") + `,
 	(SELECT COUNT(*) FROM alert_notes n WHERE n.alert_id = a.id AND n.kind = '` + balance.NoteText + `'),
 	EXISTS (SELECT 1 FROM alert_silences s WHERE s.patient_id = a.patient_id AND s.starts_at <= a.created_at AND a.created_at < s.ends_at
 		AND (s.device_id = '' OR s.device_id = a.device_id)
 		AND ((s.kinds = '' AND a.kind NOT IN ('` + balance.AlertFall + `', '` + balance.AlertNoMovement + `'))
-			OR strpos(',' || s.kinds || ',', ',' || a.kind || ',') > 0))`
+			OR ` + d.Position + `(',' || s.kinds || ',', ',' || a.kind || ',') > 0))`
+}
 
 func scanAlert(sc interface{ Scan(...any) error }, extra ...any) (balance.Alert, error) {
 	var a balance.Alert
@@ -362,14 +355,14 @@ func scanAlert(sc interface{ Scan(...any) error }, extra ...any) (balance.Alert,
 func queryAlerts(ctx context.Context, q alertQuerier, query string, args ...any) ([]balance.Alert, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: alerts: %w", err)
+		return nil, q.errorf("alerts: %w", err)
 	}
 	defer rows.Close()
 	var out []balance.Alert
 	for rows.Next() {
 		a, err := scanAlert(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: alerts: %w", err)
+			return nil, q.errorf("alerts: %w", err)
 		}
 		out = append(out, a)
 	}
@@ -387,21 +380,21 @@ func (s *AlertStore) Finish(ctx context.Context, o alerts.Outcome) error {
 	at := o.Attempt
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("postgres: finish attempt %d of %s: %w", at.N, at.DeliveryID, err)
+		return s.errorf("finish attempt %d of %s: %w", at.N, at.DeliveryID, err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `UPDATE alert_delivery_attempts SET duration_ns = ?, outcome = ?, status_code = ?, error = ? WHERE delivery_id = ? AND n = ?`,
 		int64(at.Duration), at.Outcome, at.StatusCode, at.Error, at.DeliveryID, at.N); err != nil {
-		return fmt.Errorf("postgres: finish attempt %d of %s: %w", at.N, at.DeliveryID, err)
+		return s.errorf("finish attempt %d of %s: %w", at.N, at.DeliveryID, err)
 	}
 	var delivered int64
 	if o.State == alerts.StateDelivered {
 		delivered = at.Start.Add(at.Duration).UnixNano()
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, next_at = CASE WHEN ?::BIGINT <> 0 THEN ?::BIGINT ELSE next_at END,
-		delivered_at = CASE WHEN ?::BIGINT <> 0 THEN ?::BIGINT ELSE delivered_at END, last_error = ?, last_status = ? WHERE id = ?`,
+	if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, next_at = CASE WHEN CAST(? AS BIGINT) <> 0 THEN CAST(? AS BIGINT) ELSE next_at END,
+		delivered_at = CASE WHEN CAST(? AS BIGINT) <> 0 THEN CAST(? AS BIGINT) ELSE delivered_at END, last_error = ?, last_status = ? WHERE id = ?`,
 		o.State, alertNS(o.NextAt), alertNS(o.NextAt), delivered, delivered, at.Error, at.StatusCode, at.DeliveryID); err != nil {
-		return fmt.Errorf("postgres: update delivery %s: %w", at.DeliveryID, err)
+		return s.errorf("update delivery %s: %w", at.DeliveryID, err)
 	}
 	if o.FollowUp != nil {
 		// A repeat only of alerts still open: one acknowledged or resolved
@@ -409,11 +402,11 @@ func (s *AlertStore) Finish(ctx context.Context, o alerts.Outcome) error {
 		var open bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts a JOIN alert_delivery_alerts da ON da.alert_id = a.id
 			WHERE da.delivery_id = ? AND a.status = ?)`, at.DeliveryID, balance.AlertOpen).Scan(&open); err != nil {
-			return fmt.Errorf("postgres: follow-up of %s: %w", at.DeliveryID, err)
+			return s.errorf("follow-up of %s: %w", at.DeliveryID, err)
 		}
 		if open {
 			if _, err := addAlertDelivery(ctx, tx, *o.FollowUp, at.Start.Add(at.Duration)); err != nil {
-				return fmt.Errorf("postgres: follow-up of %s: %w", at.DeliveryID, err)
+				return s.errorf("follow-up of %s: %w", at.DeliveryID, err)
 			}
 		}
 	}
@@ -422,38 +415,46 @@ func (s *AlertStore) Finish(ctx context.Context, o alerts.Outcome) error {
 
 // NextDue implements alerts.Store.
 func (s *AlertStore) NextDue(ctx context.Context) (time.Time, error) {
-	var next *int64
+	var next sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_at) FROM alert_deliveries WHERE state = ?`, alerts.StatePending).Scan(&next); err != nil {
-		return time.Time{}, fmt.Errorf("postgres: next due delivery: %w", err)
+		return time.Time{}, s.errorf("next due delivery: %w", err)
 	}
-	if next == nil {
+	if !next.Valid {
 		return time.Time{}, nil
 	}
-	return time.Unix(0, *next), nil
+	return time.Unix(0, next.Int64), nil
 }
 
-// Recover implements alerts.Store: deliveries left delivering by
-// instances that are no longer running (their advisory lock is gone), or
-// by this one, go back to pending, due at now, and their attempts are
-// marked interrupted. Deliveries other running instances are sending stay
-// theirs, so an instance (re)starting next to others sends nothing twice.
+// Recover implements alerts.Store: deliveries left delivering go back to
+// pending, due at now, and their attempts are marked interrupted. With an
+// Instance (several instances share the database), only the deliveries of
+// instances that are no longer running (Instance.Live does not list
+// them), or of this one, are taken back: deliveries other running
+// instances are sending stay theirs, so an instance (re)starting next to
+// others sends nothing twice.
 func (s *AlertStore) Recover(ctx context.Context, now time.Time) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: recover deliveries: %w", err)
+		return 0, s.errorf("recover deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	stopped := `state = ? AND (claimed_by = ? OR claimed_by NOT IN (` + liveInstances + `))`
-	if _, err := tx.ExecContext(ctx, `UPDATE alert_delivery_attempts SET outcome = ?, error = ? WHERE outcome = ?
-		AND delivery_id IN (SELECT id FROM alert_deliveries WHERE `+stopped+`)`,
-		alerts.OutcomeInterrupted, "the process stopped during the attempt; its result is unknown", alerts.OutcomeInProgress,
-		alerts.StateDelivering, s.inst.id); err != nil {
-		return 0, fmt.Errorf("postgres: recover attempts: %w", err)
+	attempts := `UPDATE alert_delivery_attempts SET outcome = ?, error = ? WHERE outcome = ?`
+	args := []any{alerts.OutcomeInterrupted, "the process stopped during the attempt; its result is unknown", alerts.OutcomeInProgress}
+	deliveries := `UPDATE alert_deliveries SET state = ?, next_at = ? WHERE state = ?`
+	dargs := []any{alerts.StatePending, now.UnixNano(), alerts.StateDelivering}
+	if s.inst != nil {
+		stopped := `state = ? AND (claimed_by = ? OR claimed_by NOT IN (` + s.inst.Live + `))`
+		attempts += ` AND delivery_id IN (SELECT id FROM alert_deliveries WHERE ` + stopped + `)`
+		args = append(args, alerts.StateDelivering, s.inst.ID)
+		deliveries = `UPDATE alert_deliveries SET state = ?, next_at = ?, claimed_by = 0 WHERE ` + stopped
+		dargs = append(dargs, s.inst.ID)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, next_at = ?, claimed_by = 0 WHERE `+stopped,
-		alerts.StatePending, now.UnixNano(), alerts.StateDelivering, s.inst.id)
+	if _, err := tx.ExecContext(ctx, attempts, args...); err != nil {
+		return 0, s.errorf("recover attempts: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, deliveries, dargs...)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: recover deliveries: %w", err)
+		return 0, s.errorf("recover deliveries: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), tx.Commit()
@@ -463,18 +464,18 @@ func (s *AlertStore) Recover(ctx context.Context, now time.Time) (int, error) {
 func (s *AlertStore) Ack(ctx context.Context, id, by string, at time.Time) (balance.Alert, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return balance.Alert{}, fmt.Errorf("postgres: ack %s: %w", id, err)
+		return balance.Alert{}, s.errorf("ack %s: %w", id, err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, acked_by = ?, acked_at = ? WHERE id = ? AND status = ?`,
 		balance.AlertAcknowledged, by, at.UnixNano(), id, balance.AlertOpen); err != nil {
-		return balance.Alert{}, fmt.Errorf("postgres: ack %s: %w", id, err)
+		return balance.Alert{}, s.errorf("ack %s: %w", id, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET state = ?, last_error = ?
 		WHERE state = ? AND reason != ? AND id IN (SELECT delivery_id FROM alert_delivery_alerts WHERE alert_id = ?)
 		AND NOT EXISTS (SELECT 1 FROM alert_delivery_alerts da JOIN alerts a ON a.id = da.alert_id WHERE da.delivery_id = alert_deliveries.id AND a.status = ?)`,
 		alerts.StateCancelled, "cancelled: acknowledged by "+by, alerts.StatePending, alerts.ReasonInitial, id, balance.AlertOpen); err != nil {
-		return balance.Alert{}, fmt.Errorf("postgres: cancel repeats of %s: %w", id, err)
+		return balance.Alert{}, s.errorf("cancel repeats of %s: %w", id, err)
 	}
 	as, err := queryAlerts(ctx, tx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id)
 	if err != nil {
@@ -490,7 +491,7 @@ func (s *AlertStore) Ack(ctx context.Context, id, by string, at time.Time) (bala
 func (s *AlertStore) Resolve(ctx context.Context, id, reason string, at time.Time, giveUpAfter time.Duration) (balance.Alert, bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return balance.Alert{}, false, fmt.Errorf("postgres: resolve %s: %w", id, err)
+		return balance.Alert{}, false, s.errorf("resolve %s: %w", id, err)
 	}
 	defer tx.Rollback()
 	changed, err := resolveAlert(ctx, tx, id, reason, at, giveUpAfter)
@@ -515,7 +516,7 @@ func resolveAlert(ctx context.Context, tx *txn, id, reason string, at time.Time,
 	res, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, resolved_at = ?, resolved_reason = ? WHERE id = ? AND status IN (?, ?)`,
 		balance.AlertResolved, at.UnixNano(), reason, id, balance.AlertOpen, balance.AlertAcknowledged)
 	if err != nil {
-		return false, fmt.Errorf("postgres: resolve %s: %w", id, err)
+		return false, tx.errorf("resolve %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
@@ -526,7 +527,7 @@ func resolveAlert(ctx context.Context, tx *txn, id, reason string, at time.Time,
 		AND NOT EXISTS (SELECT 1 FROM alert_delivery_alerts da JOIN alerts a ON a.id = da.alert_id WHERE da.delivery_id = alert_deliveries.id AND a.status = ?)`,
 		alerts.StateCancelled, "cancelled: resolved ("+reason+")", alerts.StatePending, alerts.ReasonRepeat, alerts.ReasonEscalation, alerts.ReasonUpdate,
 		id, balance.AlertOpen); err != nil {
-		return false, fmt.Errorf("postgres: cancel repeats of %s: %w", id, err)
+		return false, tx.errorf("cancel repeats of %s: %w", id, err)
 	}
 	if err := resolvedNotices(ctx, tx, id, at, giveUpAfter); err != nil {
 		return false, err
@@ -544,7 +545,7 @@ func resolveAlert(ctx context.Context, tx *txn, id, reason string, at time.Time,
 func resolvedNotices(ctx context.Context, tx *txn, id string, at time.Time, giveUpAfter time.Duration) error {
 	var group string
 	if err := tx.QueryRowContext(ctx, `SELECT group_key FROM alerts WHERE id = ?`, id).Scan(&group); err != nil {
-		return fmt.Errorf("postgres: group of %s: %w", id, err)
+		return tx.errorf("group of %s: %w", id, err)
 	}
 	q := `SELECT DISTINCT d.recipient, d.channel, d.target FROM alert_deliveries d
 		JOIN alert_delivery_alerts da ON da.delivery_id = d.id
@@ -558,7 +559,7 @@ func resolvedNotices(ctx context.Context, tx *txn, id string, at time.Time, give
 	}
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("postgres: told of %s: %w", id, err)
+		return tx.errorf("told of %s: %w", id, err)
 	}
 	var told []alerts.NewDelivery
 	for rows.Next() {
@@ -585,7 +586,7 @@ func resolvedNotices(ctx context.Context, tx *txn, id string, at time.Time, give
 			}
 		}
 		if _, err := addAlertDelivery(ctx, tx, d, at); err != nil {
-			return fmt.Errorf("postgres: resolved notice of %s: %w", id, err)
+			return tx.errorf("resolved notice of %s: %w", id, err)
 		}
 	}
 	return nil
@@ -602,7 +603,7 @@ func groupResolved(ctx context.Context, tx *txn, group, recipient string) ([]str
 		JOIN alert_delivery_alerts da ON da.delivery_id = d.id JOIN alerts a ON a.id = da.alert_id
 		WHERE d.recipient = ? AND a.group_key = ? AND d.reason != ? AND d.state IN (?, ?, ?) AND a.status != ?)`,
 		recipient, group, alerts.ReasonResolved, alerts.StatePending, alerts.StateDelivering, alerts.StateDelivered, balance.AlertResolved).Scan(&held); err != nil {
-		return nil, fmt.Errorf("postgres: unresolved alerts of group %s: %w", group, err)
+		return nil, tx.errorf("unresolved alerts of group %s: %w", group, err)
 	}
 	if held {
 		return nil, nil
@@ -615,7 +616,7 @@ func groupResolved(ctx context.Context, tx *txn, group, recipient string) ([]str
 		GROUP BY a.id, a.created_at ORDER BY a.created_at, a.id`,
 		recipient, group, alerts.ReasonResolved, alerts.StateDelivered, alerts.StateDelivering, balance.AlertResolved, alerts.ReasonResolved)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: resolved alerts of group %s: %w", group, err)
+		return nil, tx.errorf("resolved alerts of group %s: %w", group, err)
 	}
 	return scanStrings(rows)
 }
@@ -624,7 +625,7 @@ func groupResolved(ctx context.Context, tx *txn, group, recipient string) ([]str
 func queryAlertList(ctx context.Context, q alertQuerier, query string, args ...any) ([]balance.Alert, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: alerts: %w", err)
+		return nil, q.errorf("alerts: %w", err)
 	}
 	defer rows.Close()
 	var out []balance.Alert
@@ -633,7 +634,7 @@ func queryAlertList(ctx context.Context, q alertQuerier, query string, args ...a
 		var silenced bool
 		a, err := scanAlert(rows, &notes, &silenced)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: alerts: %w", err)
+			return nil, q.errorf("alerts: %w", err)
 		}
 		a.NoteCount, a.Silenced = notes, silenced
 		out = append(out, a)
@@ -643,7 +644,7 @@ func queryAlertList(ctx context.Context, q alertQuerier, query string, args ...a
 
 // Alert implements alerts.Store.
 func (s *AlertStore) Alert(ctx context.Context, id string) (balance.Alert, error) {
-	as, err := queryAlertList(ctx, s.db, `SELECT `+alertListCols+` FROM alerts a WHERE a.id = ?`, id)
+	as, err := queryAlertList(ctx, s.db, `SELECT `+s.d.alertListCols()+` FROM alerts a WHERE a.id = ?`, id)
 	if err != nil {
 		return balance.Alert{}, err
 	}
@@ -655,22 +656,22 @@ func (s *AlertStore) Alert(ctx context.Context, id string) (balance.Alert, error
 
 // Alerts implements alerts.Store.
 func (s *AlertStore) Alerts(ctx context.Context, f alerts.AlertFilter) ([]balance.Alert, error) {
-	var limit any // NULL: no limit
+	limit := int64(math.MaxInt64) // no limit
 	if f.Limit > 0 {
-		limit = f.Limit
+		limit = int64(f.Limit)
 	}
 	var among any // NULL: every patient
 	if f.PatientIDs != nil {
 		b, err := json.Marshal(f.PatientIDs)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: alerts: %w", err)
+			return nil, s.errorf("alerts: %w", err)
 		}
 		among = string(b)
 	}
-	return queryAlertList(ctx, s.db, `SELECT * FROM (SELECT `+alertListCols+` AS silenced FROM alerts a
+	return queryAlertList(ctx, s.db, `SELECT * FROM (SELECT `+s.d.alertListCols()+` AS silenced FROM alerts a
 		WHERE (? = '' OR a.patient_id = ?) AND (? = '' OR a.status = ?) AND (? = '' OR a.severity = ?) AND (? = '' OR a.kind = ?)
-		AND (?::TEXT IS NULL OR a.patient_id IN (SELECT jsonb_array_elements_text(?::JSONB)))) x
-		WHERE (NOT ?::BOOLEAN OR silenced) ORDER BY created_at DESC, id LIMIT ?`,
+		AND (CAST(? AS TEXT) IS NULL OR a.patient_id IN (`+s.d.JSONArray+`))) x
+		WHERE (NOT CAST(? AS BOOLEAN) OR silenced) ORDER BY created_at DESC, id LIMIT ?`,
 		f.PatientID, f.PatientID, f.Status, f.Status, f.Severity, f.Severity, f.Kind, f.Kind, among, among, f.Silenced, limit)
 }
 
@@ -680,7 +681,7 @@ func (s *AlertStore) Deliveries(ctx context.Context, alertID string) ([]alerts.D
 	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM alert_deliveries d JOIN alert_delivery_alerts da ON da.delivery_id = d.id
 		WHERE da.alert_id = ? ORDER BY d.created_at, d.next_at, d.id`, alertID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: deliveries of %s: %w", alertID, err)
+		return nil, s.errorf("deliveries of %s: %w", alertID, err)
 	}
 	var ds []alerts.Delivery
 	for rows.Next() {
@@ -709,7 +710,7 @@ func (s *AlertStore) Deliveries(ctx context.Context, alertID string) ([]alerts.D
 func (s *AlertStore) deliveryAlertIDs(ctx context.Context, deliveryID string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT alert_id FROM alert_delivery_alerts WHERE delivery_id = ? ORDER BY alert_id`, deliveryID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: alerts of delivery %s: %w", deliveryID, err)
+		return nil, s.errorf("alerts of delivery %s: %w", deliveryID, err)
 	}
 	return scanStrings(rows)
 }
@@ -718,7 +719,7 @@ func (s *AlertStore) attempts(ctx context.Context, deliveryID string) ([]alerts.
 	rows, err := s.db.QueryContext(ctx, `SELECT delivery_id, n, started_at, duration_ns, outcome, status_code, error
 		FROM alert_delivery_attempts WHERE delivery_id = ? ORDER BY n`, deliveryID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: attempts of %s: %w", deliveryID, err)
+		return nil, s.errorf("attempts of %s: %w", deliveryID, err)
 	}
 	defer rows.Close()
 	var out []alerts.Attempt
@@ -738,7 +739,7 @@ func (s *AlertStore) attempts(ctx context.Context, deliveryID string) ([]alerts.
 func (s *AlertStore) DeliveryCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM alert_deliveries GROUP BY state`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: delivery counts: %w", err)
+		return nil, s.errorf("delivery counts: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -753,16 +754,28 @@ func (s *AlertStore) DeliveryCounts(ctx context.Context) (map[string]int, error)
 	return out, rows.Err()
 }
 
-// scanStrings reads a one-column result of strings and closes rows.
-func scanStrings(rows pgx.Rows) ([]string, error) {
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+// lockGroups takes, until the commit, the advisory locks of the groups
+// (recipient and group key) the deliveries ds that group with others may
+// join (Dialect.Lock, key space 0), in a fixed order so that two
+// transactions cannot deadlock: what a group holds stays true until the
+// commit, as under SQLite's single writer (where it takes none), whichever
+// instance runs the transaction. PostgreSQL's advisory locks are
+// re-entrant, so a transaction may lock a group again.
+func lockGroups(ctx context.Context, tx *txn, ds []alerts.NewDelivery) error {
+	if tx.d.Lock == "" {
+		return nil // a single writer
 	}
-	return out, rows.Err()
+	var keys []string
+	for _, d := range ds {
+		if d.Group || d.Fold || d.Join {
+			keys = append(keys, d.Recipient+"\x1f"+d.GroupKey)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if err := tx.lock(ctx, k, 0); err != nil {
+			return fmt.Errorf("lock group %q: %w", k, err)
+		}
+	}
+	return nil
 }

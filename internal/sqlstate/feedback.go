@@ -1,10 +1,9 @@
-package sqlite
+package sqlstate
 
 import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -35,15 +34,20 @@ func scanFeedback(sc interface{ Scan(...any) error }) (balance.SessionFeedback, 
 // balance.FeedbackEditWindow (24 h) of the first replaces it (replaced is
 // true); a later one, or one naming another patient, is refused with
 // ECONFLICT. An invalid answer is refused with EINVALID.
-func (s *StateDB) SaveSessionFeedback(ctx context.Context, f balance.SessionFeedback) (replaced bool, err error) {
+func (s *Store) SaveSessionFeedback(ctx context.Context, f balance.SessionFeedback) (replaced bool, err error) {
 	if err := f.Validate(); err != nil {
 		return false, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: feedback on %s: %w", f.SessionID, err)
+		return false, s.errorf("feedback on %s: %w", f.SessionID, err)
 	}
 	defer tx.Rollback()
+	// One answer at a time per session, across instances (Dialect.Lock),
+	// so that the first answer's time is read by every later one.
+	if err := tx.lock(ctx, f.SessionID, 1); err != nil {
+		return false, s.errorf("feedback on %s: %w", f.SessionID, err)
+	}
 	var patient string
 	var first int64
 	err = tx.QueryRowContext(ctx, `SELECT patient_id, first_ns FROM session_feedback WHERE session_id = ?`, f.SessionID).Scan(&patient, &first)
@@ -51,7 +55,7 @@ func (s *StateDB) SaveSessionFeedback(ctx context.Context, f balance.SessionFeed
 	case errors.Is(err, sql.ErrNoRows):
 		first = f.Time.UnixNano()
 	case err != nil:
-		return false, fmt.Errorf("sqlite: feedback on %s: %w", f.SessionID, err)
+		return false, s.errorf("feedback on %s: %w", f.SessionID, err)
 	case patient != f.PatientID:
 		return false, balance.Errorf(balance.ECONFLICT, "session %q was answered for another patient", f.SessionID)
 	case f.Time.Sub(time.Unix(0, first)) >= balance.FeedbackEditWindow:
@@ -69,40 +73,40 @@ func (s *StateDB) SaveSessionFeedback(ctx context.Context, f balance.SessionFeed
 			pain_score = excluded.pain_score, dizziness = excluded.dizziness, confidence = excluded.confidence, note = excluded.note`,
 		f.SessionID, f.PatientID, f.Time.UnixNano(), f.Difficulty, f.Pain, score, f.Dizziness, f.Confidence, f.Note, first)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: save feedback on %s: %w", f.SessionID, err)
+		return false, s.errorf("save feedback on %s: %w", f.SessionID, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: save feedback on %s: %w", f.SessionID, err)
+		return false, s.errorf("save feedback on %s: %w", f.SessionID, err)
 	}
 	return replaced, nil
 }
 
 // SessionFeedback returns the answer about a session, or ENOTFOUND.
-func (s *StateDB) SessionFeedback(ctx context.Context, sessionID string) (balance.SessionFeedback, error) {
+func (s *Store) SessionFeedback(ctx context.Context, sessionID string) (balance.SessionFeedback, error) {
 	f, err := scanFeedback(s.db.QueryRowContext(ctx, `SELECT `+feedbackCols+` FROM session_feedback WHERE session_id = ?`, sessionID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, notFound("feedback on session", sessionID)
 	}
 	if err != nil {
-		return f, fmt.Errorf("sqlite: feedback on %s: %w", sessionID, err)
+		return f, s.errorf("feedback on %s: %w", sessionID, err)
 	}
 	return f, nil
 }
 
 // PatientFeedback returns a patient's answers given at or after since,
 // oldest first.
-func (s *StateDB) PatientFeedback(ctx context.Context, patientID string, since time.Time) ([]balance.SessionFeedback, error) {
+func (s *Store) PatientFeedback(ctx context.Context, patientID string, since time.Time) ([]balance.SessionFeedback, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+feedbackCols+` FROM session_feedback WHERE patient_id = ? AND time_ns >= ? ORDER BY time_ns, session_id`,
 		patientID, since.UnixNano())
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: feedback of %s: %w", patientID, err)
+		return nil, s.errorf("feedback of %s: %w", patientID, err)
 	}
 	defer rows.Close()
 	var out []balance.SessionFeedback
 	for rows.Next() {
 		f, err := scanFeedback(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: feedback of %s: %w", patientID, err)
+			return nil, s.errorf("feedback of %s: %w", patientID, err)
 		}
 		out = append(out, f)
 	}

@@ -1,10 +1,9 @@
-package sqlite
+package sqlstate
 
 import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -20,17 +19,16 @@ func (s *AlertStore) AddNote(ctx context.Context, n balance.AlertNote) (balance.
 	if n.Kind == "" {
 		n.Kind = balance.NoteText
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alert_notes (alert_id, kind, author, text, created_at)
-		SELECT id, ?, ?, ?, ? FROM alerts WHERE id = ?`, n.Kind, n.Author, n.Text, n.CreatedAt.UnixNano(), n.AlertID)
-	if err != nil {
-		return n, fmt.Errorf("sqlite: note on alert %s: %w", n.AlertID, err)
-	}
-	if c, _ := res.RowsAffected(); c == 0 {
+	err := s.db.QueryRowContext(ctx, `INSERT INTO alert_notes (alert_id, kind, author, text, created_at)
+		SELECT id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) FROM alerts WHERE id = ? RETURNING id`, n.Kind, n.Author, n.Text, n.CreatedAt.UnixNano(), n.AlertID).Scan(&n.ID)
+	if errors.Is(err, sql.ErrNoRows) {
 		return n, notFound("alert", n.AlertID)
 	}
-	n.ID, err = res.LastInsertId()
+	if err != nil {
+		return n, s.errorf("note on alert %s: %w", n.AlertID, err)
+	}
 	n.CreatedAt = n.CreatedAt.UTC()
-	return n, err
+	return n, nil
 }
 
 // Notes implements alerts.Store: an alert's notes and assignments, oldest
@@ -38,7 +36,7 @@ func (s *AlertStore) AddNote(ctx context.Context, n balance.AlertNote) (balance.
 func (s *AlertStore) Notes(ctx context.Context, alertID string) ([]balance.AlertNote, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, alert_id, kind, author, text, created_at FROM alert_notes WHERE alert_id = ? ORDER BY created_at, id`, alertID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: notes of alert %s: %w", alertID, err)
+		return nil, s.errorf("notes of alert %s: %w", alertID, err)
 	}
 	defer rows.Close()
 	var out []balance.AlertNote
@@ -46,7 +44,7 @@ func (s *AlertStore) Notes(ctx context.Context, alertID string) ([]balance.Alert
 		var n balance.AlertNote
 		var created int64
 		if err := rows.Scan(&n.ID, &n.AlertID, &n.Kind, &n.Author, &n.Text, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: notes of alert %s: %w", alertID, err)
+			return nil, s.errorf("notes of alert %s: %w", alertID, err)
 		}
 		n.CreatedAt = alertTime(created)
 		out = append(out, n)
@@ -61,21 +59,21 @@ func (s *AlertStore) Notes(ctx context.Context, alertID string) ([]balance.Alert
 func (s *AlertStore) Assign(ctx context.Context, id, assignee, by string, at time.Time) (balance.Alert, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return balance.Alert{}, fmt.Errorf("sqlite: assign alert %s: %w", id, err)
+		return balance.Alert{}, s.errorf("assign alert %s: %w", id, err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE alerts SET assignee = ?, assigned_by = ?, assigned_at = ? WHERE id = ? AND assignee != ?`,
 		assignee, by, at.UnixNano(), id, assignee)
 	if err != nil {
-		return balance.Alert{}, fmt.Errorf("sqlite: assign alert %s: %w", id, err)
+		return balance.Alert{}, s.errorf("assign alert %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_notes (alert_id, kind, author, text, created_at) VALUES (?, ?, ?, ?, ?)`,
 			id, balance.NoteAssigned, by, assignee, at.UnixNano()); err != nil {
-			return balance.Alert{}, fmt.Errorf("sqlite: assignment of alert %s: %w", id, err)
+			return balance.Alert{}, s.errorf("assignment of alert %s: %w", id, err)
 		}
 	}
-	as, err := queryAlertList(ctx, tx, `SELECT `+alertListCols+` FROM alerts a WHERE a.id = ?`, id)
+	as, err := queryAlertList(ctx, tx, `SELECT `+tx.d.alertListCols()+` FROM alerts a WHERE a.id = ?`, id)
 	if err != nil {
 		return balance.Alert{}, err
 	}
@@ -93,7 +91,7 @@ func (s *AlertStore) Answer(ctx context.Context, r alerts.AnswerRecord) (alerts.
 	id, at := r.Note.AlertID, r.Note.CreatedAt
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return out, fmt.Errorf("sqlite: answer on alert %s: %w", id, err)
+		return out, s.errorf("answer on alert %s: %w", id, err)
 	}
 	defer tx.Rollback()
 	// A write first takes the database's write lock, so that what is read
@@ -102,26 +100,26 @@ func (s *AlertStore) Answer(ctx context.Context, r alerts.AnswerRecord) (alerts.
 	// second sees the first.
 	res, err := tx.ExecContext(ctx, `UPDATE alerts SET status = status WHERE id = ?`, id)
 	if err != nil {
-		return out, fmt.Errorf("sqlite: answer on alert %s: %w", id, err)
+		return out, s.errorf("answer on alert %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return out, notFound("alert", id)
 	}
 	var status, group string
 	if err := tx.QueryRowContext(ctx, `SELECT status, group_key FROM alerts WHERE id = ?`, id).Scan(&status, &group); err != nil {
-		return out, fmt.Errorf("sqlite: answer on alert %s: %w", id, err)
+		return out, s.errorf("answer on alert %s: %w", id, err)
 	}
 	var last balance.AlertNote
 	err = tx.QueryRowContext(ctx, `SELECT kind, text FROM alert_notes WHERE alert_id = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT 1`,
 		id, alerts.NotePatientAnswer).Scan(&last.Kind, &last.Text)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return out, fmt.Errorf("sqlite: last answer on alert %s: %w", id, err)
+		return out, s.errorf("last answer on alert %s: %w", id, err)
 	}
 	out.Previous = alerts.AnswerOf(last)
 	if status != balance.AlertResolved && out.Previous != r.Answer {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_notes (alert_id, kind, author, text, created_at) VALUES (?, ?, ?, ?, ?)`,
 			id, alerts.NotePatientAnswer, r.Note.Author, r.Note.Text, at.UnixNano()); err != nil {
-			return out, fmt.Errorf("sqlite: answer on alert %s: %w", id, err)
+			return out, s.errorf("answer on alert %s: %w", id, err)
 		}
 		out.Recorded = true
 		switch r.Answer {
@@ -135,7 +133,7 @@ func (s *AlertStore) Answer(ctx context.Context, r alerts.AnswerRecord) (alerts.
 			}
 		}
 	}
-	as, err := queryAlertList(ctx, tx, `SELECT `+alertListCols+` FROM alerts a WHERE a.id = ?`, id)
+	as, err := queryAlertList(ctx, tx, `SELECT `+tx.d.alertListCols()+` FROM alerts a WHERE a.id = ?`, id)
 	if err != nil {
 		return out, err
 	}
@@ -148,14 +146,14 @@ func (s *AlertStore) Answer(ctx context.Context, r alerts.AnswerRecord) (alerts.
 // interval), due at "at", and creates an update notice of the alert to
 // each recipient a notification of it was delivered or is being delivered
 // to. It returns how many deliveries it made due and created.
-func askForHelp(ctx context.Context, tx *sql.Tx, id, group string, at time.Time, giveUpAfter time.Duration) (expedited, updates int, err error) {
+func askForHelp(ctx context.Context, tx *txn, id, group string, at time.Time, giveUpAfter time.Duration) (expedited, updates int, err error) {
 	res, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET next_at = ?
 		WHERE state = ? AND next_at > ? AND reason IN (?, ?)
-		AND (id IN (SELECT delivery_id FROM alert_delivery_alerts WHERE alert_id = ?) OR (reason = ? AND ? != '' AND group_key = ?))`,
+		AND (id IN (SELECT delivery_id FROM alert_delivery_alerts WHERE alert_id = ?) OR (reason = ? AND CAST(? AS TEXT) <> '' AND group_key = ?))`,
 		at.UnixNano(), alerts.StatePending, at.UnixNano(), alerts.ReasonInitial, alerts.ReasonEscalation,
 		id, alerts.ReasonEscalation, group, group)
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlite: escalate %s now: %w", id, err)
+		return 0, 0, tx.errorf("escalate %s now: %w", id, err)
 	}
 	n, _ := res.RowsAffected()
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT d.recipient, d.channel, d.target FROM alert_deliveries d
@@ -163,7 +161,7 @@ func askForHelp(ctx context.Context, tx *sql.Tx, id, group string, at time.Time,
 		WHERE da.alert_id = ? AND d.reason NOT IN (?, ?) AND d.state IN (?, ?) ORDER BY d.recipient`,
 		id, alerts.ReasonResolved, alerts.ReasonUpdate, alerts.StateDelivered, alerts.StateDelivering)
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlite: told of %s: %w", id, err)
+		return 0, 0, tx.errorf("told of %s: %w", id, err)
 	}
 	var told []alerts.NewDelivery
 	for rows.Next() {
@@ -182,7 +180,7 @@ func askForHelp(ctx context.Context, tx *sql.Tx, id, group string, at time.Time,
 		d.ID = alerts.AnswerDeliveryID(id, d.Recipient, alerts.AnswerHelp)
 		d.Reason, d.AlertIDs, d.GroupKey, d.NextAt, d.GiveUpAfter = alerts.ReasonUpdate, []string{id}, group, at, giveUpAfter
 		if _, err := addAlertDelivery(ctx, tx, d, at); err != nil {
-			return 0, 0, fmt.Errorf("sqlite: update of %s: %w", id, err)
+			return 0, 0, tx.errorf("update of %s: %w", id, err)
 		}
 	}
 	return int(n), len(told), nil

@@ -1,4 +1,4 @@
-package postgres
+package sqlstate
 
 import (
 	"context"
@@ -15,7 +15,7 @@ func (s *AlertStore) AddSilence(ctx context.Context, sl balance.Silence) (balanc
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, sl.PatientID, sl.DeviceID, strings.Join(sl.Kinds, ","), sl.StartsAt.UnixNano(), sl.EndsAt.UnixNano(),
 		sl.Reason, sl.CreatedBy, sl.CreatedAt.UnixNano()).Scan(&sl.ID)
 	if err != nil {
-		return sl, fmt.Errorf("postgres: add silence: %w", err)
+		return sl, s.errorf("add silence: %w", err)
 	}
 	return sl, nil
 }
@@ -26,7 +26,7 @@ func (s *AlertStore) Silences(ctx context.Context, patientID string, since time.
 	rows, err := s.db.QueryContext(ctx, `SELECT id, patient_id, device_id, kinds, starts_at, ends_at, reason, created_by, created_at FROM alert_silences
 		WHERE (? = '' OR patient_id = ?) AND ends_at > ? ORDER BY ends_at, id`, patientID, patientID, since.UnixNano())
 	if err != nil {
-		return nil, fmt.Errorf("postgres: silences: %w", err)
+		return nil, s.errorf("silences: %w", err)
 	}
 	defer rows.Close()
 	var out []balance.Silence
@@ -49,9 +49,9 @@ func (s *AlertStore) Silences(ctx context.Context, patientID string, since time.
 // EndSilence implements alerts.Store: the silence ends at t (ENOTFOUND if
 // the patient has no such silence).
 func (s *AlertStore) EndSilence(ctx context.Context, patientID string, id int64, t time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE alert_silences SET ends_at = LEAST(ends_at, ?) WHERE id = ? AND patient_id = ?`, t.UnixNano(), id, patientID)
+	res, err := s.db.ExecContext(ctx, `UPDATE alert_silences SET ends_at = `+s.d.Least+`(ends_at, ?) WHERE id = ? AND patient_id = ?`, t.UnixNano(), id, patientID)
 	if err != nil {
-		return fmt.Errorf("postgres: end silence: %w", err)
+		return s.errorf("end silence: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound("silence", fmt.Sprint(id))

@@ -1,10 +1,9 @@
-package sqlite
+package sqlstate
 
 import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 // its link token and its code, made by inv.CreatedBy and valid until
 // inv.ExpiresAt; it returns it with its id and creation time. An unknown
 // patient is ENOTFOUND.
-func (s *StateDB) CreateAppInvite(ctx context.Context, inv balance.AppInvite, tokenHash, codeHash string) (balance.AppInvite, error) {
+func (s *Store) CreateAppInvite(ctx context.Context, inv balance.AppInvite, tokenHash, codeHash string) (balance.AppInvite, error) {
 	if tokenHash == "" || codeHash == "" || inv.PatientID == "" {
 		return inv, balance.Errorf(balance.EINVALID, "an invitation needs a patient, a token and a code")
 	}
@@ -28,13 +27,12 @@ func (s *StateDB) CreateAppInvite(ctx context.Context, inv balance.AppInvite, to
 		return inv, err
 	}
 	inv.CreatedAt, inv.UsedAt = s.Now().UTC(), time.Time{}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO app_invites (patient_id, token_hash, code_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		inv.PatientID, tokenHash, codeHash, inv.CreatedBy, inv.CreatedAt.UnixNano(), inv.ExpiresAt.UnixNano())
+	err := s.db.QueryRowContext(ctx, `INSERT INTO app_invites (patient_id, token_hash, code_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		inv.PatientID, tokenHash, codeHash, inv.CreatedBy, inv.CreatedAt.UnixNano(), inv.ExpiresAt.UnixNano()).Scan(&inv.ID)
 	if err != nil {
-		return inv, fmt.Errorf("sqlite: create app invite for %s: %w", inv.PatientID, err)
+		return inv, s.errorf("create app invite for %s: %w", inv.PatientID, err)
 	}
-	inv.ID, err = res.LastInsertId()
-	return inv, err
+	return inv, nil
 }
 
 func inviteWhere(k balance.InviteKey) (string, string, error) {
@@ -57,7 +55,7 @@ func inviteWhat(k balance.InviteKey) string {
 // AppInvite returns the invitation k names if it can still be redeemed at
 // now, without using it (the page that asks "use this phone?"). Unknown,
 // used and expired invitations are EUNAUTHORIZED errors that say which.
-func (s *StateDB) AppInvite(ctx context.Context, k balance.InviteKey, now time.Time) (balance.AppInvite, error) {
+func (s *Store) AppInvite(ctx context.Context, k balance.InviteKey, now time.Time) (balance.AppInvite, error) {
 	cond, arg, err := inviteWhere(k)
 	if err != nil {
 		return balance.AppInvite{}, err
@@ -67,7 +65,7 @@ func (s *StateDB) AppInvite(ctx context.Context, k balance.InviteKey, now time.T
 		return inv, unknownInvite(k)
 	}
 	if err != nil {
-		return inv, fmt.Errorf("sqlite: app invite: %w", err)
+		return inv, s.errorf("app invite: %w", err)
 	}
 	return inv, usable(inv, k, now)
 }
@@ -109,7 +107,7 @@ func scanInvite(sc interface{ Scan(...any) error }) (balance.AppInvite, error) {
 // sess.Label, sess.CSRF and sess.ExpiresAt. Unknown, used and expired
 // invitations are EUNAUTHORIZED errors that say which; of two concurrent
 // redemptions one wins.
-func (s *StateDB) RedeemAppInvite(ctx context.Context, k balance.InviteKey, sessionHash string, sess balance.AppSession) (balance.AppSession, error) {
+func (s *Store) RedeemAppInvite(ctx context.Context, k balance.InviteKey, sessionHash string, sess balance.AppSession) (balance.AppSession, error) {
 	cond, arg, err := inviteWhere(k)
 	if err != nil {
 		return sess, err
@@ -120,7 +118,7 @@ func (s *StateDB) RedeemAppInvite(ctx context.Context, k balance.InviteKey, sess
 	now := s.Now().UTC()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return sess, fmt.Errorf("sqlite: redeem app invite: %w", err)
+		return sess, s.errorf("redeem app invite: %w", err)
 	}
 	defer tx.Rollback()
 	var id int64
@@ -134,19 +132,16 @@ func (s *StateDB) RedeemAppInvite(ctx context.Context, k balance.InviteKey, sess
 		return sess, balance.Errorf(balance.ECONFLICT, "this %s was just used", inviteWhat(k))
 	}
 	if err != nil {
-		return sess, fmt.Errorf("sqlite: redeem app invite: %w", err)
+		return sess, s.errorf("redeem app invite: %w", err)
 	}
 	sess.CreatedAt, sess.LastSeenAt, sess.RevokedAt, sess.RevokedBy = now, now, time.Time{}, ""
-	res, err := tx.ExecContext(ctx, `INSERT INTO app_sessions (token_hash, patient_id, invite_id, label, csrf, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		sessionHash, sess.PatientID, id, sess.Label, sess.CSRF, now.UnixNano(), now.UnixNano(), sess.ExpiresAt.UnixNano())
+	err = tx.QueryRowContext(ctx, `INSERT INTO app_sessions (token_hash, patient_id, invite_id, label, csrf, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		sessionHash, sess.PatientID, id, sess.Label, sess.CSRF, now.UnixNano(), now.UnixNano(), sess.ExpiresAt.UnixNano()).Scan(&sess.ID)
 	if err != nil {
-		return sess, fmt.Errorf("sqlite: start app session for %s: %w", sess.PatientID, err)
-	}
-	if sess.ID, err = res.LastInsertId(); err != nil {
-		return sess, fmt.Errorf("sqlite: start app session: %w", err)
+		return sess, s.errorf("start app session for %s: %w", sess.PatientID, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return sess, fmt.Errorf("sqlite: redeem app invite: %w", err)
+		return sess, s.errorf("redeem app invite: %w", err)
 	}
 	return sess, nil
 }
@@ -176,18 +171,18 @@ const seenEvery = time.Minute
 // AppSession returns the phone session whose cookie token hashes to
 // tokenHash if it is neither revoked nor expired at now, noting that it was
 // seen; EUNAUTHORIZED otherwise (a revoked session stops at once).
-func (s *StateDB) AppSession(ctx context.Context, tokenHash string, now time.Time) (balance.AppSession, error) {
+func (s *Store) AppSession(ctx context.Context, tokenHash string, now time.Time) (balance.AppSession, error) {
 	a, err := scanAppSession(s.db.QueryRowContext(ctx, `SELECT `+appSessionCols+` FROM app_sessions s
 		WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?`, tokenHash, now.UnixNano()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, balance.Errorf(balance.EUNAUTHORIZED, "this phone is not logged in (the log-in was removed or has expired)")
 	}
 	if err != nil {
-		return a, fmt.Errorf("sqlite: app session: %w", err)
+		return a, s.errorf("app session: %w", err)
 	}
 	if now.Sub(a.LastSeenAt) >= seenEvery {
 		if _, err := s.db.ExecContext(ctx, `UPDATE app_sessions SET last_seen_at = ? WHERE id = ?`, now.UnixNano(), a.ID); err != nil {
-			return a, fmt.Errorf("sqlite: app session seen: %w", err)
+			return a, s.errorf("app session seen: %w", err)
 		}
 		a.LastSeenAt = now.UTC()
 	}
@@ -196,18 +191,18 @@ func (s *StateDB) AppSession(ctx context.Context, tokenHash string, now time.Tim
 
 // AppSessions lists a patient's phone sessions that work at now (neither
 // revoked nor expired), newest first.
-func (s *StateDB) AppSessions(ctx context.Context, patientID string, now time.Time) ([]balance.AppSession, error) {
+func (s *Store) AppSessions(ctx context.Context, patientID string, now time.Time) ([]balance.AppSession, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+appSessionCols+` FROM app_sessions WHERE patient_id = ? AND revoked_at = 0 AND expires_at > ? ORDER BY id DESC`,
 		patientID, now.UnixNano())
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: app sessions of %s: %w", patientID, err)
+		return nil, s.errorf("app sessions of %s: %w", patientID, err)
 	}
 	defer rows.Close()
 	var out []balance.AppSession
 	for rows.Next() {
 		a, err := scanAppSession(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: app sessions of %s: %w", patientID, err)
+			return nil, s.errorf("app sessions of %s: %w", patientID, err)
 		}
 		out = append(out, a)
 	}
@@ -217,12 +212,12 @@ func (s *StateDB) AppSessions(ctx context.Context, patientID string, now time.Ti
 // RevokeAppSession revokes a phone session of a patient at once, recording
 // who did; ENOTFOUND when the patient has no such session (revoking twice
 // keeps the first revocation).
-func (s *StateDB) RevokeAppSession(ctx context.Context, patientID string, id int64, by string) error {
+func (s *Store) RevokeAppSession(ctx context.Context, patientID string, id int64, by string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE app_sessions SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END,
 		revoked_by = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_by END WHERE id = ? AND patient_id = ?`,
 		s.Now().UnixNano(), by, id, patientID)
 	if err != nil {
-		return fmt.Errorf("sqlite: revoke app session %d: %w", id, err)
+		return s.errorf("revoke app session %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return balance.Errorf(balance.ENOTFOUND, "patient %q has no phone log-in %d", patientID, id)
@@ -232,11 +227,11 @@ func (s *StateDB) RevokeAppSession(ctx context.Context, patientID string, id int
 
 // EndAppSession revokes the session whose cookie token hashes to tokenHash
 // (the patient's "forget this phone"); an unknown session is no error.
-func (s *StateDB) EndAppSession(ctx context.Context, tokenHash, by string) error {
+func (s *Store) EndAppSession(ctx context.Context, tokenHash, by string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE app_sessions SET revoked_at = ?, revoked_by = ? WHERE token_hash = ? AND revoked_at = 0`,
 		s.Now().UnixNano(), strings.TrimSpace(by), tokenHash)
 	if err != nil {
-		return fmt.Errorf("sqlite: end app session: %w", err)
+		return s.errorf("end app session: %w", err)
 	}
 	return nil
 }

@@ -1,13 +1,11 @@
-package postgres
+package sqlstate
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/balance-pt/balance"
 )
@@ -16,7 +14,7 @@ import (
 
 const planCols = `patient_id, level_id, sessions_per_week, mode, exercises, catalog_version, assigned_at, level_since, updated_at, updated_by`
 
-func scanPlan(sc interface{ Scan(...any) error }) (balance.Plan, error) {
+func (s *Store) scanPlan(sc interface{ Scan(...any) error }) (balance.Plan, error) {
 	var p balance.Plan
 	var ex string
 	var assigned, since, updated int64
@@ -24,43 +22,34 @@ func scanPlan(sc interface{ Scan(...any) error }) (balance.Plan, error) {
 		return p, err
 	}
 	if err := json.Unmarshal([]byte(ex), &p.Exercises); err != nil {
-		return p, fmt.Errorf("postgres: plan of %s exercises: %w", p.PatientID, err)
+		return p, s.errorf("plan of %s exercises: %w", p.PatientID, err)
 	}
 	p.AssignedAt, p.LevelSince, p.UpdatedAt = time.Unix(0, assigned).UTC(), time.Unix(0, since).UTC(), time.Unix(0, updated).UTC()
 	return p, nil
 }
 
 // Plan returns the patient's plan, or ENOTFOUND.
-func (s *StateDB) Plan(ctx context.Context, patientID string) (balance.Plan, error) {
-	p, err := scanPlan(s.db.QueryRowContext(ctx, `SELECT `+planCols+` FROM plans WHERE patient_id = ?`, patientID))
-	if errors.Is(err, pgx.ErrNoRows) {
+func (s *Store) Plan(ctx context.Context, patientID string) (balance.Plan, error) {
+	p, err := s.scanPlan(s.db.QueryRowContext(ctx, `SELECT `+planCols+` FROM plans WHERE patient_id = ?`, patientID))
+	if errors.Is(err, sql.ErrNoRows) {
 		return p, notFound("plan of patient", patientID)
 	}
 	if err != nil {
-		return p, fmt.Errorf("postgres: plan of %s: %w", patientID, err)
+		return p, s.errorf("plan of %s: %w", patientID, err)
 	}
 	return p, nil
 }
 
 // PlanPatients lists the patients that have a plan.
-func (s *StateDB) PlanPatients(ctx context.Context) ([]string, error) {
+func (s *Store) PlanPatients(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT patient_id FROM plans ORDER BY patient_id`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: plan patients: %w", err)
+		return nil, s.errorf("plan patients: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanStrings(rows)
 }
 
-func savePlan(ctx context.Context, tx *txn, p *balance.Plan) error {
+func (s *Store) savePlan(ctx context.Context, tx *txn, p *balance.Plan) error {
 	ex := p.Exercises
 	if ex == nil {
 		ex = []string{}
@@ -76,23 +65,23 @@ func savePlan(ctx context.Context, tx *txn, p *balance.Plan) error {
 		p.PatientID, p.LevelID, p.SessionsPerWeek, p.Mode, string(b), p.CatalogVersion,
 		p.AssignedAt.UnixNano(), p.LevelSince.UnixNano(), p.UpdatedAt.UnixNano(), p.UpdatedBy)
 	if err != nil {
-		return fmt.Errorf("postgres: save plan of %s: %w", p.PatientID, err)
+		return s.errorf("save plan of %s: %w", p.PatientID, err)
 	}
 	return nil
 }
 
 // planTx runs f in a transaction, committing when it returns nil.
-func (s *StateDB) planTx(ctx context.Context, f func(tx *txn) error) error {
+func (s *Store) planTx(ctx context.Context, f func(tx *txn) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return s.errorf("begin: %w", err)
 	}
 	if err := f(tx); err != nil {
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return s.errorf("commit: %w", err)
 	}
 	return nil
 }
@@ -108,7 +97,7 @@ func planJSON[T any](v []T) (string, error) {
 // AddPlanChange records a new change and, when p is not nil, saves the
 // plan, in one transaction; a change whose ID exists is left alone and p
 // not saved (added false), so that recording a decision twice is harmless.
-func (s *StateDB) AddPlanChange(ctx context.Context, p *balance.Plan, c balance.PlanChange) (added bool, err error) {
+func (s *Store) AddPlanChange(ctx context.Context, p *balance.Plan, c balance.PlanChange) (added bool, err error) {
 	if c.ID == "" || c.PatientID == "" {
 		return false, balance.Errorf(balance.EINVALID, "plan change needs an id and a patient")
 	}
@@ -125,14 +114,14 @@ func (s *StateDB) AddPlanChange(ctx context.Context, p *balance.Plan, c balance.
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 			c.ID, c.PatientID, c.Time.UnixNano(), c.Kind, c.FromLevel, c.ToLevel, c.Dimension, reasons, ids, c.Status, c.By, c.DecidedBy, planNanos(c.DecidedAt), c.Note)
 		if err != nil {
-			return fmt.Errorf("postgres: add plan change of %s: %w", c.PatientID, err)
+			return s.errorf("add plan change of %s: %w", c.PatientID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
 		added = true
 		if p != nil {
-			return savePlan(ctx, tx, p)
+			return s.savePlan(ctx, tx, p)
 		}
 		return nil
 	})
@@ -142,25 +131,25 @@ func (s *StateDB) AddPlanChange(ctx context.Context, p *balance.Plan, c balance.
 // DecidePlanChange updates a pending change's status, decision and note
 // and, when p is not nil, saves the plan, in one transaction. ECONFLICT
 // when the change is no longer pending, ENOTFOUND when it does not exist.
-func (s *StateDB) DecidePlanChange(ctx context.Context, p *balance.Plan, c balance.PlanChange) error {
+func (s *Store) DecidePlanChange(ctx context.Context, p *balance.Plan, c balance.PlanChange) error {
 	return s.planTx(ctx, func(tx *txn) error {
 		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM plan_changes WHERE id = ? AND patient_id = ? FOR UPDATE`, c.ID, c.PatientID).Scan(&status)
-		if errors.Is(err, pgx.ErrNoRows) {
+		err := tx.QueryRowContext(ctx, `SELECT status FROM plan_changes WHERE id = ? AND patient_id = ?`+s.d.ForUpdate, c.ID, c.PatientID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("plan change", c.ID)
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: plan change %s: %w", c.ID, err)
+			return s.errorf("plan change %s: %w", c.ID, err)
 		}
 		if status != balance.ChangePending {
 			return balance.Errorf(balance.ECONFLICT, "plan change %s is %s, not pending", c.ID, status)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE plan_changes SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?`,
 			c.Status, c.DecidedBy, planNanos(c.DecidedAt), c.Note, c.ID); err != nil {
-			return fmt.Errorf("postgres: decide plan change %s: %w", c.ID, err)
+			return s.errorf("decide plan change %s: %w", c.ID, err)
 		}
 		if p != nil {
-			return savePlan(ctx, tx, p)
+			return s.savePlan(ctx, tx, p)
 		}
 		return nil
 	})
@@ -168,7 +157,7 @@ func (s *StateDB) DecidePlanChange(ctx context.Context, p *balance.Plan, c balan
 
 const changeCols = `id, patient_id, time, kind, from_level, to_level, dimension, reasons, session_ids, status, made_by, decided_by, decided_at, note`
 
-func scanChange(sc interface{ Scan(...any) error }) (balance.PlanChange, error) {
+func (s *Store) scanChange(sc interface{ Scan(...any) error }) (balance.PlanChange, error) {
 	var c balance.PlanChange
 	var t, decided int64
 	var reasons, ids string
@@ -180,10 +169,10 @@ func scanChange(sc interface{ Scan(...any) error }) (balance.PlanChange, error) 
 		c.DecidedAt = time.Unix(0, decided).UTC()
 	}
 	if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
-		return c, fmt.Errorf("postgres: plan change %s reasons: %w", c.ID, err)
+		return c, s.errorf("plan change %s reasons: %w", c.ID, err)
 	}
 	if err := json.Unmarshal([]byte(ids), &c.SessionIDs); err != nil {
-		return c, fmt.Errorf("postgres: plan change %s sessions: %w", c.ID, err)
+		return c, s.errorf("plan change %s sessions: %w", c.ID, err)
 	}
 	if len(c.SessionIDs) == 0 {
 		c.SessionIDs = nil
@@ -192,28 +181,28 @@ func scanChange(sc interface{ Scan(...any) error }) (balance.PlanChange, error) 
 }
 
 // PlanChange returns one change of the patient, or ENOTFOUND.
-func (s *StateDB) PlanChange(ctx context.Context, patientID, id string) (balance.PlanChange, error) {
-	c, err := scanChange(s.db.QueryRowContext(ctx, `SELECT `+changeCols+` FROM plan_changes WHERE id = ? AND patient_id = ?`, id, patientID))
-	if errors.Is(err, pgx.ErrNoRows) {
+func (s *Store) PlanChange(ctx context.Context, patientID, id string) (balance.PlanChange, error) {
+	c, err := s.scanChange(s.db.QueryRowContext(ctx, `SELECT `+changeCols+` FROM plan_changes WHERE id = ? AND patient_id = ?`, id, patientID))
+	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("plan change", id)
 	}
 	if err != nil {
-		return c, fmt.Errorf("postgres: plan change %s: %w", id, err)
+		return c, s.errorf("plan change %s: %w", id, err)
 	}
 	return c, nil
 }
 
 // PlanChanges returns the patient's changes at or after since, newest first.
-func (s *StateDB) PlanChanges(ctx context.Context, patientID string, since time.Time) ([]balance.PlanChange, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+changeCols+` FROM plan_changes WHERE patient_id = ? AND time >= ? ORDER BY time DESC, seq DESC`,
+func (s *Store) PlanChanges(ctx context.Context, patientID string, since time.Time) ([]balance.PlanChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+changeCols+` FROM plan_changes WHERE patient_id = ? AND time >= ? ORDER BY time DESC, `+s.d.Seq+` DESC`,
 		patientID, planNanos(since))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: plan changes of %s: %w", patientID, err)
+		return nil, s.errorf("plan changes of %s: %w", patientID, err)
 	}
 	defer rows.Close()
 	var out []balance.PlanChange
 	for rows.Next() {
-		c, err := scanChange(rows)
+		c, err := s.scanChange(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -1,11 +1,10 @@
-package sqlite
+package sqlstate
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -13,10 +12,10 @@ import (
 
 // Watermarks returns, per device, the device time (Unix ns) of the last
 // sample monitoring has analysed.
-func (s *StateDB) Watermarks(ctx context.Context) (map[string]int64, error) {
+func (s *Store) Watermarks(ctx context.Context) (map[string]int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT device_id, t_ns FROM monitor_watermarks`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: watermarks: %w", err)
+		return nil, s.errorf("watermarks: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]int64{}
@@ -33,31 +32,31 @@ func (s *StateDB) Watermarks(ctx context.Context) (map[string]int64, error) {
 
 // SaveWatermarks records analysis watermarks in one transaction; a
 // watermark never moves backwards.
-func (s *StateDB) SaveWatermarks(ctx context.Context, wm map[string]int64) error {
+func (s *Store) SaveWatermarks(ctx context.Context, wm map[string]int64) error {
 	if len(wm) == 0 {
 		return nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: save watermarks: %w", err)
+		return s.errorf("save watermarks: %w", err)
 	}
 	defer tx.Rollback()
 	now := s.Now().UnixNano()
 	for id, t := range wm {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_watermarks (device_id, t_ns, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT(device_id) DO UPDATE SET t_ns = MAX(t_ns, excluded.t_ns), updated_at = excluded.updated_at`, id, t, now); err != nil {
-			return fmt.Errorf("sqlite: save watermark of %s: %w", id, err)
+			ON CONFLICT(device_id) DO UPDATE SET t_ns = `+s.d.Greatest+`(monitor_watermarks.t_ns, excluded.t_ns), updated_at = excluded.updated_at`, id, t, now); err != nil {
+			return s.errorf("save watermark of %s: %w", id, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: save watermarks: %w", err)
+		return s.errorf("save watermarks: %w", err)
 	}
 	return nil
 }
 
 // SaveExerciseSession stores a measured session, replacing one with the
 // same ID (so that analysing a session again does not count it twice).
-func (s *StateDB) SaveExerciseSession(ctx context.Context, e balance.ExerciseSession) error {
+func (s *Store) SaveExerciseSession(ctx context.Context, e balance.ExerciseSession) error {
 	if e.ID == "" || e.PatientID == "" {
 		return balance.Errorf(balance.EINVALID, "exercise session needs an id and a patient")
 	}
@@ -82,7 +81,7 @@ func (s *StateDB) SaveExerciseSession(ctx context.Context, e balance.ExerciseSes
 		e.ID, e.PatientID, e.DeviceID, e.Kind, e.ExerciseID, e.Start.UnixNano(), e.End.UnixNano(), e.HoldS, e.LossesOfBalance,
 		string(sway), string(res), string(qual))
 	if err != nil {
-		return fmt.Errorf("sqlite: save session %s: %w", e.ID, err)
+		return s.errorf("save session %s: %w", e.ID, err)
 	}
 	return nil
 }
@@ -96,7 +95,7 @@ func orEmpty(m map[string]float64) map[string]float64 {
 
 const sessionCols = `id, patient_id, device_id, kind, exercise_id, start_ns, end_ns, hold_s, losses, sway, result, quality`
 
-func scanSession(sc interface{ Scan(...any) error }) (balance.ExerciseSession, error) {
+func (s *Store) scanSession(sc interface{ Scan(...any) error }) (balance.ExerciseSession, error) {
 	var e balance.ExerciseSession
 	var start, end int64
 	var sway, res, qual string
@@ -105,13 +104,13 @@ func scanSession(sc interface{ Scan(...any) error }) (balance.ExerciseSession, e
 	}
 	e.Start, e.End = time.Unix(0, start).UTC(), time.Unix(0, end).UTC()
 	if err := json.Unmarshal([]byte(sway), &e.Sway); err != nil {
-		return e, fmt.Errorf("sqlite: session %s sway: %w", e.ID, err)
+		return e, s.errorf("session %s sway: %w", e.ID, err)
 	}
 	if err := json.Unmarshal([]byte(res), &e.Result); err != nil {
-		return e, fmt.Errorf("sqlite: session %s result: %w", e.ID, err)
+		return e, s.errorf("session %s result: %w", e.ID, err)
 	}
 	if err := json.Unmarshal([]byte(qual), &e.Quality); err != nil {
-		return e, fmt.Errorf("sqlite: session %s quality: %w", e.ID, err)
+		return e, s.errorf("session %s quality: %w", e.ID, err)
 	}
 	if len(e.Sway) == 0 {
 		e.Sway = nil
@@ -126,29 +125,29 @@ func scanSession(sc interface{ Scan(...any) error }) (balance.ExerciseSession, e
 }
 
 // ExerciseSession returns one session, or ENOTFOUND.
-func (s *StateDB) ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error) {
-	e, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM exercise_sessions WHERE id = ?`, id))
+func (s *Store) ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error) {
+	e, err := s.scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM exercise_sessions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, notFound("session", id)
 	}
 	if err != nil {
-		return e, fmt.Errorf("sqlite: session %s: %w", id, err)
+		return e, s.errorf("session %s: %w", id, err)
 	}
 	return e, nil
 }
 
 // ExerciseSessions returns a patient's sessions that started at or after
 // since, oldest first.
-func (s *StateDB) ExerciseSessions(ctx context.Context, patientID string, since time.Time) ([]balance.ExerciseSession, error) {
+func (s *Store) ExerciseSessions(ctx context.Context, patientID string, since time.Time) ([]balance.ExerciseSession, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionCols+` FROM exercise_sessions WHERE patient_id = ? AND start_ns >= ? ORDER BY start_ns, id`,
 		patientID, since.UnixNano())
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: sessions of %s: %w", patientID, err)
+		return nil, s.errorf("sessions of %s: %w", patientID, err)
 	}
 	defer rows.Close()
 	var out []balance.ExerciseSession
 	for rows.Next() {
-		e, err := scanSession(rows)
+		e, err := s.scanSession(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +158,7 @@ func (s *StateDB) ExerciseSessions(ctx context.Context, patientID string, since 
 
 // SaveRiskAssessment appends a fall-risk assessment to the patient's
 // history (the same patient and time replaces it).
-func (s *StateDB) SaveRiskAssessment(ctx context.Context, r balance.RiskAssessment) error {
+func (s *Store) SaveRiskAssessment(ctx context.Context, r balance.RiskAssessment) error {
 	reasons := r.Reasons
 	if reasons == nil {
 		reasons = []balance.RiskReason{}
@@ -172,21 +171,21 @@ func (s *StateDB) SaveRiskAssessment(ctx context.Context, r balance.RiskAssessme
 		ON CONFLICT(patient_id, t_ns) DO UPDATE SET level = excluded.level, reasons = excluded.reasons`,
 		r.PatientID, r.Time.UnixNano(), r.Level, string(b))
 	if err != nil {
-		return fmt.Errorf("sqlite: save risk of %s: %w", r.PatientID, err)
+		return s.errorf("save risk of %s: %w", r.PatientID, err)
 	}
 	return nil
 }
 
 // RiskAssessments returns a patient's assessments at or after since,
 // newest first, at most limit (100 when limit <= 0).
-func (s *StateDB) RiskAssessments(ctx context.Context, patientID string, since time.Time, limit int) ([]balance.RiskAssessment, error) {
+func (s *Store) RiskAssessments(ctx context.Context, patientID string, since time.Time, limit int) ([]balance.RiskAssessment, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT t_ns, level, reasons FROM risk_assessments WHERE patient_id = ? AND t_ns >= ? ORDER BY t_ns DESC LIMIT ?`,
 		patientID, since.UnixNano(), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: risk of %s: %w", patientID, err)
+		return nil, s.errorf("risk of %s: %w", patientID, err)
 	}
 	defer rows.Close()
 	var out []balance.RiskAssessment
@@ -199,7 +198,7 @@ func (s *StateDB) RiskAssessments(ctx context.Context, patientID string, since t
 		}
 		r.Time = time.Unix(0, t).UTC()
 		if err := json.Unmarshal([]byte(reasons), &r.Reasons); err != nil {
-			return nil, fmt.Errorf("sqlite: risk of %s reasons: %w", patientID, err)
+			return nil, s.errorf("risk of %s reasons: %w", patientID, err)
 		}
 		out = append(out, r)
 	}
