@@ -207,3 +207,13 @@ type DeviceCredentials interface {
 	// Mosquitto's password-file format.
 	MosquittoHashes(ctx context.Context) (map[string]string, error)
 }
+
+// UprightAxis is a wearer's upright axis in a device's sensor coordinates
+// (unit vector, the direction of gravity's reaction while upright), learned
+// by monitoring from the wearer's walking. LearnedNS is the device time
+// (Unix ns) of the walking it came from, or of when it was forgotten; a
+// zero Up means forgotten (the device was taken off or silent for long).
+type UprightAxis struct {
+	Up        [3]float64
+	LearnedNS int64
+}

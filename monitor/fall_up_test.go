@@ -60,14 +60,17 @@ func bedTurnWithThud(ss []balance.Sample, fs float64, up [3]float64, startNS int
 func TestFallUpLearnedFromWalking(t *testing.T) {
 	const fs = 100
 	for _, tc := range []struct {
-		name  string
-		walk  bool
-		gapNS int64 // silence between the walk part and the turn in bed
-		want  int
+		name    string
+		walk    bool
+		gapNS   int64 // silence between the walk part and the turn in bed
+		restart bool  // the monitor restarts between the two
+		want    int
 	}{
-		{"after a walk", true, 0, 0},
-		{"no walk yet", false, 0, 1},
-		{"after a walk and 2 h of silence", true, int64(2 * time.Hour), 1},
+		{"after a walk", true, 0, false, 0},
+		{"no walk yet", false, 0, false, 1},
+		{"after a walk and 2 h of silence", true, int64(2 * time.Hour), false, 1},
+		{"after a walk and a restart", true, 0, true, 0},
+		{"after a walk, a restart and 2 h of silence", true, int64(2 * time.Hour), true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, monitor.DefaultConfig())
@@ -91,6 +94,13 @@ func TestFallUpLearnedFromWalking(t *testing.T) {
 			up = [3]float64{up[0] / n, up[1] / n, up[2] / n}
 			h.feed(ss, fs, nil)
 			h.waitIdle() // the walk's gait analysis has run
+			if tc.restart {
+				// The learned axis is stored (state database) and the next
+				// run starts from it.
+				h.mon.Close()
+				h.open()
+				h.start()
+			}
 			bed := bedTurnWithThud(nil, fs, up, ss[len(ss)-1].TimeNS+int64(1e9/fs)+tc.gapNS)
 			h.feed(bed, fs, nil)
 			h.waitIdle()

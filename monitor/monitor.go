@@ -31,6 +31,10 @@ type State interface {
 	ExerciseSessions(ctx context.Context, patientID string, since time.Time) ([]balance.ExerciseSession, error)
 	SaveRiskAssessment(ctx context.Context, r balance.RiskAssessment) error
 	RiskAssessments(ctx context.Context, patientID string, since time.Time, limit int) ([]balance.RiskAssessment, error)
+	// UprightAxes and SaveUprightAxis keep each device's upright axis
+	// learned from walking across restarts (the fall detector's Up).
+	UprightAxes(ctx context.Context) (map[string]balance.UprightAxis, error)
+	SaveUprightAxis(ctx context.Context, deviceID string, a balance.UprightAxis) error
 }
 
 // Plans tells how many exercise sessions a week a patient's plan asks for;
@@ -259,9 +263,27 @@ func (m *Monitor) OnEvent(e balance.DeviceEvent) {
 	}
 }
 
+// saveUp stores a device's upright axis in the slow lane (the worker never
+// waits on the database for it).
+func (m *Monitor) saveUp(device string, a balance.UprightAxis) {
+	m.goSlow(func(ctx context.Context) { m.storeUp(ctx, device, a) })
+}
+
+// storeUp stores a device's upright axis; a failure is logged (the axis is
+// then learned again at the next walk after a restart).
+func (m *Monitor) storeUp(ctx context.Context, device string, a balance.UprightAxis) {
+	if err := m.deps.State.SaveUprightAxis(ctx, device, a); err != nil {
+		m.log.Warn("storing the learned upright axis failed; a restart forgets it until the next walk", "device", device, "err", err)
+	}
+}
+
 // Start loads the watermarks and starts the workers and the checker.
 func (m *Monitor) Start(ctx context.Context) error {
 	wm, err := m.deps.State.Watermarks(ctx)
+	if err != nil {
+		return err
+	}
+	ups, err := m.deps.State.UprightAxes(ctx)
 	if err != nil {
 		return err
 	}
@@ -286,7 +308,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 		}()
 	}
 	for i, q := range m.queues {
-		w := newWorker(m, i, wm)
+		w := newWorker(m, i, wm, ups)
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()

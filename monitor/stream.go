@@ -136,7 +136,7 @@ func (w *worker) notWorn(ctx context.Context, d *deviceState, now time.Time) {
 	}
 	d.notWornID = id
 	// Taken off: it may be clipped on again another way.
-	d.forgetUp(d.wm)
+	w.forgetUp(d, d.wm)
 	w.m.raise(ctx, balance.Alert{
 		ID: id, Kind: balance.AlertNotWorn, Severity: balance.SeverityInfo, PatientID: d.patient, DeviceID: d.id,
 		Summary: fmt.Sprintf("Device %s of patient %s has sent only motionless data since %s (UTC): it seems not to be worn.", d.id, d.patient, since.Format("2006-01-02 15:04")),
@@ -177,8 +177,10 @@ func (w *worker) gaitSpan(ctx context.Context, d *deviceState) {
 	device, patient, rate := d.id, d.patient, d.rate
 	w.m.goSlow(func(ctx context.Context) {
 		w.m.walkUp(ctx, device, patient, "free_living", from, to, rate, func(up [3]float64) {
-			// Read by the worker at its next batch (deviceState.takeUp).
+			// Read by the worker at its next batch (deviceState.takeUp),
+			// and kept for a restart.
 			d.learned.Store(&learnedUp{up: up, atNS: end})
+			w.m.storeUp(ctx, device, balance.UprightAxis{Up: up, LearnedNS: end})
 		})
 	})
 }

@@ -136,6 +136,13 @@ func (d *deviceState) takeUp() {
 	}
 }
 
+// forgetUp is deviceState.forgetUp, stored (in the slow lane) so that a
+// restart does not bring the forgotten axis back.
+func (w *worker) forgetUp(d *deviceState, atNS int64) {
+	d.forgetUp(atNS)
+	w.m.saveUp(d.id, balance.UprightAxis{LearnedNS: atNS})
+}
+
 // forgetUp drops the learned axis (the device was taken off or silent for
 // long): the detector runs without it until the wearer walks again.
 func (d *deviceState) forgetUp(atNS int64) {
@@ -185,10 +192,12 @@ type worker struct {
 	id      int
 	devices map[string]*deviceState
 	initWM  map[string]int64
+	// initUp holds the upright axes stored by an earlier run.
+	initUp map[string]balance.UprightAxis
 }
 
-func newWorker(m *Monitor, id int, wm map[string]int64) *worker {
-	return &worker{m: m, id: id, devices: map[string]*deviceState{}, initWM: wm}
+func newWorker(m *Monitor, id int, wm map[string]int64, ups map[string]balance.UprightAxis) *worker {
+	return &worker{m: m, id: id, devices: map[string]*deviceState{}, initWM: wm, initUp: ups}
 }
 
 func (w *worker) run(q chan job, ticks chan time.Time) {
@@ -243,6 +252,14 @@ func (w *worker) device(id, patient string) *deviceState {
 	d := w.devices[id]
 	if d == nil {
 		d = &deviceState{id: id, patient: patient, wm: w.initWM[id], floor: w.initWM[id], open: map[string]openSession{}, lastStop: map[string]time.Time{}}
+		if a, ok := w.initUp[id]; ok {
+			// The axis an earlier run learned (or forgot): the silence
+			// check below forgets it again if the device was off too long.
+			d.up, d.upForgotNS = a.Up, 0
+			if a.Up == ([3]float64{}) {
+				d.upForgotNS = a.LearnedNS
+			}
+		}
 		w.devices[id] = d
 	}
 	d.patient = patient
@@ -290,7 +307,7 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 	}
 	d.markSeen(first)
 	if d.wm > 0 && first-d.wm > upForgetGap && d.up != ([3]float64{}) {
-		d.forgetUp(first)
+		w.forgetUp(d, first)
 	}
 	if d.wm > 0 && first > d.wm+int64(2e9/fs) {
 		// A gap: batches were dropped, or came while we were down, or the

@@ -29,6 +29,40 @@ func testWatermarksNeverGoBack(t *testing.T, bk Backend) {
 	}
 }
 
+// testUprightAxesNeverGoBack: a device's upright axis comes back as saved;
+// one learned from an older walk (smaller LearnedNS) saved later does not
+// replace it; forgetting (zero Up) later does, and a device without one is
+// absent.
+func testUprightAxesNeverGoBack(t *testing.T, bk Backend) {
+	ctx := context.Background()
+	db := bk.fresh(t, Options{})
+	up := balance.UprightAxis{Up: [3]float64{0.1, -0.99, 0.05}, LearnedNS: 2000}
+	for _, step := range []struct {
+		device string
+		a      balance.UprightAxis
+	}{
+		{"d1", up},
+		{"d1", balance.UprightAxis{Up: [3]float64{1, 0, 0}, LearnedNS: 1000}}, // older walk, analysed late
+		{"d2", balance.UprightAxis{Up: [3]float64{0, 0, 1}, LearnedNS: 500}},
+		{"d2", balance.UprightAxis{LearnedNS: 900}}, // forgotten (taken off)
+	} {
+		if err := db.SaveUprightAxis(ctx, step.device, step.a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.UprightAxes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]balance.UprightAxis{"d1": up, "d2": {LearnedNS: 900}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("upright axes (-want +got):\n%s", diff)
+	}
+	if err := db.SaveUprightAxis(ctx, "", up); balance.ErrorCode(err) != balance.EINVALID {
+		t.Errorf("no device id: err %v, want %s", err, balance.EINVALID)
+	}
+}
+
 // testExerciseSessionsRoundTrip: sessions come back as saved, oldest first,
 // from `since` on; saving the same ID again replaces it.
 func testExerciseSessionsRoundTrip(t *testing.T, bk Backend) {

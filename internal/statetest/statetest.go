@@ -53,6 +53,8 @@ type Store interface {
 	// Monitoring.
 	Watermarks(ctx context.Context) (map[string]int64, error)
 	SaveWatermarks(ctx context.Context, wm map[string]int64) error
+	UprightAxes(ctx context.Context) (map[string]balance.UprightAxis, error)
+	SaveUprightAxis(ctx context.Context, deviceID string, a balance.UprightAxis) error
 	SaveExerciseSession(ctx context.Context, e balance.ExerciseSession) error
 	ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error)
 	ExerciseSessions(ctx context.Context, patientID string, since time.Time) ([]balance.ExerciseSession, error)
@@ -172,6 +174,7 @@ func Run(t *testing.T, b Backend) {
 		{"PlansAndChanges", testPlansAndChanges},
 		{"ReminderSettings", testReminderSettings},
 		{"WatermarksNeverGoBack", testWatermarksNeverGoBack},
+		{"UprightAxesNeverGoBack", testUprightAxesNeverGoBack},
 		{"ExerciseSessionsRoundTrip", testExerciseSessionsRoundTrip},
 		{"RiskHistory", testRiskHistory},
 		{"SessionFeedback", testSessionFeedback},
