@@ -1,7 +1,8 @@
 // Package influx implements balance.SampleStore on InfluxDB through
 // github.com/influxdata/influxdb-client-go/v2: the v2 write API for samples
-// and measurements, Flux for reading them back. It works with InfluxDB 2.x
-// (buckets) and 1.8+ (bucket "database/retention-policy", Flux enabled).
+// and measurements, and InfluxQL through the v1 query API for reading them
+// back, the read path InfluxDB 1.8 (bucket "database/retention-policy"), 2.x
+// (through a DBRP mapping: Config.RawDBRP, DerivedDBRP) and 3.x all serve.
 //
 // Schema (also in docs/storage.md):
 //

@@ -20,9 +20,16 @@ type Config struct {
 	Token string `yaml:"token"` // InfluxDB 1.8: "user:password" or empty
 	Org   string `yaml:"org"`   // ignored by InfluxDB 1.8
 	// RawBucket holds raw samples; DerivedBucket holds measurements.
-	RawBucket     string        `yaml:"raw_bucket"`
-	DerivedBucket string        `yaml:"derived_bucket"`
-	Timeout       time.Duration `yaml:"timeout"`
+	RawBucket     string `yaml:"raw_bucket"`
+	DerivedBucket string `yaml:"derived_bucket"`
+	// RawDBRP and DerivedDBRP name the buckets for reads, which are
+	// InfluxQL through the v1 query API: "database/retention-policy" as a
+	// 2.x DBRP mapping names them (deploy/grafana/influxdb-dbrp.sh maps
+	// balance/raw and balance/autogen), or a 3.x database. Empty: the
+	// bucket name (right for 1.8, whose buckets are "db/rp", and for 3.x).
+	RawDBRP     string        `yaml:"raw_dbrp"`
+	DerivedDBRP string        `yaml:"derived_dbrp"`
+	Timeout     time.Duration `yaml:"timeout"`
 }
 
 // Validate reports the first unusable setting.
@@ -45,7 +52,6 @@ type Store struct {
 	client  influxdb2.Client
 	raw     api.WriteAPIBlocking
 	derived api.WriteAPIBlocking
-	query   api.QueryAPI
 	http    *http.Client
 }
 
@@ -78,7 +84,6 @@ func New(cfg Config) (*Store, error) {
 		client:  client,
 		raw:     client.WriteAPIBlocking(cfg.Org, cfg.RawBucket),
 		derived: client.WriteAPIBlocking(cfg.Org, cfg.DerivedBucket),
-		query:   client.QueryAPI(cfg.Org),
 		http:    hc,
 	}, nil
 }

@@ -7,69 +7,51 @@ import (
 	"strings"
 	"time"
 
-	"github.com/influxdata/influxdb-client-go/v2/api/query"
-
 	"github.com/balance-pt/balance"
 )
 
-// fluxString quotes s as a Flux string literal.
-func fluxString(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, `$`, `\$`)
-	return `"` + r.Replace(s) + `"`
-}
+// Every read is one InfluxQL statement through the v1 query API (see
+// influxQL): InfluxDB 1.8, 2.x (DBRP mapping) and 3.x all accept these; no
+// read needs Flux.
 
-func fluxTime(t time.Time) string {
-	return "time(v: " + fluxString(t.UTC().Format(time.RFC3339Nano)) + ")"
-}
-
-func (s *Store) sampleFilter(q balance.SampleQuery) (string, error) {
+// sampleWhere is the WHERE clause of a sample query: the device and/or the
+// patient and the half-open interval [From, To) in integer nanoseconds.
+func sampleWhere(q balance.SampleQuery) (string, error) {
 	to := q.To
 	if to.IsZero() {
 		to = time.Now().Add(24 * time.Hour)
 	}
-	var sel string
-	switch {
-	case q.DeviceID != "" && q.PatientID != "":
-		sel = "r.device == " + fluxString(q.DeviceID) + " and r.patient == " + fluxString(q.PatientID)
-	case q.DeviceID != "":
-		sel = "r.device == " + fluxString(q.DeviceID)
-	case q.PatientID != "":
-		sel = "r.patient == " + fluxString(q.PatientID)
-	default:
+	var sel []string
+	if q.DeviceID != "" {
+		sel = append(sel, "device = "+qlString(q.DeviceID))
+	}
+	if q.PatientID != "" {
+		sel = append(sel, "patient = "+qlString(q.PatientID))
+	}
+	if len(sel) == 0 {
 		return "", balance.Errorf(balance.EINVALID, "sample query needs a device or a patient")
 	}
-	// The stop of range() is inclusive on InfluxDB 1.8's Flux; the extra
-	// filter on _time keeps the interval half-open on every version.
-	return fmt.Sprintf(`from(bucket: %s)
-  |> range(start: %s, stop: %s)
-  |> filter(fn: (r) => r._measurement == "imu" and %s and r._time < %s)`, fluxString(s.cfg.RawBucket), fluxTime(q.From), fluxTime(to), sel, fluxTime(to)), nil
+	return fmt.Sprintf(" WHERE %s AND time >= %d AND time < %d", strings.Join(sel, " AND "), q.From.UnixNano(), to.UnixNano()), nil
 }
 
-func (s *Store) run(ctx context.Context, flux string, each func(rec *query.FluxRecord) error) error {
-	res, err := s.query.Query(ctx, flux)
-	if err != nil {
-		return fmt.Errorf("influx: query: %w", err)
-	}
-	defer res.Close()
-	for res.Next() {
-		if err := each(res.Record()); err != nil {
-			return err
-		}
-	}
-	if err := res.Err(); err != nil {
-		return fmt.Errorf("influx: query: %w", err)
-	}
-	return nil
-}
+// sampleCols are the sample fields in the order sampleOf reads them.
+const sampleCols = "ax, ay, az, gx, gy, gz"
 
-func sampleOf(rec *query.FluxRecord) (balance.Sample, error) {
+// sampleOf reads a row [time, ax, ay, az, gx, gy, gz].
+func sampleOf(row []interface{}) (balance.Sample, error) {
 	var smp balance.Sample
-	smp.TimeNS = rec.Time().UnixNano()
-	vals := rec.Values()
-	for i, k := range [...]string{"ax", "ay", "az", "gx", "gy", "gz"} {
-		v, ok := vals[k].(float64)
+	if len(row) != 7 {
+		return smp, fmt.Errorf("influx: sample row of %d columns, want 7", len(row))
+	}
+	t, err := qlInt(row[0])
+	if err != nil {
+		return smp, err
+	}
+	smp.TimeNS = t
+	for i := 0; i < 6; i++ {
+		v, ok := qlFloat(row[i+1])
 		if !ok {
-			return smp, fmt.Errorf("influx: sample at %s has no float field %s", rec.Time(), k)
+			return smp, fmt.Errorf("influx: sample at %s has no float field %s", time.Unix(0, t).UTC(), strings.Split(sampleCols, ", ")[i])
 		}
 		if i < 3 {
 			smp.Acc[i] = v
@@ -82,125 +64,120 @@ func sampleOf(rec *query.FluxRecord) (balance.Sample, error) {
 
 // ReadSamples implements balance.SampleReader.
 func (s *Store) ReadSamples(ctx context.Context, q balance.SampleQuery) ([]balance.Sample, error) {
-	flux, err := s.sampleFilter(q)
+	where, err := sampleWhere(q)
 	if err != nil {
 		return nil, err
 	}
-	flux += `
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> group()
-  |> sort(columns: ["_time"])`
+	series, err := s.influxQL(ctx, s.cfg.rawDBRP(), "SELECT "+sampleCols+" FROM imu"+where+" ORDER BY time")
+	if err != nil {
+		return nil, err
+	}
 	var out []balance.Sample
-	err = s.run(ctx, flux, func(rec *query.FluxRecord) error {
-		smp, err := sampleOf(rec)
-		if err != nil {
-			return err
+	for _, sr := range series {
+		for _, row := range sr.Values {
+			smp, err := sampleOf(row)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, smp)
 		}
-		out = append(out, smp)
-		return nil
-	})
-	return out, err
-}
-
-// CountSamples implements balance.SampleReader.
-func (s *Store) CountSamples(ctx context.Context, q balance.SampleQuery) (int64, error) {
-	flux, err := s.sampleFilter(q)
-	if err != nil {
-		return 0, err
-	}
-	flux += `
-  |> filter(fn: (r) => r._field == "ax")
-  |> group()
-  |> count()`
-	var n int64
-	err = s.run(ctx, flux, func(rec *query.FluxRecord) error {
-		switch v := rec.Value().(type) {
-		case int64:
-			n += v
-		case uint64:
-			n += int64(v)
-		default:
-			return fmt.Errorf("influx: count returned %T", v)
-		}
-		return nil
-	})
-	return n, err
-}
-
-// LatestSample implements balance.SampleReader; it looks back 30 days.
-func (s *Store) LatestSample(ctx context.Context, deviceID, patientID string) (balance.Sample, error) {
-	sel := "r.device == " + fluxString(deviceID)
-	if patientID != "" {
-		sel += " and r.patient == " + fluxString(patientID)
-	}
-	flux := fmt.Sprintf(`from(bucket: %s)
-  |> range(start: -30d, stop: 1d)
-  |> filter(fn: (r) => r._measurement == "imu" and %s)
-  |> last()
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> group()
-  |> sort(columns: ["_time"], desc: true)
-  |> limit(n: 1)`, fluxString(s.cfg.RawBucket), sel)
-	var out balance.Sample
-	found := false
-	err := s.run(ctx, flux, func(rec *query.FluxRecord) error {
-		smp, err := sampleOf(rec)
-		if err != nil {
-			return err
-		}
-		out, found = smp, true
-		return nil
-	})
-	if err != nil {
-		return out, err
-	}
-	if !found {
-		return out, balance.Errorf(balance.ENOTFOUND, "no samples of device %q in the last 30 days", deviceID)
 	}
 	return out, nil
 }
 
-// reserved columns of a pivoted Flux record that are neither tags nor fields.
-var reserved = map[string]bool{"result": true, "table": true, "_start": true, "_stop": true, "_time": true, "_measurement": true, "patient": true}
+// CountSamples implements balance.SampleReader.
+func (s *Store) CountSamples(ctx context.Context, q balance.SampleQuery) (int64, error) {
+	where, err := sampleWhere(q)
+	if err != nil {
+		return 0, err
+	}
+	series, err := s.influxQL(ctx, s.cfg.rawDBRP(), "SELECT COUNT(ax) FROM imu"+where)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, sr := range series {
+		for _, row := range sr.Values {
+			if len(row) != 2 {
+				return 0, fmt.Errorf("influx: count row of %d columns, want 2", len(row))
+			}
+			c, err := qlInt(row[1])
+			if err != nil {
+				return 0, fmt.Errorf("influx: count: %w", err)
+			}
+			n += c
+		}
+	}
+	return n, nil
+}
 
-// ReadMeasurements implements balance.MeasurementStore: string columns of the
-// pivoted record are tags, float columns fields.
+// LatestSample implements balance.SampleReader; it looks back 30 days.
+func (s *Store) LatestSample(ctx context.Context, deviceID, patientID string) (balance.Sample, error) {
+	sel := "device = " + qlString(deviceID)
+	if patientID != "" {
+		sel += " AND patient = " + qlString(patientID)
+	}
+	series, err := s.influxQL(ctx, s.cfg.rawDBRP(),
+		"SELECT "+sampleCols+" FROM imu WHERE "+sel+" AND time >= now() - 30d AND time < now() + 1d ORDER BY time DESC LIMIT 1")
+	if err != nil {
+		return balance.Sample{}, err
+	}
+	for _, sr := range series {
+		for _, row := range sr.Values {
+			return sampleOf(row)
+		}
+	}
+	return balance.Sample{}, balance.Errorf(balance.ENOTFOUND, "no samples of device %q in the last 30 days", deviceID)
+}
+
+// ReadMeasurements implements balance.MeasurementStore: SELECT * gives the
+// tags (strings) and the fields (numbers) of each point; the patient tag is
+// the query's.
 func (s *Store) ReadMeasurements(ctx context.Context, q balance.MeasurementQuery) ([]balance.Measurement, error) {
 	to := q.To
 	if to.IsZero() {
 		to = time.Now().Add(24 * time.Hour)
 	}
-	flux := fmt.Sprintf(`from(bucket: %s)
-  |> range(start: %s, stop: %s)
-  |> filter(fn: (r) => r._measurement == %s and r.patient == %s and r._time < %s)
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> group()
-  |> sort(columns: ["_time"])`, fluxString(s.cfg.DerivedBucket), fluxTime(q.From), fluxTime(to), fluxString(q.Name), fluxString(q.PatientID), fluxTime(to))
+	stmt := fmt.Sprintf("SELECT * FROM %s WHERE patient = %s AND time >= %d AND time < %d ORDER BY time",
+		qlIdent(q.Name), qlString(q.PatientID), q.From.UnixNano(), to.UnixNano())
+	series, err := s.influxQL(ctx, s.cfg.derivedDBRP(), stmt)
+	if err != nil {
+		return nil, err
+	}
 	var out []balance.Measurement
-	err := s.run(ctx, flux, func(rec *query.FluxRecord) error {
-		m := balance.Measurement{Name: q.Name, PatientID: q.PatientID, Time: rec.Time().UTC(), Fields: map[string]float64{}}
-		for k, v := range rec.Values() {
-			if reserved[k] || v == nil {
-				continue
+	for _, sr := range series {
+		for _, row := range sr.Values {
+			if len(row) != len(sr.Columns) || len(row) == 0 {
+				return out, fmt.Errorf("influx: measurement row of %d columns, want %d", len(row), len(sr.Columns))
 			}
-			switch x := v.(type) {
-			case string:
-				if m.Tags == nil {
-					m.Tags = map[string]string{}
+			t, err := qlInt(row[0])
+			if err != nil {
+				return out, err
+			}
+			m := balance.Measurement{Name: q.Name, PatientID: q.PatientID, Time: time.Unix(0, t).UTC(), Fields: map[string]float64{}}
+			for i, col := range sr.Columns[1:] {
+				switch v := row[i+1].(type) {
+				case nil:
+				case string:
+					if col == "patient" {
+						continue
+					}
+					if m.Tags == nil {
+						m.Tags = map[string]string{}
+					}
+					m.Tags[col] = v
+				default:
+					if f, ok := qlFloat(v); ok {
+						m.Fields[col] = f
+					}
 				}
-				m.Tags[k] = x
-			case float64:
-				m.Fields[k] = x
-			case int64:
-				m.Fields[k] = float64(x)
 			}
+			out = append(out, m)
 		}
-		out = append(out, m)
-		return nil
-	})
+	}
 	// Within one timestamp order by the canonical tag set, like the embedded store.
 	sortMeasurements(out)
-	return out, err
+	return out, nil
 }
 
 func sortMeasurements(ms []balance.Measurement) {
@@ -210,4 +187,17 @@ func sortMeasurements(ms []balance.Measurement) {
 		}
 		return ms[i].TagsKey() < ms[j].TagsKey()
 	})
+}
+
+// rawDBRP and derivedDBRP name the buckets for InfluxQL: RawDBRP /
+// DerivedDBRP when set, else the bucket names (1.8's "db/rp"; 3.x's
+// database).
+func (c Config) rawDBRP() string     { return firstNonEmpty(c.RawDBRP, c.RawBucket) }
+func (c Config) derivedDBRP() string { return firstNonEmpty(c.DerivedDBRP, c.DerivedBucket) }
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

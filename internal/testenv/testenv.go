@@ -104,7 +104,7 @@ bind-address = "127.0.0.1:%d"
   wal-fsync-delay = "0s"
 [http]
   bind-address = "127.0.0.1:%d"
-  flux-enabled = true
+  flux-enabled = false
   log-enabled = false
 [monitor]
   store-enabled = false
