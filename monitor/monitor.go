@@ -83,7 +83,10 @@ type Stats struct {
 	// HolesAbandoned counts those given up after a day of failed reads.
 	HolesAbandoned atomic.Int64
 	// LateBatches counts batches that arrived behind their device's stream.
-	LateBatches                          atomic.Int64
+	LateBatches atomic.Int64
+	// Resumed counts devices taken up mid-stream whose earlier stored
+	// samples the fall detector ran over again (another instance had them).
+	Resumed                              atomic.Int64
 	Falls, Sessions, GaitWindows, Alerts atomic.Int64
 	// Resolved counts alerts resolved because their condition ended.
 	Resolved                    atomic.Int64

@@ -70,6 +70,7 @@ type deviceState struct {
 	det         *analysis.FallDetector
 	wm          int64 // device time of the last analysed sample
 	floor       int64 // the watermark the previous run left
+	lookedUp    bool  // resume looked for a watermark saved since the start
 	caughtUp    bool
 
 	// 1 s block accumulator.
@@ -293,6 +294,9 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 	}
 	defer m.stats.Batches.Add(1) // handled (counted last: tests wait on it)
 	first, last := b.Samples[0].TimeNS, b.Samples[len(b.Samples)-1].TimeNS
+	if d.wm == 0 && !d.caughtUp && !d.lookedUp {
+		w.resume(ctx, d, first)
+	}
 	if last <= d.wm {
 		// Entirely behind the stream: a duplicate, or a batch that came
 		// late (reordered in the network, or replayed from ingest's
@@ -322,6 +326,51 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 	}
 	w.push(ctx, d, b.Samples)
 	w.runPending(ctx, d, false)
+}
+
+// Resuming a device another instance was analysing (see resume).
+const (
+	// resumeBack is how far before the other instance's saved watermark
+	// the fall detector runs again: longer than an impact can stay
+	// undecided in the detector (posture window and the 5 s get-up watch).
+	resumeBack = 20 * time.Second
+	// resumeLookback is how far back it runs when no watermark was saved:
+	// longer than the watermark flush interval (flushEvery) twice over plus
+	// a healthy instance's analysis lag.
+	resumeLookback = 2 * time.Minute
+)
+
+// resume takes up a device that had no watermark when this monitor
+// started: another instance may have analysed it meanwhile (it owned the
+// device's ingest partition, and died or gave it up), and acknowledged
+// samples it had stored but not yet analysed, or analysed without having
+// decided on a fall yet. The device resumes from the watermark that
+// instance saved, so the gap up to this batch is caught up from the store;
+// and the fall detector runs over the stored samples from resumeBack
+// before it (resumeLookback before this batch when none was saved) up to
+// this batch: a fall already raised keeps its alert ID (raised once), one
+// the other instance never decided on is raised now.
+func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
+	d.lookedUp = true
+	wm, err := w.m.deps.State.Watermarks(ctx)
+	if err != nil {
+		w.m.log.Warn("reading saved watermarks failed; the device starts from its first batch", "device", d.id, "err", err)
+		return
+	}
+	from := first - int64(resumeLookback)
+	if saved := wm[d.id]; saved > 0 {
+		d.wm, d.floor = saved, saved
+		from = saved - int64(resumeBack)
+	}
+	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: time.Unix(0, from), To: time.Unix(0, first)})
+	if err != nil {
+		w.m.log.Warn("reading samples before a resumed device's first batch failed", "device", d.id, "err", err)
+		return
+	}
+	if len(ss) > 0 {
+		w.m.stats.Resumed.Add(1)
+		w.fallsIn(ctx, d, ss)
+	}
 }
 
 // catchUp reads the device's samples after its watermark and before `to`

@@ -1,0 +1,71 @@
+package monitor_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/sim"
+)
+
+// TestResumeAfterAnotherInstance: a device whose ingest partition moves to
+// this instance mid-stream (the instance that had it was killed) arrives
+// with samples already stored and acknowledged by the other instance, up
+// to 1 s after a fall's impact, but not decided on. This monitor started
+// before any of it, so it holds no watermark for the device. The fall
+// must still raise exactly one alert: whether the other instance saved a
+// watermark past the impact (its detector had the impact pending) or saved
+// none. Without resume the fall is lost (the remaining samples hold no
+// impact).
+func TestResumeAfterAnotherInstance(t *testing.T) {
+	const fs = 100
+	for _, tc := range []struct {
+		name string
+		// savedAfterImpact: the other instance's saved watermark, seconds
+		// after the impact; < 0: none saved.
+		savedAfterImpact float64
+	}{
+		{"no watermark saved", -1},
+		{"watermark saved just after the impact", 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, monitor.DefaultConfig())
+			h.start() // this instance runs from before the device's data
+			base := time.Now().Add(-time.Hour).Truncate(time.Second)
+			ss, _, _ := scenario(t, func(s *sim.Scenario) {
+				s.Idle(10)
+				s.Fall(sim.FallSpec{Kind: sim.FallForward, LieS: 20, GetUp: true})
+				s.Idle(10)
+			}, base)
+			impact := 0
+			for i, s := range ss {
+				if math.Hypot(math.Hypot(s.Acc[0], s.Acc[1]), s.Acc[2]) > math.Hypot(math.Hypot(ss[impact].Acc[0], ss[impact].Acc[1]), ss[impact].Acc[2]) {
+					impact = i
+				}
+			}
+			cut := impact + fs // the other instance stored up to 1 s after the impact
+			ctx := context.Background()
+			b := &balance.Batch{DeviceID: h.device, PatientID: h.patient, RateHz: fs, Samples: ss[:cut]}
+			if err := h.store.WriteBatches(ctx, []*balance.Batch{b}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.savedAfterImpact >= 0 {
+				wm := ss[impact].TimeNS + int64(tc.savedAfterImpact*1e9)
+				if err := h.state.SaveWatermarks(ctx, map[string]int64{h.device: wm}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.feed(ss[cut:], fs, nil) // the rest reaches this instance
+			h.waitIdle()
+			if got := len(h.sink.kind(balance.AlertFall)); got != 1 {
+				t.Errorf("%d fall alerts, want 1 (the fall the other instance stored but did not decide on)", got)
+			}
+			if calls := h.sink.kindCalls(balance.AlertFall); calls != 1 {
+				t.Errorf("the fall alert was raised %d times, want once", calls)
+			}
+		})
+	}
+}
