@@ -29,6 +29,13 @@ type IngestStatus struct {
 	QueueDepth     int   `json:"queue_depth"`
 	SpoolBytes     int64 `json:"spool_bytes"`
 	SpoolBatches   int64 `json:"spool_batches"`
+	// NATS is set when messages come from NATS JetStream (natsingest), not
+	// from an MQTT subscription: /readyz then checks NATSConnected instead
+	// of MQTTConnected and shows PartitionsOwned (0 is ready: more
+	// instances than partitions).
+	NATS            bool `json:"nats,omitempty"`
+	NATSConnected   bool `json:"nats_connected,omitempty"`
+	PartitionsOwned int  `json:"partitions_owned,omitempty"`
 }
 
 // Server holds the API's dependencies.
@@ -115,7 +122,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // readyz reports 503 unless the store and the state database answer and
-// MQTT is connected; while
+// MQTT (or NATS, when ingest reads from NATS) is connected; while
 // the store is down ingest still works (it spools), so this is for load
 // balancers and dashboards, not for restarting the process.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -141,10 +148,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s.Ingest != nil {
-		if s.Ingest().MQTTConnected {
-			checks["mqtt"] = "ok"
+		in := s.Ingest()
+		name, up := "mqtt", in.MQTTConnected
+		if in.NATS {
+			name, up = "nats", in.NATSConnected
+			checks["nats_partitions_owned"] = strconv.Itoa(in.PartitionsOwned)
+		}
+		if up {
+			checks[name] = "ok"
 		} else {
-			checks["mqtt"] = "disconnected"
+			checks[name] = "disconnected"
 			ok = false
 		}
 	}

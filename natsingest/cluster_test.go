@@ -23,7 +23,7 @@ func TestClusterFailover(t *testing.T) {
 		leaseTTL   = 3 * time.Second
 	)
 	cl := startNATSCluster(t, 3, partitions)
-	urls := cl.clientURLs()
+	urls := cl.ClientURLs()
 	waitJetStream(t, urls)
 	s := newSink()
 	cfg := Config{Partitions: partitions, Replicas: 3, LeaseTTL: leaseTTL, AckWait: 10 * time.Second,
@@ -43,10 +43,7 @@ func TestClusterFailover(t *testing.T) {
 	}
 	t.Logf("shared out: inst-0 %v, inst-1 %v, inst-2 %v", ins[0].c.Owned(), ins[1].c.Owned(), ins[2].c.Owned())
 
-	var mqttURLs []string
-	for _, n := range cl.nodes {
-		mqttURLs = append(mqttURLs, n.mqttURL)
-	}
+	mqttURLs := cl.MQTTURLs()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	devs := make([]*device, devices)
@@ -79,8 +76,8 @@ func TestClusterFailover(t *testing.T) {
 	s.mu.Lock()
 	s.pauseFrom = time.Now()
 	s.mu.Unlock()
-	cl.kill(cl.nodes[1])
-	t.Logf("kill -9 %s", cl.nodes[1].name)
+	cl.Kill(cl.Nodes[1])
+	t.Logf("kill -9 %s", cl.Nodes[1].Name)
 	time.Sleep(5 * time.Second)
 	close(stop)
 	wg.Wait()

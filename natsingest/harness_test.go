@@ -305,32 +305,6 @@ func (d *device) run(t *testing.T, brokers []string, every time.Duration, stop <
 	}
 }
 
-func waitJetStream(t *testing.T, urls []string) {
-	t.Helper()
-	nc, err := nats.Connect(strings.Join(urls, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := js.AccountInfo(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("JetStream cluster not ready: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 func rotate(s []string, k int) []string {
 	k %= len(s)
 	return append(slices.Clone(s[k:]), s[:k]...)

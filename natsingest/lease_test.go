@@ -19,7 +19,7 @@ func TestLeaseShares(t *testing.T) {
 	const partitions = 4
 	const ttl = 1500 * time.Millisecond
 	cl := startNATSCluster(t, 1, partitions)
-	urls := cl.clientURLs()
+	urls := cl.ClientURLs()
 	waitJetStream(t, urls)
 	s := newSink()
 	cfg := Config{Servers: urls, Partitions: partitions, LeaseTTL: ttl}

@@ -57,9 +57,11 @@ type App struct {
 	Dashboard   *dashboard.Server      // nil: dashboard off (no log-in)
 	Reminders   *reminders.Scheduler   // nil: no patient app or no e-mail
 	Pipeline    *ingest.Pipeline
-	Broker      *broker.Broker // embedded mode only
-	Sub         *ingest.Subscriber
+	Broker      *broker.Broker     // embedded mode only
+	Sub         *ingest.Subscriber // nil when ingest reads from NATS
 	Routes      *route.Mux
+
+	nats *natsIngest // nil unless nats.servers is set
 
 	httpServer    *http.Server
 	httpLn        net.Listener
@@ -363,7 +365,8 @@ func (a *App) demoPatients(ctx context.Context) ([]string, error) {
 
 // startIngest starts the pipeline, feeding every stored batch to
 // monitoring and every device event to monitoring and progression, then
-// the embedded broker (if any) and the MQTT subscriber.
+// either the NATS consumer (nats.servers set: this instance's share of the
+// partitions) or the embedded broker (if any) and the MQTT subscriber.
 func (a *App) startIngest(ctx context.Context) (err error) {
 	c := a.Config
 	deps := ingest.Deps{
@@ -387,6 +390,10 @@ func (a *App) startIngest(ctx context.Context) (err error) {
 	}
 	a.Pipeline.Start()
 
+	if len(c.NATS.Servers) > 0 {
+		a.nats, err = startNATS(ctx, c.NATS, a.Pipeline.Handle, a.Registry, a.Log.With("component", "nats"))
+		return err
+	}
 	mqttCfg := c.MQTT.WithDefaults()
 	if c.EmbeddedBroker.Enabled {
 		// Devices log in with their own secrets; ingest with a password
@@ -516,16 +523,19 @@ func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
 func (a *App) ingestStatus() httpapi.IngestStatus {
 	st := a.Pipeline.Stats()
 	return httpapi.IngestStatus{
-		MQTTConnected:  a.Sub != nil && a.Sub.Connected(),
-		Messages:       st.Messages.Load(),
-		SamplesIn:      st.SamplesIn.Load(),
-		SamplesStored:  st.SamplesStored.Load(),
-		SamplesSpooled: st.SamplesSpooled.Load(),
-		Rejected:       st.Rejected.Load(),
-		Quarantined:    st.Quarantined.Load(),
-		QueueDepth:     a.Pipeline.QueueDepth(),
-		SpoolBytes:     a.Spool.Bytes(),
-		SpoolBatches:   a.Spool.Pending(),
+		MQTTConnected:   a.Sub != nil && a.Sub.Connected(),
+		NATS:            a.nats != nil,
+		NATSConnected:   a.nats.connected(),
+		PartitionsOwned: a.nats.owned(),
+		Messages:        st.Messages.Load(),
+		SamplesIn:       st.SamplesIn.Load(),
+		SamplesStored:   st.SamplesStored.Load(),
+		SamplesSpooled:  st.SamplesSpooled.Load(),
+		Rejected:        st.Rejected.Load(),
+		Quarantined:     st.Quarantined.Load(),
+		QueueDepth:      a.Pipeline.QueueDepth(),
+		SpoolBytes:      a.Spool.Bytes(),
+		SpoolBatches:    a.Spool.Pending(),
 	}
 }
 
@@ -585,6 +595,8 @@ func (a *App) banner() {
 		if u := a.Broker.TLSURL(); u != "" {
 			fmt.Fprintf(&b, "  MQTT over TLS (embedded): %s\n", u)
 		}
+	} else if a.nats != nil {
+		fmt.Fprintf(&b, "  messages: NATS JetStream %s, %d partitions shared with the other instances (this one: %s)\n", strings.Join(c.NATS.Servers, ","), c.NATS.Partitions, c.NATS.Instance)
 	} else {
 		fmt.Fprintf(&b, "  MQTT broker: %s\n", c.MQTT.Broker)
 	}
@@ -620,7 +632,8 @@ func humanBytes(n int64) string {
 }
 
 // Close stops everything in order, within a container's 10 s stop grace:
-// devices and MQTT first (no new data), then the pipeline (its queue goes to
+// devices and MQTT (or the NATS consumer, releasing its partitions) first
+// (no new data), then the pipeline (its queue goes to
 // the spool), monitoring (at most its StopGrace, then watermarks are saved;
 // what is left is redone after the restart), alerts (deliveries still
 // running after its grace are retried after the restart) and storage. HTTP
@@ -638,9 +651,11 @@ func (a *App) Close() error {
 	if a.Sub != nil {
 		a.Sub.Stop()
 	}
+	a.nats.stop() // leases released: the other instances take the partitions
 	if a.Pipeline != nil {
 		a.Pipeline.Stop()
 	}
+	a.nats.close() // after the pipeline's last acks
 	if a.stopReminders != nil {
 		a.stopReminders()
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/balance-pt/balance/ingest"
 	"github.com/balance-pt/balance/internal/tlsconf"
 	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/natsingest"
 )
 
 // Config is the whole configuration of `balance serve` and the embedded
@@ -45,6 +46,10 @@ type Config struct {
 		TLS tlsconf.Files `yaml:"tls"`
 	} `yaml:"http"`
 	MQTT ingest.MQTTConfig `yaml:"mqtt"`
+	// NATS, when nats.servers is set, takes the devices' messages from a
+	// NATS JetStream cluster shared by several instances (natsingest.Config,
+	// docs/scale-out.md) instead of subscribing to mqtt.broker.
+	NATS natsingest.Config `yaml:"nats"`
 	// EmbeddedBroker runs an in-process MQTT broker (embedded mode).
 	EmbeddedBroker struct {
 		Enabled bool   `yaml:"enabled"`
@@ -182,6 +187,19 @@ var envVars = []struct {
 	{"BALANCE_MQTT_CLIENT_ID", "MQTT client id", func(c *Config, v string) error { c.MQTT.ClientID = v; return nil }},
 	{"BALANCE_MQTT_USERNAME", "MQTT user name", func(c *Config, v string) error { c.MQTT.Username = v; return nil }},
 	{"BALANCE_MQTT_PASSWORD", "MQTT password", func(c *Config, v string) error { c.MQTT.Password = v; return nil }},
+	{"BALANCE_NATS_SERVERS", "NATS URLs, comma-separated: ingest from NATS JetStream instead of MQTT", func(c *Config, v string) error {
+		c.NATS.Servers = nil
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				c.NATS.Servers = append(c.NATS.Servers, u)
+			}
+		}
+		return nil
+	}},
+	{"BALANCE_NATS_USERNAME", "NATS user name", func(c *Config, v string) error { c.NATS.Username = v; return nil }},
+	{"BALANCE_NATS_PASSWORD", "NATS password", func(c *Config, v string) error { c.NATS.Password = v; return nil }},
+	{"BALANCE_NATS_CREDS_FILE", "NATS .creds file", func(c *Config, v string) error { c.NATS.CredsFile = v; return nil }},
+	{"BALANCE_NATS_INSTANCE", "this instance's name in the NATS partition leases (unique per instance)", func(c *Config, v string) error { c.NATS.Instance = v; return nil }},
 	{"BALANCE_STORAGE", "influx or embedded", func(c *Config, v string) error { c.Storage.Kind = v; return nil }},
 	{"BALANCE_INFLUX_URL", "InfluxDB URL", func(c *Config, v string) error { c.Storage.Influx.URL = v; return nil }},
 	{"BALANCE_INFLUX_TOKEN", "InfluxDB token", func(c *Config, v string) error { c.Storage.Influx.Token = v; return nil }},
@@ -245,8 +263,10 @@ func (c *Config) Validate() error {
 				bad("embedded_broker.%v", err)
 			}
 		}
-	} else if err := c.MQTT.Validate(); err != nil {
-		bad("%v", err)
+	} else if len(c.NATS.Servers) == 0 { // with NATS, mqtt.broker is not used (may be empty)
+		if err := c.MQTT.Validate(); err != nil {
+			bad("%v", err)
+		}
 	}
 	switch c.Storage.Kind {
 	case "influx":

@@ -245,6 +245,9 @@ func (c *Config) validateSections() error {
 	if err := c.State.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.validateNATS(); err != nil {
+		errs = append(errs, err)
+	}
 	c.Alerts.SetDefaults()
 	if err := c.Alerts.Validate(); err != nil {
 		errs = append(errs, err)
@@ -263,6 +266,25 @@ func (c *Config) validateSections() error {
 	}
 	if c.Dashboard.DemoTherapist == "" && c.Storage.Kind == "embedded" && c.Sim.Devices > 0 {
 		c.Dashboard.DemoTherapist = "therapist"
+	}
+	return errors.Join(errs...)
+}
+
+// validateNATS fills in the nats section's defaults (natsingest.Config)
+// and checks it, when nats.servers is set: the instance then takes device
+// messages from NATS JetStream, not from mqtt.broker, and devices publish
+// to the cluster's MQTT listeners, so the embedded broker has no place.
+func (c *Config) validateNATS() error {
+	if len(c.NATS.Servers) == 0 {
+		return nil
+	}
+	var errs []error
+	if c.EmbeddedBroker.Enabled {
+		errs = append(errs, errors.New("nats.servers is set with embedded_broker.enabled: devices publish to the NATS cluster's MQTT listener; turn the embedded broker off"))
+	}
+	c.NATS = c.NATS.WithDefaults()
+	if err := c.NATS.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

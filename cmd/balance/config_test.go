@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/balance-pt/balance/natsingest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -74,6 +77,10 @@ func TestBadConfigsAreRefusedWithClearMessages(t *testing.T) {
 		{"postgres without dsn", "state:\n  driver: postgres\n", []string{"state.dsn (or BALANCE_STATE_DSN, BALANCE_STATE_DSN_FILE) is required"}},
 		{"dsn with sqlite", "state:\n  dsn: postgres://u:pw@db/balance\n", []string{"state.dsn is set but state.driver is sqlite"}},
 		{"unknown state key", "state:\n  driver: postgres\n  url: x\n", []string{"line 3: field url not found"}},
+		{"nats url scheme", "nats:\n  servers: [127.0.0.1:4222]\n", []string{`nats.servers: "127.0.0.1:4222" must start with nats://`}},
+		{"nats with embedded broker", "embedded_broker: {enabled: true}\nnats:\n  servers: [nats://n1:4222]\n", []string{"nats.servers is set with embedded_broker.enabled"}},
+		{"nats bad instance", "nats:\n  servers: [nats://n1:4222]\n  instance: \"a b\"\n", []string{`nats.instance "a b"`}},
+		{"nats both credentials", "nats:\n  servers: [nats://n1:4222]\n  username: u\n  password: p\n  creds_file: /x.creds\n", []string{"nats: set username/password or creds_file, not both"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -275,5 +282,41 @@ func TestAckLinkKeyShared(t *testing.T) {
 	c.AckLinkKey = "too short"
 	if _, err := ackLinkKey(c, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "ack_link_key") {
 		t.Errorf("a 9-character key: err %v, want one naming ack_link_key", err)
+	}
+}
+
+// TestNATSConfig: nats.servers (from the file, or comma-separated from
+// BALANCE_NATS_SERVERS) turns NATS ingest on, takes natsingest's defaults
+// and no longer needs mqtt.broker; the password may come from a secret
+// file; without servers the section stays empty.
+func TestNATSConfig(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "nats-pw")
+	os.WriteFile(pw, []byte("from-file\n"), 0o600)
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("mqtt: {broker: \"\"}\nnats:\n  servers: [nats://n1:4222]\n  partitions: 64\n  replicas: 3\n  lease_ttl: 6s\n"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want natsingest.Config
+	}{
+		{"off by default", nil, nil, natsingest.Config{}},
+		{"file, mqtt.broker empty", []string{"--config", file}, map[string]string{"BALANCE_NATS_INSTANCE": "b1"},
+			natsingest.Config{Servers: []string{"nats://n1:4222"}, Partitions: 64, Replicas: 3, LeaseTTL: 6 * time.Second, Instance: "b1"}.WithDefaults()},
+		{"environment", nil, map[string]string{"BALANCE_NATS_SERVERS": "nats://n1:4222, nats://n2:4222,", "BALANCE_NATS_INSTANCE": "b2",
+			"BALANCE_NATS_USERNAME": "balance", "BALANCE_NATS_PASSWORD_FILE": pw},
+			natsingest.Config{Servers: []string{"nats://n1:4222", "nats://n2:4222"}, Instance: "b2", Username: "balance", Password: "from-file"}.WithDefaults()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(tt.args, io.Discard, false, env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, cfg.NATS); diff != "" {
+				t.Errorf("nats (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

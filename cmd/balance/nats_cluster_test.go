@@ -1,0 +1,438 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/natstest"
+	"github.com/balance-pt/balance/internal/testenv"
+	"github.com/balance-pt/balance/natsingest"
+	"github.com/balance-pt/balance/sim"
+	"github.com/balance-pt/balance/wire"
+)
+
+// natsRun is the shared setting of TestNATSThreeInstancesOneKilled's
+// instances.
+type natsRun struct {
+	dsn, hookURL, hookSecret, ackKey string
+	influx                           *testenv.Influx
+	natsURLs                         []string
+	partitions                       int
+	leaseTTL                         time.Duration
+	devices                          []string // device i is bound to patient "p-"+devices[i]
+}
+
+// config writes instance name's configuration file: state on the shared
+// PostgreSQL database, samples in the shared influxd, messages from NATS
+// (nodes rotated so that instances connect to different ones), no MQTT
+// broker at all.
+func (r *natsRun) config(t *testing.T, name string, rot int, httpAddr string) string {
+	t.Helper()
+	urls := append(slices.Clone(r.natsURLs[rot%len(r.natsURLs):]), r.natsURLs[:rot%len(r.natsURLs)]...)
+	var b strings.Builder
+	fmt.Fprintf(&b, "data_dir: %s\nstate: {driver: postgres, dsn: %q}\nhttp: {addr: %q}\nack_link_key: %q\n", t.TempDir(), r.dsn, httpAddr, r.ackKey)
+	fmt.Fprintf(&b, "mqtt: {broker: \"\"}\n")
+	fmt.Fprintf(&b, "nats: {servers: [%s], instance: %s, partitions: %d, replicas: 3, lease_ttl: %s, ack_wait: 10s}\n",
+		strings.Join(urls, ", "), name, r.partitions, r.leaseTTL)
+	fmt.Fprintf(&b, "storage:\n  kind: influx\n  influx: {url: %q, raw_bucket: %q, derived_bucket: %q, timeout: 5s}\n", r.influx.URL, testenv.RawBucket, testenv.DerivedBucket)
+	fmt.Fprintf(&b, "dashboard: {admin_password: %s}\nprogression: {enabled: false}\n", testAdminPassword)
+	fmt.Fprintf(&b, `alerts:
+  recipients:
+    - {name: hook, role: on_call, kinds: [fall], webhook: {url: %q, secrets: [%q]}}
+monitoring:
+  clinic: {no_movement_after: 60s, time_zone: Europe/Berlin}
+`, r.hookURL, r.hookSecret)
+	b.WriteString("patients:\n")
+	for _, d := range r.devices {
+		fmt.Fprintf(&b, "  - {id: p-%s}\n", d)
+	}
+	b.WriteString("devices:\n")
+	for _, d := range r.devices {
+		fmt.Fprintf(&b, "  - {id: %s, patient_id: p-%s}\n", d, d)
+	}
+	path := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startApp runs an instance in this process, closed when the test ends.
+func (r *natsRun) startApp(t *testing.T, name string, rot int) *App {
+	t.Helper()
+	cfg, err := loadConfig([]string{"--config", r.config(t, name, rot, "127.0.0.1:0")}, io.Discard, false, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)).With("instance", name), io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := app.Open(ctx); err != nil {
+		cancel()
+		app.Close()
+		t.Fatalf("instance %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := app.Close(); err != nil {
+			t.Errorf("instance %s close: %v", name, err)
+		}
+	})
+	if app.Sub != nil || app.nats == nil {
+		t.Fatalf("instance %s: MQTT subscriber %v, NATS consumer %v; want NATS only", name, app.Sub, app.nats)
+	}
+	return app
+}
+
+// natsProcess is an instance run as `balance serve` in a child process, so
+// that it can be killed with SIGKILL.
+type natsProcess struct {
+	cmd      *exec.Cmd
+	log      string
+	httpAddr string
+}
+
+func (r *natsRun) startProcess(t *testing.T, bin, name string, rot int) *natsProcess {
+	t.Helper()
+	p := &natsProcess{httpAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), log: filepath.Join(t.TempDir(), name+".log")}
+	lf, err := os.Create(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	p.cmd = exec.Command(bin, "serve", "--config", r.config(t, name, rot, p.httpAddr))
+	p.cmd.Stdout, p.cmd.Stderr = lf, lf
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.kill)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + p.httpAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(p.log)
+			t.Fatalf("instance %s not ready in 30 s (%v):\n%s", name, err, logTail(string(b), 3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// kill is kill -9: no lease released, nothing drained.
+func (p *natsProcess) kill() {
+	if p.cmd != nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+		p.cmd = nil
+	}
+}
+
+// leaseOwners reads the partition leases (natsingest's bucket
+// {prefix}_leases, key p.{n} = owning instance).
+func leaseOwners(ctx context.Context, kv jetstream.KeyValue, partitions int) map[int]string {
+	out := map[int]string{}
+	for p := range partitions {
+		if e, err := kv.Get(ctx, "p."+strconv.Itoa(p)); err == nil {
+			out[p] = string(e.Value())
+		}
+	}
+	return out
+}
+
+// simDevice publishes its scenario's samples over MQTT QoS 1, 10 samples
+// every 100 ms (100 Hz) in real time, each batch after the last one's
+// PUBACK, and counts what the broker acknowledged.
+type simDevice struct {
+	id      string
+	sc      *sim.Scenario
+	samples []balance.Sample
+	acked   int
+	err     error
+}
+
+// connect connects to brokerURL, trying up to 5 times, as a device
+// retries: a node's first MQTT connections create the account's MQTT
+// streams and may be refused (EOF) or slow (seconds on a busy machine).
+func (d *simDevice) connect(brokerURL string) (mqtt.Client, error) {
+	o := mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID("c-" + d.id).SetProtocolVersion(4).SetCleanSession(true).
+		SetAutoReconnect(false).SetConnectTimeout(30 * time.Second).SetWriteTimeout(5 * time.Second)
+	var err error
+	for range 5 {
+		cl := mqtt.NewClient(o)
+		tk := cl.Connect()
+		if tk.WaitTimeout(40*time.Second) && tk.Error() == nil {
+			return cl, nil
+		}
+		err = tk.Error()
+		time.Sleep(time.Second)
+	}
+	return nil, fmt.Errorf("connect %s: %v", brokerURL, err)
+}
+
+func (d *simDevice) run(cl mqtt.Client, t0 time.Time, wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer cl.Disconnect(100)
+	const per = 10
+	for i, seq := 0, uint64(1); i < len(d.samples); i, seq = i+per, seq+1 {
+		time.Sleep(time.Until(t0.Add(time.Duration(i) * 10 * time.Millisecond)))
+		b := &balance.Batch{DeviceID: d.id, Seq: seq, RateHz: 100, Samples: d.samples[i:min(i+per, len(d.samples))]}
+		tk := cl.Publish(wire.Topic(d.id, wire.KindIMU), 1, false, wire.AppendJSON(nil, b, wire.JSONOptions{}))
+		if !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+			d.err = fmt.Errorf("batch %d not acknowledged: %v", seq, tk.Error())
+			return
+		}
+		d.acked += len(b.Samples)
+	}
+}
+
+// TestNATSThreeInstancesOneKilled runs three `balance serve` instances on
+// a 3-node NATS JetStream cluster (MQTT listener and partition mapping on
+// every node, R3), one fresh PostgreSQL database and one influxd: A and B
+// in this process, C as a child process. 50 simulated devices publish
+// 100 Hz over MQTT to the three nodes for 24 s; 10 of them fall, at
+// moments spread over the run. 10 s in, C is killed with SIGKILL (its
+// leases are left to expire, its unacknowledged messages are replayed to
+// the new owners). Then every sample the broker acknowledged must be in
+// influxd exactly once (count per device), every fall must raise exactly
+// one alert, delivered exactly once (webhook-id), and no other patient an
+// alert. It logs the time until C's partitions were served again.
+func TestNATSThreeInstancesOneKilled(t *testing.T) {
+	const (
+		partitions = 12
+		nDevices   = 50
+		runS       = 24.0
+		leaseTTL   = 3 * time.Second
+		killAfter  = 10 * time.Second
+	)
+	started := time.Now()
+	bin := filepath.Join(t.TempDir(), "balance")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Logf("go build: %v", time.Since(started).Round(time.Millisecond))
+	src, dst := natsingest.Mapping(partitions)
+	cl := natstest.StartCluster(t, 3, src, dst)
+	natstest.WaitJetStream(t, cl.ClientURLs())
+	key := make([]byte, 32)
+	rand.Read(key)
+	r := &natsRun{dsn: newTestPostgres(t), influx: testenv.StartInflux(t), natsURLs: cl.ClientURLs(), partitions: partitions, leaseTTL: leaseTTL,
+		hookSecret: "whsec_" + base64.StdEncoding.EncodeToString(key), ackKey: "ack-" + randomHex(20)}
+	hooks, hookURL := newHookReceiver(t)
+	r.hookURL = hookURL
+	devs := make([]*simDevice, nDevices)
+	falls := map[string]bool{} // patients who fall
+	for i := range devs {
+		d := &simDevice{id: fmt.Sprintf("nd-%02d", i)}
+		sc := sim.NewScenario(sim.DefaultBody(), 100, uint64(i+1))
+		if i%5 == 0 { // 10 falls, starting 2, 3.2, ..., 12.8 s into the run
+			at := 2 + 1.2*float64(i/5)
+			sc.Idle(at)
+			sc.Fall(sim.FallSpec{Kind: sim.FallForward, LieS: 6, GetUp: true})
+			falls["p-"+d.id] = true
+		}
+		sc.Idle(max(1, runS-sc.DurationS()))
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+		d.sc = sc
+		devs[i] = d
+		r.devices = append(r.devices, d.id)
+	}
+
+	a := r.startApp(t, "a", 0)
+	b := r.startApp(t, "b", 1)
+	c := r.startProcess(t, bin, "c", 2)
+
+	nc, err := nats.Connect(strings.Join(r.natsURLs, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, "balance_leases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := func() map[string][]int {
+		m := map[string][]int{}
+		for p, o := range leaseOwners(ctx, kv, partitions) {
+			m[o] = append(m[o], p)
+		}
+		for _, ps := range m {
+			slices.Sort(ps)
+		}
+		return m
+	}
+	waitFor(t, 20*time.Second, "the partitions shared out among a, b and c", func() bool {
+		m := owners()
+		return len(m["a"])+len(m["b"])+len(m["c"]) == partitions && len(m["a"]) > 0 && len(m["b"]) > 0 && len(m["c"]) > 0
+	})
+	shared := owners()
+	t.Logf("shared out: a %v, b %v, c %v (setup %v)", shared["a"], shared["b"], shared["c"], time.Since(started).Round(time.Millisecond))
+
+	// The devices connect, spread over the nodes, then publish from t0.
+	clients := make([]mqtt.Client, nDevices)
+	var cwg sync.WaitGroup
+	mqttURLs := cl.MQTTURLs()
+	for i, d := range devs {
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			clients[i], d.err = d.connect(mqttURLs[i%len(mqttURLs)])
+		}()
+	}
+	cwg.Wait()
+	for _, d := range devs {
+		if d.err != nil {
+			t.Fatalf("device %s: %v", d.id, d.err)
+		}
+	}
+	t0 := time.Now().Add(200 * time.Millisecond)
+	tStart := t0.Add(-2 * time.Second).Truncate(time.Millisecond) // sample times: a little in the past
+	var wg sync.WaitGroup
+	for i, d := range devs {
+		d.samples = d.sc.Samples(sim.TypicalSensor(), tStart.UnixNano())
+		wg.Add(1)
+		go d.run(clients[i], t0, &wg)
+	}
+
+	time.Sleep(time.Until(t0.Add(killAfter)))
+	lost := owners()["c"]
+	c.kill()
+	killedAt := time.Now()
+	servedBy := func(apps ...*App) []int {
+		var ps []int
+		for _, app := range apps {
+			ps = append(ps, app.nats.consumer.Owned()...)
+		}
+		slices.Sort(ps)
+		return ps
+	}
+	all := make([]int, partitions)
+	for p := range all {
+		all[p] = p
+	}
+	waitFor(t, 4*leaseTTL, "c's partitions served by a and b", func() bool { return slices.Equal(servedBy(a, b), all) })
+	takeover := time.Since(killedAt)
+	t.Logf("c killed (SIGKILL) %v into the run: its partitions %v served again after %v (lease_ttl %v); now a %v, b %v",
+		killAfter, lost, takeover.Round(time.Millisecond), leaseTTL, a.nats.consumer.Owned(), b.nats.consumer.Owned())
+
+	owned := testenv.MetricValue(t, a.Registry, "balance_nats_partitions_owned") + testenv.MetricValue(t, b.Registry, "balance_nats_partitions_owned")
+	taken := testenv.MetricValue(t, a.Registry, "balance_nats_partition_takeovers_total") + testenv.MetricValue(t, b.Registry, "balance_nats_partition_takeovers_total")
+	if want := float64(partitions); owned != want || taken < want {
+		t.Errorf("metrics of a and b: %v partitions owned, %v taken, want %v and at least %v (their 8, then c's 4)", owned, taken, want, want)
+	}
+
+	wg.Wait()
+	published := 0
+	for _, d := range devs {
+		if d.err != nil {
+			t.Errorf("device %s: %v", d.id, d.err)
+		}
+		published += d.acked
+	}
+	t.Logf("published: %d samples acknowledged by the brokers, %d devices, run %v", published, nDevices, time.Since(t0).Round(time.Millisecond))
+
+	// Every acknowledged sample stored, exactly once.
+	q := func(id string) balance.SampleQuery {
+		return balance.SampleQuery{DeviceID: id, From: tStart.Add(-time.Second), To: time.Now().Add(time.Hour)}
+	}
+	waitFor(t, 60*time.Second, "every acknowledged sample in influxd", func() bool {
+		for _, d := range devs {
+			if n, err := a.Store.CountSamples(ctx, q(d.id)); err != nil || n < int64(d.acked) {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("all stored %v after the last publish", time.Since(t0.Add(time.Duration(runS*float64(time.Second)))).Round(time.Millisecond))
+	stored := 0
+	for _, d := range devs {
+		n, err := a.Store.CountSamples(ctx, q(d.id))
+		if err != nil || n != int64(d.acked) || d.acked != len(d.samples) {
+			t.Errorf("%s: %d samples stored (%v), %d acknowledged, %d in the scenario; want all, once", d.id, n, err, d.acked, len(d.samples))
+		}
+		stored += int(n)
+	}
+	sa, sb := a.nats.consumer.Stats(), b.nats.consumer.Stats()
+	t.Logf("stored %d of %d; a handled %d messages (redelivered %d, leases taken %d), b %d (%d, %d)",
+		stored, published, sa.Handled, sa.Redelivered, sa.Acquired, sb.Handled, sb.Redelivered, sb.Acquired)
+
+	// Every fall: one alert, delivered once; nobody else.
+	missing := func() []string {
+		var m []string
+		for p := range falls {
+			if len(hooks.falls(p, "alert.notified")) == 0 {
+				m = append(m, p)
+			}
+		}
+		slices.Sort(m)
+		return m
+	}
+	// A fall alert is raised as soon as the detector decides (3 s after
+	// the impact) and delivered within seconds: 30 s, as in
+	// TestTwoInstancesShareOnePostgreSQL.
+	for deadline := time.Now().Add(30 * time.Second); len(missing()) > 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("every fall notified %v after the last publish (or not: %v)", time.Since(t0.Add(time.Duration(runS*float64(time.Second)))).Round(time.Millisecond), missing())
+	for _, p := range missing() { // raised but not delivered, or never raised?
+		var as []balance.Alert
+		st := apiCall(t, "GET", a.BaseURL()+"/api/v1/alerts?patient="+p, "admin", testAdminPassword, "", &as)
+		t.Logf("patient %s, no fall notice: alerts in the outbox (status %d): %+v", p, st, as)
+	}
+	time.Sleep(5 * time.Second) // a second detection or delivery would come meanwhile
+	for _, d := range devs {
+		p := "p-" + d.id
+		n := hooks.falls(p, "alert.notified")
+		ids := map[string]bool{}
+		for _, x := range n {
+			ids[x.alert.ID] = true
+		}
+		want := 0
+		if falls[p] {
+			want = 1
+		}
+		if len(n) != want || len(ids) != want {
+			t.Errorf("patient %s: %d fall notices about %d alerts, want %d", p, len(n), len(ids), want)
+		}
+	}
+	if rep := hooks.repeats(); len(rep) > 0 {
+		t.Errorf("webhook-ids delivered more than once: %v", rep)
+	}
+	t.Logf("falls: %d; whole test %v", len(falls), time.Since(started).Round(time.Millisecond))
+}
+
+// logTail returns the last n bytes of s.
+func logTail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/balance-pt/balance/natsingest"
+)
+
+// natsIngest is the NATS side of ingest when nats.servers is set: one
+// connection and one partitioned consumer (natsingest.Consumer) feeding the
+// pipeline's Handle, in each device's order.
+type natsIngest struct {
+	conn     *nats.Conn
+	consumer *natsingest.Consumer
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// startNATS connects to the cluster, makes sure the stream, the partition
+// consumers and the lease bucket exist (natsingest.Setup, idempotent), and
+// runs the consumer with h as its handler until stop. Its counters are
+// registered on reg.
+func startNATS(ctx context.Context, cfg natsingest.Config, h natsingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*natsIngest, error) {
+	nc, err := natsingest.Connect(cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	c, err := natsingest.New(ctx, nc, cfg, h, log)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	n := &natsIngest{conn: nc, consumer: c, done: make(chan struct{})}
+	if err := registerNATSMetrics(reg, c); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	// The consumer's own context: it ends in stop, before the pipeline
+	// drains, not with ctx.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n.cancel = cancel
+	go func() {
+		defer close(n.done)
+		_ = c.Run(rctx)
+	}()
+	log.Info("ingest from NATS JetStream", "servers", cfg.Servers, "partitions", cfg.WithDefaults().Partitions, "instance", cfg.WithDefaults().Instance)
+	return n, nil
+}
+
+// stop ends consumption: every partition stops and its lease is released
+// (another instance takes it within a renewal round). Messages handed to
+// the pipeline and not yet acknowledged are acknowledged while the
+// connection stays open (close); the ones that are not come again to the
+// next owner.
+func (n *natsIngest) stop() {
+	if n == nil {
+		return
+	}
+	n.cancel()
+	<-n.done
+}
+
+// close closes the connection after the pipeline drained, once its last
+// acks have reached the server (at most 2 s; an ack lost here means a
+// redelivery to the next owner, which the store absorbs).
+func (n *natsIngest) close() {
+	if n == nil {
+		return
+	}
+	_ = n.conn.FlushTimeout(2 * time.Second)
+	n.conn.Close()
+}
+
+// connected reports whether the connection is up.
+func (n *natsIngest) connected() bool { return n != nil && n.conn.IsConnected() }
+
+// owned returns how many partitions this instance consumes now.
+func (n *natsIngest) owned() int {
+	if n == nil {
+		return 0
+	}
+	return len(n.consumer.Owned())
+}
+
+// registerNATSMetrics exposes the consumer's counters:
+// balance_nats_partitions_owned (gauge), balance_nats_partition_takeovers_total
+// (leases taken), balance_nats_partition_losses_total (leases lost),
+// balance_nats_messages_handled_total and
+// balance_nats_messages_redelivered_total (deliveries of messages already
+// handed over, not handed again).
+func registerNATSMetrics(reg prometheus.Registerer, c *natsingest.Consumer) error {
+	cs := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "balance_nats_partitions_owned", Help: "Partitions this instance consumes now."},
+			func() float64 { return float64(len(c.Owned())) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "balance_nats_partition_takeovers_total", Help: "Partition leases taken by this instance."},
+			func() float64 { return float64(c.Stats().Acquired) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "balance_nats_partition_losses_total", Help: "Partition leases lost (not renewed in time)."},
+			func() float64 { return float64(c.Stats().Lost) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "balance_nats_messages_handled_total", Help: "Device messages handed to the ingest pipeline from NATS."},
+			func() float64 { return float64(c.Stats().Handled) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "balance_nats_messages_redelivered_total", Help: "Redeliveries of messages already handed to the pipeline (not handed again)."},
+			func() float64 { return float64(c.Stats().Redelivered) }),
+	}
+	for _, col := range cs {
+		if err := reg.Register(col); err != nil {
+			return fmt.Errorf("nats metrics: %w", err)
+		}
+	}
+	return nil
+}
