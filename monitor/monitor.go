@@ -102,6 +102,7 @@ type job struct {
 	stored *balance.Batch // a batch seen before, now readable from the store
 	event  *balance.DeviceEvent
 	tick   time.Time
+	forget func(deviceID string) bool // devices whose state to drop (Forget)
 }
 
 // Monitor runs the per-patient monitoring.
@@ -225,6 +226,24 @@ func (m *Monitor) OnBatch(b *balance.Batch) {
 		m.mu.Unlock()
 		if first {
 			m.log.Warn("monitor queue full: batch dropped; its samples are stored and will be read back", "device", b.DeviceID, "patient", b.PatientID)
+		}
+	}
+}
+
+// Forget drops the in-memory state of the devices match selects, so that
+// each resumes at its next batch from the watermark and upright axis saved
+// in the state database (and the fall detector runs again over what was
+// stored before it; see worker.resume). Call it when this instance takes
+// over devices another instance was analysing (their ingest partition
+// moved here): its own state for them is missing or stale. It waits for
+// room in each worker's queue, so that every later batch of those devices
+// finds their state dropped.
+func (m *Monitor) Forget(match func(deviceID string) bool) {
+	for _, q := range m.queues {
+		select {
+		case q <- job{forget: match}:
+		case <-m.stop:
+			return
 		}
 	}
 }

@@ -69,3 +69,49 @@ func TestResumeAfterAnotherInstance(t *testing.T) {
 		})
 	}
 }
+
+// TestForgetThenResume: a device this instance analysed before (A→B→A:
+// its partition went to another instance and came back) has stale state:
+// the other instance stored up to 1 s after a fall's impact and saved its
+// watermark before deciding. After Forget (called when the partition is
+// taken again) the device resumes from the saved watermark and the fall is
+// raised once. (Without Forget this instance skips the other's interval
+// and raises none: checked when the test was written.)
+func TestForgetThenResume(t *testing.T) {
+	const fs = 100
+	h := newHarness(t, monitor.DefaultConfig())
+	h.start()
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	ss, _, _ := scenario(t, func(s *sim.Scenario) {
+		s.Idle(10)
+		s.Fall(sim.FallSpec{Kind: sim.FallBackward, LieS: 20, GetUp: true})
+		s.Idle(10)
+	}, base)
+	mag := func(s balance.Sample) float64 { return math.Hypot(math.Hypot(s.Acc[0], s.Acc[1]), s.Acc[2]) }
+	impact := 0
+	for i := range ss {
+		if mag(ss[i]) > mag(ss[impact]) {
+			impact = i
+		}
+	}
+	h.feed(ss[:5*fs], fs, nil) // this instance had the device first
+	h.waitIdle()
+	ctx := context.Background()
+	cut := impact + fs
+	b := &balance.Batch{DeviceID: h.device, PatientID: h.patient, RateHz: fs, Samples: ss[5*fs : cut]}
+	if err := h.store.WriteBatches(ctx, []*balance.Batch{b}); err != nil { // the other instance
+		t.Fatal(err)
+	}
+	if err := h.state.SaveWatermarks(ctx, map[string]int64{h.device: ss[impact].TimeNS + 5e8}); err != nil {
+		t.Fatal(err)
+	}
+	h.mon.Forget(func(id string) bool { return id == h.device })
+	h.feed(ss[cut:], fs, nil)
+	h.waitIdle()
+	if got := len(h.sink.kind(balance.AlertFall)); got != 1 {
+		t.Errorf("%d fall alerts, want 1", got)
+	}
+	if calls := h.sink.kindCalls(balance.AlertFall); calls != 1 {
+		t.Errorf("the fall alert was raised %d times, want once", calls)
+	}
+}

@@ -244,6 +244,22 @@ func (w *worker) handle(j job) {
 		}
 	case j.event != nil:
 		w.event(ctx, *j.event)
+	case j.forget != nil:
+		for id := range w.devices {
+			if j.forget(id) {
+				delete(w.devices, id)
+			}
+		}
+		for id := range w.initWM {
+			if j.forget(id) {
+				delete(w.initWM, id)
+			}
+		}
+		for id := range w.initUp {
+			if j.forget(id) {
+				delete(w.initUp, id)
+			}
+		}
 	case !j.tick.IsZero():
 		w.tick(ctx, j.tick)
 	}
@@ -356,6 +372,14 @@ func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 	if err != nil {
 		w.m.log.Warn("reading saved watermarks failed; the device starts from its first batch", "device", d.id, "err", err)
 		return
+	}
+	if ups, err := w.m.deps.State.UprightAxes(ctx); err == nil {
+		if a, ok := ups[d.id]; ok && a.Up != ([3]float64{}) {
+			d.up = a.Up
+			if d.det != nil {
+				d.det.SetUp(d.up)
+			}
+		}
 	}
 	from := first - int64(resumeLookback)
 	if saved := wm[d.id]; saved > 0 {

@@ -51,6 +51,13 @@ type Consumer struct {
 	mu    sync.Mutex
 	owned map[int]*owned
 
+	// OnAcquire, if set before Run, is called with each partition this
+	// instance takes (at start or from an instance that died or left),
+	// before the partition's first message reaches the handler: per-device
+	// state the instance keeps for that partition's devices may be stale
+	// (it had them before) or missing, and must be rebuilt from the store.
+	OnAcquire func(partition int)
+
 	// trace, if set (tests), sees every delivery in order before it is
 	// handled or skipped.
 	trace func(p int, md *jetstream.MsgMetadata, msg jetstream.Msg)
@@ -304,6 +311,9 @@ func (c *Consumer) start(ctx context.Context, p int, rev uint64) {
 	c.owned[p] = o
 	c.mu.Unlock()
 	c.stats.acquired.Add(1)
+	if c.OnAcquire != nil {
+		c.OnAcquire(p)
+	}
 	go func() {
 		defer close(o.done)
 		c.runPartition(pctx, p)

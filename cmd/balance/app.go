@@ -30,6 +30,7 @@ import (
 	"github.com/balance-pt/balance/internal/route"
 	"github.com/balance-pt/balance/monitor"
 	"github.com/balance-pt/balance/mqttauth"
+	"github.com/balance-pt/balance/natsingest"
 	"github.com/balance-pt/balance/progression"
 	"github.com/balance-pt/balance/reminders"
 	"github.com/balance-pt/balance/sim"
@@ -391,7 +392,17 @@ func (a *App) startIngest(ctx context.Context) (err error) {
 	a.Pipeline.Start()
 
 	if len(c.NATS.Servers) > 0 {
-		a.nats, err = startNATS(ctx, c.NATS, a.Pipeline.Handle, a.Registry, a.Log.With("component", "nats"))
+		// A partition taken from another instance: monitoring rebuilds its
+		// devices' state from the store (their saved watermarks), so a fall
+		// that instance had not decided on is still raised.
+		var onAcquire func(int)
+		if a.Monitor != nil {
+			n := c.NATS.WithDefaults().Partitions
+			onAcquire = func(p int) {
+				a.Monitor.Forget(func(device string) bool { return natsingest.PartitionOf(device, n) == p })
+			}
+		}
+		a.nats, err = startNATS(ctx, c.NATS, a.Pipeline.Handle, onAcquire, a.Registry, a.Log.With("component", "nats"))
 		return err
 	}
 	mqttCfg := c.MQTT.WithDefaults()

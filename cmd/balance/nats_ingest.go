@@ -26,7 +26,9 @@ type natsIngest struct {
 // consumers and the lease bucket exist (natsingest.Setup, idempotent), and
 // runs the consumer with h as its handler until stop. Its counters are
 // registered on reg.
-func startNATS(ctx context.Context, cfg natsingest.Config, h natsingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*natsIngest, error) {
+// onAcquire, if not nil, is called with each partition taken
+// (natsingest.Consumer.OnAcquire).
+func startNATS(ctx context.Context, cfg natsingest.Config, h natsingest.Handler, onAcquire func(partition int), reg prometheus.Registerer, log *slog.Logger) (*natsIngest, error) {
 	nc, err := natsingest.Connect(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
@@ -36,6 +38,7 @@ func startNATS(ctx context.Context, cfg natsingest.Config, h natsingest.Handler,
 		nc.Close()
 		return nil, fmt.Errorf("nats: %w", err)
 	}
+	c.OnAcquire = onAcquire
 	n := &natsIngest{conn: nc, consumer: c, done: make(chan struct{})}
 	if err := registerNATSMetrics(reg, c); err != nil {
 		nc.Close()
