@@ -6,15 +6,13 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
+	"unsafe"
 
 	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
 
 	"github.com/balance-pt/balance"
 )
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 // AppendSampleLines appends the line protocol of a batch's samples to dst:
 //
@@ -74,23 +72,36 @@ func appendTag(dst []byte, s string) []byte {
 }
 
 // WriteBatches implements balance.SampleWriter with one HTTP request.
+//
+// The body is built in a buffer of its own, sized from the samples, and
+// handed to the client as a string over the same memory (unsafe.String):
+// no copy. The buffer is never written again nor reused, because net/http
+// may still read a request body after RoundTrip has returned (see
+// http.RoundTripper), so a pooled buffer would need the copy back.
+// docs/storage.md ("What a sample costs InfluxDB") measures the difference.
 func (s *Store) WriteBatches(ctx context.Context, batches []*balance.Batch) error {
-	bp := bufPool.Get().(*[]byte)
-	buf := (*bp)[:0]
+	size := 0
+	for _, b := range batches {
+		size += len(b.Samples) * (sampleLineBytes + len(b.DeviceID) + len(b.PatientID))
+	}
+	if size == 0 {
+		return nil
+	}
+	buf := make([]byte, 0, size)
 	for _, b := range batches {
 		buf = AppendSampleLines(buf, b)
 	}
 	if len(buf) == 0 {
-		bufPool.Put(bp)
 		return nil
 	}
-	err := s.raw.WriteRecord(ctx, string(buf[:len(buf)-1]))
-	*bp = buf
-	if cap(buf) <= 64<<20 {
-		bufPool.Put(bp)
-	}
-	return classify(err)
+	return classify(s.raw.WriteRecord(ctx, unsafe.String(&buf[0], len(buf)-1)))
 }
+
+// sampleLineBytes bounds the bytes of a sample's line besides its ids:
+// "imu,device=,patient=" (20), six " ax=" separators (24) and six shortest
+// float64 texts of at most 24 bytes ("-2.2250738585072014e-308"), a space
+// and 16 digits of unix µs and the newline (18): 206.
+const sampleLineBytes = 20 + 6*4 + 6*24 + 18
 
 // retryableStatus says whether a write refused with this HTTP status can
 // succeed later. Only 400, 413 and 422 judge the data itself (bad line
