@@ -46,7 +46,7 @@ type natsRun struct {
 // PostgreSQL database, samples in the shared influxd, messages from NATS
 // (nodes rotated so that instances connect to different ones), no MQTT
 // broker at all.
-func (r *natsRun) config(t *testing.T, name string, rot int, httpAddr string) string {
+func (r *natsRun) config(t testing.TB, name string, rot int, httpAddr string) string {
 	t.Helper()
 	urls := append(slices.Clone(r.natsURLs[rot%len(r.natsURLs):]), r.natsURLs[:rot%len(r.natsURLs)]...)
 	var b strings.Builder
@@ -111,7 +111,7 @@ type natsProcess struct {
 	httpAddr string
 }
 
-func (r *natsRun) startProcess(t *testing.T, bin, name string, rot int) *natsProcess {
+func (r *natsRun) startProcess(t testing.TB, bin, name string, rot int) *natsProcess {
 	t.Helper()
 	p := &natsProcess{httpAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), log: filepath.Join(t.TempDir(), name+".log")}
 	lf, err := os.Create(p.log)
@@ -143,6 +143,27 @@ func (r *natsRun) startProcess(t *testing.T, bin, name string, rot int) *natsPro
 	}
 }
 
+// stop sends SIGTERM (leases released, pipeline drained) and waits up to
+// 30 s for the process to exit, then kills it.
+func (p *natsProcess) stop() error {
+	if p.cmd == nil {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+		err = fmt.Errorf("no exit within 30 s of SIGTERM")
+	}
+	p.cmd = nil
+	return err
+}
+
 // kill is kill -9: no lease released, nothing drained.
 func (p *natsProcess) kill() {
 	if p.cmd != nil {
@@ -165,11 +186,13 @@ func leaseOwners(ctx context.Context, kv jetstream.KeyValue, partitions int) map
 }
 
 // simDevice publishes its scenario's samples over MQTT QoS 1, 10 samples
-// every 100 ms (100 Hz) in real time, each batch after the last one's
-// PUBACK, and counts what the broker acknowledged.
+// every 100 ms (100 Hz) in real time (per samples every per × 10 ms when
+// per is set), each batch after the last one's PUBACK, and counts what the
+// broker acknowledged.
 type simDevice struct {
 	id      string
 	sc      *sim.Scenario
+	per     int // samples per batch; 0 means 10
 	samples []balance.Sample
 	acked   int
 	err     error
@@ -197,7 +220,10 @@ func (d *simDevice) connect(brokerURL string) (mqtt.Client, error) {
 func (d *simDevice) run(cl mqtt.Client, t0 time.Time, wg *sync.WaitGroup) {
 	defer wg.Done()
 	defer cl.Disconnect(100)
-	const per = 10
+	per := d.per
+	if per == 0 {
+		per = 10
+	}
 	for i, seq := 0, uint64(1); i < len(d.samples); i, seq = i+per, seq+1 {
 		time.Sleep(time.Until(t0.Add(time.Duration(i) * 10 * time.Millisecond)))
 		b := &balance.Batch{DeviceID: d.id, Seq: seq, RateHz: 100, Samples: d.samples[i:min(i+per, len(d.samples))]}
@@ -208,6 +234,72 @@ func (d *simDevice) run(cl mqtt.Client, t0 time.Time, wg *sync.WaitGroup) {
 		}
 		d.acked += len(b.Samples)
 	}
+}
+
+// buildBalance builds ./cmd/balance into a temporary directory and
+// returns the binary's path.
+func buildBalance(tb testing.TB) string {
+	tb.Helper()
+	started := time.Now()
+	bin := filepath.Join(tb.TempDir(), "balance")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	tb.Logf("go build: %v", time.Since(started).Round(time.Millisecond))
+	return bin
+}
+
+// startNATSEnv starts a 3-node NATS cluster with the partition mapping, a
+// fresh PostgreSQL database and one influxd, all stopped when the test
+// ends, and returns the instances' shared setting (hookURL and devices
+// still to be filled in) and the cluster.
+func startNATSEnv(tb testing.TB, partitions int, leaseTTL time.Duration) (*natsRun, *natstest.Cluster) {
+	tb.Helper()
+	src, dst := natsingest.Mapping(partitions)
+	cl := natstest.StartCluster(tb, 3, src, dst)
+	natstest.WaitJetStream(tb, cl.ClientURLs())
+	key := make([]byte, 32)
+	rand.Read(key)
+	r := &natsRun{dsn: newTestPostgres(tb), influx: testenv.StartInflux(tb), natsURLs: cl.ClientURLs(), partitions: partitions, leaseTTL: leaseTTL,
+		hookSecret: "whsec_" + base64.StdEncoding.EncodeToString(key), ackKey: "ack-" + randomHex(20)}
+	return r, cl
+}
+
+// connectDevices connects every device, device i to node i mod len(urls),
+// all at once, and fails the test if one cannot connect.
+func connectDevices(tb testing.TB, devs []*simDevice, mqttURLs []string) []mqtt.Client {
+	tb.Helper()
+	clients := make([]mqtt.Client, len(devs))
+	var cwg sync.WaitGroup
+	for i, d := range devs {
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			clients[i], d.err = d.connect(mqttURLs[i%len(mqttURLs)])
+		}()
+	}
+	cwg.Wait()
+	for _, d := range devs {
+		if d.err != nil {
+			tb.Fatalf("device %s: %v", d.id, d.err)
+		}
+	}
+	return clients
+}
+
+// startDevices renders each device's scenario with sample times from
+// tStart (2 s before t0, a little in the past) and starts publishing from
+// t0 (200 ms from now); wg is done when every device has finished.
+func startDevices(devs []*simDevice, clients []mqtt.Client) (t0, tStart time.Time, wg *sync.WaitGroup) {
+	t0 = time.Now().Add(200 * time.Millisecond)
+	tStart = t0.Add(-2 * time.Second).Truncate(time.Millisecond)
+	wg = &sync.WaitGroup{}
+	for i, d := range devs {
+		d.samples = d.sc.Samples(sim.TypicalSensor(), tStart.UnixNano())
+		wg.Add(1)
+		go d.run(clients[i], t0, wg)
+	}
+	return t0, tStart, wg
 }
 
 // TestNATSThreeInstancesOneKilled runs three `balance serve` instances on
@@ -230,18 +322,8 @@ func TestNATSThreeInstancesOneKilled(t *testing.T) {
 		killAfter  = 10 * time.Second
 	)
 	started := time.Now()
-	bin := filepath.Join(t.TempDir(), "balance")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	t.Logf("go build: %v", time.Since(started).Round(time.Millisecond))
-	src, dst := natsingest.Mapping(partitions)
-	cl := natstest.StartCluster(t, 3, src, dst)
-	natstest.WaitJetStream(t, cl.ClientURLs())
-	key := make([]byte, 32)
-	rand.Read(key)
-	r := &natsRun{dsn: newTestPostgres(t), influx: testenv.StartInflux(t), natsURLs: cl.ClientURLs(), partitions: partitions, leaseTTL: leaseTTL,
-		hookSecret: "whsec_" + base64.StdEncoding.EncodeToString(key), ackKey: "ack-" + randomHex(20)}
+	bin := buildBalance(t)
+	r, cl := startNATSEnv(t, partitions, leaseTTL)
 	hooks, hookURL := newHookReceiver(t)
 	r.hookURL = hookURL
 	devs := make([]*simDevice, nDevices)
@@ -297,30 +379,8 @@ func TestNATSThreeInstancesOneKilled(t *testing.T) {
 	t.Logf("shared out: a %v, b %v, c %v (setup %v)", shared["a"], shared["b"], shared["c"], time.Since(started).Round(time.Millisecond))
 
 	// The devices connect, spread over the nodes, then publish from t0.
-	clients := make([]mqtt.Client, nDevices)
-	var cwg sync.WaitGroup
-	mqttURLs := cl.MQTTURLs()
-	for i, d := range devs {
-		cwg.Add(1)
-		go func() {
-			defer cwg.Done()
-			clients[i], d.err = d.connect(mqttURLs[i%len(mqttURLs)])
-		}()
-	}
-	cwg.Wait()
-	for _, d := range devs {
-		if d.err != nil {
-			t.Fatalf("device %s: %v", d.id, d.err)
-		}
-	}
-	t0 := time.Now().Add(200 * time.Millisecond)
-	tStart := t0.Add(-2 * time.Second).Truncate(time.Millisecond) // sample times: a little in the past
-	var wg sync.WaitGroup
-	for i, d := range devs {
-		d.samples = d.sc.Samples(sim.TypicalSensor(), tStart.UnixNano())
-		wg.Add(1)
-		go d.run(clients[i], t0, &wg)
-	}
+	clients := connectDevices(t, devs, cl.MQTTURLs())
+	t0, tStart, wg := startDevices(devs, clients)
 
 	time.Sleep(time.Until(t0.Add(killAfter)))
 	lost := owners()["c"]

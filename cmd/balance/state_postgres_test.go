@@ -37,7 +37,7 @@ const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode
 // newTestPostgres creates a uniquely named, empty database on the test
 // server, dropped when the test ends, and returns its DSN. The test fails
 // (never skips) when the server does not answer.
-func newTestPostgres(t *testing.T) string {
+func newTestPostgres(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv("BALANCE_TEST_POSTGRES")
 	if admin == "" {
