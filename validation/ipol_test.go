@@ -1,7 +1,6 @@
 package validation
 
 import (
-	"os"
 	"testing"
 
 	"github.com/balance-pt/balance/internal/testenv"
@@ -13,13 +12,5 @@ import (
 func TestIPOLGait(t *testing.T) {
 	dir := testenv.SharedData(t, "ipol-gait-dev")
 	sec, err := IPOLGait(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if testing.Verbose() {
-		sec.WriteMarkdown(os.Stdout)
-	}
-	for _, f := range sec.Failed() {
-		t.Errorf("floor not met: %s", f)
-	}
+	assertSection(t, sec, err)
 }

@@ -1,7 +1,6 @@
 package validation
 
 import (
-	"os"
 	"testing"
 
 	"github.com/balance-pt/balance/internal/testenv"
@@ -14,13 +13,5 @@ import (
 func TestMobgapGait(t *testing.T) {
 	dir := testenv.SharedData(t, "mobgap-lowerback")
 	sec, err := MobgapGait(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if testing.Verbose() {
-		sec.WriteMarkdown(os.Stdout)
-	}
-	for _, f := range sec.Failed() {
-		t.Errorf("floor not met: %s", f)
-	}
+	assertSection(t, sec, err)
 }

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -80,23 +78,7 @@ monitoring:
 // startApp runs an instance in this process, closed when the test ends.
 func (r *natsRun) startApp(t *testing.T, name string, rot int) *App {
 	t.Helper()
-	cfg, err := loadConfig([]string{"--config", r.config(t, name, rot, "127.0.0.1:0")}, io.Discard, false, env(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)).With("instance", name), io.Discard)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := app.Open(ctx); err != nil {
-		cancel()
-		app.Close()
-		t.Fatalf("instance %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := app.Close(); err != nil {
-			t.Errorf("instance %s close: %v", name, err)
-		}
-	})
+	app := openInstance(t, name, r.config(t, name, rot, "127.0.0.1:0"))
 	if app.Sub != nil || app.nats == nil {
 		t.Fatalf("instance %s: MQTT subscriber %v, NATS consumer %v; want NATS only", name, app.Sub, app.nats)
 	}

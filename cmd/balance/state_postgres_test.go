@@ -173,6 +173,15 @@ monitoring:
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	app := openInstance(t, name, path)
+	waitFor(t, 10*time.Second, "instance "+name+" connected to MQTT", app.Sub.Connected)
+	return &pgInstance{app: app, base: app.BaseURL()}
+}
+
+// openInstance opens an App, named name in its log, on the configuration
+// file path; it is closed when the test ends.
+func openInstance(t *testing.T, name, path string) *App {
+	t.Helper()
 	cfg, err := loadConfig([]string{"--config", path}, io.Discard, false, env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -190,8 +199,7 @@ monitoring:
 			t.Errorf("instance %s close: %v", name, err)
 		}
 	})
-	waitFor(t, 10*time.Second, "instance "+name+" connected to MQTT", app.Sub.Connected)
-	return &pgInstance{app: app, base: app.BaseURL()}
+	return app
 }
 
 // clearMQTTSession ends the persistent session an instance left on the
