@@ -15,7 +15,7 @@ func TestPlan(t *testing.T) {
 	c.Recipients[0].Patients = []string{"p1"}
 	c.Recipients[1].Kinds = []string{balance.AlertFall}
 	c.Recipients[2].MinSeverity = balance.SeverityHigh
-	now := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
+	now := time.Now().UTC().Truncate(time.Second)
 
 	type plan struct {
 		Recipient, Reason string
@@ -82,7 +82,7 @@ func TestPlanIDsStable(t *testing.T) {
 func TestPlanMarksGroups(t *testing.T) {
 	c := validConfig()
 	c.UrgentGroupInterval = 2 * time.Minute
-	now := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
+	now := time.Now().UTC().Truncate(time.Second)
 	type mark struct {
 		Recipient, Reason string
 		Fold, Join, Group bool

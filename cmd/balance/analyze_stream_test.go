@@ -110,9 +110,6 @@ func withWhole(t *testing.T, f func()) {
 // the up axis learned from walking and for none (--sensor-up cannot be
 // tested against "none": walking wins), and within a --from/--to window.
 func TestAnalyzeStreamMatchesWhole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes a 3-hour recording")
-	}
 	path := longRecording(t, t.TempDir(), 3)
 	for _, tc := range []struct {
 		name string
