@@ -147,15 +147,15 @@ func (g *GaitStream) push(s *balance.Sample) {
 		g.err = fmt.Errorf("%w: time does not increase at sample %d", ErrGap, g.n)
 		return
 	}
-	switch m := math.Round(d / g.dt); {
-	case m <= 1:
+	switch k, split := gapStep(d, g.dt, g.maxNS); {
+	case !split && k == 0:
 		g.span += d
 		g.regular++
 		g.addRaw(s)
-	case d <= g.maxNS:
-		g.missing += int(m) - 1
-		for j := 1; j < int(m); j++ {
-			b := lerpSample(&a, s, d, float64(j)/m)
+	case !split:
+		g.missing += k
+		for j := 1; j <= k; j++ {
+			b := lerpSample(&a, s, d, float64(j)/float64(k+1))
 			g.add(&b, false)
 		}
 		g.addRaw(s)

@@ -74,12 +74,13 @@ func BridgeGaps(samples []balance.Sample, fs, maxGapS float64) (out []balance.Sa
 		if d <= 0 {
 			return nil, nil, 0, fmt.Errorf("%w: time does not increase at sample %d", ErrGap, i)
 		}
-		switch m := math.Round(d / dt); {
-		case m <= 1:
+		switch k, split := gapStep(d, dt, maxNS); {
+		case split:
+		case k == 0:
 			span += d
 			regular++
-		case d <= maxNS:
-			missing += int(m) - 1
+		default:
+			missing += k
 		}
 	}
 	if n > 1 {
@@ -101,17 +102,16 @@ func BridgeGaps(samples []balance.Sample, fs, maxGapS float64) (out []balance.Sa
 	for i := 1; i < n; i++ {
 		a, b := &samples[i-1], &samples[i]
 		d := float64(b.TimeNS - a.TimeNS)
-		if m := int(math.Round(d / dt)); m >= 2 {
-			if d > maxNS {
-				spans = append(spans, Interval{start, size})
-				start = size
-			} else {
-				for j := 1; j < m; j++ {
-					if build {
-						out = append(out, lerpSample(a, b, d, float64(j)/float64(m)))
-					}
-					size++
+		switch k, split := gapStep(d, dt, maxNS); {
+		case split:
+			spans = append(spans, Interval{start, size})
+			start = size
+		case k > 0:
+			for j := 1; j <= k; j++ {
+				if build {
+					out = append(out, lerpSample(a, b, d, float64(j)/float64(k+1)))
 				}
+				size++
 			}
 		}
 		if build {
@@ -121,6 +121,22 @@ func BridgeGaps(samples []balance.Sample, fs, maxGapS float64) (out []balance.Sa
 	}
 	spans = append(spans, Interval{start, size})
 	return out, spans, missing, nil
+}
+
+// gapStep classifies one time step of d ns at the nominal step dt ns: a
+// regular step (missing 0, split false), a gap of missing samples to
+// bridge (d at most maxNS), or a gap to split at (split true). Steps
+// within half a sample of dt are regular, as BridgeGaps and GaitStream
+// both take them.
+func gapStep(d, dt, maxNS float64) (missing int, split bool) {
+	m := math.Round(d / dt)
+	switch {
+	case m <= 1:
+		return 0, false
+	case d <= maxNS:
+		return int(m) - 1, false
+	}
+	return 0, true
 }
 
 // lerpSample is the sample at fraction f of the step d (ns) from a to b,
