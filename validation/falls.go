@@ -85,7 +85,7 @@ func Falls(dataDir string) (Section, error) {
 			grp = "development"
 		}
 		st.Rows = append(st.Rows, []string{subj, grp, fallFrac(c.TP, c.TP+c.FN), fallFrac(c.FP, c.FP+c.TN),
-			fmt.Sprint(c.MaxPerFall), fmt.Sprint(c.GotUp), fallF2(fallMedian(c.Delays))})
+			fmt.Sprint(c.MaxPerFall), fmt.Sprint(c.GotUp), fallF2(median(c.Delays))})
 	}
 	// Pooled.
 	pt := Table{Caption: "Pooled (defaults)", Header: []string{"group", "sensitivity", "specificity", "falls", "activities"}}

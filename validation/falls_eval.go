@@ -130,15 +130,3 @@ func fallSubjects(trials []fallTrial) []string {
 	sort.Strings(out)
 	return out
 }
-
-func fallMedian(x []float64) float64 {
-	if len(x) == 0 {
-		return math.NaN()
-	}
-	y := append([]float64(nil), x...)
-	sort.Float64s(y)
-	if len(y)%2 == 1 {
-		return y[len(y)/2]
-	}
-	return (y[len(y)/2-1] + y[len(y)/2]) / 2
-}
