@@ -25,6 +25,9 @@ type State interface {
 	Statuses(ctx context.Context) ([]balance.DeviceStatus, error)
 	Events(ctx context.Context, deviceID string, since time.Time) ([]balance.DeviceEvent, error)
 	Watermarks(ctx context.Context) (map[string]int64, error)
+	// Watermark is one device's saved watermark (0: none), read when a
+	// device is taken over mid-stream (worker.resume).
+	Watermark(ctx context.Context, deviceID string) (int64, error)
 	SaveWatermarks(ctx context.Context, wm map[string]int64) error
 	SaveExerciseSession(ctx context.Context, e balance.ExerciseSession) error
 	ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error)
@@ -34,6 +37,7 @@ type State interface {
 	// UprightAxes and SaveUprightAxis keep each device's upright axis
 	// learned from walking across restarts (the fall detector's Up).
 	UprightAxes(ctx context.Context) (map[string]balance.UprightAxis, error)
+	UprightAxis(ctx context.Context, deviceID string) (balance.UprightAxis, error)
 	SaveUprightAxis(ctx context.Context, deviceID string, a balance.UprightAxis) error
 }
 

@@ -368,21 +368,19 @@ const (
 // the other instance never decided on is raised now.
 func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 	d.lookedUp = true
-	wm, err := w.m.deps.State.Watermarks(ctx)
+	saved, err := w.m.deps.State.Watermark(ctx, d.id)
 	if err != nil {
-		w.m.log.Warn("reading saved watermarks failed; the device starts from its first batch", "device", d.id, "err", err)
+		w.m.log.Warn("reading the saved watermark failed; the device starts from its first batch", "device", d.id, "err", err)
 		return
 	}
-	if ups, err := w.m.deps.State.UprightAxes(ctx); err == nil {
-		if a, ok := ups[d.id]; ok && a.Up != ([3]float64{}) {
-			d.up = a.Up
-			if d.det != nil {
-				d.det.SetUp(d.up)
-			}
+	if a, err := w.m.deps.State.UprightAxis(ctx, d.id); err == nil && a.Up != ([3]float64{}) {
+		d.up = a.Up
+		if d.det != nil {
+			d.det.SetUp(d.up)
 		}
 	}
 	from := first - int64(resumeLookback)
-	if saved := wm[d.id]; saved > 0 {
+	if saved > 0 {
 		d.wm, d.floor = saved, saved
 		from = saved - int64(resumeBack)
 	}

@@ -30,6 +30,19 @@ func (s *Store) Watermarks(ctx context.Context) (map[string]int64, error) {
 	return out, rows.Err()
 }
 
+// Watermark returns one device's analysis watermark, 0 when none is saved.
+func (s *Store) Watermark(ctx context.Context, deviceID string) (int64, error) {
+	var t int64
+	err := s.db.QueryRowContext(ctx, `SELECT t_ns FROM monitor_watermarks WHERE device_id = ?`, deviceID).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, s.errorf("watermark of %s: %w", deviceID, err)
+	}
+	return t, nil
+}
+
 // SaveWatermarks records analysis watermarks in one transaction; a
 // watermark never moves backwards.
 func (s *Store) SaveWatermarks(ctx context.Context, wm map[string]int64) error {

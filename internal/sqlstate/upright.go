@@ -2,6 +2,8 @@ package sqlstate
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/balance-pt/balance"
 )
@@ -26,6 +28,21 @@ func (s *Store) UprightAxes(ctx context.Context) (map[string]balance.UprightAxis
 		return nil, s.errorf("upright axes: %w", err)
 	}
 	return out, nil
+}
+
+// UprightAxis returns one device's stored upright axis, the zero value when
+// none is stored.
+func (s *Store) UprightAxis(ctx context.Context, deviceID string) (balance.UprightAxis, error) {
+	var a balance.UprightAxis
+	err := s.db.QueryRowContext(ctx, `SELECT up_x, up_y, up_z, learned_ns FROM device_upright_axes WHERE device_id = ?`, deviceID).
+		Scan(&a.Up[0], &a.Up[1], &a.Up[2], &a.LearnedNS)
+	if errors.Is(err, sql.ErrNoRows) {
+		return balance.UprightAxis{}, nil
+	}
+	if err != nil {
+		return a, s.errorf("upright axis of %s: %w", deviceID, err)
+	}
+	return a, nil
 }
 
 // SaveUprightAxis stores a device's upright axis (zero Up: forgotten)

@@ -27,6 +27,11 @@ func testWatermarksNeverGoBack(t *testing.T, bk Backend) {
 	if diff := cmp.Diff(map[string]int64{"d1": 200, "d2": 7}, got); diff != "" {
 		t.Errorf("watermarks (-want +got):\n%s", diff)
 	}
+	for id, want := range map[string]int64{"d1": 200, "d2": 7, "d3": 0} {
+		if got, err := db.Watermark(ctx, id); err != nil || got != want {
+			t.Errorf("Watermark(%s) = %d, %v; want %d", id, got, err, want)
+		}
+	}
 }
 
 // testUprightAxesNeverGoBack: a device's upright axis comes back as saved;
@@ -57,6 +62,11 @@ func testUprightAxesNeverGoBack(t *testing.T, bk Backend) {
 	want := map[string]balance.UprightAxis{"d1": up, "d2": {LearnedNS: 900}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("upright axes (-want +got):\n%s", diff)
+	}
+	for id, a := range map[string]balance.UprightAxis{"d1": up, "d2": {LearnedNS: 900}, "d3": {}} {
+		if got, err := db.UprightAxis(ctx, id); err != nil || got != a {
+			t.Errorf("UprightAxis(%s) = %+v, %v; want %+v", id, got, err, a)
+		}
 	}
 	if err := db.SaveUprightAxis(ctx, "", up); balance.ErrorCode(err) != balance.EINVALID {
 		t.Errorf("no device id: err %v, want %s", err, balance.EINVALID)

@@ -53,7 +53,9 @@ type Store interface {
 	// Monitoring.
 	Watermarks(ctx context.Context) (map[string]int64, error)
 	SaveWatermarks(ctx context.Context, wm map[string]int64) error
+	Watermark(ctx context.Context, deviceID string) (int64, error)
 	UprightAxes(ctx context.Context) (map[string]balance.UprightAxis, error)
+	UprightAxis(ctx context.Context, deviceID string) (balance.UprightAxis, error)
 	SaveUprightAxis(ctx context.Context, deviceID string, a balance.UprightAxis) error
 	SaveExerciseSession(ctx context.Context, e balance.ExerciseSession) error
 	ExerciseSession(ctx context.Context, id string) (balance.ExerciseSession, error)
