@@ -362,9 +362,8 @@ const (
 // samples it had stored but not yet analysed, or analysed without having
 // decided on a fall yet. The device resumes from the watermark that
 // instance saved, so the gap up to this batch is caught up from the store;
-// and the fall detector runs over the stored samples from resumeBack
-// before it (resumeLookback before this batch when none was saved) up to
-// this batch: a fall already raised keeps its alert ID (raised once), one
+// and the fall detector runs over the stored samples within resumeBack of
+// that watermark (resumeLookback before this batch when none was saved): a fall already raised keeps its alert ID (raised once), one
 // the other instance never decided on is raised now.
 func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 	d.lookedUp = true
@@ -379,12 +378,15 @@ func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 			d.det.SetUp(d.up)
 		}
 	}
-	from := first - int64(resumeLookback)
+	from, to := first-int64(resumeLookback), first
 	if saved > 0 {
+		// The gap after the watermark is caught up by the stream path
+		// (catchUp); here only the stretch around it, where a fall may
+		// have been pending, is read: resumeBack on each side.
 		d.wm, d.floor = saved, saved
-		from = saved - int64(resumeBack)
+		from, to = saved-int64(resumeBack), min(first, saved+int64(resumeBack))
 	}
-	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: time.Unix(0, from), To: time.Unix(0, first)})
+	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: time.Unix(0, from), To: time.Unix(0, to)})
 	if err != nil {
 		w.m.log.Warn("reading samples before a resumed device's first batch failed", "device", d.id, "err", err)
 		return
