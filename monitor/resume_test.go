@@ -27,9 +27,14 @@ func TestResumeAfterAnotherInstance(t *testing.T) {
 		// savedAfterImpact: the other instance's saved watermark, seconds
 		// after the impact; < 0: none saved.
 		savedAfterImpact float64
+		// replayS: this instance's first batch starts this many seconds
+		// before the other's last stored sample (the messages after the
+		// other's ack floor come again), 0: right after it.
+		replayS float64
 	}{
-		{"no watermark saved", -1},
-		{"watermark saved just after the impact", 0.5},
+		{"no watermark saved", -1, 0},
+		{"watermark saved just after the impact", 0.5, 0},
+		{"replay from before the impact", 0.5, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, monitor.DefaultConfig())
@@ -58,7 +63,7 @@ func TestResumeAfterAnotherInstance(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			h.feed(ss[cut:], fs, nil) // the rest reaches this instance
+			h.feed(ss[cut-int(tc.replayS*fs):], fs, nil) // the rest reaches this instance
 			h.waitIdle()
 			if got := len(h.sink.kind(balance.AlertFall)); got != 1 {
 				t.Errorf("%d fall alerts, want 1 (the fall the other instance stored but did not decide on)", got)

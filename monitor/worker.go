@@ -347,24 +347,27 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 // Resuming a device another instance was analysing (see resume).
 const (
 	// resumeBack is how far before the other instance's saved watermark
-	// the fall detector runs again: longer than an impact can stay
+	// the fall detector is primed: longer than an impact can stay
 	// undecided in the detector (posture window and the 5 s get-up watch).
 	resumeBack = 20 * time.Second
-	// resumeLookback is how far back it runs when no watermark was saved:
+	// resumeLookback is how far back it is primed when no watermark was saved:
 	// longer than the watermark flush interval (flushEvery) twice over plus
 	// a healthy instance's analysis lag.
 	resumeLookback = 2 * time.Minute
 )
 
 // resume takes up a device that had no watermark when this monitor
-// started: another instance may have analysed it meanwhile (it owned the
-// device's ingest partition, and died or gave it up), and acknowledged
-// samples it had stored but not yet analysed, or analysed without having
-// decided on a fall yet. The device resumes from the watermark that
-// instance saved, so the gap up to this batch is caught up from the store;
-// and the fall detector runs over the stored samples within resumeBack of
-// that watermark (resumeLookback before this batch when none was saved): a fall already raised keeps its alert ID (raised once), one
-// the other instance never decided on is raised now.
+// started, or whose state Forget dropped: another instance may have
+// analysed it meanwhile (it owned the device's ingest partition, and died
+// or gave it up), and acknowledged samples it had stored but not yet
+// analysed, or analysed without having decided on a fall yet. The device
+// resumes from the watermark that instance saved (the gap after it up to
+// this batch is caught up from the store, through the same detector), and
+// the fresh fall detector is first primed with the stored samples of the
+// resumeBack before that watermark (of the resumeLookback before this
+// batch when none was saved), so a fall pending there is decided by the
+// samples that follow, as the other instance would have. A fall already
+// raised keeps its alert ID (raised once).
 func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 	d.lookedUp = true
 	saved, err := w.m.deps.State.Watermark(ctx, d.id)
@@ -374,26 +377,27 @@ func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 	}
 	if a, err := w.m.deps.State.UprightAxis(ctx, d.id); err == nil && a.Up != ([3]float64{}) {
 		d.up = a.Up
-		if d.det != nil {
-			d.det.SetUp(d.up)
-		}
+		d.det.SetUp(d.up)
 	}
 	from, to := first-int64(resumeLookback), first
 	if saved > 0 {
-		// The gap after the watermark is caught up by the stream path
-		// (catchUp); here only the stretch around it, where a fall may
-		// have been pending, is read: resumeBack on each side.
-		d.wm, d.floor = saved, saved
-		from, to = saved-int64(resumeBack), min(first, saved+int64(resumeBack))
+		from, to = saved-int64(resumeBack), saved+1
 	}
 	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: time.Unix(0, from), To: time.Unix(0, to)})
 	if err != nil {
 		w.m.log.Warn("reading samples before a resumed device's first batch failed", "device", d.id, "err", err)
 		return
 	}
+	if saved > 0 {
+		d.wm, d.floor = saved, saved
+	}
 	if len(ss) > 0 {
 		w.m.stats.Resumed.Add(1)
-		w.fallsIn(ctx, d, ss)
+	}
+	for _, s := range ss {
+		if ev, ok := d.det.Push(s); ok {
+			w.fall(ctx, d, ev)
+		}
 	}
 }
 
