@@ -23,6 +23,9 @@ type metrics struct {
 	spoolFull       prometheus.Gauge
 	corruptSegments prometheus.Counter
 	acked           prometheus.Counter
+	queueFull       prometheus.Counter
+	admissionWait   prometheus.Counter
+	lag             prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
@@ -79,6 +82,15 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		acked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "balance_ingest_acked_total", Help: "Messages acknowledged to the broker.",
 		}),
+		queueFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_queue_full_total", Help: "Batches that found the in-memory queue full and waited for room (the store behind the stream; the broker keeps the rest).",
+		}),
+		admissionWait: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balance_ingest_admission_wait_seconds_total", Help: "Seconds message handlers spent waiting for queue room: ingest taking messages at the store's pace.",
+		}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "balance_ingest_lag_seconds", Help: "How long the oldest batch of the latest write waited between decoding and being durable (store or spool).",
+		}),
 	}
 	queueDepth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "balance_ingest_queue_depth", Help: "Batches waiting in the in-memory queue.",
@@ -98,7 +110,7 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 		}, func() float64 { return float64(p.seqs.openGaps()) })
 		reg.MustRegister(seqOpen, m.seqMissing, m.seqRecovered, m.seqLost)
 		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.dropped, m.quarantined, m.qEvicted,
-			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.corruptSegments, m.acked, queueDepth, spoolBytes, spoolRecords, spoolBudget)
+			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.corruptSegments, m.acked, m.queueFull, m.admissionWait, m.lag, queueDepth, spoolBytes, spoolRecords, spoolBudget)
 	}
 	return m
 }

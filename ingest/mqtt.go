@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,13 @@ type MQTTConfig struct {
 	// handled. Ingest's memory stays bounded whatever the broker sends
 	// [64 MiB].
 	MaxHeldBytes int64 `yaml:"max_held_bytes"`
+	// Lanes is the number of goroutines handling messages, each device's
+	// always on the same one, in order [2 × GOMAXPROCS, at least 4].
+	// LaneDepth is the messages each lane holds waiting [16]: when a
+	// device's lane is full, ingest stops reading from the broker, which
+	// keeps the rest (at most Lanes × (LaneDepth + 1) messages are held).
+	Lanes     int `yaml:"lanes"`
+	LaneDepth int `yaml:"lane_depth"`
 }
 
 // Validate reports the first unusable setting.
@@ -76,6 +84,12 @@ func (c MQTTConfig) WithDefaults() MQTTConfig {
 	if c.MaxHeldBytes <= 0 {
 		c.MaxHeldBytes = 64 << 20
 	}
+	if c.Lanes <= 0 {
+		c.Lanes = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if c.LaneDepth <= 0 {
+		c.LaneDepth = 16
+	}
 	return c
 }
 
@@ -87,6 +101,7 @@ type Subscriber struct {
 	log       *slog.Logger
 	client    mqtt.Client
 	connected atomic.Bool
+	lanes     *lanes
 
 	// held is the payload bytes inside the handler now; maxHeld the most
 	// seen. paused is set while the subscriber has let go of the broker
@@ -139,7 +154,10 @@ func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
 		SetUsername(c.Username).
 		SetPassword(c.Password).
 		SetCleanSession(false). // persistent session: the broker keeps what we have not acked
-		SetOrderMatters(false). // a slow handler must not stall the network loop
+		// paho's router calls the handler in order and only hands a
+		// message to a lane (see lanes): a full lane stalls the network
+		// loop on purpose, so the broker holds what ingest cannot take yet.
+		SetOrderMatters(true).
 		SetAutoAckDisabled(true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
@@ -157,6 +175,12 @@ func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
 		}
 		opts.SetTLSConfig(tc)
 	}
+	s.lanes = newLanes(c.Lanes, c.LaneDepth, func(topic string, payload []byte, ack func()) {
+		s.handle(topic, payload, ack)
+		if s.held.Add(-int64(len(payload))) <= c.MaxHeldBytes/2 && s.paused.Load() {
+			s.resume()
+		}
+	})
 	opts.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
 		n := int64(len(m.Payload()))
 		if held := s.held.Add(n); held > c.MaxHeldBytes {
@@ -164,9 +188,8 @@ func (s *Subscriber) Start(ctx context.Context, wait time.Duration) error {
 		} else if held > s.maxHeld.Load() {
 			s.maxHeld.Store(held)
 		}
-		s.handle(m.Topic(), m.Payload(), m.Ack)
-		if s.held.Add(-n) <= c.MaxHeldBytes/2 && s.paused.Load() {
-			s.resume()
+		if !s.lanes.dispatch(m.Topic(), m.Payload(), m.Ack) {
+			s.held.Add(-n) // stopped: left to the broker
 		}
 	})
 	opts.SetOnConnectHandler(func(cl mqtt.Client) {
@@ -268,10 +291,22 @@ func (s *Subscriber) MaxHeld() int64 { return s.maxHeld.Load() }
 // the messages it holds.
 func (s *Subscriber) Paused() bool { return s.paused.Load() }
 
-// Stop disconnects. Messages not yet acknowledged stay with the broker.
+// Held returns the messages waiting in the lanes now.
+func (s *Subscriber) Held() int {
+	if s.lanes == nil {
+		return 0
+	}
+	return s.lanes.queued()
+}
+
+// Stop disconnects. Messages not yet acknowledged, among them those still
+// waiting in the lanes, stay with the broker.
 func (s *Subscriber) Stop() {
 	if !s.stopped.Swap(true) {
 		close(s.done)
+	}
+	if s.lanes != nil {
+		s.lanes.stop()
 	}
 	if s.client != nil {
 		s.client.Disconnect(500)

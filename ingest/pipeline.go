@@ -95,6 +95,7 @@ type Deps struct {
 type item struct {
 	batch *balance.Batch
 	ack   func()
+	at    time.Time // when it was queued (ingest lag)
 }
 
 // Pipeline is the ingest path from MQTT messages to durable storage.
@@ -378,36 +379,33 @@ func (p *Pipeline) retryTransient(now time.Time, what, deviceID string, f func(c
 	}
 }
 
+// enqueue hands a decoded batch to the writer. When the queue is full the
+// store is slower than the stream: Handle waits for room (admission
+// control). Its lane fills, the subscriber stops reading, and the broker
+// keeps the rest behind its in-flight window, so memory stays bounded and
+// every batch reaches the store and the monitor in its device's order; the
+// pipeline lags instead of collapsing. (Spilling the overflow to the spool,
+// as ingest once did, handed batches to monitoring out of order and made it
+// read them back from the store, doubling the store's work when it could
+// least afford it.) The spool is for a store that fails, not a slow one.
 func (p *Pipeline) enqueue(it item) {
 	n := int64(len(it.batch.Samples))
 	p.stats.SamplesIn.Add(n)
 	p.m.samplesIn.Add(float64(n))
+	it.at = time.Now()
 	select {
 	case p.queue <- it:
 		return
 	default:
 	}
-	// Queue full: make the batch durable in the spool instead.
-	p.rlog.Warn(p.now(), "queue-full", "ingest queue full; spooling to disk", "queue", cap(p.queue))
-	err := p.spool.Append(appendRecord(nil, it.batch))
-	if err == nil {
-		p.m.spoolFull.Set(0)
-		p.spooled(n)
-		p.ack(it.ack)
-		p.handOver([]*balance.Batch{it.batch})
-		return
-	}
-	if errors.Is(err, spool.ErrFull) {
-		p.m.spoolFull.Set(1) // cleared when a batch finds room again
-	} else {
-		p.rlog.Warn(p.now(), "spool", "spool append failed", "err", err)
-	}
-	// Queue and spool full: wait for room, holding the ack (backpressure).
+	p.m.queueFull.Inc()
+	p.rlog.Warn(p.now(), "queue-full", "ingest queue full: the store is behind the stream; taking messages at its pace (the broker keeps the rest)", "queue", cap(p.queue))
 	select {
 	case p.queue <- it:
 	case <-p.stop:
 		// Shutting down: leave it unacknowledged; the broker redelivers it.
 	}
+	p.m.admissionWait.Add(time.Since(it.at).Seconds())
 }
 
 func (p *Pipeline) spooled(n int64) {
@@ -533,6 +531,7 @@ func (p *Pipeline) stored(path string, n int) {
 // own order meanwhile; the order of writes does not matter to the stores,
 // which key points by device time.
 func (p *Pipeline) flush(items []item) {
+	defer p.noteLag(items[0].at)
 	bs, n := batchesOf(items)
 	if p.storeUp.Load() {
 		err := p.write(bs)
@@ -601,6 +600,14 @@ func (p *Pipeline) flush(items []item) {
 			p.ackAll(items, bs)
 			return
 		}
+	}
+}
+
+// noteLag records how long the oldest batch of a write waited between
+// arrival and durability.
+func (p *Pipeline) noteLag(at time.Time) {
+	if !at.IsZero() {
+		p.m.lag.Set(time.Since(at).Seconds())
 	}
 }
 

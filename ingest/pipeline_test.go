@@ -29,6 +29,7 @@ type fakeStore struct {
 	points  map[string]balance.Sample
 	writes  int
 	writeCh chan struct{}
+	delay   time.Duration // each write takes this long (a slow store)
 }
 
 func newFakeStore() *fakeStore {
@@ -36,6 +37,7 @@ func newFakeStore() *fakeStore {
 }
 
 func (f *fakeStore) WriteBatches(_ context.Context, bs []*balance.Batch) error {
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -381,6 +383,61 @@ func TestSpoolFullHoldsAcksUntilStoreReturns(t *testing.T) {
 	// used to stay 1 after recovery).
 	h.p.Handle("balance/v1/dev-a/imu", jsonBatch("dev-a", 99, t0.Add(time.Hour), 100), h.ackFn())
 	waitFor(t, "spool_full cleared", func() bool { return testutil.ToFloat64(h.p.m.spoolFull) == 0 })
+}
+
+// TestFullQueueWaitsInsteadOfSpooling: a store that takes 20 ms per write
+// behind a 2-batch queue, and two devices' 60 batches handled as the
+// subscriber's lanes do (each device's in order, the devices in parallel).
+// The handlers wait for queue room (admission control): nothing goes to
+// the spool, every sample is stored, and OnBatch sees each device's
+// batches in the order they arrived, so monitoring has nothing to read
+// back. The wait is counted.
+func TestFullQueueWaitsInsteadOfSpooling(t *testing.T) {
+	h := newHarness(t, 1<<20, Config{QueueBatches: 2, MinWriteSamples: 1})
+	h.store.delay = 20 * time.Millisecond
+	var mu sync.Mutex
+	seen := map[string][]uint64{}
+	h.p.deps.OnBatch = func(b *balance.Batch) {
+		mu.Lock()
+		seen[b.DeviceID] = append(seen[b.DeviceID], b.Seq)
+		mu.Unlock()
+	}
+	t0 := h.now.Add(-10 * time.Minute)
+	const perDevice = 30
+	var wg sync.WaitGroup
+	for _, dev := range []string{"dev-a", "dev-b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perDevice {
+				h.p.Handle("balance/v1/"+dev+"/imu", jsonBatch(dev, uint64(i), t0.Add(time.Duration(i)*time.Second), 100), h.ackFn())
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "everything stored", func() bool { return h.store.count() == 2*perDevice*100 })
+	waitFor(t, "every ack", func() bool { return h.acks.Load() == 2*perDevice })
+	if n := h.p.Stats().SamplesSpooled.Load(); n != 0 {
+		t.Errorf("%d samples spooled for want of queue room; a slow store must slow ingest, not spill it", n)
+	}
+	if got := testutil.ToFloat64(h.p.m.queueFull); got == 0 {
+		t.Error("balance_ingest_queue_full_total = 0 behind a 2-batch queue and a 20 ms store")
+	}
+	if got := testutil.ToFloat64(h.p.m.admissionWait); got <= 0 {
+		t.Errorf("admission wait = %v s, want > 0", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for dev, seqs := range seen {
+		if len(seqs) != perDevice {
+			t.Fatalf("%s: OnBatch saw %d batches, want %d", dev, len(seqs), perDevice)
+		}
+		for i, s := range seqs {
+			if s != uint64(i) {
+				t.Fatalf("%s: OnBatch saw batch %d in position %d: order lost", dev, s, i)
+			}
+		}
+	}
 }
 
 func TestPermanentStoreRefusalIsolatesTheBadBatch(t *testing.T) {
