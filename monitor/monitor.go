@@ -86,6 +86,12 @@ type Stats struct {
 	Holes atomic.Int64
 	// HolesAbandoned counts those given up after a day of failed reads.
 	HolesAbandoned atomic.Int64
+	// Read counts the samples read back from the store, by reason (see
+	// ReadBack).
+	Read readCounts
+	// Waits counts batches OnBatch had to wait for queue room for (the
+	// monitor slowing ingest rather than dropping).
+	Waits atomic.Int64
 	// LateBatches counts batches that arrived behind their device's stream.
 	LateBatches atomic.Int64
 	// Resumed counts devices taken up mid-stream whose earlier stored
@@ -143,6 +149,9 @@ type Monitor struct {
 	// RefillEvery paces the re-reads of intervals a failed catch-up left
 	// unanalysed [10s].
 	RefillEvery time.Duration
+	// BatchWait bounds how long OnBatch waits for room in a full queue
+	// before it drops the batch to be read back later [2s].
+	BatchWait time.Duration
 
 	assessMu sync.Mutex
 	mu       sync.Mutex
@@ -186,7 +195,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 	m := &Monitor{cfg: cfg, deps: deps, log: deps.Log, stop: make(chan struct{}), sink: deps.Sink,
 		riskDue: map[string]time.Time{}, wm: map[string]int64{}, offline: map[string]string{}, lastSeen: map[string]time.Time{},
 		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
-		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, RefillEvery: 10 * time.Second}
+		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, BatchWait: 2 * time.Second, RefillEvery: 10 * time.Second}
 	m.runCtx, m.runCancel = context.WithCancel(context.Background())
 	for range cfg.Workers {
 		m.queues = append(m.queues, make(chan job, cfg.QueueLen))
@@ -209,10 +218,13 @@ func (m *Monitor) queueFor(patientID string) chan job {
 
 // OnBatch takes a durable batch (PatientID set), in the store or still in
 // ingest's spool: falls are detected on it as it arrives, whatever the
-// store does. It never blocks:
-// when the patient's queue is full the batch is counted as dropped and the
-// device is marked behind, so that its worker later reads the missing
-// samples back from the store.
+// store does. Ingest hands over each device's batches in order, so the
+// monitor analyses what ingest decoded without reading it back. When the
+// patient's queue is full OnBatch waits up to BatchWait for room: ingest's
+// writer, which calls it, then slows, and with it the broker (monitoring
+// keeps pace with ingest instead of falling behind it). Only when the wait
+// runs out is the batch counted as dropped and the device marked behind,
+// so that its worker reads the missing samples back from the store.
 func (m *Monitor) OnBatch(b *balance.Batch) {
 	if b == nil || b.PatientID == "" || len(b.Samples) == 0 {
 		return
@@ -220,17 +232,28 @@ func (m *Monitor) OnBatch(b *balance.Batch) {
 	m.mu.Lock()
 	m.lastSeen[b.DeviceID] = m.deps.Now()
 	m.mu.Unlock()
+	q := m.queueFor(b.PatientID)
 	select {
-	case m.queueFor(b.PatientID) <- job{batch: b}:
+	case q <- job{batch: b}:
+		return
 	default:
-		m.stats.Dropped.Add(1)
-		m.mu.Lock()
-		first := !m.behind[b.DeviceID]
-		m.behind[b.DeviceID] = true
-		m.mu.Unlock()
-		if first {
-			m.log.Warn("monitor queue full: batch dropped; its samples are stored and will be read back", "device", b.DeviceID, "patient", b.PatientID)
-		}
+	}
+	m.stats.Waits.Add(1)
+	wait := time.NewTimer(m.BatchWait)
+	defer wait.Stop()
+	select {
+	case q <- job{batch: b}:
+		return
+	case <-wait.C:
+	case <-m.stop:
+	}
+	m.stats.Dropped.Add(1)
+	m.mu.Lock()
+	first := !m.behind[b.DeviceID]
+	m.behind[b.DeviceID] = true
+	m.mu.Unlock()
+	if first {
+		m.log.Warn("monitor queue full: batch dropped; its samples are stored and will be read back", "device", b.DeviceID, "patient", b.PatientID, "waited", m.BatchWait)
 	}
 }
 

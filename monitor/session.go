@@ -132,7 +132,7 @@ func (m *Monitor) analyseSession(ctx context.Context, p pendingSession, wm int64
 	es := balance.ExerciseSession{ID: SessionID(p.device, p.kind, p.id, p.start), PatientID: p.patient, DeviceID: p.device,
 		Kind: p.kind, ExerciseID: p.exercise, Start: p.start.UTC(), End: p.stop.UTC()}
 	var ms []balance.Measurement
-	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: p.device, From: p.start, To: p.stop.Add(time.Microsecond)})
+	ss, err := m.read(ctx, readSession, balance.SampleQuery{DeviceID: p.device, From: p.start, To: p.stop.Add(time.Microsecond)})
 	if err != nil {
 		m.log.Error("reading session samples failed; session not analysed", "session", es.ID, "err", err)
 		return

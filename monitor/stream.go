@@ -52,7 +52,7 @@ func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
 	m := w.m
 	m.stats.LateBatches.Add(1)
 	from, to := time.Unix(0, first).Add(-lateBefore), time.Unix(0, last).Add(lateAfter)
-	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: from, To: to})
+	ss, err := m.read(ctx, readLate, balance.SampleQuery{DeviceID: d.id, From: from, To: to})
 	if err != nil {
 		// Not lost: the interval is re-read until it is analysed.
 		m.log.Warn("reading around a late batch failed; retried", "device", d.id, "err", err)
@@ -196,7 +196,7 @@ func (m *Monitor) walk(ctx context.Context, device, patient, source string, from
 // upright axis learned from them (analysis.UpFromBouts).
 func (m *Monitor) walkUp(ctx context.Context, device, patient, source string, from, to time.Time, fs float64, learn func([3]float64)) ([]analysis.WalkingBout, []string, error) {
 	m.stats.GaitWindows.Add(1)
-	ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: device, From: from, To: to})
+	ss, err := m.read(ctx, readGait, balance.SampleQuery{DeviceID: device, From: from, To: to})
 	if err != nil {
 		m.log.Warn("reading walk samples failed", "device", device, "err", err)
 		return nil, nil, err

@@ -249,6 +249,7 @@ func TestDroppedBatchesReadBack(t *testing.T) {
 	h.waitIdle()
 	h.mon.Close()
 	h.open()
+	h.mon.BatchWait = time.Millisecond // drop at once: nothing would make room
 	h.feed(ss[100:len(ss)-100], 100, evs)
 	dropped := h.mon.Stats().Dropped.Load()
 	h.start()
@@ -263,12 +264,47 @@ func TestDroppedBatchesReadBack(t *testing.T) {
 	if n, want := len(h.sink.kind(balance.AlertFall)), countFallsInTruth(segs); n != want {
 		t.Errorf("%d fall alerts with %d batches dropped, want %d; stats batches %d dropped %d samples %d", n, dropped, want, h.mon.Stats().Batches.Load(), h.mon.Stats().Dropped.Load(), h.mon.Stats().Samples.Load())
 	}
-	if h.mon.Stats().CatchUpSamples.Load() == 0 {
-		t.Error("no samples were read back")
+	if h.mon.Stats().CatchUpSamples.Load() == 0 || h.mon.Stats().ReadBack() == 0 {
+		t.Errorf("no samples were read back (catch-up %d, read back %d)", h.mon.Stats().CatchUpSamples.Load(), h.mon.Stats().ReadBack())
 	}
 	// The sway test's dropped start and stop events are read back too.
 	if ss, _ := h.state.ExerciseSessions(context.Background(), testPatient, time.Time{}); len(ss) != 1 || ss[0].Sway["rms"] <= 0 {
 		t.Errorf("sessions %+v, want the sway test analysed", ss)
+	}
+}
+
+// TestFullQueueWaitsForRoom: with a queue of one batch filled before the
+// workers start, OnBatch waits for room instead of dropping (ingest's
+// writer, which calls it, slows down); once the worker runs, every batch
+// is analysed as it came and nothing is read back.
+func TestFullQueueWaitsForRoom(t *testing.T) {
+	cfg := monitor.DefaultConfig()
+	cfg.QueueLen, cfg.Workers = 1, 1
+	h := newHarness(t, cfg)
+	ss, _, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
+	h.mon.BatchWait = time.Minute
+	fed := make(chan struct{})
+	go func() { h.feed(ss, 100, nil); close(fed) }()
+	for h.mon.Stats().Waits.Load() == 0 { // the second batch finds the queue full
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-fed:
+		t.Fatal("every batch was taken with a one-batch queue and no worker")
+	default:
+	}
+	h.start()
+	<-fed
+	h.waitIdle()
+	st := h.mon.Stats()
+	if st.Dropped.Load() != 0 || st.ReadBack() != 0 {
+		t.Errorf("dropped %d batches and read back %d samples; OnBatch should have waited", st.Dropped.Load(), st.ReadBack())
+	}
+	if st.Batches.Load() != h.fed {
+		t.Errorf("analysed %d batches as they came, want %d", st.Batches.Load(), h.fed)
+	}
+	if n, want := len(h.sink.kind(balance.AlertFall)), countFallsInTruth(segs); n != want {
+		t.Errorf("%d fall alerts, want %d (the scenario's falls)", n, want)
 	}
 }
 

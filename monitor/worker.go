@@ -383,7 +383,7 @@ func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 	if saved > 0 {
 		from, to = saved-int64(resumeBack), saved+1
 	}
-	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: time.Unix(0, from), To: time.Unix(0, to)})
+	ss, err := w.m.read(ctx, readResume, balance.SampleQuery{DeviceID: d.id, From: time.Unix(0, from), To: time.Unix(0, to)})
 	if err != nil {
 		w.m.log.Warn("reading samples before a resumed device's first batch failed", "device", d.id, "err", err)
 		return
@@ -408,7 +408,7 @@ func (w *worker) catchUp(ctx context.Context, d *deviceState, to int64) {
 	if lim := time.Unix(0, to).Add(-catchUpMax); from.Before(lim) {
 		from = lim
 	}
-	ss, err := w.m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id, From: from, To: time.Unix(0, to)})
+	ss, err := w.m.read(ctx, readCatchUp, balance.SampleQuery{DeviceID: d.id, From: from, To: time.Unix(0, to)})
 	if err != nil {
 		// The stream goes on (falls in new batches must not wait), and the
 		// interval is re-read until it is analysed.
@@ -477,7 +477,7 @@ func (w *worker) refill(ctx context.Context, d *deviceState) {
 	period := int64(1e9 / d.rate)
 	kept := d.holes[:0]
 	for _, h := range d.holes {
-		ss, err := m.deps.Store.ReadSamples(ctx, balance.SampleQuery{DeviceID: d.id,
+		ss, err := m.read(ctx, readRefill, balance.SampleQuery{DeviceID: d.id,
 			From: time.Unix(0, h.from).Add(-lateBefore), To: time.Unix(0, h.to).Add(lateAfter)})
 		complete := err == nil && len(ss) > 0 && ss[0].TimeNS <= h.from+2*period && ss[len(ss)-1].TimeNS >= h.to-2*period
 		switch {

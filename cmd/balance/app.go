@@ -119,6 +119,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		a.Registry.MustRegister(a.Monitor.Collectors()...)
 	}
 	if c.Progression.On() {
 		a.Progression = newProgression(c.Progression, a.State, a.Store, a.Alerts, a.Log)
