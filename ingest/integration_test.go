@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(benchPublisherEnv); spec != "" {
 		os.Exit(runBenchPublisher(spec))
 	}
+	if spec := os.Getenv(loadPublisherEnv); spec != "" {
+		os.Exit(runLoadPublisher(spec))
+	}
 	code := m.Run()
 	testenv.StopShared()
 	os.Exit(code)
