@@ -174,16 +174,24 @@ func publishLoadShare(s loadSpec, g int, began time.Time) error {
 	return wait()
 }
 
-// BenchmarkLoad runs the paced and flood cases side by side against a real
-// Mosquitto (a fresh one per case) and the shared influxd: balance's ingest
-// (pipeline, subscriber and a monitor wired as `balance serve` does) and,
-// as the reference on the same stream and the same influxd, Telegraf
-// writing with identity and with gzip content encoding. Sub-benchmarks are
-// <column>/<mode>/devices=<N>; each does its work once whatever b.N, so run
-// it with -benchtime=1x. Each device sends one 100-sample batch per second
+// BenchmarkLoad runs the paced, flood and backlog cases side by side
+// against a real Mosquitto (a fresh one per case) and the shared influxd:
+// balance's ingest (pipeline, subscriber and a monitor wired as `balance
+// serve` does) and, as the reference on the same stream and the same
+// influxd, Telegraf writing with identity and with gzip content encoding.
+// Sub-benchmarks are <column>/<mode>/devices=<N>; each does its work once
+// whatever b.N, so run it with -benchtime=1x. Each device sends one 100-sample batch per second
 // of its clock (100 Hz): paced publishes N batches/s for
 // BALANCE_BENCH_SECONDS (default 20) seconds, flood the same batches as fast
 // as the broker takes them, from a child process (8 connections, QoS 1).
+// backlog (balance column only; the Telegraf columns skip it) is issue 17's
+// outage: ingest connects once with its persistent session and subscribes,
+// is stopped, the publisher floods the whole stream into the broker's queue
+// for that session and exits, and only then a new subscriber with the same
+// client id starts on the same pipeline; everything is measured from that
+// restart, drain-s included (restart → last sample stored). A 3 M-sample
+// backlog (30,000 batches; the test Mosquitto queues up to 1,000,000 per
+// session) is BALANCE_BENCH_DEVICES=1500 BALANCE_BENCH_SECONDS=20.
 //
 // Environment: BALANCE_BENCH_DEVICES (comma list, default "500"),
 // BALANCE_BENCH_SECONDS, BALANCE_BENCH_ENCODING (line, the default and the
@@ -192,10 +200,11 @@ func publishLoadShare(s loadSpec, g int, began time.Time) error {
 // into the user cache directory).
 //
 // Reported per case: samples/s stored (over the time from the publisher's
-// start to the last sample stored), lost (published − counted in influxd),
-// ingest-cpu-s/Msample (this process, or Telegraf's; CPU from /proc over
-// the same window, per million samples counted in influxd), influxd-cpu-s/Msample,
-// drain-s (publisher done → last sample stored), peak-rss-MB and, for
+// start, for backlog from the restart, to the last sample stored), lost
+// (published − counted in influxd), ingest-cpu-s/Msample (this process, or
+// Telegraf's; CPU from /proc over the same window, per million samples
+// counted in influxd), influxd-cpu-s/Msample, drain-s (publisher done, for
+// backlog the restart, → last sample stored), peak-rss-MB and, for
 // balance, spooled-fraction, readback-samples and monitor-dropped.
 //
 // The table of issue 17:
@@ -224,16 +233,19 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatalf("BALANCE_BENCH_ENCODING=%q: want line or binary", encoding)
 	}
 	for _, column := range []string{"balance", "telegraf-identity", "telegraf-gzip"} {
-		for _, mode := range []string{"paced", "flood"} {
+		for _, mode := range []string{"paced", "flood", "backlog"} {
 			for _, n := range devices {
 				b.Run(fmt.Sprintf("%s/%s/devices=%d", column, mode, n), func(b *testing.B) {
 					rate := float64(n)
-					if mode == "flood" {
-						rate = 0
+					if mode != "paced" {
+						rate = 0 // flood, and backlog publishes the same way
 					}
 					if column == "balance" {
-						benchLoadBalance(b, n, seconds, rate, encoding)
+						benchLoadBalance(b, n, seconds, rate, encoding, mode == "backlog")
 						return
+					}
+					if mode == "backlog" {
+						b.Skip("backlog: balance column only")
 					}
 					if encoding == "binary" {
 						b.Skip("Telegraf cannot parse balance's binary encoding")
@@ -272,9 +284,20 @@ func newLoadRun(in *testenv.Influx, broker, encoding string, devices, seconds in
 // every poll until it reaches the published count or loadDrainDeadline
 // after the publisher has finished; cpu returns the ingest process's CPU
 // time. It records the wall time to the last stored sample, the drain time
-// and the CPU of ingest and influxd over that time.
-func (r *loadRun) measure(b *testing.B, poll time.Duration, stored func() (int64, error), cpu func() (time.Duration, error)) {
+// and the CPU of ingest and influxd over that time. With restart (backlog
+// mode; nil otherwise) the publisher runs to its end first, unmeasured,
+// and the measurement starts with the call to restart, which brings ingest
+// back: wall time and drain time are then both restart → last sample.
+func (r *loadRun) measure(b *testing.B, poll time.Duration, stored func() (int64, error), cpu func() (time.Duration, error), restart func() error) {
 	b.Helper()
+	if restart != nil {
+		if err := r.pub.Run(); err != nil {
+			b.Fatalf("publisher: %v", err)
+		}
+		if n, err := stored(); err != nil || n != 0 {
+			b.Fatalf("ingest stored %d samples during the outage (%v)", n, err)
+		}
+	}
 	influx0, err := testenv.ProcessCPU(r.in.Pid())
 	if err != nil {
 		b.Fatal(err)
@@ -285,12 +308,19 @@ func (r *loadRun) measure(b *testing.B, poll time.Duration, stored func() (int64
 	}
 	b.ResetTimer()
 	t0 := time.Now()
-	if err := r.pub.Start(); err != nil {
-		b.Fatalf("start publisher: %v", err)
-	}
 	pubDone := make(chan error, 1)
-	go func() { pubDone <- r.pub.Wait() }()
 	var pubEnd time.Time
+	if restart != nil {
+		if err := restart(); err != nil {
+			b.Fatalf("restart ingest: %v", err)
+		}
+		pubEnd = t0
+	} else {
+		if err := r.pub.Start(); err != nil {
+			b.Fatalf("start publisher: %v", err)
+		}
+		go func() { pubDone <- r.pub.Wait() }()
+	}
 	last := t0
 	for {
 		n, err := stored()
@@ -359,8 +389,11 @@ func (r *loadRun) report(b *testing.B, db, rp string, peakRSS int64) {
 }
 
 // benchLoadBalance runs one case through balance's ingest with monitoring
-// wired as `balance serve` wires it (cmd/balance/app.go startIngest).
-func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding string) {
+// wired as `balance serve` wires it (cmd/balance/app.go startIngest). With
+// backlog, ingest's subscriber is stopped after its first subscription and
+// a new one with the same client id is started once the whole stream waits
+// at the broker (see BenchmarkLoad).
+func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding string, backlog bool) {
 	brokerURL := testenv.StartMosquitto(b)
 	in := testenv.SharedInflux(b)
 	store, err := influxNew(in)
@@ -407,15 +440,34 @@ func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding
 	}
 	p.Start()
 	defer p.Stop()
-	sub, err := ingest.NewSubscriber(ingest.MQTTConfig{Broker: brokerURL, ClientID: r.spec.prefix + "-ingest"}, p.Handle, logger.With("component", "mqtt"), nil)
+	mqttCfg := ingest.MQTTConfig{Broker: brokerURL, ClientID: r.spec.prefix + "-ingest"}
+	sub, err := ingest.NewSubscriber(mqttCfg, p.Handle, logger.With("component", "mqtt"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := sub.Start(ctx, 10*time.Second); err != nil {
 		b.Fatal(err)
 	}
-	defer sub.Stop()
+	defer func() { sub.Stop() }()      // the current one: backlog replaces it
 	time.Sleep(200 * time.Millisecond) // subscription in place
+	var restart func() error
+	if backlog {
+		// The outage: the broker keeps the persistent session (clean
+		// session false) and queues the stream for it until a subscriber
+		// with the same client id comes back.
+		sub.Stop()
+		restart = func() error {
+			s, err := ingest.NewSubscriber(mqttCfg, p.Handle, logger.With("component", "mqtt"), nil)
+			if err != nil {
+				return fmt.Errorf("new subscriber: %w", err)
+			}
+			sub = s
+			if err := s.Start(ctx, 10*time.Second); err != nil {
+				return fmt.Errorf("start subscriber: %w", err)
+			}
+			return nil
+		}
+	}
 
 	// Peak RSS: this process's VmRSS from /proc/self/status sampled every
 	// 100 ms during the run (its VmHWM includes the earlier cases), after
@@ -425,7 +477,7 @@ func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding
 	stored0 := p.Stats().SamplesStored.Load()
 	r.measure(b, 10*time.Millisecond,
 		func() (int64, error) { return p.Stats().SamplesStored.Load() - stored0, nil },
-		func() (time.Duration, error) { return testenv.SelfCPU(), nil })
+		func() (time.Duration, error) { return testenv.SelfCPU(), nil }, restart)
 	peak := rss()
 	if n := p.Stats().Rejected.Load(); n != 0 {
 		b.Errorf("%d batches rejected", n)
@@ -479,7 +531,7 @@ func benchLoadTelegraf(b *testing.B, devices, seconds int, rate float64, enc str
 			n, err := telegrafPointsWritten(in)
 			return n - base, err
 		},
-		func() (time.Duration, error) { return testenv.ProcessCPU(tg.cmd.Process.Pid) })
+		func() (time.Duration, error) { return testenv.ProcessCPU(tg.cmd.Process.Pid) }, nil)
 	peak, err := procStatusKB(tg.cmd.Process.Pid, "VmHWM")
 	if err != nil {
 		b.Fatal(err)
