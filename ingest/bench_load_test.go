@@ -489,6 +489,7 @@ func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding
 	ms := mon.Stats()
 	b.ReportMetric(float64(p.Stats().SamplesSpooled.Load())/float64(r.published), "spooled-fraction")
 	b.ReportMetric(float64(ms.ReadBack()), "readback-samples")
+	b.ReportMetric(float64(ms.ReadByDesign()), "design-read-samples")
 	b.ReportMetric(float64(ms.Waits.Load()), "monitor-waits")
 	b.ReportMetric(float64(ms.Dropped.Load()), "monitor-dropped")
 	b.ReportMetric(float64(ms.LateBatches.Load()), "monitor-late-batches")

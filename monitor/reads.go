@@ -46,6 +46,12 @@ func (s *Stats) ReadBack() int64 {
 	return s.Read[readCatchUp].Load() + s.Read[readLate].Load() + s.Read[readResume].Load() + s.Read[readRefill].Load()
 }
 
+// ReadByDesign returns the samples read back for analyses that work on
+// stored data (exercise sessions, activity spans' gait).
+func (s *Stats) ReadByDesign() int64 {
+	return s.Read[readSession].Load() + s.Read[readGait].Load()
+}
+
 // Collectors returns the monitor's Prometheus metrics, read from Stats.
 func (m *Monitor) Collectors() []prometheus.Collector {
 	counter := func(name, help string, v *atomic.Int64) prometheus.Collector {
