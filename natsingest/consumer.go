@@ -85,7 +85,7 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config, h Handler, log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("natsingest: jetstream: %w", err)
 	}
-	kv, err := Setup(ctx, js, cfg)
+	kv, err := setupRetrying(ctx, js, cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,43 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.K
 	return kv, nil
 }
 
+// setupWait bounds how long New retries Setup while the cluster cannot
+// answer (a node restarting, a meta leader being elected): longer than a
+// JetStream leader election, short enough that a misconfiguration still
+// fails the start.
+const setupWait = time.Minute
+
+// setupRetrying runs Setup, again with backoff (0.5 s doubling to 5 s)
+// while it fails for want of an answer (timeouts, no responders, JetStream
+// temporarily unavailable), for at most setupWait; other errors return at
+// once.
+func setupRetrying(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Logger) (jetstream.KeyValue, error) {
+	deadline := time.Now().Add(setupWait)
+	wait := 500 * time.Millisecond
+	for {
+		kv, err := Setup(ctx, js, cfg)
+		if err == nil || !transient(err) || time.Now().Add(wait).After(deadline) {
+			return kv, err
+		}
+		log.Warn("natsingest: the cluster did not answer the setup; retrying", "err", err, "wait", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("natsingest: setup: %w (last: %w)", ctx.Err(), err)
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// transient reports whether a JetStream API error may pass by itself:
+// no answer in time, nobody to answer, or a 503 (JetStream not ready).
+func transient(err error) bool {
+	var api *jetstream.APIError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoHeartbeat) ||
+		(errors.As(err, &api) && api.Code == 503)
+}
+
 // consumerName is the durable name of partition p's consumer.
 func consumerName(prefix string, p int) string {
 	return fmt.Sprintf("%s-p%d", prefix, p)

@@ -108,7 +108,9 @@ func (r *natsRun) startProcess(t testing.TB, bin, name string, rot int) *natsPro
 		t.Fatal(err)
 	}
 	t.Cleanup(p.kill)
-	deadline := time.Now().Add(30 * time.Second)
+	// Up to 90 s: right after a NATS node's restart the cluster may take a
+	// while to answer the setup, which the instance retries (setupWait).
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		resp, err := http.Get("http://" + p.httpAddr + "/readyz")
 		if err == nil {
@@ -119,7 +121,7 @@ func (r *natsRun) startProcess(t testing.TB, bin, name string, rot int) *natsPro
 		}
 		if time.Now().After(deadline) {
 			b, _ := os.ReadFile(p.log)
-			t.Fatalf("instance %s not ready in 30 s (%v):\n%s", name, err, logTail(string(b), 3000))
+			t.Fatalf("instance %s not ready in 90 s (%v):\n%s", name, err, logTail(string(b), 3000))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -324,7 +326,7 @@ func TestNATSThreeInstancesOneKilled(t *testing.T) {
 	const (
 		partitions = 12
 		nDevices   = 50
-		runS       = 24.0
+		runS       = 36.0
 		leaseTTL   = 3 * time.Second
 		killAfter  = 10 * time.Second
 	)
@@ -431,6 +433,23 @@ func TestNATSThreeInstancesOneKilled(t *testing.T) {
 	// an instance then stops its partitions and takes them again.
 	waitFor(t, 30*time.Second, "every partition served again after the node's death", func() bool { return slices.Equal(servedBy(a, b), all) })
 	t.Logf("every partition served at the first check after the restart, %v after the node was killed", time.Since(nodeKilled).Round(time.Millisecond))
+
+	// The killed instance comes back under load, under its instance name
+	// (a restarted pod; its spool was empty, its state is PostgreSQL's):
+	// a and b give back partitions down to their share, and c takes them
+	// up, resuming each device from the watermark the other saved.
+	r.startProcess(t, bin, "c", 2)
+	cBack := time.Now()
+	waitFor(t, 30*time.Second, "c serving its share again", func() bool {
+		m := owners()
+		return len(m["c"]) >= partitions/3 && len(m["a"])+len(m["b"])+len(m["c"]) == partitions
+	})
+	back := owners()
+	t.Logf("c restarted %v into the run: serves %v after %v (a %v, b %v)", cBack.Sub(t0).Round(time.Millisecond), back["c"],
+		time.Since(cBack).Round(time.Millisecond), back["a"], back["b"])
+	if released := a.nats.consumer.Stats().Released + b.nats.consumer.Stats().Released; released < int64(len(back["c"])) {
+		t.Errorf("a and b released %d partitions, want at least the %d c serves now", released, len(back["c"]))
+	}
 
 	wg.Wait()
 	published, resends := 0, 0
