@@ -29,6 +29,7 @@ import (
 	"github.com/balance-pt/balance/ingest"
 	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/sim"
 	"github.com/balance-pt/balance/spool"
 	"github.com/balance-pt/balance/sqlite"
 	"github.com/balance-pt/balance/wire"
@@ -55,6 +56,7 @@ const loadDrainDeadline = 3 * time.Minute
 // loadSpec is what the publisher child publishes.
 type loadSpec struct {
 	broker, prefix, encoding string
+	stream                   string // sine or sim (see BenchmarkLoad)
 	devices, perDevice       int
 	startS                   int64
 	rate                     float64 // batches per second over all devices; 0: flood
@@ -62,21 +64,21 @@ type loadSpec struct {
 
 // String encodes s for the publisher's environment variable.
 func (s loadSpec) String() string {
-	return fmt.Sprintf("%s,%s,%s,%d,%d,%d,%g", s.broker, s.prefix, s.encoding, s.devices, s.perDevice, s.startS, s.rate)
+	return fmt.Sprintf("%s,%s,%s,%s,%d,%d,%d,%g", s.broker, s.prefix, s.encoding, s.stream, s.devices, s.perDevice, s.startS, s.rate)
 }
 
 // parseLoadSpec decodes loadSpec.String.
 func parseLoadSpec(v string) (loadSpec, error) {
 	f := strings.Split(v, ",")
-	if len(f) != 7 {
+	if len(f) != 8 {
 		return loadSpec{}, fmt.Errorf("bad load publisher spec %q", v)
 	}
-	s := loadSpec{broker: f[0], prefix: f[1], encoding: f[2]}
+	s := loadSpec{broker: f[0], prefix: f[1], encoding: f[2], stream: f[3]}
 	var errs [4]error
-	s.devices, errs[0] = strconv.Atoi(f[3])
-	s.perDevice, errs[1] = strconv.Atoi(f[4])
-	s.startS, errs[2] = strconv.ParseInt(f[5], 10, 64)
-	s.rate, errs[3] = strconv.ParseFloat(f[6], 64)
+	s.devices, errs[0] = strconv.Atoi(f[4])
+	s.perDevice, errs[1] = strconv.Atoi(f[5])
+	s.startS, errs[2] = strconv.ParseInt(f[6], 10, 64)
+	s.rate, errs[3] = strconv.ParseFloat(f[7], 64)
 	for _, err := range errs {
 		if err != nil {
 			return loadSpec{}, fmt.Errorf("load publisher spec %q: %w", v, err)
@@ -88,18 +90,84 @@ func parseLoadSpec(v string) (loadSpec, error) {
 // loadDeviceID is the id of device d of a run.
 func loadDeviceID(prefix string, d int) string { return fmt.Sprintf("%s-%05d", prefix, d) }
 
+// The sim stream (BALANCE_BENCH_STREAM=sim): loadSimScenarios distinct
+// scenarios, device d playing scenario d mod loadSimScenarios; the fleet
+// walks loadSimWalkFraction of the time in single walks of at least
+// loadSimMinWalkS (the monitor analyses no activity span shorter than 5 s),
+// each starting at least loadSimLeadS into the run and followed by at
+// least loadSimTailS of standing (3 s of stillness end the span, and its
+// read-back reaches 2 s past it).
+const (
+	loadSimScenarios    = 16
+	loadSimWalkFraction = 0.10
+	loadSimMinWalkS     = 8.0
+	loadSimLeadS        = 2.0
+	loadSimTailS        = 6.0
+)
+
+// loadSimStreams returns the samples of the sim stream's scenarios for a
+// run of seconds seconds: 100 Hz, seconds×100 samples each, timed from 0.
+// A walk lasts max(10 % of the run, loadSimMinWalkS); when that is more
+// than 10 %, only as many scenarios walk as keep the fleet's walking time
+// near 10 % (at least one). The walks start at offsets spread over the
+// run; the others, and the rest of the walkers' time, is quiet standing.
+func loadSimStreams(seconds int) ([][]balance.Sample, error) {
+	walkS := max(loadSimWalkFraction*float64(seconds), loadSimMinWalkS)
+	// Room for the walk's own variability (step-time CV) past walkS.
+	room := float64(seconds) - loadSimLeadS - loadSimTailS - walkS - 1
+	if room < 0 {
+		return nil, fmt.Errorf("sim stream: %d s is too short for a %g s walk with %g s before and %g s after it", seconds, walkS, loadSimLeadS, loadSimTailS)
+	}
+	walkers := min(loadSimScenarios, max(1, int(math.Round(loadSimScenarios*loadSimWalkFraction*float64(seconds)/walkS))))
+	body := sim.DefaultBody()
+	n := seconds * 100
+	out := make([][]balance.Sample, loadSimScenarios)
+	for i := range out {
+		sc := sim.NewScenario(body, 100, uint64(i+1))
+		if i < walkers {
+			// Spread the walkers' starts evenly over the room.
+			sc.Idle(loadSimLeadS + room*float64(i)/float64(max(1, walkers-1)))
+			w := sim.NormalWalk(body, 1)
+			w.Steps = max(2, int(math.Round(walkS*w.CadenceSPM/60)))
+			sc.Walk(w)
+			if end := sc.DurationS(); end > float64(seconds)-loadSimTailS {
+				return nil, fmt.Errorf("sim stream: scenario %d walks until %.2f s of %d", i, end, seconds)
+			}
+		}
+		sc.Idle(float64(seconds) - sc.DurationS() + 1)
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("sim stream: scenario %d: %w", i, err)
+		}
+		ss := sc.Samples(sim.TypicalSensor(), 0)
+		if len(ss) < n {
+			return nil, fmt.Errorf("sim stream: scenario %d has %d samples, want %d", i, len(ss), n)
+		}
+		out[i] = ss[:n:n]
+	}
+	return out, nil
+}
+
 // runLoadPublisher publishes perDevice batches of 100 samples for each of
 // the spec's devices at QoS 1 over loadPublisherConns connections (device d
 // always on connection d mod conns, so each device's batches stay in
 // order), batch k of every device before batch k+1 of any, paced at rate
 // batches per second (0: as fast as the broker takes them), and waits for
 // every PUBACK. Batch k of a device starts at startS+k seconds, 10 ms per
-// sample, with deterministic values.
+// sample, with deterministic values: a sinusoid, or with the sim stream
+// the samples k×100… of the device's scenario (loadSimStreams, rendered
+// once here).
 func runLoadPublisher(v string) int {
 	s, err := parseLoadSpec(v)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
+	}
+	var streams [][]balance.Sample
+	if s.stream == "sim" {
+		if streams, err = loadSimStreams(s.perDevice); err != nil {
+			fmt.Fprintln(os.Stderr, "load publisher:", err)
+			return 2
+		}
 	}
 	began := time.Now()
 	var wg sync.WaitGroup
@@ -108,7 +176,7 @@ func runLoadPublisher(v string) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := publishLoadShare(s, g, began); err != nil {
+			if err := publishLoadShare(s, streams, g, began); err != nil {
 				fmt.Fprintln(os.Stderr, "load publisher:", err)
 				failed.Store(true)
 			}
@@ -122,8 +190,9 @@ func runLoadPublisher(v string) int {
 }
 
 // publishLoadShare publishes the batches of the devices of connection g
-// (see runLoadPublisher).
-func publishLoadShare(s loadSpec, g int, began time.Time) error {
+// (see runLoadPublisher); streams is nil for the sine stream, else the sim
+// stream's scenarios.
+func publishLoadShare(s loadSpec, streams [][]balance.Sample, g int, began time.Time) error {
 	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(s.broker).SetClientID(fmt.Sprintf("%s-pub%d", s.prefix, g)).
 		SetCleanSession(true).SetWriteTimeout(60 * time.Second).SetAutoReconnect(false))
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
@@ -152,11 +221,19 @@ func publishLoadShare(s loadSpec, g int, began time.Time) error {
 			}
 			b.DeviceID, b.Seq = loadDeviceID(s.prefix, d), uint64(k+1)
 			t0 := s.startS*1e9 + int64(k)*1e9
-			for j := range b.Samples {
-				ph := float64(k*100+j)*2*math.Pi/100 + float64(d)
-				b.Samples[j] = balance.Sample{TimeNS: t0 + int64(j)*1e7,
-					Acc:  [3]float64{0.5 * math.Sin(ph), 0.3 * math.Cos(ph), 9.81 + math.Sin(2*ph)},
-					Gyro: [3]float64{0.1 * math.Sin(ph), 0.05, -0.02}}
+			if streams != nil {
+				// Scenario samples are timed from 0: shift to the run's base.
+				copy(b.Samples, streams[d%len(streams)][k*100:(k+1)*100])
+				for j := range b.Samples {
+					b.Samples[j].TimeNS += s.startS * 1e9
+				}
+			} else {
+				for j := range b.Samples {
+					ph := float64(k*100+j)*2*math.Pi/100 + float64(d)
+					b.Samples[j] = balance.Sample{TimeNS: t0 + int64(j)*1e7,
+						Acc:  [3]float64{0.5 * math.Sin(ph), 0.3 * math.Cos(ph), 9.81 + math.Sin(2*ph)},
+						Gyro: [3]float64{0.1 * math.Sin(ph), 0.05, -0.02}}
+				}
 			}
 			if s.encoding == "binary" {
 				buf = wire.AppendBinary(buf[:0], b, 9.80665/2048, math.Pi/180/16.4)
@@ -195,9 +272,21 @@ func publishLoadShare(s loadSpec, g int, began time.Time) error {
 //
 // Environment: BALANCE_BENCH_DEVICES (comma list, default "500"),
 // BALANCE_BENCH_SECONDS, BALANCE_BENCH_ENCODING (line, the default and the
-// only one Telegraf reads, or binary: balance only), BALANCE_TELEGRAF (the
-// telegraf binary; default: built once by shared/tools/peers/build-telegraf.sh
-// into the user cache directory).
+// only one Telegraf reads, or binary: balance only), BALANCE_BENCH_STREAM,
+// BALANCE_TELEGRAF (the telegraf binary; default: built once by
+// shared/tools/peers/build-telegraf.sh into the user cache directory).
+//
+// BALANCE_BENCH_STREAM is what the devices send: sine (the default), a
+// synthetic sinusoid that the monitor sees as one activity never ending, so
+// nothing is read back by design; or sim, the simulator's body model
+// (package sim): quiet standing with walks making up about 10 % of the
+// fleet's time, each followed by at least 6 s of standing, so that the
+// monitor's activity spans end within the run and are read back from
+// influxd for gait analysis (design-read-samples), as in free living. A
+// walk lasts 10 % of the run but at least 8 s (shorter spans are not
+// analysed), so in runs under 80 s only some devices walk; sim needs
+// BALANCE_BENCH_SECONDS ≥ 17. Sixteen scenarios are rendered once in the
+// publisher, device d playing scenario d mod 16 (see loadSimStreams).
 //
 // Reported per case: samples/s stored (over the time from the publisher's
 // start, for backlog from the restart, to the last sample stored), lost
@@ -232,6 +321,17 @@ func BenchmarkLoad(b *testing.B) {
 	if encoding != "line" && encoding != "binary" {
 		b.Fatalf("BALANCE_BENCH_ENCODING=%q: want line or binary", encoding)
 	}
+	stream := cmp.Or(os.Getenv("BALANCE_BENCH_STREAM"), "sine")
+	switch stream {
+	case "sine":
+	case "sim":
+		// Fail here, not in the publisher child, on a run too short.
+		if _, err := loadSimStreams(seconds); err != nil {
+			b.Fatalf("BALANCE_BENCH_STREAM=sim: %v", err)
+		}
+	default:
+		b.Fatalf("BALANCE_BENCH_STREAM=%q: want sine or sim", stream)
+	}
 	for _, column := range []string{"balance", "telegraf-identity", "telegraf-gzip"} {
 		for _, mode := range []string{"paced", "flood", "backlog"} {
 			for _, n := range devices {
@@ -241,7 +341,7 @@ func BenchmarkLoad(b *testing.B) {
 						rate = 0 // flood, and backlog publishes the same way
 					}
 					if column == "balance" {
-						benchLoadBalance(b, n, seconds, rate, encoding, mode == "backlog")
+						benchLoadBalance(b, n, seconds, rate, encoding, stream, mode == "backlog")
 						return
 					}
 					if mode == "backlog" {
@@ -250,7 +350,7 @@ func BenchmarkLoad(b *testing.B) {
 					if encoding == "binary" {
 						b.Skip("Telegraf cannot parse balance's binary encoding")
 					}
-					benchLoadTelegraf(b, n, seconds, rate, strings.TrimPrefix(column, "telegraf-"))
+					benchLoadTelegraf(b, n, seconds, rate, stream, strings.TrimPrefix(column, "telegraf-"))
 				})
 			}
 		}
@@ -269,10 +369,10 @@ type loadRun struct {
 	ingestCPU, influxCPU time.Duration
 }
 
-// newLoadRun prepares a publisher of devices × seconds batches on broker
-// with a fresh device-id prefix.
-func newLoadRun(in *testenv.Influx, broker, encoding string, devices, seconds int, rate float64) *loadRun {
-	s := loadSpec{broker: broker, prefix: "load" + strconv.FormatInt(time.Now().UnixNano()%1e12, 36), encoding: encoding,
+// newLoadRun prepares a publisher of devices × seconds batches of stream
+// (sine or sim) on broker with a fresh device-id prefix.
+func newLoadRun(in *testenv.Influx, broker, encoding, stream string, devices, seconds int, rate float64) *loadRun {
+	s := loadSpec{broker: broker, prefix: "load" + strconv.FormatInt(time.Now().UnixNano()%1e12, 36), encoding: encoding, stream: stream,
 		devices: devices, perDevice: seconds, startS: time.Now().Add(-time.Hour).Unix(), rate: rate}
 	pub := exec.Command(os.Args[0], "-test.run=^$")
 	pub.Env = append(os.Environ(), loadPublisherEnv+"="+s.String())
@@ -393,7 +493,7 @@ func (r *loadRun) report(b *testing.B, db, rp string, peakRSS int64) {
 // backlog, ingest's subscriber is stopped after its first subscription and
 // a new one with the same client id is started once the whole stream waits
 // at the broker (see BenchmarkLoad).
-func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding string, backlog bool) {
+func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding, stream string, backlog bool) {
 	brokerURL := testenv.StartMosquitto(b)
 	in := testenv.SharedInflux(b)
 	store, err := influxNew(in)
@@ -413,7 +513,7 @@ func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding
 		b.Fatal(err)
 	}
 	defer sp.Close()
-	r := newLoadRun(in, brokerURL, encoding, devices, seconds, rate)
+	r := newLoadRun(in, brokerURL, encoding, stream, devices, seconds, rate)
 	for d := 0; d < devices; d++ { // one patient per device, as in a clinic
 		id := loadDeviceID(r.spec.prefix, d)
 		if err := state.CreatePatient(ctx, balance.Patient{ID: "p-" + id}); err != nil {
@@ -487,12 +587,35 @@ func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding
 	}
 	r.report(b, testenv.Database, "raw", peak)
 	ms := mon.Stats()
+	waitMonitor(b, ms, int64(devices)*int64(seconds))
 	b.ReportMetric(float64(p.Stats().SamplesSpooled.Load())/float64(r.published), "spooled-fraction")
 	b.ReportMetric(float64(ms.ReadBack()), "readback-samples")
 	b.ReportMetric(float64(ms.ReadByDesign()), "design-read-samples")
+	b.ReportMetric(float64(ms.GaitWindows.Load()), "gait-windows")
 	b.ReportMetric(float64(ms.Waits.Load()), "monitor-waits")
 	b.ReportMetric(float64(ms.Dropped.Load()), "monitor-dropped")
 	b.ReportMetric(float64(ms.LateBatches.Load()), "monitor-late-batches")
+}
+
+// loadMonitorWait bounds waitMonitor.
+const loadMonitorWait = 30 * time.Second
+
+// waitMonitor waits (up to loadMonitorWait) until the monitor has handled
+// all batches (analysed or dropped) and its slow lane (session and gait
+// analyses, with their read-backs) is empty, so that the read counts
+// reported are complete; reads done in this wait are after the measured
+// window.
+func waitMonitor(b *testing.B, ms *monitor.Stats, batches int64) {
+	b.Helper()
+	deadline := time.Now().Add(loadMonitorWait)
+	for ms.Batches.Load()+ms.Dropped.Load() < batches || ms.SlowPending.Load() > 0 {
+		if time.Now().After(deadline) {
+			b.Logf("monitor still busy after %v: %d+%d of %d batches handled, %d slow analyses pending",
+				loadMonitorWait, ms.Batches.Load(), ms.Dropped.Load(), batches, ms.SlowPending.Load())
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // discardSink takes every alert and forgets it: the benchmark measures
@@ -505,16 +628,17 @@ func (discardSink) Raise(context.Context, balance.Alert) error { return nil }
 // Resolve does nothing.
 func (discardSink) Resolve(context.Context, string, string) error { return nil }
 
-// benchLoadTelegraf runs one case through Telegraf writing to the shared
-// influxd with content_encoding enc (identity or gzip).
-func benchLoadTelegraf(b *testing.B, devices, seconds int, rate float64, enc string) {
+// benchLoadTelegraf runs one case of stream (sine or sim) through Telegraf
+// writing to the shared influxd with content_encoding enc (identity or
+// gzip).
+func benchLoadTelegraf(b *testing.B, devices, seconds int, rate float64, stream, enc string) {
 	bin := telegrafBinary(b)
 	brokerURL := testenv.StartMosquitto(b)
 	in := testenv.SharedInflux(b)
 	if err := in.Exec("CREATE DATABASE " + telegrafDB); err != nil {
 		b.Fatal(err)
 	}
-	r := newLoadRun(in, brokerURL, "line", devices, seconds, rate)
+	r := newLoadRun(in, brokerURL, "line", stream, devices, seconds, rate)
 	tg := startTelegraf(b, bin, brokerURL, in.URL, enc, r.spec.prefix+"-telegraf")
 	defer tg.stop()
 
@@ -801,5 +925,62 @@ func startRSSSampler(pid int) func() int64 {
 		<-done
 		sample()
 		return peak.Load()
+	}
+}
+
+// TestLoadSimStreams checks the sim stream of BenchmarkLoad against the
+// monitor's view of it (1 s blocks moving when the SD of |acc| exceeds
+// 0.05 g or the mean |gyro| 0.35 rad/s, as monitor/worker.go): every
+// scenario has the run's samples, 10 ms apart from 0; a walker moves for
+// at least 6 s in one span that starts after the first second and is
+// followed by at least 5 s of stillness; the others never move; and the
+// fleet moves about 10 % of the time.
+func TestLoadSimStreams(t *testing.T) {
+	for _, seconds := range []int{17, 20, 30, 120} {
+		streams, err := loadSimStreams(seconds)
+		if err != nil {
+			t.Fatalf("%d s: %v", seconds, err)
+		}
+		if len(streams) != loadSimScenarios {
+			t.Fatalf("%d s: %d scenarios, want %d", seconds, len(streams), loadSimScenarios)
+		}
+		movingAll := 0
+		for i, ss := range streams {
+			if len(ss) != seconds*100 {
+				t.Fatalf("%d s, scenario %d: %d samples", seconds, i, len(ss))
+			}
+			first, last := -1, -1
+			for k := 0; k < seconds; k++ {
+				var sum, sq, gyr float64
+				for j, s := range ss[k*100 : (k+1)*100] {
+					if s.TimeNS != int64(k*100+j)*1e7 {
+						t.Fatalf("%d s, scenario %d: sample %d at %d ns", seconds, i, k*100+j, s.TimeNS)
+					}
+					a := math.Sqrt(s.Acc[0]*s.Acc[0] + s.Acc[1]*s.Acc[1] + s.Acc[2]*s.Acc[2])
+					sum, sq = sum+a, sq+a*a
+					gyr += math.Sqrt(s.Gyro[0]*s.Gyro[0] + s.Gyro[1]*s.Gyro[1] + s.Gyro[2]*s.Gyro[2])
+				}
+				sd := math.Sqrt(max(0, sq/100-(sum/100)*(sum/100)))
+				if sd > 0.05*balance.StandardGravity || gyr/100 > 0.35 {
+					movingAll++
+					if first < 0 {
+						first = k
+					}
+					last = k
+				}
+			}
+			if first < 0 {
+				continue
+			}
+			if span := last - first + 1; first < 1 || span < 6 || seconds-1-last < 5 {
+				t.Errorf("%d s, scenario %d: moves in blocks %d..%d of %d", seconds, i, first, last, seconds)
+			}
+		}
+		if f := float64(movingAll) / float64(seconds*loadSimScenarios); f < 0.06 || f > 0.16 {
+			t.Errorf("%d s: the fleet moves %.1f %% of the time, want about 10 %%", seconds, 100*f)
+		}
+	}
+	if _, err := loadSimStreams(16); err == nil {
+		t.Error("a 16 s sim stream: no error")
 	}
 }
