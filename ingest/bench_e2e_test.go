@@ -106,18 +106,8 @@ func benchEndToEnd(b *testing.B, rate float64) {
 	brokerURL := testenv.StartMosquitto(b)
 	in := testenv.SharedInflux(b)
 	store := newInfluxStoreTB(b, in)
-	dir := b.TempDir()
+	state, sp := openBenchState(b)
 	ctx := context.Background()
-	state, err := sqlite.OpenState(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer state.Close()
-	sp, err := spool.Open(filepath.Join(dir, "spool"), spool.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sp.Close()
 	const devices = 500
 	prefix := fmt.Sprintf("bench%d", time.Now().UnixNano()%1e9)
 	state.CreatePatient(ctx, balance.Patient{ID: "bench"})
@@ -187,6 +177,24 @@ func benchEndToEnd(b *testing.B, rate float64) {
 	if influxCPU > 0 {
 		b.ReportMetric(float64(selfCPU)/float64(influxCPU), "ingest/influxd-cpu")
 	}
+}
+
+// openBenchState opens a SQLite state database and a spool in a temporary
+// directory for a benchmark, closed when it ends.
+func openBenchState(tb testing.TB) (*sqlite.StateDB, *spool.Spool) {
+	tb.Helper()
+	dir := tb.TempDir()
+	state, err := sqlite.OpenState(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { state.Close() })
+	sp, err := spool.Open(filepath.Join(dir, "spool"), spool.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sp.Close() })
+	return state, sp
 }
 
 func newInfluxStoreTB(tb testing.TB, in *testenv.Influx) balance.SampleStore {

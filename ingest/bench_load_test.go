@@ -30,8 +30,6 @@ import (
 	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/monitor"
 	"github.com/balance-pt/balance/sim"
-	"github.com/balance-pt/balance/spool"
-	"github.com/balance-pt/balance/sqlite"
 	"github.com/balance-pt/balance/wire"
 )
 
@@ -496,23 +494,9 @@ func (r *loadRun) report(b *testing.B, db, rp string, peakRSS int64) {
 func benchLoadBalance(b *testing.B, devices, seconds int, rate float64, encoding, stream string, backlog bool) {
 	brokerURL := testenv.StartMosquitto(b)
 	in := testenv.SharedInflux(b)
-	store, err := influxNew(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	dir := b.TempDir()
+	store := newInfluxStoreTB(b, in)
+	state, sp := openBenchState(b)
 	ctx := context.Background()
-	state, err := sqlite.OpenState(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer state.Close()
-	sp, err := spool.Open(filepath.Join(dir, "spool"), spool.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sp.Close()
 	r := newLoadRun(in, brokerURL, encoding, stream, devices, seconds, rate)
 	for d := 0; d < devices; d++ { // one patient per device, as in a clinic
 		id := loadDeviceID(r.spec.prefix, d)
