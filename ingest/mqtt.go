@@ -291,14 +291,6 @@ func (s *Subscriber) MaxHeld() int64 { return s.maxHeld.Load() }
 // the messages it holds.
 func (s *Subscriber) Paused() bool { return s.paused.Load() }
 
-// Held returns the messages waiting in the lanes now.
-func (s *Subscriber) Held() int {
-	if s.lanes == nil {
-		return 0
-	}
-	return s.lanes.queued()
-}
-
 // Stop disconnects. Messages not yet acknowledged, among them those still
 // waiting in the lanes, stay with the broker.
 func (s *Subscriber) Stop() {
