@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -778,69 +775,16 @@ func (t *telegrafProc) stop() {
 	}
 }
 
-// influxQuery runs an InfluxQL query against in and decodes the values of
-// its first result's series, with their tags.
-func influxQuery(in *testenv.Influx, db, q string) ([]influxSeries, error) {
-	resp, err := http.PostForm(in.URL+"/query", url.Values{"q": {q}, "db": {db}})
-	if err != nil {
-		return nil, fmt.Errorf("influxql %q: %w", q, err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Results []struct {
-			Series []influxSeries `json:"series"`
-			Error  string         `json:"error"`
-		} `json:"results"`
-		Error string `json:"error"`
-	}
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("influxql %q: %w", q, err)
-	}
-	if out.Error != "" || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("influxql %q: %d %s", q, resp.StatusCode, out.Error)
-	}
-	if len(out.Results) == 0 {
-		return nil, nil
-	}
-	if e := out.Results[0].Error; e != "" {
-		return nil, fmt.Errorf("influxql %q: %s", q, e)
-	}
-	return out.Results[0].Series, nil
-}
-
-// influxSeries is one series of an InfluxQL result.
-type influxSeries struct {
-	Name    string            `json:"name"`
-	Tags    map[string]string `json:"tags"`
-	Columns []string          `json:"columns"`
-	Values  [][]any           `json:"values"`
-}
-
-// column returns the integer in column name of row i (0 when absent).
-func (s influxSeries) column(i int, name string) int64 {
-	for c, n := range s.Columns {
-		if n == name && i < len(s.Values) && c < len(s.Values[i]) {
-			if v, ok := s.Values[i][c].(json.Number); ok {
-				n, _ := v.Int64()
-				return n
-			}
-		}
-	}
-	return 0
-}
-
 // loadCount returns the samples of the run's devices (prefix) that db.rp's
 // imu measurement holds.
 func loadCount(in *testenv.Influx, db, rp, prefix string) (int64, error) {
-	ss, err := influxQuery(in, db, fmt.Sprintf(`SELECT count(ax) FROM %q.%q."imu" WHERE device =~ /^%s-/`, db, rp, prefix))
+	ss, err := in.Query(db, fmt.Sprintf(`SELECT count(ax) FROM %q.%q."imu" WHERE device =~ /^%s-/`, db, rp, prefix))
 	if err != nil {
 		return 0, err
 	}
 	var n int64
 	for _, s := range ss {
-		n += s.column(0, "count")
+		n += s.Int(0, "count")
 	}
 	return n, nil
 }
@@ -848,14 +792,14 @@ func loadCount(in *testenv.Influx, db, rp, prefix string) (int64, error) {
 // telegrafPointsWritten returns the points influxd's shards of telegrafDB
 // have accepted since influxd started (SHOW STATS: in memory, cheap).
 func telegrafPointsWritten(in *testenv.Influx) (int64, error) {
-	ss, err := influxQuery(in, "", "SHOW STATS FOR 'shard'")
+	ss, err := in.Query("", "SHOW STATS FOR 'shard'")
 	if err != nil {
 		return 0, err
 	}
 	var n int64
 	for _, s := range ss {
 		if s.Tags["database"] == telegrafDB {
-			n += s.column(0, "writePointsOk")
+			n += s.Int(0, "writePointsOk")
 		}
 	}
 	return n, nil

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,21 +190,6 @@ func (in *Influx) Kill() {
 	in.cmd.Process.Kill()
 	in.cmd.Wait()
 	in.cmd = nil
-}
-
-// Exec runs an InfluxQL statement through the 1.x /query endpoint.
-func (in *Influx) Exec(q string) error {
-	resp, err := http.PostForm(in.URL+"/query", url.Values{"q": {q}})
-	if err != nil {
-		return fmt.Errorf("influxql %q: %w", q, err)
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	body.ReadFrom(resp.Body)
-	if resp.StatusCode != http.StatusOK || strings.Contains(body.String(), `"error"`) {
-		return fmt.Errorf("influxql %q: %d %s", q, resp.StatusCode, body.String())
-	}
-	return nil
 }
 
 var (
