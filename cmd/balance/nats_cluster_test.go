@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,6 +31,10 @@ import (
 	"github.com/balance-pt/balance/sim"
 	"github.com/balance-pt/balance/wire"
 )
+
+// natsKillDevicesEnv sets TestNATSThreeInstancesOneKilled's number of
+// devices.
+const natsKillDevicesEnv = "BALANCE_NATS_KILL_DEVICES"
 
 // natsRun is the shared setting of TestNATSThreeInstancesOneKilled's
 // instances.
@@ -312,24 +319,35 @@ func startDevices(devs []*simDevice, clients []mqtt.Client) (t0, tStart time.Tim
 // TestNATSThreeInstancesOneKilled runs three `balance serve` instances on
 // a 3-node NATS JetStream cluster (MQTT listener and partition mapping on
 // every node, R3), one fresh PostgreSQL database and one influxd: A and B
-// in this process, C as a child process. 50 simulated devices publish
-// 100 Hz over MQTT to the three nodes for 24 s; 10 of them fall, at
+// in this process, C as a child process. 500 simulated devices publish
+// 100 Hz over MQTT to the three nodes for 36 s; 10 of them fall, at
 // moments spread over the run. 10 s in, C is killed with SIGKILL (its
 // leases are left to expire, its unacknowledged messages are replayed to
 // the new owners); once its partitions are served again, one NATS node is
 // killed with SIGKILL too (its devices resend on another node) and
-// restarted 4 s later. Then every sample the broker acknowledged must be in
-// influxd exactly once (count per device), every fall must raise exactly
+// restarted 4 s later; then C is restarted and takes its share back. Then
+// every sample the broker acknowledged must be in influxd exactly once
+// (count and checksum per device), every fall must raise exactly
 // one alert, delivered exactly once (webhook-id), and no other patient an
 // alert. It logs the time until C's partitions were served again.
+//
+// $BALANCE_NATS_KILL_DEVICES sets the number of devices (default 500).
 func TestNATSThreeInstancesOneKilled(t *testing.T) {
 	const (
 		partitions = 12
-		nDevices   = 50
 		runS       = 36.0
 		leaseTTL   = 3 * time.Second
 		killAfter  = 10 * time.Second
 	)
+	nDevices := 500
+	if v := os.Getenv(natsKillDevicesEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 {
+			t.Fatalf("%s=%q: want a number of devices ≥ 10", natsKillDevicesEnv, v)
+		}
+		nDevices = n
+	}
+	fallEvery := nDevices / 10
 	started := time.Now()
 	bin := buildBalance(t)
 	r, cl := startNATSEnv(t, partitions, leaseTTL)
@@ -338,10 +356,10 @@ func TestNATSThreeInstancesOneKilled(t *testing.T) {
 	devs := make([]*simDevice, nDevices)
 	falls := map[string]bool{} // patients who fall
 	for i := range devs {
-		d := &simDevice{id: fmt.Sprintf("nd-%02d", i)}
+		d := &simDevice{id: fmt.Sprintf("nd-%03d", i)}
 		sc := sim.NewScenario(sim.DefaultBody(), 100, uint64(i+1))
-		if i%5 == 0 { // 10 falls, starting 2, 3.2, ..., 12.8 s into the run
-			at := 2 + 1.2*float64(i/5)
+		if i%fallEvery == 0 && i/fallEvery < 10 { // 10 falls, starting 2, 3.2, ..., 12.8 s into the run
+			at := 2 + 1.2*float64(i/fallEvery)
 			sc.Idle(at)
 			sc.Fall(sim.FallSpec{Kind: sim.FallForward, LieS: 6, GetUp: true})
 			falls["p-"+d.id] = true
@@ -483,6 +501,16 @@ func TestNATSThreeInstancesOneKilled(t *testing.T) {
 			t.Errorf("%s: %d samples stored (%v), %d acknowledged, %d in the scenario; want all, once", d.id, n, err, d.acked, len(d.samples))
 		}
 		stored += int(n)
+		// And the very samples: JSON batches in SI units and float fields
+		// at µs precision round-trip bit for bit (docs/storage.md), so the
+		// checksum of the stored samples in time order is the published one.
+		ss, err := a.Store.ReadSamples(ctx, q(d.id))
+		if err != nil {
+			t.Fatalf("%s: reading back: %v", d.id, err)
+		}
+		if got, want := sampleChecksum(ss), sampleChecksum(d.samples); got != want {
+			t.Errorf("%s: stored samples' checksum %016x, published %016x (%d stored, %d published)", d.id, got, want, len(ss), len(d.samples))
+		}
 	}
 	sa, sb := a.nats.consumer.Stats(), b.nats.consumer.Stats()
 	t.Logf("stored %d of %d; a handled %d messages (redelivered %d, leases taken %d), b %d (%d, %d)",
@@ -531,6 +559,25 @@ func TestNATSThreeInstancesOneKilled(t *testing.T) {
 		t.Errorf("webhook-ids delivered more than once: %v", rep)
 	}
 	t.Logf("falls: %d; whole test %v", len(falls), time.Since(started).Round(time.Millisecond))
+}
+
+// sampleChecksum is FNV-1a (64-bit) over every sample's time and the bits
+// of its six values, in order.
+func sampleChecksum(ss []balance.Sample) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	for _, s := range ss {
+		put(uint64(s.TimeNS))
+		for k := range 3 {
+			put(math.Float64bits(s.Acc[k]))
+			put(math.Float64bits(s.Gyro[k]))
+		}
+	}
+	return h.Sum64()
 }
 
 // logTail returns the last n bytes of s.
