@@ -87,8 +87,9 @@ func streamAll(b testing.TB, r io.Reader, opts Options, chunk []balance.Sample) 
 
 // BenchmarkStream reports the cost per sample of reading through a Stream
 // in chunks of 4096 samples: generic CSV (full-precision values as
-// `balance sim` writes them, and 6-decimal values as devices export them)
-// and SisFall text.
+// `balance sim` writes them, and 6-decimal values as devices export them),
+// SisFall text, and the same recording as binary frames (WriteFrames'
+// defaults: 100 samples with gyroscope per frame).
 func BenchmarkStream(b *testing.B) {
 	const n = 100_000
 	short := benchRecording(n)
@@ -103,6 +104,10 @@ func BenchmarkStream(b *testing.B) {
 	if err := WriteGeneric(&sb, short); err != nil {
 		b.Fatal(err)
 	}
+	var fb bytes.Buffer
+	if err := WriteFrames(&fb, benchRecording(n), FramesOptions{}); err != nil {
+		b.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -110,6 +115,7 @@ func BenchmarkStream(b *testing.B) {
 		{"generic", benchGeneric(b, n)},
 		{"generic-6-decimals", sb.Bytes()},
 		{"sisfall", benchSisFall(n)},
+		{"frames", fb.Bytes()},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			chunk := make([]balance.Sample, 4096)

@@ -1,6 +1,7 @@
 // Package recording reads and writes IMU recording files: Mobilise-D/mobgap
-// CSV exports, SisFall text files, GENEActiv CSV exports and a generic CSV
-// format of the project's own. Every reader returns a Recording whose samples
+// CSV exports, SisFall text files, GENEActiv CSV exports, a generic CSV
+// format of the project's own, and the devices' binary frames stored one
+// after another. Every reader returns a Recording whose samples
 // are in SI units (m/s², rad/s) in the sensor's own axis frame, with
 // TimeNS in Unix nanoseconds when the file carries absolute times and
 // nanoseconds since the first sample otherwise.
@@ -65,6 +66,45 @@
 // from 65535 to 0 is undone, and dropped packets become gaps in TimeNS
 // (analysis.BridgeGaps fills the short ones).
 //
+// # Frames
+//
+// The frames format (FormatFrames) is what a wearable that records to flash
+// while offline, or a gateway that keeps what it forwards, stores: the
+// binary frames the devices publish on MQTT (package wire,
+// docs/wire-format.md section "2. Binary frame": magic "BF", version 1,
+// flags, seq, t0 in Unix µs, rate, scales, n int16 samples, CRC-32C), one
+// after another. A file may begin with a text preamble of "# key: value\n"
+// lines whose first line is "# format: balance-frames/1"; its keys go into
+// Meta as the generic CSV's comments do (height_m, sensor_height_m, device,
+// ...), and a rate_hz there must agree with the frames' float32 rate (it then
+// gives the rate exactly, as 51.2 rather than 51.200000762939453). Without a
+// preamble the file starts directly with "BF\x01". WriteFrames writes the
+// format; `balance sim file --file-format frames` too.
+//
+// Every frame is decoded by wire's (*Decoder).DecodeBinary: samples in SI units at the
+// frame's t0 + round(i·10⁹/rate) ns. The rate and the presence of a
+// gyroscope come from the first frame; a later frame with another rate or
+// gyroscope flag, or starting at or before the previous sample's time, is an
+// EMALFORMED error naming the frame (counted from 1 among the frames read)
+// and its byte offset. A time gap between frames (frames lost) is a gap in
+// TimeNS. A frame with a valid CRC that wire rejects (rate outside
+// 10..1000 Hz: ERATE; no samples or more than balance.MaxBatchSize: ECOUNT;
+// a zero scale: EMALFORMED), or whose value is beyond balance's plausible
+// range (Sample.Validate, checked sample by sample only when the frame's
+// scales allow such values), is an error naming it too.
+//
+// Damaged bytes do not cost the frames around them: where a frame's magic,
+// version, flags or CRC is wrong, or its length runs past the end of the
+// file (a truncated last frame), the reader skips to the next offset after
+// the bad frame's first byte where a frame with a valid CRC starts (or to
+// the end), and counts each such bad spot in Meta["frames_skipped"] and the
+// bytes skipped in Meta["bytes_skipped"] (both absent when nothing was
+// skipped; complete once Read has returned io.EOF). A read error of the
+// underlying reader is an error, not a bad spot. Frames are read through a
+// buffer of their own (64 KiB, growing to the largest frame met, at most
+// 30+65535×12+4 bytes) and decoded straight into the caller's slice when
+// they fit in it.
+//
 // # Streaming
 //
 // Open reads a recording's header and returns a Stream whose Read fills a
@@ -79,6 +119,6 @@
 //
 // Readers never panic on bad input: they return a *balance.Error with code
 // balance.EMALFORMED (unparseable text), balance.EUNITS (unknown unit),
-// balance.ENONFINITE, balance.ERATE (missing or impossible rate) or
-// balance.ECOUNT (no samples).
+// balance.ENONFINITE, balance.ERANGE (implausible value), balance.ERATE
+// (missing or impossible rate) or balance.ECOUNT (no samples).
 package recording

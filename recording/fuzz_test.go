@@ -47,8 +47,29 @@ func checkFuzz(t *testing.T, rec Recording, err error) {
 	}
 }
 
+// framesSeeds adds frames files: 250 samples in 3 frames with gyroscope
+// and preamble, 30 acc-only samples in frames of 7 without preamble, and
+// the first with a damaged sample byte in its second frame.
+func framesSeeds(f *testing.F) {
+	var a, b bytes.Buffer
+	rec := framesRec(250, 100, true)
+	if err := WriteFrames(&a, rec, FramesOptions{}); err != nil {
+		f.Fatal(err)
+	}
+	rec = framesRec(30, 50, false)
+	if err := WriteFrames(&b, rec, FramesOptions{SamplesPerFrame: 7}); err != nil {
+		f.Fatal(err)
+	}
+	damaged := bytes.Clone(a.Bytes())
+	damaged[len(damaged)-1234-600] ^= 1
+	f.Add(a.Bytes())
+	f.Add(b.Bytes()[bytes.Index(b.Bytes(), []byte("BF\x01")):])
+	f.Add(damaged)
+}
+
 func FuzzReadAuto(f *testing.F) {
 	fuzzSeeds(f, "../analysis/testdata/mobgap/HA_001/Test5_Trial1_imu.csv", "../analysis/testdata/gaitpy/demo_data.csv")
+	framesSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, err := Read(bytes.NewReader(b), Options{})
 		checkFuzz(t, rec, err)
@@ -84,6 +105,15 @@ func FuzzReadGENEActiv(f *testing.F) {
 	fuzzSeeds(f, "../analysis/testdata/gaitpy/demo_data.csv")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, err := Read(bytes.NewReader(b), Options{Format: FormatGENEActiv})
+		checkFuzz(t, rec, err)
+	})
+}
+
+func FuzzReadFrames(f *testing.F) {
+	fuzzSeeds(f)
+	framesSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec, err := Read(bytes.NewReader(b), Options{Format: FormatFrames})
 		checkFuzz(t, rec, err)
 	})
 }

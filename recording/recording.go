@@ -31,10 +31,13 @@ const (
 	FormatMobgap    = "mobgap"
 	FormatSisFall   = "sisfall"
 	FormatGENEActiv = "geneactiv"
+	// FormatFrames is the binary format of the device's own frames (see the
+	// package comment, "Frames").
+	FormatFrames = "frames"
 )
 
 // Formats lists the accepted format names.
-var Formats = []string{FormatGeneric, FormatMobgap, FormatSisFall, FormatGENEActiv}
+var Formats = []string{FormatGeneric, FormatMobgap, FormatSisFall, FormatGENEActiv, FormatFrames}
 
 // Options control Read.
 type Options struct {
@@ -69,7 +72,9 @@ func Read(r io.Reader, opts Options) (Recording, error) {
 	return s.collect()
 }
 
-// Detect names the format of a file from its first bytes: a GENEActiv export
+// Detect names the format of a file from its first bytes: a frames file
+// starts with a binary frame ("BF\x01") or with the line
+// "# format: balance-frames/1"; a GENEActiv export
 // starts with "Device Type,GENEActiv"; a mobgap export has a header with
 // acc_x_g; SisFall lines are nine integers ending in ";"; anything else
 // starting with "# " comments or with a header naming acc_x (in any case, as
@@ -79,6 +84,8 @@ func Detect(head []byte) (string, error) {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	first := firstLine(head)
 	switch {
+	case bytes.HasPrefix(head, frameStart) || isFramesFormatLine(first):
+		return FormatFrames, nil
 	case bytes.HasPrefix(first, []byte("Device Type,GENEActiv")):
 		return FormatGENEActiv, nil
 	case bytes.Contains(first, []byte("acc_x_g")):

@@ -59,7 +59,8 @@ type decoder interface {
 // Open reads the header of a recording in the format opts.Format, or the
 // format Detect finds in its first bytes when opts.Format is empty, and
 // reads ahead the first rateWindow (1000) samples of the generic, mobgap
-// and GENEActiv formats to know the rate: errors in those lines are Open's.
+// and GENEActiv formats to know the rate: errors in those lines are Open's;
+// of the frames format it reads the preamble and the first frame.
 // The returned Stream's Read gives the samples.
 func Open(r io.Reader, opts Options) (*Stream, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -81,6 +82,8 @@ func Open(r io.Reader, opts Options) (*Stream, error) {
 		return openSisFall(newLines(br))
 	case FormatGENEActiv:
 		return openGENEActiv(newLines(br))
+	case FormatFrames:
+		return openFrames(br)
 	}
 	return nil, balance.Errorf(balance.EINVALID, "unknown recording format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }

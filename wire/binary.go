@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"math"
 
@@ -95,9 +96,17 @@ func (d *Decoder) decodeBinary(p []byte, dst *balance.Batch) (declared, error) {
 	dst.Samples = growSamples(dst.Samples, n)
 	sat := 0
 	q := body[binaryHeaderSize:]
+	// When the period is a whole number of ns (100 Hz: 10⁷), i·period is
+	// exactly round(i·10⁹/rate), without a division and rounding per sample.
+	step := int64(1e9 / rate)
+	exact := float64(step) == 1e9/rate
 	for i := range dst.Samples {
 		s := &dst.Samples[i]
-		s.TimeNS = sampleTime(t0, i, rate)
+		if exact {
+			s.TimeNS = t0 + int64(i)*step
+		} else {
+			s.TimeNS = sampleTime(t0, i, rate)
+		}
 		clipped := false
 		for k := range 3 {
 			v := int16(binary.LittleEndian.Uint16(q[2*k:]))
@@ -201,4 +210,23 @@ func growSamples(s []balance.Sample, n int) []balance.Sample {
 		return make([]balance.Sample, n, n+n/4)
 	}
 	return s[:n]
+}
+
+// DecodeBinary decodes p, exactly one binary frame, into dst, reusing the
+// capacity of dst.Samples, with the frame's own checks (EVERSION,
+// ETRUNCATED, EMALFORMED, ECRC, ECOUNT, ERATE, ECLOCK for a t0 beyond the
+// years 1678 to 2262) but none of DecodeIMU's checks for live ingest: values
+// are not checked against balance's plausible ranges (a scale may make
+// them implausible), units not judged, times not compared with a clock.
+// It is for readers of stored frames, which check what they need.
+// Stats().Saturated counts the clipped samples. On error dst holds no
+// samples.
+func (d *Decoder) DecodeBinary(p []byte, dst *balance.Batch) error {
+	d.stats = DecodeStats{}
+	if _, err := d.decodeBinary(p, dst); err != nil {
+		dst.Samples = dst.Samples[:0]
+		d.stats = DecodeStats{}
+		return fmt.Errorf("wire: binary frame: %w", err)
+	}
+	return nil
 }

@@ -30,6 +30,10 @@ The format is detected from the content unless --format is given:
   mobgap     Mobilise-D/mobgap lower-back CSV (g, deg/s)
   sisfall    SisFall trial text file (200 Hz)
   geneactiv  GENEActiv CSV export
+  frames     the devices' binary frames (docs/wire-format.md) back to back,
+             after an optional "# format: balance-frames/1" preamble
+             ('balance sim file --file-format frames'); damaged frames are
+             skipped and counted in a note
 With --json the output is the document described in docs/analyze-json.md.
 
 flags:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/recording"
 	"github.com/balance-pt/balance/sim"
 )
 
@@ -32,24 +33,14 @@ const dayFileEnv = "BALANCE_ANALYZE_DAY_FILE"
 // writes (PREFIX-full.pprof, PREFIX-7digits.pprof).
 const dayProfileEnv = "BALANCE_ANALYZE_DAY_PROFILE"
 
-// writeDay writes hours of simulated free living (balance sim, 1-h blocks
-// of standing with walks of 40-120 steps every 2-5 minutes and a fall
-// every 6 hours) at 100 Hz as a generic CSV
-// file in WriteGeneric's format, with values at full float64 precision
-// (digits -1, as WriteGeneric and `balance sim` write them) or rounded to
-// digits significant digits.
-func writeDay(tb testing.TB, path string, hours int, digits int) int {
+// dayHours calls f with each hour of simulated free living (balance sim,
+// 1-h blocks of standing with walks of 40-120 steps every 2-5 minutes and
+// a fall every 6 hours) at 100 Hz from 2026-01-01 00:00 UTC, 360,000
+// samples an hour, as the typical sensor gives them.
+func dayHours(tb testing.TB, hours int, f func([]balance.Sample)) {
 	tb.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
-	fmt.Fprintf(bw, "# format: balance-csv/1\n# rate_hz: 100\n# acc_unit: m/s2\n# gyro_unit: rad/s\n# start_unix_ns: %d\n# height_m: 1.70\ntime_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n", start)
 	body := sim.DefaultBody()
-	n := 0
-	buf := make([]byte, 0, 256)
 	for h := 0; h < hours; h++ {
 		sc := sim.NewScenario(body, 100, uint64(h+1))
 		for i := 0; sc.DurationS() < 3600-130; i++ {
@@ -65,11 +56,28 @@ func writeDay(tb testing.TB, path string, hours int, digits int) int {
 		if err := sc.Err(); err != nil {
 			tb.Fatal(err)
 		}
-		s := sc.Samples(sim.TypicalSensor(), 0)
+		s := sc.Samples(sim.TypicalSensor(), start+int64(h)*3600e9)
+		f(s[:min(len(s), 360_000)])
+	}
+}
+
+// writeDay writes hours of dayHours as a generic CSV file in
+// WriteGeneric's format, with values at full float64 precision (digits
+// -1, as WriteGeneric and `balance sim` write them) or rounded to digits
+// significant digits, and returns the number of samples.
+func writeDay(tb testing.TB, path string, hours int, digits int) int {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	fmt.Fprintf(bw, "# format: balance-csv/1\n# rate_hz: 100\n# acc_unit: m/s2\n# gyro_unit: rad/s\n# start_unix_ns: %d\n# height_m: 1.70\ntime_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n", start)
+	n := 0
+	buf := make([]byte, 0, 256)
+	dayHours(tb, hours, func(s []balance.Sample) {
 		for i := range s {
-			if i >= 360_000 {
-				break
-			}
 			buf = strconv.AppendFloat(buf[:0], float64(n)/100, 'f', -1, 64)
 			for k := 0; k < 6; k++ {
 				v := s[i].Acc[k%3]
@@ -86,8 +94,37 @@ func writeDay(tb testing.TB, path string, hours int, digits int) int {
 			bw.Write(buf)
 			n++
 		}
-	}
+	})
 	if err := bw.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// writeDayFrames writes hours of dayHours in the frames format (the
+// devices' binary frames, 1 s each, the typical sensor's 16-bit counts:
+// recording.WriteFrames' defaults) and returns the number of samples.
+func writeDayFrames(tb testing.TB, path string, hours int) int {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fw, err := recording.NewFramesWriter(f, 100, true, map[string]string{"height_m": "1.70"}, recording.FramesOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	dayHours(tb, hours, func(s []balance.Sample) {
+		if err := fw.Write(s); err != nil {
+			tb.Fatal(err)
+		}
+		n += len(s)
+	})
+	if err := fw.Close(); err != nil {
 		tb.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -137,11 +174,18 @@ func TestAnalyzeDayChild(t *testing.T) {
 func BenchmarkAnalyzeDay(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
-		digits int
-	}{{"full", -1}, {"7digits", 7}} {
+		digits int // 0: frames
+	}{{"full", -1}, {"7digits", 7}, {"frames", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
-			path := filepath.Join(b.TempDir(), "day.csv")
-			n := writeDay(b, path, 24, bc.digits)
+			var path string
+			var n int
+			if bc.digits == 0 {
+				path = filepath.Join(b.TempDir(), "day.frames")
+				n = writeDayFrames(b, path, 24)
+			} else {
+				path = filepath.Join(b.TempDir(), "day.csv")
+				n = writeDay(b, path, 24, bc.digits)
+			}
 			var cpu, hwm float64
 			b.ResetTimer()
 			for b.Loop() {

@@ -73,6 +73,19 @@ func analyzeFile(ctx context.Context, o analyzeOptions, opts recording.Options) 
 		return nil, err
 	}
 	defer st.Close()
+	doc, err := analyzeOpened(ctx, o, st)
+	if err != nil {
+		return nil, err
+	}
+	if n := st.Meta["frames_skipped"]; n != "" {
+		doc.Notes = append(doc.Notes, fmt.Sprintf("%s damaged spots in the file (%s bytes) were skipped: their samples are missing, a gap in time", n, st.Meta["bytes_skipped"]))
+	}
+	return doc, nil
+}
+
+// analyzeOpened analyses the recording st: whole when it is at most
+// analyzeHeadS long, else streamed.
+func analyzeOpened(ctx context.Context, o analyzeOptions, st *recording.Stream) (*analyzeDoc, error) {
 	rec, done, err := readHead(st, analyzeHeadS)
 	if err != nil {
 		return nil, err

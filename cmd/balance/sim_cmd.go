@@ -25,8 +25,10 @@ modes:
   fleet   (default) publish simulated patients' wearables to an MQTT broker
   load    publish many devices of pre-generated signal, reporting throughput
   replay  publish a recording file as a live device (--file)
-  file    write a scenario to a generic CSV recording and its ground truth
-          JSON beside it (--scenario, --out)
+  file    write a scenario to a recording and its ground truth JSON beside
+          it (--scenario, --out); --file-format frames writes the devices'
+          binary frames (int16 counts of the sensor's LSBs, 100 a frame)
+          instead of generic CSV
 `
 
 // runSim implements `balance sim`.
@@ -53,11 +55,12 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	truthDir := fs.String("truth-dir", "", "fleet: write each device's ground truth (JSON lines) here")
 	conns := fs.Int("conns", 0, "load: MQTT connections shared by the devices (default min(devices, 8))")
 	report := fs.Duration("report", 5*time.Second, "fleet, load: print throughput this often")
-	file := fs.String("file", "", "replay: recording file (generic CSV, mobgap, SisFall or GENEActiv)")
+	file := fs.String("file", "", "replay: recording file (generic CSV, mobgap, SisFall, GENEActiv or frames)")
 	format := fs.String("format", "", "replay: recording format (default: detect)")
 	device := fs.String("device", "", "replay: device id (default PREFIX+replay)")
 	scenario := fs.String("scenario", "demo", "file: scenario, one of "+strings.Join(sim.ScenarioNames(), ", "))
-	out := fs.String("out", "sim.csv", "file: output CSV path; the truth goes to the same name with .truth.json")
+	out := fs.String("out", "sim.csv", "file: output path (default sim.frames with --file-format frames); the truth goes to the same name with .truth.json")
+	fileFormat := fs.String("file-format", recording.FormatGeneric, "file: recording format, generic (CSV) or frames (binary wire frames)")
 	height := fs.Float64("height", 1.70, "file: wearer height in m")
 	impairment := fs.Float64("impairment", 0, "file: impairment 0 (healthy) to 1 (severe)")
 	neuropathy := fs.Bool("neuropathy", false, "file: peripheral neuropathy")
@@ -118,8 +121,13 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		})
 	case "file":
+		outSet := false
+		fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
+		if !outSet && *fileFormat == recording.FormatFrames {
+			*out = "sim.frames"
+		}
 		p := balance.Patient{HeightM: *height, Neuropathy: *neuropathy}
-		return writeScenario(stdout, *scenario, *out, sim.BodyFor(p, *impairment), *rate, *seed, *ideal, *upsideDown)
+		return writeScenario(stdout, *scenario, *out, *fileFormat, sim.BodyFor(p, *impairment), *rate, *seed, *ideal, *upsideDown)
 	}
 	return fmt.Errorf("sim: unknown mode %q\n%s", mode, simUsage)
 }
@@ -154,9 +162,14 @@ func withReport(ctx context.Context, w io.Writer, stats *sim.FleetStats, period 
 	}
 }
 
-// writeScenario writes the named scenario as a generic CSV recording and its
-// ground truth as JSON beside it.
-func writeScenario(stdout io.Writer, name, out string, body sim.Body, rate float64, seed uint64, ideal, upsideDown bool) error {
+// writeScenario writes the named scenario as a recording in format
+// (recording.FormatGeneric or FormatFrames) and its ground truth as JSON
+// beside it. Frames hold the values as counts of the sensor's LSBs (the
+// defaults of recording.WriteFrames for the ideal sensor, which has none).
+func writeScenario(stdout io.Writer, name, out, format string, body sim.Body, rate float64, seed uint64, ideal, upsideDown bool) error {
+	if format != recording.FormatGeneric && format != recording.FormatFrames {
+		return balance.Errorf(balance.EINVALID, "sim file: --file-format %q: want %s or %s", format, recording.FormatGeneric, recording.FormatFrames)
+	}
 	s, err := sim.NamedScenario(name, body, rate, seed)
 	if err != nil {
 		return err
@@ -178,7 +191,12 @@ func writeScenario(stdout io.Writer, name, out string, body sim.Body, rate float
 	if err != nil {
 		return fmt.Errorf("sim file: %w", err)
 	}
-	if err := recording.WriteGeneric(f, rec); err != nil {
+	if format == recording.FormatFrames {
+		err = recording.WriteFrames(f, rec, recording.FramesOptions{AccScale: sensor.AccLSB, GyroScale: sensor.GyroLSB})
+	} else {
+		err = recording.WriteGeneric(f, rec)
+	}
+	if err != nil {
 		f.Close()
 		return fmt.Errorf("sim file: %w", err)
 	}
