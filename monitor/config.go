@@ -23,7 +23,23 @@ type Config struct {
 	QueueLen int
 	// Workers is the number of analysis goroutines (2 when 0).
 	Workers int
+	// GaitBufferMB bounds the memory (MiB, fractions allowed) of the
+	// activity-span samples the monitor keeps for free-living gait instead
+	// of reading them back from the store: each open span's samples, with
+	// 2 s of context on each side, until its analysis is done, counted by
+	// the capacity reserved (56 bytes a sample, up to 1.5 times the
+	// samples held: 3.2-4.8 MiB for a span of gaitMaxS = 10 min at 100 Hz,
+	// about 0.2 MiB for a 30-s walk). A span that would pass it is read
+	// back at its end, as are spans whose samples the stream missed
+	// (balance_monitor_gait_spans_total{source="read_back"}). Besides it
+	// each device keeps its last 3 s (about 19 KB at 100 Hz).
+	// DefaultGaitBufferMB when 0; 0..65536.
+	GaitBufferMB float64
 }
+
+// DefaultGaitBufferMB is the default Config.GaitBufferMB: at 100 Hz, over a
+// dozen spans of gaitMaxS at once, or some 300 walks of 30 s.
+const DefaultGaitBufferMB = 64
 
 // RulesFor returns the rules of a patient.
 func (c *Config) RulesFor(patientID string) Rules {
@@ -101,7 +117,7 @@ func DefaultRules() Rules {
 
 // DefaultConfig returns the configuration with the clinic defaults.
 func DefaultConfig() Config {
-	return Config{Clinic: DefaultRules(), QueueLen: 1024, Workers: 2}
+	return Config{Clinic: DefaultRules(), QueueLen: 1024, Workers: 2, GaitBufferMB: DefaultGaitBufferMB}
 }
 
 // ThresholdsFor picks the thresholds for a patient.
@@ -171,6 +187,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 0 || c.Workers > 64 {
 		errs = append(errs, fmt.Errorf("monitoring.workers: %d must be 0..64", c.Workers))
+	}
+	if !(c.GaitBufferMB >= 0 && c.GaitBufferMB <= 65536) {
+		errs = append(errs, fmt.Errorf("monitoring.gait_buffer_mb: %v must be 0..65536", c.GaitBufferMB))
 	}
 	return errors.Join(errs...)
 }

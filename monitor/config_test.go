@@ -1,6 +1,7 @@
 package monitor_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,8 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 			c.Patients = map[string]monitor.Rules{"p7": r}
 		}, "monitoring.patients.p7.offline_after"},
 		{"workers", func(c *monitor.Config) { c.Workers = -1 }, "monitoring.workers"},
+		{"negative gait buffer", func(c *monitor.Config) { c.GaitBufferMB = -1 }, "monitoring.gait_buffer_mb"},
+		{"gait buffer not a number", func(c *monitor.Config) { c.GaitBufferMB = math.NaN() }, "monitoring.gait_buffer_mb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

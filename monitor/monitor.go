@@ -104,6 +104,17 @@ type Stats struct {
 	// SlowPending counts session and walk analyses queued or running in
 	// the slow lane.
 	SlowPending atomic.Int64
+	// GaitFromStream counts the activity spans whose free-living gait was
+	// analysed on the samples the worker kept as they arrived;
+	// GaitReadBack those read back from the store instead (reason
+	// readGait: the stream missed some of their samples, the device went
+	// silent with the span open, or the span passed the buffer budget:
+	// GaitOverBudget of them).
+	GaitFromStream, GaitReadBack, GaitOverBudget atomic.Int64
+	// GaitBufferBytes is the memory of the span samples kept now (a gauge):
+	// spans being collected, and those waiting for or in their analysis;
+	// at most Config.GaitBufferMB.
+	GaitBufferBytes atomic.Int64
 }
 
 // job is one unit of work for a worker.
@@ -122,13 +133,16 @@ type Monitor struct {
 	log   *slog.Logger
 	stats Stats
 
+	// gaitBudget bounds Stats.GaitBufferBytes (bytes; Config.GaitBufferMB).
+	gaitBudget int64
+
 	queues []chan job
 	ticks  []chan time.Time
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
-	// The slow lane runs session and walk analyses (which read the store
-	// and may take a while) so that the workers, and the falls they
+	// The slow lane runs session and walk analyses (which may read the
+	// store and take a while) so that the workers, and the falls they
 	// detect, never wait for them.
 	slow     chan func(context.Context)
 	slowStop chan struct{}
@@ -180,6 +194,9 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 	if cfg.QueueLen == 0 {
 		cfg.QueueLen = 1024
 	}
+	if cfg.GaitBufferMB == 0 {
+		cfg.GaitBufferMB = DefaultGaitBufferMB
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -196,6 +213,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 		riskDue: map[string]time.Time{}, wm: map[string]int64{}, offline: map[string]string{}, lastSeen: map[string]time.Time{},
 		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
 		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, BatchWait: 2 * time.Second, RefillEvery: 10 * time.Second}
+	m.gaitBudget = int64(cfg.GaitBufferMB * (1 << 20))
 	m.runCtx, m.runCancel = context.WithCancel(context.Background())
 	for range cfg.Workers {
 		m.queues = append(m.queues, make(chan job, cfg.QueueLen))

@@ -14,8 +14,11 @@ type readReason int
 
 // Why samples are read back: what was truly missed (catch-up after dropped
 // batches or a restart, a late batch's surroundings, a resumed device, an
-// interval a failed read left), and what the analysis reads by design
-// (an exercise session, an activity span's gait).
+// interval a failed read left), and what the analysis reads by design: an
+// exercise session (with its walk), and an activity span's gait when the
+// worker could not keep its samples from the stream (spanbuf.go: the
+// stream missed some, or the span passed Config.GaitBufferMB); on a clean
+// stream within the budget, gait reads nothing.
 const (
 	readCatchUp readReason = iota
 	readLate
@@ -47,7 +50,10 @@ func (s *Stats) ReadBack() int64 {
 }
 
 // ReadByDesign returns the samples read back for analyses that work on
-// stored data (exercise sessions, activity spans' gait).
+// stored data: exercise sessions, and the activity spans whose gait could
+// not be analysed from the samples kept from the stream (0 on a clean
+// stream within Config.GaitBufferMB; Stats.GaitReadBack counts those
+// spans).
 func (s *Stats) ReadByDesign() int64 {
 	return s.Read[readSession].Load() + s.Read[readGait].Load()
 }
@@ -65,8 +71,13 @@ func (m *Monitor) Collectors() []prometheus.Collector {
 		counter("balance_monitor_late_batches_total", "Batches that arrived behind their device's stream (read back with their surroundings).", &m.stats.LateBatches),
 		counter("balance_monitor_read_holes_total", "Read-backs that failed and are retried until analysed.", &m.stats.Holes),
 	}
-	vec := prometheus.NewDesc("balance_monitor_read_samples_total", "Samples the monitor read back from the store, by reason: missed (catch_up, late, resume, refill) or by design (session, gait).", []string{"reason"}, nil)
+	vec := prometheus.NewDesc("balance_monitor_read_samples_total", "Samples the monitor read back from the store, by reason: missed (catch_up, late, resume, refill) or by design (session: exercise sessions; gait: activity spans whose samples the stream could not keep, 0 on a clean stream within the gait buffer budget).", []string{"reason"}, nil)
 	cs = append(cs, readCollector{desc: vec, counts: &m.stats.Read})
+	spans := prometheus.NewDesc("balance_monitor_gait_spans_total", "Activity spans analysed for free-living gait, by where their samples came from: stream (kept as they arrived) or read_back (the stream missed some of them, or the span passed the gait buffer budget).", []string{"source"}, nil)
+	cs = append(cs, spanCollector{desc: spans, stream: &m.stats.GaitFromStream, readBack: &m.stats.GaitReadBack},
+		counter("balance_monitor_gait_spans_over_budget_total", "Activity spans read back because keeping their samples would have passed the gait buffer budget (monitoring.gait_buffer_mb).", &m.stats.GaitOverBudget),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "balance_monitor_gait_buffer_bytes", Help: "Memory of the activity-span samples the monitor keeps for gait now (bytes, capacity reserved; at most monitoring.gait_buffer_mb)."},
+			func() float64 { return float64(m.stats.GaitBufferBytes.Load()) }))
 	return cs
 }
 
@@ -84,4 +95,19 @@ func (c readCollector) Collect(ch chan<- prometheus.Metric) {
 	for i, name := range readReasonNames {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.counts[i].Load()), name)
 	}
+}
+
+// spanCollector exports the gait span counts as one counter vector.
+type spanCollector struct {
+	desc             *prometheus.Desc
+	stream, readBack *atomic.Int64
+}
+
+// Describe implements prometheus.Collector.
+func (c spanCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c spanCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.stream.Load()), "stream")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.readBack.Load()), "read_back")
 }

@@ -51,6 +51,7 @@ const (
 func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
 	m := w.m
 	m.stats.LateBatches.Add(1)
+	w.markMissed(d, last)
 	from, to := time.Unix(0, first).Add(-lateBefore), time.Unix(0, last).Add(lateAfter)
 	ss, err := m.read(ctx, readLate, balance.SampleQuery{DeviceID: d.id, From: from, To: to})
 	if err != nil {
@@ -163,44 +164,42 @@ func (m *Monitor) firstRaise(id string) bool {
 	return true
 }
 
-// gaitSpan analyses the activity span just ended (read back from the
-// store) and stores its walking bouts; the upright axis learned from them
-// (analysis.UpFromBouts) goes to the device's fall detector.
-func (w *worker) gaitSpan(ctx context.Context, d *deviceState) {
+// gaitSpan ends the activity span (d.spanStart to d.spanLast) and has its
+// gait analysed in the slow lane, on the samples the worker kept
+// (spanbuf.go) or, when it could not keep them all, read back from the
+// store; its walking bouts are stored, and the upright axis learned from
+// them (analysis.UpFromBouts) goes to the device's fall detector.
+func (w *worker) gaitSpan(_ context.Context, d *deviceState) {
 	start, end := d.spanStart, d.spanLast
 	d.spanStart, d.spanLast = 0, 0
-	if float64(end-start) < gaitMinS*1e9 {
-		return
-	}
-	from := time.Unix(0, start).Add(-gaitPadS * time.Second)
-	to := time.Unix(0, end).Add(gaitPadS * time.Second)
-	device, patient, rate := d.id, d.patient, d.rate
-	w.m.goSlow(func(ctx context.Context) {
-		w.m.walkUp(ctx, device, patient, "free_living", from, to, rate, func(up [3]float64) {
-			// Read by the worker at its next batch (deviceState.takeUp),
-			// and kept for a restart.
-			d.learned.Store(&learnedUp{up: up, atNS: end})
-			w.m.storeUp(ctx, device, balance.UprightAxis{Up: up, LearnedNS: end})
-		})
-	})
+	w.closeSpan(d, start, end)
 }
 
-// walk runs gait analysis on a device's stored samples in [from, to) and
-// stores the bouts found, returning them.
+// walk runs gait analysis on a device's stored samples in [from, to) (an
+// exercise session's walk: read by design, reason readSession) and stores
+// the bouts found, returning them.
 func (m *Monitor) walk(ctx context.Context, device, patient, source string, from, to time.Time, fs float64) ([]analysis.WalkingBout, []string, error) {
-	return m.walkUp(ctx, device, patient, source, from, to, fs, nil)
+	return m.walkUp(ctx, readSession, device, patient, source, from, to, fs, nil)
 }
 
-// walkUp is walk; when learn is not nil and the bouts hold at least
-// analysis.UpMinWalkS of walking, it is also called with the wearer's
-// upright axis learned from them (analysis.UpFromBouts).
-func (m *Monitor) walkUp(ctx context.Context, device, patient, source string, from, to time.Time, fs float64, learn func([3]float64)) ([]analysis.WalkingBout, []string, error) {
+// walkUp is walk on the samples read back for reason why; when learn is
+// not nil and the bouts hold at least analysis.UpMinWalkS of walking, it
+// is also called with the wearer's upright axis learned from them
+// (analysis.UpFromBouts).
+func (m *Monitor) walkUp(ctx context.Context, why readReason, device, patient, source string, from, to time.Time, fs float64, learn func([3]float64)) ([]analysis.WalkingBout, []string, error) {
 	m.stats.GaitWindows.Add(1)
-	ss, err := m.read(ctx, readGait, balance.SampleQuery{DeviceID: device, From: from, To: to})
+	ss, err := m.read(ctx, why, balance.SampleQuery{DeviceID: device, From: from, To: to})
 	if err != nil {
 		m.log.Warn("reading walk samples failed", "device", device, "err", err)
 		return nil, nil, err
 	}
+	return m.gaitOn(ctx, device, patient, source, ss, fs, learn)
+}
+
+// gaitOn runs gait analysis on a device's samples (in time order, without
+// duplicates; fs is used when their rate cannot be estimated) and stores
+// the bouts found, returning them; learn is as for walkUp.
+func (m *Monitor) gaitOn(ctx context.Context, device, patient, source string, ss []balance.Sample, fs float64, learn func([3]float64)) ([]analysis.WalkingBout, []string, error) {
 	if r := estimateRate(ss); r > 0 {
 		fs = r
 	}

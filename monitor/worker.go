@@ -23,7 +23,8 @@ const (
 	gaitEndS = 3
 	gaitMinS = 5
 	gaitMaxS = 600
-	// gaitPadS of context is read on each side of a span.
+	// gaitPadS of context is analysed on each side of a span (kept from
+	// the stream, or read back).
 	gaitPadS = 2
 	// catchUpMax bounds how far back a device's samples are read from the
 	// store after dropped batches or a restart.
@@ -62,8 +63,9 @@ type fallWatch struct {
 }
 
 // deviceState is the bounded per-device stream state: a fall detector (a 4 s
-// ring), one block accumulator, a few times and at most maxPending
-// sessions.
+// ring), one block accumulator, a few times, at most maxPending sessions,
+// and the samples kept for free-living gait (a 3 s ring, and activity
+// spans within the Monitor's budget: spanbuf.go).
 type deviceState struct {
 	id, patient string
 	rate        float64
@@ -80,6 +82,15 @@ type deviceState struct {
 
 	spanStart, spanLast int64 // activity span for gait (0: none)
 	lastMoveNS          int64 // last block with more than the not-worn floor
+
+	// The samples kept for free-living gait (spanbuf.go): the ring of
+	// the latest (gaitPadS+1) s, the open span's buffer, and a span
+	// ended but still waiting for its after-pad. gBad is the latest device
+	// time up to which the stream missed samples the store may hold:
+	// spans whose window reaches back to it are read back.
+	ring            *sampleRing
+	gOpen, gClosing *spanBuf
+	gBad            int64
 
 	// seen holds the first sample times of the last batches analysed, to
 	// tell a duplicate from a batch that arrives late.
@@ -245,8 +256,9 @@ func (w *worker) handle(j job) {
 	case j.event != nil:
 		w.event(ctx, *j.event)
 	case j.forget != nil:
-		for id := range w.devices {
+		for id, d := range w.devices {
 			if j.forget(id) {
+				w.dropSpans(d)
 				delete(w.devices, id)
 			}
 		}
@@ -333,6 +345,9 @@ func (w *worker) batch(ctx context.Context, b *balance.Batch) {
 		// A gap: batches were dropped, or came while we were down, or the
 		// device sent nothing. The store knows which.
 		if m.takeBehind(b.DeviceID) || !d.caughtUp {
+			// What is read back may lack samples the store gets later:
+			// gait spans reaching back into the gap read back at their end.
+			w.markMissed(d, first-1)
 			w.catchUp(ctx, d, first)
 		}
 	}
@@ -444,9 +459,11 @@ func (w *worker) push(ctx context.Context, d *deviceState, ss []balance.Sample) 
 	m := w.m
 	d.takeUp()
 	n := 0
+	var skipped int64
 	for i := range ss {
 		s := ss[i]
 		if s.TimeNS <= d.wm {
+			skipped = max(skipped, s.TimeNS)
 			continue
 		}
 		n++
@@ -454,9 +471,18 @@ func (w *worker) push(ctx context.Context, d *deviceState, ss []balance.Sample) 
 		if ev, ok := d.det.Push(s); ok {
 			w.fall(ctx, d, ev)
 		}
+		w.bufferSample(d, s)
 		w.block(ctx, d, s)
 	}
+	if skipped > 0 {
+		// A batch reaching back behind the stream: whether the stream
+		// had those samples is not known, so spans there read back.
+		w.markMissed(d, skipped)
+	}
 	if n > 0 {
+		if d.gOpen != nil {
+			d.gOpen.grew = time.Now()
+		}
 		m.stats.Samples.Add(int64(n))
 		m.setWatermark(d.id, d.savedWM())
 	}
@@ -555,6 +581,7 @@ func (w *worker) block(ctx context.Context, d *deviceState, s balance.Sample) {
 	if moving && !inSession {
 		if d.spanStart == 0 {
 			d.spanStart = d.bStart
+			w.openSpan(d)
 		}
 		d.spanLast = end
 		if float64(end-d.spanStart) >= gaitMaxS*1e9 {
@@ -569,6 +596,7 @@ func (w *worker) block(ctx context.Context, d *deviceState, s balance.Sample) {
 func (w *worker) tick(ctx context.Context, now time.Time) {
 	for _, d := range w.devices {
 		w.refill(ctx, d)
+		w.staleSpans(d, time.Now())
 		w.runPending(ctx, d, false)
 		if fw := d.watch; fw != nil {
 			// No data at all after a fall: the device may be off or out of

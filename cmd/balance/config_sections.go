@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -11,6 +12,7 @@ import (
 	"github.com/balance-pt/balance/alerts/email"
 	"github.com/balance-pt/balance/alerts/webhook"
 	"github.com/balance-pt/balance/monitor"
+	"github.com/balance-pt/balance/natsauth"
 	"github.com/balance-pt/balance/progression"
 )
 
@@ -62,17 +64,20 @@ func (s StateConfig) validate() error {
 //	  enabled: true          # default
 //	  workers: 2
 //	  queue_len: 1024
+//	  gait_buffer_mb: 64     # walking spans kept for gait instead of read back
 //	  clinic:                # monitor.Rules; omitted keys keep the defaults
 //	    no_movement_after: 60s
 //	    thresholds: {tug_high_s: 13.5}
 //	  patients:              # per-patient overrides on top of the clinic's
 //	    p1: {expected_hours: "07:00-22:00"}
 type MonitoringConfig struct {
-	Enabled  *bool                    `yaml:"enabled"`
-	Workers  int                      `yaml:"workers"`
-	QueueLen int                      `yaml:"queue_len"`
-	Clinic   monitor.Rules            `yaml:"clinic"`
-	Patients map[string]monitor.Rules `yaml:"patients"`
+	Enabled  *bool `yaml:"enabled"`
+	Workers  int   `yaml:"workers"`
+	QueueLen int   `yaml:"queue_len"`
+	// GaitBufferMB is monitor.Config.GaitBufferMB (0: its default).
+	GaitBufferMB float64                  `yaml:"gait_buffer_mb"`
+	Clinic       monitor.Rules            `yaml:"clinic"`
+	Patients     map[string]monitor.Rules `yaml:"patients"`
 }
 
 // On reports whether monitoring runs.
@@ -86,6 +91,9 @@ func (m MonitoringConfig) Monitor() monitor.Config {
 	}
 	if m.QueueLen != 0 {
 		mc.QueueLen = m.QueueLen
+	}
+	if m.GaitBufferMB != 0 {
+		mc.GaitBufferMB = m.GaitBufferMB
 	}
 	mc.Clinic, mc.Patients = m.Clinic, m.Patients
 	return mc
@@ -276,6 +284,9 @@ func (c *Config) validateSections() error {
 // to the cluster's MQTT listeners, so the embedded broker has no place.
 func (c *Config) validateNATS() error {
 	if len(c.NATS.Servers) == 0 {
+		if c.NATS.DeviceAuth != "" {
+			return errors.New("nats.device_auth is set without nats.servers")
+		}
 		return nil
 	}
 	var errs []error
@@ -285,6 +296,44 @@ func (c *Config) validateNATS() error {
 	c.NATS = c.NATS.WithDefaults()
 	if err := c.NATS.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.validateNATSDeviceAuth(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// natsDeviceAuthCallout is nats.device_auth's value that makes every
+// instance answer the NATS server's auth callout for devices (package
+// natsauth).
+const natsDeviceAuthCallout = "callout"
+
+// validateNATSDeviceAuth checks nats.device_auth and what it needs: with
+// "callout", a readable account seed in nats.auth_issuer_seed_file and a
+// subject root under which nats-server stores MQTT messages.
+func (c *Config) validateNATSDeviceAuth() error {
+	n := c.NATS
+	switch n.DeviceAuth {
+	case "":
+		if n.AuthIssuerSeedFile != "" || n.AuthSessionMax != 0 {
+			return errors.New("nats.auth_issuer_seed_file and nats.auth_session_max need nats.device_auth: callout")
+		}
+		return nil
+	case natsDeviceAuthCallout:
+	default:
+		return fmt.Errorf("nats.device_auth %q: want %q or nothing (the NATS server's own configuration)", n.DeviceAuth, natsDeviceAuthCallout)
+	}
+	var errs []error
+	if n.AuthIssuerSeedFile == "" {
+		errs = append(errs, errors.New("nats.device_auth: callout needs nats.auth_issuer_seed_file, a file holding an account nkey seed (`nk -gen account`) whose public key is the servers' auth_callout.issuer"))
+	} else if _, err := natsauth.ReadSeedFile(n.AuthIssuerSeedFile); err != nil {
+		errs = append(errs, fmt.Errorf("nats.auth_issuer_seed_file: %w", err))
+	}
+	if n.AuthSessionMax < 0 {
+		errs = append(errs, fmt.Errorf("nats.auth_session_max %v is negative", n.AuthSessionMax))
+	}
+	if !strings.HasPrefix(n.Subject, "$MQTT.msgs.") {
+		errs = append(errs, fmt.Errorf("nats.subject %q with nats.device_auth: callout: must start with $MQTT.msgs. (where nats-server stores devices' MQTT messages)", n.Subject))
 	}
 	return errors.Join(errs...)
 }
