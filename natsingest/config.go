@@ -57,6 +57,19 @@ type Config struct {
 	// long a pull waits for them [1s].
 	FetchBatch int           `yaml:"fetch_batch"`
 	FetchWait  time.Duration `yaml:"fetch_wait"`
+
+	// DeviceAuth, AuthIssuerSeedFile and AuthSessionMax are read by balance
+	// serve, not by this package. DeviceAuth is how devices log in to the
+	// cluster's MQTT listeners: "" leaves it to the server's configuration;
+	// "callout" makes every instance answer the server's auth callout from
+	// the device registry (package natsauth, docs/security.md).
+	DeviceAuth string `yaml:"device_auth"`
+	// AuthIssuerSeedFile holds the account nkey seed that signs the
+	// callout's answers; its public key is the server's auth_callout.issuer.
+	AuthIssuerSeedFile string `yaml:"auth_issuer_seed_file"`
+	// AuthSessionMax bounds one device log-in (natsauth.Config.SessionMax):
+	// a revoked secret stops working within it [0: unbounded].
+	AuthSessionMax time.Duration `yaml:"auth_session_max"`
 }
 
 // WithDefaults returns c with empty fields set to their defaults.

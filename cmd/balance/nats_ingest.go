@@ -9,40 +9,55 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/balance-pt/balance/natsauth"
 	"github.com/balance-pt/balance/natsingest"
 )
 
 // natsIngest is the NATS side of ingest when nats.servers is set: one
 // connection and one partitioned consumer (natsingest.Consumer) feeding the
-// pipeline's Handle, in each device's order.
+// pipeline's Handle, in each device's order, and with nats.device_auth:
+// callout the service answering devices' log-ins (natsauth.Service).
 type natsIngest struct {
 	conn     *nats.Conn
 	consumer *natsingest.Consumer
+	auth     *natsauth.Service // nil unless nats.device_auth is callout
 	cancel   context.CancelFunc
 	done     chan struct{}
 }
 
-// startNATS connects to the cluster, makes sure the stream, the partition
-// consumers and the lease bucket exist (natsingest.Setup, idempotent), and
-// runs the consumer with h as its handler until stop. Its counters are
-// registered on reg.
+// startNATS connects to the cluster, with cfg.DeviceAuth "callout" starts
+// answering devices' log-ins from devices (natsauth, in the queue group of
+// all instances), makes sure the stream, the partition consumers and the
+// lease bucket exist (natsingest.Setup, idempotent), and runs the consumer
+// with h as its handler until stop. Its counters are registered on reg.
 // onAcquire, if not nil, is called with each partition taken
 // (natsingest.Consumer.OnAcquire).
-func startNATS(ctx context.Context, cfg natsingest.Config, h natsingest.Handler, onAcquire func(partition int), reg prometheus.Registerer, log *slog.Logger) (*natsIngest, error) {
+func startNATS(ctx context.Context, cfg natsingest.Config, h natsingest.Handler, onAcquire func(partition int), devices natsauth.Registry, reg prometheus.Registerer, log *slog.Logger) (*natsIngest, error) {
 	nc, err := natsingest.Connect(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
 	}
-	c, err := natsingest.New(ctx, nc, cfg, h, log)
+	// Log-ins first: devices may be waiting for them while Setup retries.
+	auth, err := startNATSAuth(nc, cfg, devices, reg, log)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("nats: %w", err)
+		return nil, err
 	}
-	c.OnAcquire = onAcquire
-	n := &natsIngest{conn: nc, consumer: c, done: make(chan struct{})}
-	if err := registerNATSMetrics(reg, c); err != nil {
+	fail := func(err error) (*natsIngest, error) {
+		if auth != nil {
+			auth.Stop()
+		}
 		nc.Close()
 		return nil, err
+	}
+	c, err := natsingest.New(ctx, nc, cfg, h, log)
+	if err != nil {
+		return fail(fmt.Errorf("nats: %w", err))
+	}
+	c.OnAcquire = onAcquire
+	n := &natsIngest{conn: nc, consumer: c, auth: auth, done: make(chan struct{})}
+	if err := registerNATSMetrics(reg, c); err != nil {
+		return fail(err)
 	}
 	// The consumer's own context: it ends in stop, before the pipeline
 	// drains, not with ctx.
@@ -75,6 +90,9 @@ func (n *natsIngest) stop() {
 func (n *natsIngest) close() {
 	if n == nil {
 		return
+	}
+	if n.auth != nil {
+		n.auth.Stop() // the other instances answer log-ins
 	}
 	_ = n.conn.FlushTimeout(2 * time.Second)
 	n.conn.Close()
@@ -116,4 +134,47 @@ func registerNATSMetrics(reg prometheus.Registerer, c *natsingest.Consumer) erro
 		}
 	}
 	return nil
+}
+
+// startNATSAuth starts the device log-in service on nc when
+// cfg.DeviceAuth is "callout" (nil otherwise), with the issuer seed from
+// cfg.AuthIssuerSeedFile and the subject and partitions of the consumer,
+// and registers balance_nats_auth_total{result="ok|refused|error"} on reg:
+// log-ins let in, refused (unknown device, wrong or revoked secret, not a
+// device's user name or client id, not MQTT) and not decided (registry
+// error, unreadable request; the device is refused and retries).
+func startNATSAuth(nc *nats.Conn, cfg natsingest.Config, devices natsauth.Registry, reg prometheus.Registerer, log *slog.Logger) (*natsauth.Service, error) {
+	if cfg.DeviceAuth != natsDeviceAuthCallout {
+		return nil, nil
+	}
+	cfg = cfg.WithDefaults()
+	seed, err := natsauth.ReadSeedFile(cfg.AuthIssuerSeedFile)
+	if err != nil {
+		return nil, fmt.Errorf("nats.auth_issuer_seed_file: %w", err)
+	}
+	s, err := natsauth.New(natsauth.Config{
+		IssuerSeed: seed, Subject: cfg.Subject, Partitions: cfg.Partitions, SessionMax: cfg.AuthSessionMax,
+	}, devices, log.With("component", "nats-auth"))
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	const help = "NATS device log-ins answered by this instance: ok, refused (unknown device, wrong or revoked secret, bad user name or client id, not MQTT), error (registry failure or unreadable request: refused)."
+	for _, c := range []struct {
+		result string
+		n      func(natsauth.Stats) uint64
+	}{
+		{"ok", func(st natsauth.Stats) uint64 { return st.OK }},
+		{"refused", func(st natsauth.Stats) uint64 { return st.Refused }},
+		{"error", func(st natsauth.Stats) uint64 { return st.Errors }},
+	} {
+		col := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "balance_nats_auth_total", Help: help, ConstLabels: prometheus.Labels{"result": c.result}},
+			func() float64 { return float64(c.n(s.Stats())) })
+		if err := reg.Register(col); err != nil {
+			return nil, fmt.Errorf("nats auth metrics: %w", err)
+		}
+	}
+	if err := s.Start(nc); err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	return s, nil
 }

@@ -1,7 +1,8 @@
 // Package natstest starts real nats-server processes for tests: a cluster
 // on loopback ports with JetStream, an MQTT listener and the partition
-// mapping on every node. It fails the test (never skips) when nats-server
-// 2.14+ is missing.
+// mapping on every node, with no authentication or (StartClusterWith) with
+// static users and an auth callout. It fails the test (never skips) when
+// nats-server 2.14+ is missing.
 package natstest
 
 import (
@@ -9,10 +10,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,10 +90,59 @@ type Cluster struct {
 	Nodes []*Node
 }
 
+// Options are what StartClusterWith adds to StartCluster's nodes.
+type Options struct {
+	// AuthCallout, if not nil, makes every node require authentication:
+	// its static users log in with their passwords, every other client
+	// (the MQTT devices) through the auth callout.
+	AuthCallout *AuthCallout
+}
+
+// AuthCallout is the authorization block of each node,
+//
+//	authorization { users: [...], auth_callout { issuer, auth_users } }
+//
+// in the global account, the one the MQTT listener, JetStream and the
+// mapping are in.
+type AuthCallout struct {
+	// Issuer is the account public key ("A...") that signs the callout
+	// service's answers.
+	Issuer string
+	// Users are the static users, name to password, all listed in
+	// auth_users: they bypass the callout (balance's instances, which also
+	// run the callout service). Names and passwords are quoted in the
+	// file; avoid '$', which nats-server's configuration reads as a
+	// variable.
+	Users map[string]string
+}
+
+// conf returns the authorization block.
+func (a *AuthCallout) conf() string {
+	names := make([]string, 0, len(a.Users))
+	for u := range a.Users {
+		names = append(names, u)
+	}
+	slices.Sort(names)
+	var users, auth []string
+	for _, u := range names {
+		users = append(users, fmt.Sprintf("{ user: %q, password: %q }", u, a.Users[u]))
+		auth = append(auth, strconv.Quote(u))
+	}
+	return fmt.Sprintf("authorization {\n  users: [ %s ]\n  auth_callout { issuer: %q, auth_users: [ %s ] }\n}\n",
+		strings.Join(users, ", "), a.Issuer, strings.Join(auth, ", "))
+}
+
 // StartCluster starts size nodes with the mapping src → dst (as
 // natsingest.Mapping returns it) and stops them with kill -9 when the test
-// ends, showing their log tails if it failed.
+// ends, showing their log tails if it failed. Nodes require no
+// authentication.
 func StartCluster(t testing.TB, size int, src, dst string) *Cluster {
+	t.Helper()
+	return StartClusterWith(t, size, src, dst, Options{})
+}
+
+// StartClusterWith is StartCluster with opts.
+func StartClusterWith(t testing.TB, size int, src, dst string, opts Options) *Cluster {
 	t.Helper()
 	bin := ServerPath(t)
 	dir := t.TempDir()
@@ -121,6 +173,9 @@ jetstream { store_dir: %q, max_memory_store: 64MB, max_file_store: 1GB }
 mqtt { listen: "127.0.0.1:%d", stream_replicas: %d }
 mappings { %q: %q }
 `, n.Name, ps[i].client, filepath.Join(dir, n.Name), cluster, ps[i].mqtt, min(size, 3), src, dst)
+		if opts.AuthCallout != nil {
+			conf += opts.AuthCallout.conf()
+		}
 		n.conf = filepath.Join(dir, n.Name+".conf")
 		if err := os.WriteFile(n.conf, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
@@ -190,6 +245,22 @@ func (c *Cluster) ClientURLs() []string {
 	var u []string
 	for _, n := range c.Nodes {
 		u = append(u, n.ClientURL)
+	}
+	return u
+}
+
+// ClientURLsAs returns the nodes' NATS URLs with user and password in
+// them (nats://user:password@127.0.0.1:port), for a cluster started with
+// static users; nats.Connect and WaitJetStream log in with them.
+func (c *Cluster) ClientURLsAs(user, password string) []string {
+	var u []string
+	for _, n := range c.Nodes {
+		p, err := url.Parse(n.ClientURL)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		p.User = url.UserPassword(user, password)
+		u = append(u, p.String())
 	}
 	return u
 }
