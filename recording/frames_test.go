@@ -51,27 +51,6 @@ func preambleLen(t *testing.T, rec Recording) int {
 	return len(writeFrames(t, rec, FramesOptions{}))
 }
 
-// readFramesChunks reads every sample of in (format detected) in chunks
-// of size.
-func readFramesChunks(in []byte, size int) (Header, []balance.Sample, error) {
-	s, err := Open(bytes.NewReader(in), Options{})
-	if err != nil {
-		return Header{}, nil, err
-	}
-	var all []balance.Sample
-	chunk := make([]balance.Sample, size)
-	for {
-		n, err := s.Read(chunk)
-		all = append(all, chunk[:n]...)
-		if err == io.EOF {
-			return s.Header, all, nil
-		}
-		if err != nil {
-			return s.Header, all, err
-		}
-	}
-}
-
 // checkSamples compares got with want: times exact, values within half a
 // count of the scales (wire.AppendBinary rounds to the nearest count of the
 // float32 scale).
@@ -163,7 +142,7 @@ func TestFramesRoundTrip(t *testing.T) {
 			} {
 				for _, size := range []int{1, 7, 4096} {
 					what := fmt.Sprintf("%s, chunks of %d", in.name, size)
-					h, got, err := readFramesChunks(in.data, size)
+					h, got, err := readChunks(t, in.data, size)
 					if err != nil {
 						t.Fatalf("%s: %v", what, err)
 					}
@@ -212,7 +191,7 @@ func TestFramesGap(t *testing.T) {
 	for i := 250; i < 500; i++ {
 		rec.Samples[i].TimeNS += 2e9
 	}
-	_, got, err := readFramesChunks(writeFrames(t, rec, FramesOptions{}), 4096)
+	_, got, err := readChunks(t, writeFrames(t, rec, FramesOptions{}), 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +206,7 @@ func TestFramesGap(t *testing.T) {
 	for i := 360; i < 500; i++ {
 		rec.Samples[i].TimeNS += int64(i-360) * 1e5
 	}
-	_, got, err = readFramesChunks(writeFrames(t, rec, FramesOptions{}), 4096)
+	_, got, err = readChunks(t, writeFrames(t, rec, FramesOptions{}), 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +242,7 @@ func TestFramesCorrupt(t *testing.T) {
 		for _, k := range []int{0, 17, 49} {
 			bad := bytes.Clone(data)
 			bad[base+k*1234+c.at] ^= 0x5a
-			h, got, err := readFramesChunks(bad, 7)
+			h, got, err := readChunks(t, bad, 7)
 			if err != nil {
 				t.Errorf("%s of frame %d: %v", c.name, k, err)
 				continue
@@ -280,12 +259,12 @@ func TestFramesCorrupt(t *testing.T) {
 	bad = append(bad, "garbage\n"...)
 	bad = append(bad, data[base+10*1234:]...)
 	bad[base+20*1234+8+700] ^= 1
-	h, got, err := readFramesChunks(bad, 4096)
+	h, got, err := readChunks(t, bad, 4096)
 	if err != nil || len(got) != 4900 || h.Meta["frames_skipped"] != "2" || h.Meta["bytes_skipped"] != strconv.Itoa(8+1234) {
 		t.Errorf("two bad spots: %d samples, meta %v, %v; want 4900, 2 spots of 1242 bytes", len(got), h.Meta, err)
 	}
 	// No damage: no keys.
-	h, _, err = readFramesChunks(data, 4096)
+	h, _, err = readChunks(t, data, 4096)
 	if _, ok := h.Meta["frames_skipped"]; ok || err != nil {
 		t.Errorf("undamaged file: meta %v, %v", h.Meta, err)
 	}
@@ -297,7 +276,7 @@ func TestFramesTruncated(t *testing.T) {
 	rec := framesRec(5000, 100, true)
 	data := writeFrames(t, rec, FramesOptions{})
 	for _, cut := range []int{617, 1234 - 10, 1} {
-		h, got, err := readFramesChunks(data[:len(data)-cut], 4096)
+		h, got, err := readChunks(t, data[:len(data)-cut], 4096)
 		if err != nil {
 			t.Errorf("cut %d: %v", cut, err)
 			continue
@@ -340,7 +319,7 @@ func TestFramesErrors(t *testing.T) {
 		{"same time", balance.EMALFORMED, "not after the previous sample", frameBytes(t0+990e6, 100, 100, true, 1)},
 		{"bad rate", balance.ERATE, "frame 2 at byte 1234", frameBytes(t0+1e9, 100, 5, true, 1)},
 	} {
-		h, got, err := readFramesChunks(append(bytes.Clone(first), tc.second...), 4096)
+		h, got, err := readChunks(t, append(bytes.Clone(first), tc.second...), 4096)
 		if balance.ErrorCode(err) != tc.code || !strings.Contains(err.Error(), tc.words) {
 			t.Errorf("%s: %v; want %s naming %q", tc.name, err, tc.code, tc.words)
 		}
@@ -352,7 +331,7 @@ func TestFramesErrors(t *testing.T) {
 	// 400 counts of 1 m/s² is beyond 32 g₀ ≈ 313.8 m/s².
 	b := balance.Batch{RateHz: 100, Samples: []balance.Sample{{TimeNS: t0, Acc: [3]float64{400, 9.8, 0}}, {TimeNS: t0 + 1e7, Acc: [3]float64{0, 9.8, 0}}}}
 	far := wire.AppendBinary(bytes.Clone(first), &b, 1, 0)
-	if _, _, err := readFramesChunks(far, 4096); balance.ErrorCode(err) != balance.ERANGE || !strings.Contains(err.Error(), "frame 2 at byte 1234") {
+	if _, _, err := readChunks(t, far, 4096); balance.ErrorCode(err) != balance.ERANGE || !strings.Contains(err.Error(), "frame 2 at byte 1234") {
 		t.Errorf("out of range: %v", err)
 	}
 
