@@ -35,6 +35,18 @@ type Config struct {
 	// each device keeps its last 3 s (about 19 KB at 100 Hz).
 	// DefaultGaitBufferMB when 0; 0..65536.
 	GaitBufferMB float64
+	// ReadBackPerS limits the reads of missed samples back from the store
+	// (catch-ups after dropped batches or a restart, a late batch's
+	// surroundings, re-reads of holes), in samples/s over the whole
+	// Monitor, with a burst of max(60,000, ReadBackPerS) samples (one
+	// catchUpMax interval at 100 Hz, or one second at the limit). A read
+	// the limit does not allow now is not waited for: its interval is left
+	// as a hole and re-read when the limit allows
+	// (balance_monitor_read_backs_deferred_total), so live fall detection
+	// never waits on it. Resume, session and gait reads are not limited
+	// (readLimiter). DefaultReadBackPerS (200,000: see there) when 0;
+	// otherwise > 0, finite, at most 1e9.
+	ReadBackPerS float64
 }
 
 // DefaultGaitBufferMB is the default Config.GaitBufferMB: at 100 Hz, over a
@@ -117,7 +129,7 @@ func DefaultRules() Rules {
 
 // DefaultConfig returns the configuration with the clinic defaults.
 func DefaultConfig() Config {
-	return Config{Clinic: DefaultRules(), QueueLen: 1024, Workers: 2, GaitBufferMB: DefaultGaitBufferMB}
+	return Config{Clinic: DefaultRules(), QueueLen: 1024, Workers: 2, GaitBufferMB: DefaultGaitBufferMB, ReadBackPerS: DefaultReadBackPerS}
 }
 
 // ThresholdsFor picks the thresholds for a patient.
@@ -190,6 +202,10 @@ func (c *Config) Validate() error {
 	}
 	if !(c.GaitBufferMB >= 0 && c.GaitBufferMB <= 65536) {
 		errs = append(errs, fmt.Errorf("monitoring.gait_buffer_mb: %v must be 0..65536", c.GaitBufferMB))
+	}
+	// 0 is the default; NaN fails the comparison.
+	if !(c.ReadBackPerS >= 0 && c.ReadBackPerS <= maxReadBackPerS) {
+		errs = append(errs, fmt.Errorf("monitoring.read_back_samples_per_s: %v must be > 0 and at most 1e9 samples/s (0: the default %d)", c.ReadBackPerS, DefaultReadBackPerS))
 	}
 	return errors.Join(errs...)
 }

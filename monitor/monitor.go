@@ -86,6 +86,12 @@ type Stats struct {
 	Holes atomic.Int64
 	// HolesAbandoned counts those given up after a day of failed reads.
 	HolesAbandoned atomic.Int64
+	// ReadBacksDeferred counts reads of missed samples (catch-up, late,
+	// refill) that Config.ReadBackPerS did not allow when they were due:
+	// their intervals are holes re-read when it allows (a hole waiting
+	// for the limit is counted at each refill it is denied, and is never
+	// given up for waiting).
+	ReadBacksDeferred atomic.Int64
 	// Read counts the samples read back from the store, by reason (see
 	// ReadBack).
 	Read readCounts
@@ -135,6 +141,8 @@ type Monitor struct {
 
 	// gaitBudget bounds Stats.GaitBufferBytes (bytes; Config.GaitBufferMB).
 	gaitBudget int64
+	// readLimit limits the reads of missed samples (Config.ReadBackPerS).
+	readLimit *readLimiter
 
 	queues []chan job
 	ticks  []chan time.Time
@@ -197,6 +205,9 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 	if cfg.GaitBufferMB == 0 {
 		cfg.GaitBufferMB = DefaultGaitBufferMB
 	}
+	if cfg.ReadBackPerS == 0 {
+		cfg.ReadBackPerS = DefaultReadBackPerS
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -214,6 +225,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
 		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, BatchWait: 2 * time.Second, RefillEvery: 10 * time.Second}
 	m.gaitBudget = int64(cfg.GaitBufferMB * (1 << 20))
+	m.readLimit = newReadLimiter(cfg.ReadBackPerS)
 	m.runCtx, m.runCancel = context.WithCancel(context.Background())
 	for range cfg.Workers {
 		m.queues = append(m.queues, make(chan job, cfg.QueueLen))

@@ -35,7 +35,10 @@ var readReasonNames = [readReasons]string{"catch_up", "late", "resume", "refill"
 // readCounts counts the samples read back, by reason.
 type readCounts [readReasons]atomic.Int64
 
-// read reads samples back from the store, counting them by reason.
+// read reads samples back from the store, counting them by reason. The
+// reads of missed samples (readCatchUp, readLate, readRefill) are first
+// allowed by the read-back limit (worker.allowRead); readResume,
+// readSession and readGait are not limited (readLimiter).
 func (m *Monitor) read(ctx context.Context, why readReason, q balance.SampleQuery) ([]balance.Sample, error) {
 	ss, err := m.deps.Store.ReadSamples(ctx, q)
 	m.stats.Read[why].Add(int64(len(ss)))
@@ -70,6 +73,7 @@ func (m *Monitor) Collectors() []prometheus.Collector {
 		counter("balance_monitor_batches_dropped_total", "Batches dropped after waiting monitor.BatchWait for queue room; their samples are read back from the store.", &m.stats.Dropped),
 		counter("balance_monitor_late_batches_total", "Batches that arrived behind their device's stream (read back with their surroundings).", &m.stats.LateBatches),
 		counter("balance_monitor_read_holes_total", "Read-backs that failed and are retried until analysed.", &m.stats.Holes),
+		counter("balance_monitor_read_backs_deferred_total", "Reads of missed samples (catch_up, late, refill) the read-back limit (monitoring.read_back_samples_per_s) did not allow when due: their intervals are re-read when it allows.", &m.stats.ReadBacksDeferred),
 	}
 	vec := prometheus.NewDesc("balance_monitor_read_samples_total", "Samples the monitor read back from the store, by reason: missed (catch_up, late, resume, refill) or by design (session: exercise sessions; gait: activity spans whose samples the stream could not keep, 0 on a clean stream within the gait buffer budget).", []string{"reason"}, nil)
 	cs = append(cs, readCollector{desc: vec, counts: &m.stats.Read})

@@ -47,17 +47,25 @@ const (
 // the stored samples around it (a fall found twice has the same alert ID
 // and measurement key, so nothing is counted twice), and the device's
 // sessions that overlap it and were analysed with missing samples are
-// analysed again.
+// analysed again. When the read-back limit does not allow the read now, the
+// batch's interval is left as a hole, which refill reads (with the same
+// surroundings) when it allows.
 func (w *worker) late(ctx context.Context, d *deviceState, first, last int64) {
 	m := w.m
 	m.stats.LateBatches.Add(1)
 	w.markMissed(d, last)
 	from, to := time.Unix(0, first).Add(-lateBefore), time.Unix(0, last).Add(lateAfter)
+	if !w.allowRead(d, readLate, from.UnixNano(), to.UnixNano()) {
+		// Deferred by the read-back limit: refill reads the same window
+		// around the hole when the limit allows.
+		d.addHole(first, last+1, false)
+		return
+	}
 	ss, err := m.read(ctx, readLate, balance.SampleQuery{DeviceID: d.id, From: from, To: to})
 	if err != nil {
 		// Not lost: the interval is re-read until it is analysed.
 		m.log.Warn("reading around a late batch failed; retried", "device", d.id, "err", err)
-		d.addHole(first, last+1)
+		d.addHole(first, last+1, true)
 		m.stats.Holes.Add(1)
 		return
 	}

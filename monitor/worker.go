@@ -103,9 +103,10 @@ type deviceState struct {
 	watch    *fallWatch
 
 	// holes are intervals the detector has not seen because reading them
-	// back failed (the store down or slow); they are re-read every
-	// Monitor.RefillEvery until they are analysed, and the saved watermark stays before the
-	// oldest (so that a restart re-reads it too).
+	// back failed (the store down or slow) or the read-back limit
+	// (Config.ReadBackPerS) deferred the read; they are re-read every
+	// Monitor.RefillEvery until they are analysed, and the saved watermark
+	// stays before the oldest (so that a restart re-reads it too).
 	holes      []hole
 	nextRefill time.Time
 
@@ -168,7 +169,9 @@ func (d *deviceState) forgetUp(atNS int64) {
 // hole is an interval [from, to) of device time, ns.
 type hole struct {
 	from, to int64
-	since    time.Time // when it was found
+	// failed is when a read of it first failed or came back incomplete;
+	// zero while its reads were only deferred by the read-back limit.
+	failed time.Time
 }
 
 // refillTimeout bounds one re-read of a hole (Monitor.RefillEvery paces them).
@@ -177,15 +180,29 @@ const refillTimeout = 3 * time.Second
 // maxHoles bounds a device's holes: beyond it the two oldest merge.
 const maxHoles = 64
 
-// holeGiveUp is how long a hole is re-read before it is given up (logged
-// and counted): the store has been down, or the device sent nothing there.
+// holeGiveUp is how long a hole is re-read after its first failed or
+// incomplete read before it is given up (logged and counted): the store
+// has been down, or the device sent nothing there. Time a hole spends
+// waiting for the read-back limit (no read tried) does not count: under a
+// long overload a hole waits rather than being given up unread, and the
+// saved watermark stays before it meanwhile.
 const holeGiveUp = 24 * time.Hour
 
-func (d *deviceState) addHole(from, to int64) {
-	d.holes = append(d.holes, hole{from: from, to: to, since: time.Now()})
+// addHole adds [from, to) to the device's holes: failed says whether a read
+// of it failed (false: the read-back limit deferred it, and no read was
+// tried yet).
+func (d *deviceState) addHole(from, to int64, failed bool) {
+	h := hole{from: from, to: to}
+	if failed {
+		h.failed = time.Now()
+	}
+	d.holes = append(d.holes, h)
 	if len(d.holes) > maxHoles {
-		d.holes[1].from = min(d.holes[0].from, d.holes[1].from)
-		d.holes[1].to = max(d.holes[0].to, d.holes[1].to)
+		a, b := &d.holes[0], &d.holes[1]
+		b.from, b.to = min(a.from, b.from), max(a.to, b.to)
+		if b.failed.IsZero() || (!a.failed.IsZero() && a.failed.Before(b.failed)) {
+			b.failed = a.failed
+		}
 		d.holes = d.holes[1:]
 	}
 }
@@ -417,18 +434,27 @@ func (w *worker) resume(ctx context.Context, d *deviceState, first int64) {
 }
 
 // catchUp reads the device's samples after its watermark and before `to`
-// (at most catchUpMax) back from the store and analyses them.
+// (at most catchUpMax) back from the store and analyses them. When the
+// read-back limit does not allow the read now, the interval is left as a
+// hole (re-read by refill when the limit allows; its session events are
+// replayed at once: they come from the state database and their sessions
+// are read by design) and the stream goes on.
 func (w *worker) catchUp(ctx context.Context, d *deviceState, to int64) {
 	from := time.Unix(0, d.wm+1)
 	if lim := time.Unix(0, to).Add(-catchUpMax); from.Before(lim) {
 		from = lim
+	}
+	if !w.allowRead(d, readCatchUp, from.UnixNano(), to) {
+		d.addHole(from.UnixNano(), to, false)
+		w.replayEvents(ctx, d, from, to)
+		return
 	}
 	ss, err := w.m.read(ctx, readCatchUp, balance.SampleQuery{DeviceID: d.id, From: from, To: time.Unix(0, to)})
 	if err != nil {
 		// The stream goes on (falls in new batches must not wait), and the
 		// interval is re-read until it is analysed.
 		w.m.log.Warn("monitor catch-up read failed; the interval is re-read until it is analysed", "device", d.id, "err", err)
-		d.addHole(from.UnixNano(), to)
+		d.addHole(from.UnixNano(), to, true)
 		w.m.stats.Holes.Add(1)
 		return
 	}
@@ -488,8 +514,14 @@ func (w *worker) push(ctx context.Context, d *deviceState, ss []balance.Sample) 
 	}
 }
 
-// refill re-reads a device's holes: one that the store now holds in full is
-// analysed (falls, and sessions that were analysed without it) and closed.
+// refill re-reads a device's holes, oldest first, each read allowed by the
+// read-back limit: one that the store now holds in full is analysed
+// (falls, and sessions that were analysed without it) and closed. A hole
+// only deferred so far (no read of it failed) is analysed and closed on
+// its first successful read, complete or not, as the catch-up or late read
+// it stands for would have been (the device may have sent nothing in part
+// of it). When the limit denies a read, that hole and the newer ones wait
+// for the next refill: not a failure, and never given up for it.
 func (w *worker) refill(ctx context.Context, d *deviceState) {
 	if len(d.holes) == 0 || d.rate <= 0 || time.Now().Before(d.nextRefill) {
 		return
@@ -502,20 +534,30 @@ func (w *worker) refill(ctx context.Context, d *deviceState) {
 	m := w.m
 	period := int64(1e9 / d.rate)
 	kept := d.holes[:0]
+	denied := false
 	for _, h := range d.holes {
-		ss, err := m.read(ctx, readRefill, balance.SampleQuery{DeviceID: d.id,
-			From: time.Unix(0, h.from).Add(-lateBefore), To: time.Unix(0, h.to).Add(lateAfter)})
+		from, to := time.Unix(0, h.from).Add(-lateBefore), time.Unix(0, h.to).Add(lateAfter)
+		if denied || !w.allowRead(d, readRefill, from.UnixNano(), to.UnixNano()) {
+			denied = true
+			kept = append(kept, h)
+			continue
+		}
+		ss, err := m.read(ctx, readRefill, balance.SampleQuery{DeviceID: d.id, From: from, To: to})
 		complete := err == nil && len(ss) > 0 && ss[0].TimeNS <= h.from+2*period && ss[len(ss)-1].TimeNS >= h.to-2*period
 		switch {
-		case complete:
+		case complete || (err == nil && h.failed.IsZero()):
 			w.fallsIn(ctx, d, ss)
 			w.reanalyseSessions(ctx, d, h.from, h.to)
-			m.log.Info("monitor: an interval missed earlier has been analysed", "device", d.id, "from", time.Unix(0, h.from).UTC(), "to", time.Unix(0, h.to).UTC())
-		case time.Since(h.since) > holeGiveUp:
+			m.log.Info("monitor: an interval missed earlier has been analysed", "device", d.id, "from", time.Unix(0, h.from).UTC(), "to", time.Unix(0, h.to).UTC(),
+				"samples", len(ss), "complete", complete)
+		case !h.failed.IsZero() && time.Since(h.failed) > holeGiveUp:
 			m.stats.HolesAbandoned.Add(1)
 			m.log.Error("monitor: an interval could not be read back for a day; given up: falls in it were not looked for", "device", d.id,
 				"from", time.Unix(0, h.from).UTC(), "to", time.Unix(0, h.to).UTC(), "err", err)
 		default:
+			if h.failed.IsZero() {
+				h.failed = time.Now()
+			}
 			kept = append(kept, h)
 		}
 	}

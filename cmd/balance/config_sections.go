@@ -65,6 +65,7 @@ func (s StateConfig) validate() error {
 //	  workers: 2
 //	  queue_len: 1024
 //	  gait_buffer_mb: 64     # walking spans kept for gait instead of read back
+//	  read_back_samples_per_s: 200000  # limit of the reads of missed samples
 //	  clinic:                # monitor.Rules; omitted keys keep the defaults
 //	    no_movement_after: 60s
 //	    thresholds: {tug_high_s: 13.5}
@@ -75,7 +76,10 @@ type MonitoringConfig struct {
 	Workers  int   `yaml:"workers"`
 	QueueLen int   `yaml:"queue_len"`
 	// GaitBufferMB is monitor.Config.GaitBufferMB (0: its default).
-	GaitBufferMB float64                  `yaml:"gait_buffer_mb"`
+	GaitBufferMB float64 `yaml:"gait_buffer_mb"`
+	// ReadBackPerS is monitor.Config.ReadBackPerS, samples/s (0: its
+	// default, monitor.DefaultReadBackPerS).
+	ReadBackPerS float64                  `yaml:"read_back_samples_per_s"`
 	Clinic       monitor.Rules            `yaml:"clinic"`
 	Patients     map[string]monitor.Rules `yaml:"patients"`
 }
@@ -94,6 +98,9 @@ func (m MonitoringConfig) Monitor() monitor.Config {
 	}
 	if m.GaitBufferMB != 0 {
 		mc.GaitBufferMB = m.GaitBufferMB
+	}
+	if m.ReadBackPerS != 0 {
+		mc.ReadBackPerS = m.ReadBackPerS
 	}
 	mc.Clinic, mc.Patients = m.Clinic, m.Patients
 	return mc
