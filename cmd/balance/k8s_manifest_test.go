@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nkeys"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -188,9 +189,24 @@ func TestKubernetesManifests(t *testing.T) {
 			files[filepath.Join(mount, it.Path)] = val
 		}
 	}
+	// The example's issuer seed is a placeholder (a real one would be
+	// deployed as it is): a fresh account key stands in for it, its public
+	// key for nats-auth-issuer-public.
+	issuer, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuerSeed, _ := issuer.Seed()
+	issuerPublic, _ := issuer.PublicKey()
+	for path, val := range files {
+		if filepath.Base(path) == "nats-auth-issuer-seed" && strings.HasPrefix(val, "CHANGE-ME") {
+			files[path] = string(issuerSeed)
+		}
+	}
 	// The configuration as the container sees it: the ConfigMap's file and
-	// the environment, with each *_FILE pointing at a local copy of the
-	// example Secret's value.
+	// the environment, with each *_FILE, and each Secret file the
+	// configuration names, pointing at a local copy of the example
+	// Secret's value.
 	dir := t.TempDir()
 	envs := map[string]string{}
 	for _, e := range bc.Env {
@@ -226,6 +242,16 @@ func TestKubernetesManifests(t *testing.T) {
 	if !ok {
 		t.Fatalf("the container reads %s; ConfigMap balance-config has %v", cfgPath, cm.Data)
 	}
+	for path, val := range files {
+		if !strings.Contains(text, path) {
+			continue
+		}
+		local := filepath.Join(dir, "named-"+filepath.Base(path))
+		if err := os.WriteFile(local, []byte(val), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		text = strings.ReplaceAll(text, path, local)
+	}
 	local := filepath.Join(dir, "balance.yaml")
 	if err := os.WriteFile(local, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -250,8 +276,35 @@ func TestKubernetesManifests(t *testing.T) {
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Devices log in through balance's auth callout; balance is the static
+	// user, with the password both read from balance-secrets.
+	if cfg.NATS.DeviceAuth != natsDeviceAuthCallout || cfg.NATS.Username == "" || cfg.NATS.Password == "" {
+		t.Errorf("nats: device_auth %q, username %q, password set %v; want the callout and balance's own user",
+			cfg.NATS.DeviceAuth, cfg.NATS.Username, cfg.NATS.Password != "")
+	}
+	if !strings.Contains(conf, "{user: "+cfg.NATS.Username+", password: $BALANCE_NATS_PASSWORD}") || !strings.Contains(conf, "auth_users: [ "+cfg.NATS.Username+" ]") {
+		t.Errorf("nats.conf: balance's user %q is not the static user the callout bypasses", cfg.NATS.Username)
+	}
+	natsEnv := []string{"POD_NAME=nats-0"}
+	for _, e := range nats.Spec.Template.Spec.Containers[0].Env {
+		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+			continue
+		}
+		ref := e.ValueFrom.SecretKeyRef
+		val, ok := o.secrets[ref.Name].StringData[ref.Key]
+		if !ok {
+			t.Errorf("nats env %s: Secret %s key %q not in secret.example.yaml", e.Name, ref.Name, ref.Key)
+		}
+		if ref.Key == "nats-auth-issuer-public" {
+			val = issuerPublic
+		}
+		if ref.Key == "nats-password" && val != cfg.NATS.Password {
+			t.Errorf("nats env %s is not the password balance logs in with", e.Name)
+		}
+		natsEnv = append(natsEnv, e.Name+"="+val)
+	}
 	cmd := exec.Command(natstest.ServerPath(t), "-t", "-c", confPath)
-	cmd.Env = append(os.Environ(), "POD_NAME=nats-0")
+	cmd.Env = append(os.Environ(), natsEnv...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
