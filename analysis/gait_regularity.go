@@ -106,19 +106,41 @@ func HarmonicRatio(x []float64) float64 {
 	for _, v := range x {
 		scale += math.Abs(v)
 	}
-	for k := 1; k <= 20 && 2*k < n; k++ {
-		// Goertzel recurrence for DFT bin k: three flops per sample.
-		c := 2 * math.Cos(2*math.Pi*float64(k)/float64(n))
-		var s1, s2 float64
-		for _, v := range x {
-			s1, s2 = v+c*s1-s2, s1
-		}
-		a := math.Sqrt(math.Max(0, s1*s1+s2*s2-c*s1*s2))
+	kmax := min(20, (n-1)/2) // harmonics k with 2k < n
+	amp := func(c, s1, s2 float64) float64 { return math.Sqrt(math.Max(0, s1*s1+s2*s2-c*s1*s2)) }
+	add := func(k int, a float64) {
 		if k%2 == 0 {
 			even += a
 		} else {
 			odd += a
 		}
+	}
+	// Goertzel recurrences for DFT bins k, three flops per sample each;
+	// four bins at a time, whose independent chains the processor
+	// overlaps (each bin's arithmetic is the same as alone).
+	coef := func(k int) float64 { return 2 * math.Cos(2*math.Pi*float64(k)/float64(n)) }
+	k := 1
+	for ; k+3 <= kmax; k += 4 {
+		c0, c1, c2, c3 := coef(k), coef(k+1), coef(k+2), coef(k+3)
+		var a1, a2, b1, b2, d1, d2, e1, e2 float64
+		for _, v := range x {
+			a1, a2 = v+c0*a1-a2, a1
+			b1, b2 = v+c1*b1-b2, b1
+			d1, d2 = v+c2*d1-d2, d1
+			e1, e2 = v+c3*e1-e2, e1
+		}
+		add(k, amp(c0, a1, a2))
+		add(k+1, amp(c1, b1, b2))
+		add(k+2, amp(c2, d1, d2))
+		add(k+3, amp(c3, e1, e2))
+	}
+	for ; k <= kmax; k++ {
+		c := coef(k)
+		var s1, s2 float64
+		for _, v := range x {
+			s1, s2 = v+c*s1-s2, s1
+		}
+		add(k, amp(c, s1, s2))
 	}
 	// Below 1e-12 of Σ|x| the harmonics are rounding noise.
 	if odd <= 1e-12*scale || even+odd <= 1e-12*scale {

@@ -3,6 +3,7 @@ package analysis
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/balance-pt/balance"
@@ -151,6 +152,60 @@ func TestHarmonicRatio(t *testing.T) {
 	}
 	if got := HarmonicRatio([]float64{2, 2, 2, 2, 2, 2}); got != 0 {
 		t.Errorf("HarmonicRatio(constant) = %v, want 0", got)
+	}
+}
+
+// harmonicRatioOneBin is HarmonicRatio computed one DFT bin at a time,
+// as it was before the bins were interleaved: the reference the
+// interleaved loops must equal bit for bit.
+func harmonicRatioOneBin(x []float64) float64 {
+	n := len(x)
+	var even, odd, scale float64
+	for _, v := range x {
+		scale += math.Abs(v)
+	}
+	for k := 1; k <= 20 && 2*k < n; k++ {
+		c := 2 * math.Cos(2*math.Pi*float64(k)/float64(n))
+		var s1, s2 float64
+		for _, v := range x {
+			s1, s2 = v+c*s1-s2, s1
+		}
+		a := math.Sqrt(math.Max(0, s1*s1+s2*s2-c*s1*s2))
+		if k%2 == 0 {
+			even += a
+		} else {
+			odd += a
+		}
+	}
+	if odd <= 1e-12*scale || even+odd <= 1e-12*scale {
+		return 0
+	}
+	return even / odd
+}
+
+// TestHarmonicRatioInterleaved: for strides of every length from 1 to 300
+// samples (fewer harmonics than 4, a multiple of 4, and the tails), the
+// interleaved bins give the one-bin-at-a-time result exactly.
+func TestHarmonicRatioInterleaved(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 300; n++ {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = 9.8 + rng.NormFloat64()
+		}
+		if got, want := HarmonicRatio(x), harmonicRatioOneBin(x); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("n=%d: HarmonicRatio = %v, one bin at a time %v", n, got, want)
+		}
+	}
+}
+
+func BenchmarkHarmonicRatio(b *testing.B) {
+	x := make([]float64, 110) // one stride of 1.1 s at 100 Hz
+	for i := range x {
+		x[i] = 9.8 + math.Sin(4*math.Pi*float64(i)/110)
+	}
+	for b.Loop() {
+		HarmonicRatio(x)
 	}
 }
 
