@@ -104,13 +104,21 @@ func newMetrics(reg prometheus.Registerer, p *Pipeline) *metrics {
 	spoolBudget := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "balance_ingest_spool_budget_bytes", Help: "Disk budget of the spool.",
 	}, func() float64 { return float64(p.spool.MaxBytes()) })
+	storeDown := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "balance_ingest_store_down", Help: "1 from a failed store write until the next successful one: batches go to the spool meanwhile, or (with the broker as the buffer, NATS) are held unacknowledged in the broker.",
+	}, func() float64 {
+		if p.storeUp.Load() {
+			return 0
+		}
+		return 1
+	})
 	if reg != nil {
 		seqOpen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "balance_ingest_batches_missing_open", Help: "Missing batches that may still arrive (0 when nothing is missing: the alarm clears).",
 		}, func() float64 { return float64(p.seqs.openGaps()) })
 		reg.MustRegister(seqOpen, m.seqMissing, m.seqRecovered, m.seqLost)
 		reg.MustRegister(m.messages, m.samplesIn, m.samplesStored, m.samplesSpooled, m.rejected, m.dropped, m.quarantined, m.qEvicted,
-			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.corruptSegments, m.acked, m.queueFull, m.admissionWait, m.lag, queueDepth, spoolBytes, spoolRecords, spoolBudget)
+			m.deadLettered, m.writeSeconds, m.writeErrors, m.spoolFull, m.corruptSegments, m.acked, m.queueFull, m.admissionWait, m.lag, queueDepth, spoolBytes, spoolRecords, spoolBudget, storeDown)
 	}
 	return m
 }

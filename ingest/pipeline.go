@@ -89,6 +89,19 @@ type Deps struct {
 	OnStored func(*balance.Batch)
 	// OnEvent, if set, sees every device event after it is stored.
 	OnEvent func(balance.DeviceEvent)
+	// HoldInBroker makes the pipeline never spool: while the store fails,
+	// the writer holds the batches it has unacknowledged and retries the
+	// store (every RetryMin doubling to 1 s); the queue fills, Handle waits
+	// for room (admission control), the subscriber stops taking messages,
+	// and the broker keeps them. At Stop, what the store does not take
+	// stays unacknowledged (the broker delivers it again) instead of being
+	// spooled. Set it when the broker is a better buffer than this
+	// instance's disk: a replicated NATS JetStream stream (R3, bounded by
+	// nats.retain and the stream's limits) outlives the instance and its
+	// volume, and a partition that moves to another instance takes its
+	// messages along; a spool would leave acknowledged data on one disk.
+	// A spool left by an earlier run without it is still replayed.
+	HoldInBroker bool
 }
 
 // item is a decoded batch waiting in the queue with the acks of its message.
@@ -120,7 +133,8 @@ type Pipeline struct {
 
 	// storeUp is false from a retryable write failure until the next
 	// successful write (usually the replayer's): while it is false, the
-	// writer sends every batch to the spool instead of the store.
+	// writer sends every batch to the spool instead of the store (with
+	// Deps.HoldInBroker it holds them and retries the store instead).
 	storeUp atomic.Bool
 
 	stopOnce sync.Once
@@ -175,6 +189,10 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 // Stats returns the running totals.
 func (p *Pipeline) Stats() *Stats { return &p.stats }
 
+// HoldsInBroker reports whether the pipeline holds messages in the broker
+// instead of spooling them while the store fails (Deps.HoldInBroker).
+func (p *Pipeline) HoldsInBroker() bool { return p.deps.HoldInBroker }
+
 // QueueDepth returns the batches waiting in memory.
 func (p *Pipeline) QueueDepth() int { return len(p.queue) }
 
@@ -189,7 +207,9 @@ func (p *Pipeline) Start() {
 }
 
 // Stop drains the queue (writing or spooling what it holds, so that the acks
-// go out) and stops the goroutines. Stop the MQTT subscriber first.
+// go out; with Deps.HoldInBroker writing it if the store answers, else
+// leaving it unacknowledged for the broker to deliver again) and stops the
+// goroutines. Stop the MQTT subscriber first.
 func (p *Pipeline) Stop() {
 	p.stopOnce.Do(func() {
 		p.closing.Store(true)
@@ -218,11 +238,11 @@ func (p *Pipeline) ack(ack func()) {
 	p.m.acked.Inc()
 }
 
-// Handle processes one MQTT message. It never blocks on storage: the batch is
-// queued, or spooled when the queue is full; only when the spool's budget is
-// exhausted too does it wait for room (backpressure: the broker holds the
-// rest, unacknowledged). ack is called once the message's data is durable or
-// the message has been rejected.
+// Handle processes one MQTT message. The batch is queued; when the queue is
+// full (the store behind, or failing while the spool's budget is exhausted
+// or Deps.HoldInBroker is set) it waits for room (backpressure: the broker
+// holds the rest, unacknowledged). ack is called once the message's data is
+// durable or the message has been rejected.
 func (p *Pipeline) Handle(topic string, payload []byte, ack func()) {
 	p.stats.Messages.Add(1)
 	deviceID, kind, err := wire.ParseTopic(topic)
@@ -460,12 +480,43 @@ func (p *Pipeline) drainOnStop() {
 		case it := <-p.queue:
 			items = append(items, it)
 		default:
-			if len(items) > 0 {
+			switch {
+			case len(items) == 0:
+			case p.deps.HoldInBroker:
+				p.writeAtStop(items)
+			default:
 				p.spoolAtStop(items)
 			}
 			return
 		}
 	}
+}
+
+// writeAtStop writes what is still queued at a stop to the store, in writes
+// of at most MaxWriteSamples, if the store answers (Deps.HoldInBroker: no
+// spool). What it does not take stays unacknowledged: the broker delivers it
+// again, to this instance after a restart or to the next owner.
+func (p *Pipeline) writeAtStop(items []item) {
+	for len(items) > 0 {
+		k, n := 0, 0
+		for k < len(items) && (k == 0 || n+len(items[k].batch.Samples) <= p.cfg.MaxWriteSamples) {
+			n += len(items[k].batch.Samples)
+			k++
+		}
+		bs := batchesOf1(items[:k])
+		if !p.storeUp.Load() || p.write(bs) != nil {
+			p.log.Warn("store unavailable at stop: leaving the queued messages unacknowledged; the broker delivers them again", "batches", len(items))
+			return
+		}
+		p.stored("direct", n)
+		p.ackAll(items[:k], bs)
+		items = items[k:]
+	}
+}
+
+func batchesOf1(items []item) []*balance.Batch {
+	bs, _ := batchesOf(items)
+	return bs
 }
 
 // spoolAtStop makes what is still queued at a stop durable in the spool
@@ -526,10 +577,11 @@ func (p *Pipeline) stored(path string, n int) {
 }
 
 // flush makes items durable, then acknowledges them: directly in the store
-// while it answers, else in the spool. A backlog in the spool (from an outage
-// or a burst that overflowed the queue) is drained by the replayer in its
-// own order meanwhile; the order of writes does not matter to the stores,
-// which key points by device time.
+// while it answers, else in the spool (with Deps.HoldInBroker: else it holds
+// them, unacknowledged, until the store takes them; see hold). A backlog in
+// the spool (from an outage) is drained by the replayer in its own order
+// meanwhile; the order of writes does not matter to the stores, which key
+// points by device time.
 func (p *Pipeline) flush(items []item) {
 	defer p.noteLag(items[0].at)
 	bs, n := batchesOf(items)
@@ -542,29 +594,21 @@ func (p *Pipeline) flush(items []item) {
 			return
 		}
 		if !retryable(err) {
-			_, failed := p.deadLetter(bs, err, "direct")
-			if len(failed) == 0 {
-				p.ackAll(items, nil)
+			if items = p.refused(items, bs, err); len(items) == 0 {
 				return
 			}
-			// Ack what was kept; retry the rest through the spool below.
-			held := map[*balance.Batch]bool{}
-			for _, b := range failed {
-				held[b] = true
-			}
-			var rest []item
-			for _, it := range items {
-				if held[it.batch] {
-					rest = append(rest, it)
-				} else {
-					p.ack(it.ack)
-				}
-			}
-			items = rest
 			bs, n = batchesOf(items)
 		}
 		p.storeUp.Store(false)
-		p.rlog.Warn(p.now(), "store-down", "store write failed; spooling to disk until it recovers", "samples", n, "err", err)
+		if p.deps.HoldInBroker {
+			p.rlog.Warn(p.now(), "store-down", "store write failed; holding messages unacknowledged in the broker until it recovers (nothing spooled)", "samples", n, "err", err)
+		} else {
+			p.rlog.Warn(p.now(), "store-down", "store write failed; spooling to disk until it recovers", "samples", n, "err", err)
+		}
+	}
+	if p.deps.HoldInBroker {
+		p.hold(items)
+		return
 	}
 	recs := make([][]byte, len(bs))
 	for i, b := range bs {
@@ -600,6 +644,73 @@ func (p *Pipeline) flush(items []item) {
 			p.ackAll(items, bs)
 			return
 		}
+	}
+}
+
+// refused handles a write of items (batches bs) the store refused
+// permanently (see deadLetter): it acknowledges the items kept (in the
+// store or the quarantine) and returns those that could not be kept, to be
+// retried.
+func (p *Pipeline) refused(items []item, bs []*balance.Batch, err error) []item {
+	_, failed := p.deadLetter(bs, err, "direct")
+	if len(failed) == 0 {
+		p.ackAll(items, nil)
+		return nil
+	}
+	held := map[*balance.Batch]bool{}
+	for _, b := range failed {
+		held[b] = true
+	}
+	var rest []item
+	for _, it := range items {
+		if held[it.batch] {
+			rest = append(rest, it)
+		} else {
+			p.ack(it.ack)
+		}
+	}
+	return rest
+}
+
+// holdMaxWait caps the wait between the held write's retries: the store is
+// tried again at most this long after it is back.
+const holdMaxWait = time.Second
+
+// hold is flush's path with Deps.HoldInBroker while the store fails: it
+// keeps items unacknowledged and retries their write (after RetryMin,
+// doubling to holdMaxWait) until the store takes them, then acknowledges
+// them. Meanwhile the queue fills and Handle waits, so the subscriber stops
+// taking messages and the broker keeps the rest; the order of batches is
+// kept. balance_ingest_store_down is 1 meanwhile. At Stop it returns with
+// items unacknowledged: the broker delivers them again.
+func (p *Pipeline) hold(items []item) {
+	bs, n := batchesOf(items)
+	since := time.Now()
+	wait := p.cfg.RetryMin
+	for {
+		select {
+		case <-time.After(wait):
+		case <-p.stop:
+			p.log.Warn("stopping while the store is down: held messages left unacknowledged; the broker delivers them again", "batches", len(items)+len(p.queue))
+			return
+		}
+		err := p.write(bs)
+		if err == nil {
+			p.storeUp.Store(true)
+			p.stored("direct", n)
+			p.ackAll(items, bs)
+			p.log.Info("store answers again; held messages stored and acknowledged", "held_for", time.Since(since).Round(time.Millisecond), "batches", len(items))
+			return
+		}
+		if !retryable(err) {
+			if items = p.refused(items, bs, err); len(items) == 0 {
+				p.storeUp.Store(true) // it answered
+				return
+			}
+			bs, n = batchesOf(items)
+		}
+		p.rlog.Warn(p.now(), "store-held", "store still unavailable; messages held unacknowledged in the broker", "held_batches", len(items)+len(p.queue), "held_for", time.Since(since).Round(time.Second), "err", err)
+		wait = min(2*wait, holdMaxWait)
 	}
 }
 
@@ -661,8 +772,8 @@ func (p *Pipeline) deadLetter(bs []*balance.Batch, err error, path string) (kept
 				p.stored(path, len(b.Samples))
 				kept = append(kept, b)
 			case retryable(e):
-				// Transient after all: spool it.
-				if p.spool.Append(appendRecord(nil, b)) == nil {
+				// Transient after all: spool it (with HoldInBroker, hold it).
+				if !p.deps.HoldInBroker && p.spool.Append(appendRecord(nil, b)) == nil {
 					p.spooled(int64(len(b.Samples)))
 					kept = append(kept, b)
 				} else {

@@ -48,7 +48,9 @@ type Config struct {
 	// renewing: the failover time is between LeaseTTL and 4/3 LeaseTTL [10s].
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
 	// AckWait is how long the server waits for an ack before redelivering
-	// [30s]. Set it above the store's worst write time.
+	// [30s]. Set it above the store's worst write time. Messages the handler
+	// holds longer (ingest while the store is down) are delivered again
+	// every AckWait and skipped: never handed over twice by one owner.
 	AckWait time.Duration `yaml:"ack_wait"`
 	// MaxAckPending bounds the messages of one partition handed to the
 	// handler and not yet acknowledged [1000].

@@ -15,15 +15,37 @@ import (
 // the partition rewinds to the ack floor so that order holds.
 var errGap = errors.New("delivery sequence gap")
 
+// handed is what one ownership of a partition handed to the handler: it
+// outlives the consumer restarts (rewinds to the ack floor) within the
+// ownership, so that a message the handler still holds, or acknowledged in
+// a way the server lost in a rewind, is never handed again by this
+// instance, however long the handler holds it (ingest holds messages
+// unacknowledged for as long as the store is down, past AckWait: JetStream
+// delivers them again, each AckWait, and they are skipped).
+type handed struct {
+	last    uint64    // highest stream sequence handed to the handler
+	pend    *pending  // handed and not yet acknowledged by the handler
+	created time.Time // creation time of the durable consumer they came from
+}
+
 // runPartition consumes partition p until ctx ends, rewinding to the ack
 // floor after any delivery trouble.
 func (c *Consumer) runPartition(ctx context.Context, p int) {
 	backoff := 100 * time.Millisecond
+	h := &handed{pend: &pending{m: map[uint64]struct{}{}}}
 	for ctx.Err() == nil {
 		cons, err := c.takeOver(ctx, p)
 		if err == nil {
 			backoff = 100 * time.Millisecond
-			err = c.consume(ctx, p, cons)
+			if created := cons.CachedInfo().Created; !created.Equal(h.created) {
+				// A consumer (re)created meanwhile, the stream perhaps too:
+				// its sequences say nothing about what was handed before.
+				if !h.created.IsZero() {
+					c.log.Warn("nats: partition consumer was recreated; handing its messages from its start", "partition", p)
+				}
+				h = &handed{pend: &pending{m: map[uint64]struct{}{}}, created: created}
+			}
+			err = c.consume(ctx, p, cons, h)
 		}
 		if ctx.Err() != nil {
 			return
@@ -63,12 +85,11 @@ func (c *Consumer) takeOver(ctx context.Context, p int) (jetstream.Consumer, err
 }
 
 // consume pulls partition p's messages in order and hands each to the
-// handler, in this goroutine (never in the NATS client's). It returns when
-// ctx ends or a pull fails.
-func (c *Consumer) consume(ctx context.Context, p int, cons jetstream.Consumer) error {
+// handler, in this goroutine (never in the NATS client's), unless h says it
+// was handed already. It returns when ctx ends or a pull fails.
+func (c *Consumer) consume(ctx context.Context, p int, cons jetstream.Consumer, h *handed) error {
 	var expect uint64 // next consumer (delivery) sequence; 0: take the first
-	var last uint64   // highest stream sequence handed to the handler
-	pend := &pending{m: map[uint64]struct{}{}}
+	pend := h.pend
 	for ctx.Err() == nil {
 		// The pull ends with ctx, so that a stopping partition does not wait
 		// for FetchWait before its lease can be released.
@@ -93,16 +114,18 @@ func (c *Consumer) consume(ctx context.Context, p int, cons jetstream.Consumer) 
 				c.trace(p, md, msg)
 			}
 			seq := md.Sequence.Stream
-			if seq <= last {
+			if seq <= h.last {
 				// Redelivered after AckWait while the handler holds it (its
-				// ack will do), or after an ack the server did not get.
+				// ack will do), or after an ack the server did not get or
+				// dropped (an ack that reaches the server after a rewind and
+				// before the redelivery is ignored): ack it again.
 				c.stats.redelivered.Add(1)
 				if !pend.has(seq) {
 					_ = msg.Ack()
 				}
 				continue
 			}
-			last = seq
+			h.last = seq
 			topic, q, ok := Topic(c.cfg.Subject, msg.Subject())
 			if !ok || q != p {
 				c.log.Warn("nats: message on an unexpected subject, dropped", "subject", msg.Subject(), "partition", p)
@@ -151,10 +174,14 @@ func (s *pending) ackOnce(msg jetstream.Msg, seq uint64) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			_ = msg.Ack() // a lost ack means one more (idempotent) delivery
+			// Out of the set first: a redelivery seen from now on is acked
+			// again by the consumer (harmless twice), never left to this
+			// ack, which the server ignores if it comes between a rewind
+			// and the redelivery.
 			s.mu.Lock()
 			delete(s.m, seq)
 			s.mu.Unlock()
+			_ = msg.Ack() // a lost ack means one more (idempotent) delivery
 		})
 	}
 }

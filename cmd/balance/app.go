@@ -374,6 +374,7 @@ func (a *App) startIngest(ctx context.Context) (err error) {
 	deps := ingest.Deps{
 		Store: a.Store, Registry: a.State, Quarantine: a.State, Spool: a.Spool,
 		Logger: a.Log.With("component", "ingest"), Metrics: a.Registry,
+		HoldInBroker: len(c.NATS.Servers) > 0, // a store outage stays in the replicated stream, not on this disk
 	}
 	if a.Monitor != nil {
 		deps.OnBatch, deps.OnStored = a.Monitor.OnBatch, a.Monitor.OnStored
