@@ -23,16 +23,22 @@ type Config struct {
 	QueueLen int
 	// Workers is the number of analysis goroutines (2 when 0).
 	Workers int
-	// GaitBufferMB bounds the memory (MiB, fractions allowed) of the
-	// activity-span samples the monitor keeps for free-living gait instead
-	// of reading them back from the store: each open span's samples, with
-	// 2 s of context on each side, until its analysis is done, counted by
-	// the capacity reserved (56 bytes a sample, up to 1.5 times the
-	// samples held: 3.2-4.8 MiB for a span of gaitMaxS = 10 min at 100 Hz,
-	// about 0.2 MiB for a 30-s walk). A span that would pass it is read
-	// back at its end, as are spans whose samples the stream missed
-	// (balance_monitor_gait_spans_total{source="read_back"}). Besides it
-	// each device keeps its last 3 s (about 19 KB at 100 Hz).
+	// GaitBufferMB is the monitor's sample buffer budget (MiB, fractions
+	// allowed; YAML monitoring.gait_buffer_mb, its name from when only
+	// gait used it): the memory of the samples the monitor keeps as they
+	// arrive instead of reading them back from the store, for free-living
+	// gait (each open activity span's samples, with 2 s of context on each
+	// side) and for exercise sessions (each open or stopped session's
+	// samples), until their analysis is done. Counted by the capacity
+	// reserved (56 bytes a sample, up to 1.5 times the samples held:
+	// 3.2-4.8 MiB for a span of gaitMaxS = 10 min at 100 Hz, about 0.2 MiB
+	// for a 30-s walk or sway test). One budget for both: they are the
+	// same memory, sized by the same operator question (how many devices
+	// walk or exercise at once). A span or session that would pass it is
+	// read back from the store when it ends, as are those whose samples
+	// the stream missed (balance_monitor_gait_spans_total and
+	// balance_monitor_sessions_total{source="read_back"}). Besides it each
+	// device keeps its last 3 s (about 19 KB at 100 Hz).
 	// DefaultGaitBufferMB when 0; 0..65536.
 	GaitBufferMB float64
 	// ReadBackPerS limits the reads of missed samples back from the store
@@ -50,7 +56,7 @@ type Config struct {
 }
 
 // DefaultGaitBufferMB is the default Config.GaitBufferMB: at 100 Hz, over a
-// dozen spans of gaitMaxS at once, or some 300 walks of 30 s.
+// dozen spans of gaitMaxS at once, or some 300 walks or sway tests of 30 s.
 const DefaultGaitBufferMB = 64
 
 // RulesFor returns the rules of a patient.

@@ -117,9 +117,18 @@ type Stats struct {
 	// silent with the span open, or the span passed the buffer budget:
 	// GaitOverBudget of them).
 	GaitFromStream, GaitReadBack, GaitOverBudget atomic.Int64
-	// GaitBufferBytes is the memory of the span samples kept now (a gauge):
-	// spans being collected, and those waiting for or in their analysis;
-	// at most Config.GaitBufferMB.
+	// SessionsFromStream counts the exercise session analyses done on the
+	// samples the worker kept as they arrived (sessionbuf.go);
+	// SessionsReadBack those that read the session back from the store
+	// (reason readSession: its buffer was incomplete or over the budget,
+	// the session was analysed early or again, or its start was found in
+	// the stored events; SessionsOverBudget counts the sessions whose
+	// buffer passed the budget or sessionBufMaxS).
+	SessionsFromStream, SessionsReadBack, SessionsOverBudget atomic.Int64
+	// GaitBufferBytes is the memory of the samples kept from the stream
+	// now (a gauge; capacity reserved): activity spans and exercise
+	// sessions being collected, and those waiting for or in their
+	// analysis; at most Config.GaitBufferMB.
 	GaitBufferBytes atomic.Int64
 }
 
@@ -139,8 +148,9 @@ type Monitor struct {
 	log   *slog.Logger
 	stats Stats
 
-	// gaitBudget bounds Stats.GaitBufferBytes (bytes; Config.GaitBufferMB).
-	gaitBudget int64
+	// bufBudget bounds Stats.GaitBufferBytes (bytes; Config.GaitBufferMB):
+	// the samples kept from the stream for gait spans and sessions.
+	bufBudget int64
 	// readLimit limits the reads of missed samples (Config.ReadBackPerS).
 	readLimit *readLimiter
 
@@ -224,7 +234,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 		riskDue: map[string]time.Time{}, wm: map[string]int64{}, offline: map[string]string{}, lastSeen: map[string]time.Time{},
 		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
 		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, BatchWait: 2 * time.Second, RefillEvery: 10 * time.Second}
-	m.gaitBudget = int64(cfg.GaitBufferMB * (1 << 20))
+	m.bufBudget = int64(cfg.GaitBufferMB * (1 << 20))
 	m.readLimit = newReadLimiter(cfg.ReadBackPerS)
 	m.runCtx, m.runCancel = context.WithCancel(context.Background())
 	for range cfg.Workers {
@@ -414,6 +424,10 @@ func (m *Monitor) Close() error {
 		close(m.slowStop)
 		m.slowWG.Wait()
 		m.runCancel()
+		// The workers freed their devices' buffers; analyses left in the
+		// slow lane (LeftAtStop) never ran to release theirs. Nothing
+		// holds a buffer any more.
+		m.stats.GaitBufferBytes.Store(0)
 		if n := m.stats.LeftAtStop.Load(); n > 0 {
 			m.log.Warn("monitor stopped with work left; it is redone from the saved watermarks after the restart", "left", n, "grace", m.StopGrace)
 		}

@@ -14,11 +14,13 @@ type readReason int
 
 // Why samples are read back: what was truly missed (catch-up after dropped
 // batches or a restart, a late batch's surroundings, a resumed device, an
-// interval a failed read left), and what the analysis reads by design: an
-// exercise session (with its walk), and an activity span's gait when the
-// worker could not keep its samples from the stream (spanbuf.go: the
-// stream missed some, or the span passed Config.GaitBufferMB); on a clean
-// stream within the budget, gait reads nothing.
+// interval a failed read left), and what the analyses read when the worker
+// could not keep their samples from the stream: an exercise session (with
+// its walk; sessionbuf.go: the stream missed some, its start came too
+// late or before a restart, it passed Config.GaitBufferMB, it is analysed
+// early or again) and an activity span's gait (spanbuf.go: the stream
+// missed some, or the span passed the budget). On a clean stream within
+// the budget, sessions and gait read nothing.
 const (
 	readCatchUp readReason = iota
 	readLate
@@ -52,10 +54,10 @@ func (s *Stats) ReadBack() int64 {
 	return s.Read[readCatchUp].Load() + s.Read[readLate].Load() + s.Read[readResume].Load() + s.Read[readRefill].Load()
 }
 
-// ReadByDesign returns the samples read back for analyses that work on
-// stored data: exercise sessions, and the activity spans whose gait could
-// not be analysed from the samples kept from the stream (0 on a clean
-// stream within Config.GaitBufferMB; Stats.GaitReadBack counts those
+// ReadByDesign returns the samples read back for the analyses of exercise
+// sessions and activity spans whose samples could not be kept from the
+// stream (0 on a clean stream within Config.GaitBufferMB;
+// Stats.SessionsReadBack and Stats.GaitReadBack count those sessions and
 // spans).
 func (s *Stats) ReadByDesign() int64 {
 	return s.Read[readSession].Load() + s.Read[readGait].Load()
@@ -75,13 +77,16 @@ func (m *Monitor) Collectors() []prometheus.Collector {
 		counter("balance_monitor_read_holes_total", "Read-backs that failed and are retried until analysed.", &m.stats.Holes),
 		counter("balance_monitor_read_backs_deferred_total", "Reads of missed samples (catch_up, late, refill) the read-back limit (monitoring.read_back_samples_per_s) did not allow when due: their intervals are re-read when it allows.", &m.stats.ReadBacksDeferred),
 	}
-	vec := prometheus.NewDesc("balance_monitor_read_samples_total", "Samples the monitor read back from the store, by reason: missed (catch_up, late, resume, refill) or by design (session: exercise sessions; gait: activity spans whose samples the stream could not keep, 0 on a clean stream within the gait buffer budget).", []string{"reason"}, nil)
+	vec := prometheus.NewDesc("balance_monitor_read_samples_total", "Samples the monitor read back from the store, by reason: missed (catch_up, late, resume, refill) or for analyses whose samples the stream could not keep (session: exercise sessions; gait: activity spans; both 0 on a clean stream within the sample buffer budget).", []string{"reason"}, nil)
 	cs = append(cs, readCollector{desc: vec, counts: &m.stats.Read})
 	spans := prometheus.NewDesc("balance_monitor_gait_spans_total", "Activity spans analysed for free-living gait, by where their samples came from: stream (kept as they arrived) or read_back (the stream missed some of them, or the span passed the gait buffer budget).", []string{"source"}, nil)
 	cs = append(cs, spanCollector{desc: spans, stream: &m.stats.GaitFromStream, readBack: &m.stats.GaitReadBack},
-		counter("balance_monitor_gait_spans_over_budget_total", "Activity spans read back because keeping their samples would have passed the gait buffer budget (monitoring.gait_buffer_mb).", &m.stats.GaitOverBudget),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "balance_monitor_gait_buffer_bytes", Help: "Memory of the activity-span samples the monitor keeps for gait now (bytes, capacity reserved; at most monitoring.gait_buffer_mb)."},
+		counter("balance_monitor_gait_spans_over_budget_total", "Activity spans read back because keeping their samples would have passed the sample buffer budget (monitoring.gait_buffer_mb).", &m.stats.GaitOverBudget),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "balance_monitor_gait_buffer_bytes", Help: "Memory of the samples the monitor keeps from the stream now for free-living gait spans and exercise sessions (bytes, capacity reserved; at most monitoring.gait_buffer_mb)."},
 			func() float64 { return float64(m.stats.GaitBufferBytes.Load()) }))
+	sessions := prometheus.NewDesc("balance_monitor_sessions_total", "Exercise session analyses, by where their samples came from: stream (kept as they arrived) or read_back (the stream missed some, the start came too late or before a restart, the session passed the sample buffer budget, or it was analysed early or again).", []string{"source"}, nil)
+	cs = append(cs, spanCollector{desc: sessions, stream: &m.stats.SessionsFromStream, readBack: &m.stats.SessionsReadBack},
+		counter("balance_monitor_sessions_over_budget_total", "Exercise sessions read back because keeping their samples would have passed the sample buffer budget (monitoring.gait_buffer_mb) or 30 min.", &m.stats.SessionsOverBudget))
 	return cs
 }
 
@@ -101,7 +106,8 @@ func (c readCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// spanCollector exports the gait span counts as one counter vector.
+// spanCollector exports counts of analyses by the source of their samples
+// (gait spans, sessions) as one counter vector.
 type spanCollector struct {
 	desc             *prometheus.Desc
 	stream, readBack *atomic.Int64

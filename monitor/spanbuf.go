@@ -22,8 +22,9 @@ import (
 //   - a span already ended whose gaitPadS after its end have not all come
 //     yet (a span cut at gaitMaxS while the walking goes on).
 //
-// The span buffers are bounded by a Monitor-wide budget
-// (Config.GaitBufferMB, counted in Stats.GaitBufferBytes). A span is
+// The span buffers are bounded by the Monitor-wide sample buffer budget
+// (Config.GaitBufferMB, counted in Stats.GaitBufferBytes), which the
+// buffers of exercise sessions share (sessionbuf.go). A span is
 // analysed from its buffer only when the buffer holds everything the store
 // will hold in its window: a span that passed the budget, that the stream
 // saw a gap in (a dropped batch caught up from the store, a late batch, a
@@ -116,12 +117,12 @@ type spanBuf struct {
 	closed               time.Time // wall time at which its end was known
 }
 
-// gaitReserve takes n bytes of the span buffer budget, or reports that
-// they would pass it.
-func (m *Monitor) gaitReserve(n int64) bool {
+// reserveBuf takes n bytes of the sample buffer budget (gait spans and
+// exercise sessions, sessionbuf.go), or reports that they would pass it.
+func (m *Monitor) reserveBuf(n int64) bool {
 	for {
 		used := m.stats.GaitBufferBytes.Load()
-		if used+n > m.gaitBudget {
+		if used+n > m.bufBudget {
 			return false
 		}
 		if m.stats.GaitBufferBytes.CompareAndSwap(used, used+n) {
@@ -130,15 +131,15 @@ func (m *Monitor) gaitReserve(n int64) bool {
 	}
 }
 
-// gaitRelease gives n bytes back to the span buffer budget.
-func (m *Monitor) gaitRelease(n int64) { m.stats.GaitBufferBytes.Add(-n) }
+// releaseBuf gives n bytes back to the sample buffer budget.
+func (m *Monitor) releaseBuf(n int64) { m.stats.GaitBufferBytes.Add(-n) }
 
 // dropSpan frees the span's buffer: it is read back at its end.
 func (m *Monitor) dropSpan(sb *spanBuf) {
 	if sb == nil {
 		return
 	}
-	m.gaitRelease(sb.bytes)
+	m.releaseBuf(sb.bytes)
 	sb.ss, sb.bytes, sb.readBack = nil, 0, true
 }
 
@@ -154,7 +155,7 @@ func (w *worker) openSpan(d *deviceState) {
 		return
 	}
 	n := d.ring.n + int(math.Ceil(spanGrowS*bufRate(d.rate)))
-	if !w.m.gaitReserve(int64(n) * sampleBytes) {
+	if !w.m.reserveBuf(int64(n) * sampleBytes) {
 		sb.readBack, sb.overBudget = true, true
 		return
 	}
@@ -170,7 +171,7 @@ func (w *worker) appendSpan(sb *spanBuf, s balance.Sample, rate float64) {
 	}
 	if len(sb.ss) == cap(sb.ss) {
 		grow := max(cap(sb.ss)/2, int(math.Ceil(spanGrowS*bufRate(rate))))
-		if !w.m.gaitReserve(int64(grow) * sampleBytes) {
+		if !w.m.reserveBuf(int64(grow) * sampleBytes) {
 			w.m.dropSpan(sb)
 			sb.overBudget = true
 			return
@@ -186,8 +187,10 @@ func (w *worker) appendSpan(sb *spanBuf, s balance.Sample, rate float64) {
 // bufferSample keeps a sample the stream analyses (newer than the
 // watermark, in time order): in the ring, in the open span and in a closed
 // span still waiting for its after-pad, which is handed over at the first
-// sample past it.
+// sample past it, and in the buffers of the device's sessions
+// (bufferSessions).
 func (w *worker) bufferSample(d *deviceState, s balance.Sample) {
+	w.bufferSessions(d, s)
 	if d.ring == nil || d.ring.rate != d.rate {
 		d.ring = newSampleRing(d.rate)
 	}
@@ -206,10 +209,11 @@ func (w *worker) bufferSample(d *deviceState, s balance.Sample) {
 
 // markMissed notes that the stream missed samples of the device up to
 // device time t (a dropped batch caught up from the store, a late batch):
-// the spans whose window reaches back to t, open, closing or opening
-// later, are read back from the store.
+// the spans and sessions whose window reaches back to t, open, closing or
+// opening later, are read back from the store.
 func (w *worker) markMissed(d *deviceState, t int64) {
 	d.gBad = max(d.gBad, t)
+	w.markSessionsMissed(d, t)
 	for _, sb := range []*spanBuf{d.gOpen, d.gClosing} {
 		if sb != nil && sb.ss != nil && sb.from <= t {
 			w.m.dropSpan(sb)
@@ -273,7 +277,7 @@ func (w *worker) handOff(d *deviceState) {
 	ss, bytes := sb.ss[lo:hi], sb.bytes
 	sb.ss, sb.bytes = nil, 0
 	m.goSlow(func(ctx context.Context) {
-		defer m.gaitRelease(bytes)
+		defer m.releaseBuf(bytes)
 		m.stats.GaitWindows.Add(1)
 		m.gaitOn(ctx, device, patient, "free_living", ss, rate, func(up [3]float64) { learn(ctx, up) })
 	})
@@ -281,8 +285,10 @@ func (w *worker) handOff(d *deviceState) {
 
 // staleSpans frees the buffer of an open span whose device has been silent
 // for spanStale (it is read back at its end), and hands over a cut span
-// that waited closeWait for its after-pad with what came.
+// that waited closeWait for its after-pad with what came; the sessions'
+// buffers likewise (staleSessions).
 func (w *worker) staleSpans(d *deviceState, now time.Time) {
+	w.staleSessions(d, now)
 	if o := d.gOpen; o != nil && o.ss != nil && now.Sub(o.grew) > spanStale {
 		w.m.dropSpan(o)
 	}
@@ -291,9 +297,11 @@ func (w *worker) staleSpans(d *deviceState, now time.Time) {
 	}
 }
 
-// dropSpans frees a device's span buffers (its state is dropped).
-func (w *worker) dropSpans(d *deviceState) {
+// dropBufs frees a device's span and session buffers (its state is
+// dropped, or the monitor stops).
+func (w *worker) dropBufs(d *deviceState) {
 	w.m.dropSpan(d.gOpen)
 	w.m.dropSpan(d.gClosing)
 	d.gOpen, d.gClosing = nil, nil
+	w.dropSessionBufs(d)
 }

@@ -183,14 +183,9 @@ func (w *worker) gaitSpan(_ context.Context, d *deviceState) {
 	w.closeSpan(d, start, end)
 }
 
-// walk runs gait analysis on a device's stored samples in [from, to) (an
-// exercise session's walk: read by design, reason readSession) and stores
-// the bouts found, returning them.
-func (m *Monitor) walk(ctx context.Context, device, patient, source string, from, to time.Time, fs float64) ([]analysis.WalkingBout, []string, error) {
-	return m.walkUp(ctx, readSession, device, patient, source, from, to, fs, nil)
-}
-
-// walkUp is walk on the samples read back for reason why; when learn is
+// walkUp runs gait analysis (gaitOn) on a device's samples in [from, to)
+// read back from the store for reason why (an activity span the stream
+// could not keep), stores the bouts found and returns them; when learn is
 // not nil and the bouts hold at least analysis.UpMinWalkS of walking, it
 // is also called with the wearer's upright axis learned from them
 // (analysis.UpFromBouts).
@@ -206,7 +201,8 @@ func (m *Monitor) walkUp(ctx context.Context, why readReason, device, patient, s
 
 // gaitOn runs gait analysis on a device's samples (in time order, without
 // duplicates; fs is used when their rate cannot be estimated) and stores
-// the bouts found, returning them; learn is as for walkUp.
+// the bouts found, returning them (an activity span's, kept from the
+// stream or read back, and a walk session's); learn is as for walkUp.
 func (m *Monitor) gaitOn(ctx context.Context, device, patient, source string, ss []balance.Sample, fs float64, learn func([3]float64)) ([]analysis.WalkingBout, []string, error) {
 	if r := estimateRate(ss); r > 0 {
 		fs = r

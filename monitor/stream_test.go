@@ -399,39 +399,46 @@ func TestReorderedAndDuplicateBatches(t *testing.T) {
 
 // TestSessionAnalysedAgainOnceStored: ingest hands batches to monitoring
 // as soon as they are in its spool, before the store has them. A sway test
-// whose samples were not yet in the store is analysed without them
-// (quality incomplete or no data); once the replay has written them and
-// OnStored says so, the session is analysed again, complete, with the sway
-// analysis.Sway gives on its samples.
+// is analysed from the samples the monitor kept from the stream, complete,
+// without the store. When it has to be read back (here: a sample buffer
+// budget too small for it) while its samples are not yet in the store, it
+// is analysed without them (quality incomplete or no data); once the
+// replay has written them and OnStored says so, the session is analysed
+// again, complete. Either way with the sway analysis.Sway gives on its
+// samples.
 func TestSessionAnalysedAgainOnceStored(t *testing.T) {
-	h := newHarness(t, monitor.DefaultConfig())
 	ctx := context.Background()
-	h.start()
 	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
-	var batches []*balance.Batch
-	ei := 0
-	for i := 0; i < len(ss); i += 100 {
-		b := &balance.Batch{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: ss[i:min(i+100, len(ss))]}
-		for ei < len(evs) && evs[ei].Time.UnixNano() <= b.Samples[len(b.Samples)-1].TimeNS {
-			e := evs[ei]
-			e.DeviceID, e.PatientID = testDevice, testPatient
-			if err := h.state.SaveEvent(ctx, e); err != nil {
-				t.Fatal(err)
-			}
-			h.mon.OnEvent(e)
-			ei++
+	want := swayBetween(t, ss, evs[0].Time, evs[1].Time)
+	t.Run("from the stream", func(t *testing.T) {
+		h := newHarness(t, monitor.DefaultConfig())
+		h.start()
+		h.feedSpoolOnly(ss, evs)
+		h.waitIdle()
+		sessions, err := h.state.ExerciseSessions(ctx, testPatient, time.Time{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		h.mon.OnBatch(b) // in the spool only: the store does not have it yet
-		h.fed++
-		batches = append(batches, b)
-	}
+		if len(sessions) != 1 || slices.Contains(sessions[0].Quality, "incomplete") || slices.Contains(sessions[0].Quality, "no_data") ||
+			sessions[0].Sway["rms"] != want.RMS {
+			t.Errorf("sessions with the store empty %+v, want the sway test complete from the stream, rms %v (analysis.Sway)", sessions, want.RMS)
+		}
+		if n := h.mon.Stats().SessionsFromStream.Load(); n != 1 {
+			t.Errorf("%d sessions from the stream, want 1", n)
+		}
+	})
+	cfg := monitor.DefaultConfig()
+	cfg.GaitBufferMB = tinyGaitBuffer
+	h := newHarness(t, cfg)
+	h.start()
+	batches := h.feedSpoolOnly(ss, evs)
 	h.waitIdle()
 	sessions, err := h.state.ExerciseSessions(ctx, testPatient, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(sessions) != 1 || !(slices.Contains(sessions[0].Quality, "incomplete") || slices.Contains(sessions[0].Quality, "no_data")) {
-		t.Fatalf("sessions before the store has the samples %+v, want one, incomplete or without data", sessions)
+		t.Fatalf("sessions read back before the store has the samples %+v, want one, incomplete or without data", sessions)
 	}
 	// The replay writes them; ingest says so.
 	if err := h.store.WriteBatches(ctx, batches); err != nil {
@@ -454,10 +461,35 @@ func TestSessionAnalysedAgainOnceStored(t *testing.T) {
 			t.Fatalf("sessions after OnStored %+v, want the sway test analysed again, complete", sessions)
 		}
 	}
-	want := swayBetween(t, ss, evs[0].Time, evs[1].Time)
 	if got.Sway["rms"] != want.RMS {
 		t.Errorf("session sway rms %v after re-analysis, analysis.Sway gives %v", got.Sway["rms"], want.RMS)
 	}
+}
+
+// feedSpoolOnly hands the 1 s batches of ss to the monitor, each event
+// (stored) before the batch that holds its time, without writing them to
+// the store (ingest's spool has them), and returns the batches.
+func (h *harness) feedSpoolOnly(ss []balance.Sample, evs []balance.DeviceEvent) []*balance.Batch {
+	h.t.Helper()
+	ctx := context.Background()
+	var batches []*balance.Batch
+	ei := 0
+	for i := 0; i < len(ss); i += 100 {
+		b := &balance.Batch{DeviceID: testDevice, PatientID: testPatient, RateHz: 100, Samples: ss[i:min(i+100, len(ss))]}
+		for ei < len(evs) && evs[ei].Time.UnixNano() <= b.Samples[len(b.Samples)-1].TimeNS {
+			e := evs[ei]
+			e.DeviceID, e.PatientID = testDevice, testPatient
+			if err := h.state.SaveEvent(ctx, e); err != nil {
+				h.t.Fatal(err)
+			}
+			h.mon.OnEvent(e)
+			ei++
+		}
+		h.mon.OnBatch(b) // in the spool only: the store does not have it yet
+		h.fed++
+		batches = append(batches, b)
+	}
+	return batches
 }
 
 // swayBetween is analysis.Sway on the samples of ss in [from, to], at

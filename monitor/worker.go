@@ -39,6 +39,9 @@ const (
 type openSession struct {
 	id, kind, exercise string
 	start              time.Time
+	// buf keeps the session's samples as they arrive (sessionbuf.go);
+	// nil when its start was found in the stored events (read back).
+	buf *sessionBuf
 }
 
 // pendingSession is a stopped session waiting for its samples.
@@ -64,8 +67,9 @@ type fallWatch struct {
 
 // deviceState is the bounded per-device stream state: a fall detector (a 4 s
 // ring), one block accumulator, a few times, at most maxPending sessions,
-// and the samples kept for free-living gait (a 3 s ring, and activity
-// spans within the Monitor's budget: spanbuf.go).
+// and the samples kept for free-living gait and sessions (a 3 s ring, and
+// activity spans and open or stopped sessions within the Monitor's sample
+// buffer budget: spanbuf.go, sessionbuf.go).
 type deviceState struct {
 	id, patient string
 	rate        float64
@@ -87,7 +91,7 @@ type deviceState struct {
 	// the latest (gaitPadS+1) s, the open span's buffer, and a span
 	// ended but still waiting for its after-pad. gBad is the latest device
 	// time up to which the stream missed samples the store may hold:
-	// spans whose window reaches back to it are read back.
+	// spans and sessions whose window reaches back to it are read back.
 	ring            *sampleRing
 	gOpen, gClosing *spanBuf
 	gBad            int64
@@ -234,6 +238,9 @@ func (w *worker) run(q chan job, ticks chan time.Time) {
 		select {
 		case <-w.m.stop:
 			w.drain(q)
+			for _, d := range w.devices {
+				w.dropBufs(d)
+			}
 			return
 		case j := <-q:
 			w.handle(j)
@@ -275,7 +282,7 @@ func (w *worker) handle(j job) {
 	case j.forget != nil:
 		for id, d := range w.devices {
 			if j.forget(id) {
-				w.dropSpans(d)
+				w.dropBufs(d)
 				delete(w.devices, id)
 			}
 		}
@@ -506,9 +513,11 @@ func (w *worker) push(ctx context.Context, d *deviceState, ss []balance.Sample) 
 		w.markMissed(d, skipped)
 	}
 	if n > 0 {
+		now := time.Now()
 		if d.gOpen != nil {
-			d.gOpen.grew = time.Now()
+			d.gOpen.grew = now
 		}
+		d.touchSessions(now)
 		m.stats.Samples.Add(int64(n))
 		m.setWatermark(d.id, d.savedWM())
 	}

@@ -64,7 +64,7 @@ func (s StateConfig) validate() error {
 //	  enabled: true          # default
 //	  workers: 2
 //	  queue_len: 1024
-//	  gait_buffer_mb: 64     # walking spans kept for gait instead of read back
+//	  gait_buffer_mb: 64     # walks and exercise sessions kept as they arrive instead of read back
 //	  read_back_samples_per_s: 200000  # limit of the reads of missed samples
 //	  clinic:                # monitor.Rules; omitted keys keep the defaults
 //	    no_movement_after: 60s
