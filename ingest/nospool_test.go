@@ -140,7 +140,10 @@ func TestStoreOutageHoldInBroker(t *testing.T) {
 		{hold: false, wantAcks: batches, wantSpooled: batches * 100},
 	} {
 		t.Run(map[bool]string{true: "hold", false: "spool"}[tc.hold], func(t *testing.T) {
-			h := newHoldHarness(t, tc.hold, Config{QueueBatches: 4}, nil)
+			// Writes of at most 5 batches: the writer gathers whatever is
+			// queued up to MaxWriteSamples, so with the default (20,000) a
+			// quick publisher could hand it all 20 batches.
+			h := newHoldHarness(t, tc.hold, Config{QueueBatches: 4, MaxWriteSamples: 500}, nil)
 			t0 := h.now.Add(-10 * time.Minute)
 			h.store.setDown(true)
 			done := h.publish(t0, batches)
@@ -168,9 +171,9 @@ func TestStoreOutageHoldInBroker(t *testing.T) {
 				if h.spool.Pending() != 0 {
 					t.Errorf("spool holds %d batches, want none", h.spool.Pending())
 				}
-				// The writer holds one write's batches (at most 5: it
-				// gathers up to MinWriteSamples 500) and the queue 4 more:
-				// the 10th Handle call waits for room at the latest.
+				// The writer holds one write's batches (at most 5:
+				// MaxWriteSamples 500) and the queue 4 more: the 10th
+				// Handle call waits for room at the latest.
 				if returns > 9 {
 					t.Errorf("%d of %d Handle calls returned during the outage; want the rest waiting for queue room", returns, batches)
 				}
