@@ -20,7 +20,10 @@ type readReason int
 // late or before a restart, it passed Config.GaitBufferMB, it is analysed
 // early or again) and an activity span's gait (spanbuf.go: the stream
 // missed some, or the span passed the budget). On a clean stream within
-// the budget, sessions and gait read nothing.
+// the budget, sessions and gait read nothing. Stance sessions (sway, the
+// four-stage test, exercises) also read the 10 min before them, or after,
+// for walking that gives the wearer's forward axis (SessionHeading): reason
+// sway_heading, by design.
 const (
 	readCatchUp readReason = iota
 	readLate
@@ -28,11 +31,12 @@ const (
 	readRefill
 	readSession
 	readGait
+	readHeading
 	readReasons
 )
 
 // readReasonNames are the metric label of each readReason.
-var readReasonNames = [readReasons]string{"catch_up", "late", "resume", "refill", "session", "gait"}
+var readReasonNames = [readReasons]string{"catch_up", "late", "resume", "refill", "session", "gait", "sway_heading"}
 
 // readCounts counts the samples read back, by reason.
 type readCounts [readReasons]atomic.Int64
@@ -58,9 +62,9 @@ func (s *Stats) ReadBack() int64 {
 // sessions and activity spans whose samples could not be kept from the
 // stream (0 on a clean stream within Config.GaitBufferMB;
 // Stats.SessionsReadBack and Stats.GaitReadBack count those sessions and
-// spans).
+// spans), and around stance sessions for the forward axis (sway_heading).
 func (s *Stats) ReadByDesign() int64 {
-	return s.Read[readSession].Load() + s.Read[readGait].Load()
+	return s.Read[readSession].Load() + s.Read[readGait].Load() + s.Read[readHeading].Load()
 }
 
 // Collectors returns the monitor's Prometheus metrics, read from Stats.
@@ -77,7 +81,7 @@ func (m *Monitor) Collectors() []prometheus.Collector {
 		counter("balance_monitor_read_holes_total", "Read-backs that failed and are retried until analysed.", &m.stats.Holes),
 		counter("balance_monitor_read_backs_deferred_total", "Reads of missed samples (catch_up, late, refill) the read-back limit (monitoring.read_back_samples_per_s) did not allow when due: their intervals are re-read when it allows.", &m.stats.ReadBacksDeferred),
 	}
-	vec := prometheus.NewDesc("balance_monitor_read_samples_total", "Samples the monitor read back from the store, by reason: missed (catch_up, late, resume, refill) or for analyses whose samples the stream could not keep (session: exercise sessions; gait: activity spans; both 0 on a clean stream within the sample buffer budget).", []string{"reason"}, nil)
+	vec := prometheus.NewDesc("balance_monitor_read_samples_total", "Samples the monitor read back from the store, by reason: missed (catch_up, late, resume, refill) or for analyses whose samples the stream could not keep (session: exercise sessions; gait: activity spans; both 0 on a clean stream within the sample buffer budget) or by design (sway_heading: walking around stance sessions, for the forward axis).", []string{"reason"}, nil)
 	cs = append(cs, readCollector{desc: vec, counts: &m.stats.Read})
 	spans := prometheus.NewDesc("balance_monitor_gait_spans_total", "Activity spans analysed for free-living gait, by where their samples came from: stream (kept as they arrived) or read_back (the stream missed some of them, or the span passed the gait buffer budget).", []string{"source"}, nil)
 	cs = append(cs, spanCollector{desc: spans, stream: &m.stats.GaitFromStream, readBack: &m.stats.GaitReadBack},
@@ -120,4 +124,17 @@ func (c spanCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c spanCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.stream.Load()), "stream")
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.readBack.Load()), "read_back")
+}
+
+// reasonReader is the monitor's store as a balance.SampleReader whose
+// ReadSamples are counted under one reason.
+type reasonReader struct {
+	balance.SampleReader
+	m   *Monitor
+	why readReason
+}
+
+// ReadSamples implements balance.SampleReader.
+func (r reasonReader) ReadSamples(ctx context.Context, q balance.SampleQuery) ([]balance.Sample, error) {
+	return r.m.read(ctx, r.why, q)
 }

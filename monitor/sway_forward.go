@@ -9,9 +9,10 @@ import (
 )
 
 // swayHeading is SessionHeading over the monitor's store, logging a failed
-// read.
+// read. Its reads (the 10 min around the session where walking gives the
+// forward axis) are counted under reason sway_heading.
 func (m *Monitor) swayHeading(ctx context.Context, es *balance.ExerciseSession, fs float64) analysis.SwayHeading {
-	h, err := SessionHeading(ctx, m.deps.Store, es, fs)
+	h, err := SessionHeading(ctx, reasonReader{m.deps.Store, m, readHeading}, es, fs)
 	if err != nil {
 		m.log.Info("samples around a session not read; sway forward axis from walking not sought", "session", es.ID, "err", err)
 	}
