@@ -404,6 +404,7 @@ func (a *App) startIngest(ctx context.Context) (err error) {
 				a.Monitor.Forget(func(device string) bool { return natsingest.PartitionOf(device, n) == p })
 			}
 		}
+		warnDottedDeviceIDs(ctx, a.State, a.Log.With("component", "nats"))
 		a.nats, err = startNATS(ctx, c.NATS, a.Pipeline.Handle, onAcquire, a.State, a.Registry, a.Log.With("component", "nats"))
 		return err
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/natsauth"
 	"github.com/balance-pt/balance/natsingest"
 )
@@ -177,4 +179,33 @@ func startNATSAuth(nc *nats.Conn, cfg natsingest.Config, devices natsauth.Regist
 		return nil, fmt.Errorf("nats: %w", err)
 	}
 	return s, nil
+}
+
+// deviceLister lists the registered devices (the state store).
+type deviceLister interface {
+	Devices(ctx context.Context) ([]balance.Device, error)
+}
+
+// warnDottedDeviceIDs logs once, at start on NATS, the registered devices
+// whose id holds a '.': they cannot reach balance on this shape, since
+// nats-server refuses an MQTT client id with a '.' and a '.' in the topic
+// adds a token to the subject the partition mapping matches. It returns
+// those ids.
+func warnDottedDeviceIDs(ctx context.Context, devices deviceLister, log *slog.Logger) []string {
+	ds, err := devices.Devices(ctx)
+	if err != nil {
+		log.Warn("could not list the devices to check their ids for NATS", "err", err)
+		return nil
+	}
+	var dotted []string
+	for _, d := range ds {
+		if strings.Contains(d.ID, ".") {
+			dotted = append(dotted, d.ID)
+		}
+	}
+	if len(dotted) > 0 {
+		log.Warn("devices whose id holds a '.' cannot connect through NATS (nats-server refuses such MQTT client ids); register them under ids without dots",
+			"devices", dotted)
+	}
+	return dotted
 }
