@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/balance-pt/balance"
 	"github.com/balance-pt/balance/spool"
-	"github.com/balance-pt/balance/sqlite"
 )
 
 // holdHarness is a pipeline over a fakeStore, with or without
@@ -34,34 +31,11 @@ type holdHarness struct {
 }
 
 // newHoldHarness starts a pipeline on a fake store, with a real spool
-// (holding earlier, left by an earlier run) and SQLite state, dev-a bound.
+// (holding earlier, left by an earlier run) and SQLite state
+// (openStateAndSpool).
 func newHoldHarness(t *testing.T, hold bool, cfg Config, earlier []*balance.Batch) *holdHarness {
 	t.Helper()
-	dir := t.TempDir()
-	state, err := sqlite.OpenState(context.Background(), filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { state.Close() })
-	sp, err := spool.Open(filepath.Join(dir, "spool"), spool.Options{MaxBytes: 64 << 20, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
-	for _, b := range earlier {
-		if err := sp.Append(appendRecord(nil, b)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx := context.Background()
-	if err := state.CreatePatient(ctx, balance.Patient{ID: "p1"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"dev-a", "dev-b"} {
-		if err := state.RegisterDevice(ctx, balance.Device{ID: id, PatientID: "p1"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	state, sp := openStateAndSpool(t, 64<<20, earlier)
 	h := &holdHarness{store: newFakeStore(), spool: sp, reg: prometheus.NewRegistry(), now: time.Now()}
 	cfg.RetryMin, cfg.RetryMax = 5*time.Millisecond, 20*time.Millisecond
 	p, err := New(cfg, Deps{Store: h.store, Registry: state, Quarantine: state, Spool: sp, Metrics: h.reg,

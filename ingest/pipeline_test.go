@@ -85,6 +85,27 @@ func newHarness(t *testing.T, spoolBudget int64, cfg Config) *harness {
 // (left by an earlier run).
 func newHarnessAfter(t *testing.T, spoolBudget int64, cfg Config, earlier []*balance.Batch) *harness {
 	t.Helper()
+	state, sp := openStateAndSpool(t, spoolBudget, earlier)
+	h := &harness{store: newFakeStore(), state: state, spool: sp, reg: prometheus.NewRegistry(), now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	cfg.RetryMin, cfg.RetryMax = 5*time.Millisecond, 20*time.Millisecond
+	p, err := New(cfg, Deps{Store: h.store, Registry: state, Quarantine: state, Spool: sp, Metrics: h.reg, Now: func() time.Time { return h.now },
+		OnBatch:  func(b *balance.Batch) { h.handed.Add(int64(len(b.Samples))) },
+		OnStored: func(b *balance.Batch) { h.stored.Add(int64(len(b.Samples))) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.p = p
+	p.Start()
+	t.Cleanup(p.Stop)
+	return h
+}
+
+// openStateAndSpool opens SQLite state (patient p1, devices dev-a and
+// dev-b bound to it, dev-unbound registered without a patient) and a spool
+// of spoolBudget bytes holding earlier, if any (left by an earlier run),
+// both closed when the test ends.
+func openStateAndSpool(t *testing.T, spoolBudget int64, earlier []*balance.Batch) (*sqlite.StateDB, *spool.Spool) {
+	t.Helper()
 	dir := t.TempDir()
 	state, err := sqlite.OpenState(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
@@ -102,22 +123,15 @@ func newHarnessAfter(t *testing.T, spoolBudget int64, cfg Config, earlier []*bal
 		}
 	}
 	ctx := context.Background()
-	state.CreatePatient(ctx, balance.Patient{ID: "p1"})
-	state.RegisterDevice(ctx, balance.Device{ID: "dev-a", PatientID: "p1"})
-	state.RegisterDevice(ctx, balance.Device{ID: "dev-b", PatientID: "p1"})
-	state.RegisterDevice(ctx, balance.Device{ID: "dev-unbound"})
-	h := &harness{store: newFakeStore(), state: state, spool: sp, reg: prometheus.NewRegistry(), now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
-	cfg.RetryMin, cfg.RetryMax = 5*time.Millisecond, 20*time.Millisecond
-	p, err := New(cfg, Deps{Store: h.store, Registry: state, Quarantine: state, Spool: sp, Metrics: h.reg, Now: func() time.Time { return h.now },
-		OnBatch:  func(b *balance.Batch) { h.handed.Add(int64(len(b.Samples))) },
-		OnStored: func(b *balance.Batch) { h.stored.Add(int64(len(b.Samples))) }})
-	if err != nil {
+	if err := state.CreatePatient(ctx, balance.Patient{ID: "p1"}); err != nil {
 		t.Fatal(err)
 	}
-	h.p = p
-	p.Start()
-	t.Cleanup(p.Stop)
-	return h
+	for _, d := range []balance.Device{{ID: "dev-a", PatientID: "p1"}, {ID: "dev-b", PatientID: "p1"}, {ID: "dev-unbound"}} {
+		if err := state.RegisterDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return state, sp
 }
 
 func (h *harness) ackFn() func() { return func() { h.acks.Add(1) } }

@@ -31,26 +31,10 @@ func newInfluxHarness(t *testing.T, cfg monitor.Config, suffix string) *harness 
 	return newHarnessStore(t, cfg, s, "p-"+id, "d-"+id)
 }
 
-// sessionStats is what the session counters and metrics say.
-type sessionStats struct {
-	FromStream, ReadBack, OverBudget, BufferBytes, ReadSession int64
-}
-
 func (h *harness) sessionStats() sessionStats {
 	h.t.Helper()
 	st := h.mon.Stats()
-	g := sessionStats{FromStream: st.SessionsFromStream.Load(), ReadBack: st.SessionsReadBack.Load(), OverBudget: st.SessionsOverBudget.Load(),
-		BufferBytes: st.GaitBufferBytes.Load(), ReadSession: int64(h.metric("balance_monitor_read_samples_total", "reason", "session"))}
-	if m := h.metric("balance_monitor_sessions_total", "source", "stream"); int64(m) != g.FromStream {
-		h.t.Errorf("metric sessions from the stream %v, Stats %d", m, g.FromStream)
-	}
-	if m := h.metric("balance_monitor_sessions_total", "source", "read_back"); int64(m) != g.ReadBack {
-		h.t.Errorf("metric sessions read back %v, Stats %d", m, g.ReadBack)
-	}
-	if m := h.metric("balance_monitor_sessions_over_budget_total"); int64(m) != g.OverBudget {
-		h.t.Errorf("metric sessions over budget %v, Stats %d", m, g.OverBudget)
-	}
-	return g
+	return h.keptStats("sessions", "session", &st.SessionsFromStream, &st.SessionsReadBack, &st.SessionsOverBudget)
 }
 
 // stored is what a run stored: its sessions and the measurements of every
@@ -162,10 +146,10 @@ func TestSessionsFromStream(t *testing.T) {
 		t.Errorf("kept from the stream: %+v, want %+v (no session read back, the buffer empty)", got, want)
 	}
 	got := read.sessionStats()
-	if got.FromStream != 0 || got.ReadBack != n || got.OverBudget != n || got.ReadSession == 0 || got.BufferBytes != 0 {
+	if got.FromStream != 0 || got.ReadBack != n || got.OverBudget != n || got.Read == 0 || got.BufferBytes != 0 {
 		t.Errorf("with a tiny budget: %+v, want all %d sessions read back for the budget, and the buffer empty", got, n)
 	}
-	t.Logf("%d sessions from the stream (%d bytes buffered with the sway test open 15 s); read back: %d samples", n, open.BufferBytes, got.ReadSession)
+	t.Logf("%d sessions from the stream (%d bytes buffered with the sway test open 15 s); read back: %d samples", n, open.BufferBytes, got.Read)
 	want := read.stored()
 	if len(want.Sessions) != int(n) {
 		t.Fatalf("%d sessions stored by the read-back run, want %d", len(want.Sessions), n)
@@ -248,7 +232,7 @@ func TestSessionStartLate(t *testing.T) {
 			h.feedStartLate(ss, evs, c.delay)
 			h.waitIdle()
 			g := h.sessionStats()
-			if g.FromStream != c.fromStream || g.ReadBack != c.readBack || g.OverBudget != 0 || g.BufferBytes != 0 || (g.ReadSession == 0) != (c.readBack == 0) {
+			if g.FromStream != c.fromStream || g.ReadBack != c.readBack || g.OverBudget != 0 || g.BufferBytes != 0 || (g.Read == 0) != (c.readBack == 0) {
 				t.Errorf("start %v late: %+v, want %d from the stream, %d read back (samples read iff read back), the buffer empty", c.delay, g, c.fromStream, c.readBack)
 			}
 			if diff := cmp.Diff(want, h.stored()); diff != "" {
@@ -333,7 +317,7 @@ func TestSessionDroppedBatchesReadBack(t *testing.T) {
 	}
 	h.feed(ss[mid+1000:], 100, evs[1:])
 	h.waitIdle()
-	if g := h.sessionStats(); g.FromStream != 0 || g.ReadBack != 1 || g.ReadSession == 0 || g.BufferBytes != 0 {
+	if g := h.sessionStats(); g.FromStream != 0 || g.ReadBack != 1 || g.Read == 0 || g.BufferBytes != 0 {
 		t.Errorf("%+v, want the sway test read back, the buffer empty", g)
 	}
 	if h.mon.Stats().CatchUpSamples.Load() == 0 {

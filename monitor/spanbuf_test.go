@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,26 +55,47 @@ func (h *harness) metric(name string, labels ...string) float64 {
 	return testenv.MetricValue(h.t, reg, name, labels...)
 }
 
-// gaitStats is what the gait span counters say.
-type gaitStats struct {
-	FromStream, ReadBack, OverBudget, BufferBytes, ReadGait int64
+// keptStats is what the counters of one kind of kept samples (gait spans
+// or exercise sessions) say, each checked against its metric.
+type keptStats struct {
+	FromStream, ReadBack, OverBudget, BufferBytes, Read int64
+}
+
+// gaitStats and sessionStats are keptStats of gait spans and sessions.
+type (
+	gaitStats    = keptStats
+	sessionStats = keptStats
+)
+
+// keptStats reads the counters of kind ("gait_spans" or "sessions", the
+// metrics' balance_monitor_{kind}_total and _over_budget_total) and the
+// samples read back for it (reason).
+func (h *harness) keptStats(kind, reason string, fromStream, readBack, overBudget *atomic.Int64) keptStats {
+	h.t.Helper()
+	st := h.mon.Stats()
+	g := keptStats{FromStream: fromStream.Load(), ReadBack: readBack.Load(), OverBudget: overBudget.Load(),
+		BufferBytes: st.GaitBufferBytes.Load(), Read: int64(h.metric("balance_monitor_read_samples_total", "reason", reason))}
+	for _, c := range []struct {
+		metric string
+		labels []string
+		want   int64
+	}{
+		{"balance_monitor_" + kind + "_total", []string{"source", "stream"}, g.FromStream},
+		{"balance_monitor_" + kind + "_total", []string{"source", "read_back"}, g.ReadBack},
+		{"balance_monitor_" + kind + "_over_budget_total", nil, g.OverBudget},
+		{"balance_monitor_gait_buffer_bytes", nil, g.BufferBytes},
+	} {
+		if m := h.metric(c.metric, c.labels...); int64(m) != c.want {
+			h.t.Errorf("%s%v = %v, Stats %d", c.metric, c.labels, m, c.want)
+		}
+	}
+	return g
 }
 
 func (h *harness) gaitStats() gaitStats {
 	h.t.Helper()
 	st := h.mon.Stats()
-	g := gaitStats{FromStream: st.GaitFromStream.Load(), ReadBack: st.GaitReadBack.Load(), OverBudget: st.GaitOverBudget.Load(),
-		BufferBytes: st.GaitBufferBytes.Load(), ReadGait: int64(h.metric("balance_monitor_read_samples_total", "reason", "gait"))}
-	if m := h.metric("balance_monitor_gait_spans_total", "source", "stream"); int64(m) != g.FromStream {
-		h.t.Errorf("metric gait spans from the stream %v, Stats %d", m, g.FromStream)
-	}
-	if m := h.metric("balance_monitor_gait_spans_total", "source", "read_back"); int64(m) != g.ReadBack {
-		h.t.Errorf("metric gait spans read back %v, Stats %d", m, g.ReadBack)
-	}
-	if m := h.metric("balance_monitor_gait_buffer_bytes"); int64(m) != g.BufferBytes {
-		h.t.Errorf("metric gait buffer bytes %v, Stats %d", m, g.BufferBytes)
-	}
-	return g
+	return h.keptStats("gait_spans", "gait", &st.GaitFromStream, &st.GaitReadBack, &st.GaitOverBudget)
 }
 
 // TestGaitFromStream: free-living walks are analysed on the samples the
@@ -142,10 +164,10 @@ func TestGaitFromStream(t *testing.T) {
 					t.Errorf("kept from the stream: %+v, want %+v (nothing read back, the buffer empty)", got, want)
 				}
 				got := read.gaitStats()
-				if got.FromStream != 0 || got.ReadBack != wk.spans || got.OverBudget != wk.spans || got.ReadGait == 0 || got.BufferBytes != 0 {
+				if got.FromStream != 0 || got.ReadBack != wk.spans || got.OverBudget != wk.spans || got.Read == 0 || got.BufferBytes != 0 {
 					t.Errorf("with a tiny budget: %+v, want all %d spans read back for the budget, and the buffer empty", got, wk.spans)
 				}
-				t.Logf("%d spans: from the stream, 0 samples read, %d bytes buffered with the last one open; read back: %d samples", wk.spans, open.BufferBytes, got.ReadGait)
+				t.Logf("%d spans: from the stream, 0 samples read, %d bytes buffered with the last one open; read back: %d samples", wk.spans, open.BufferBytes, got.Read)
 				want := read.bouts()
 				if len(want) < wk.n {
 					t.Fatalf("%d bouts read back, want at least one a walk (%d)", len(want), wk.n)
@@ -198,7 +220,7 @@ func TestGaitMissedSamplesReadBack(t *testing.T) {
 		if l := h.mon.Stats().LateBatches.Load(); l != 1 {
 			t.Errorf("%d late batches, want 1", l)
 		}
-		if g := h.gaitStats(); g.FromStream != 2 || g.ReadBack != 1 || g.OverBudget != 0 || g.ReadGait == 0 || g.BufferBytes != 0 {
+		if g := h.gaitStats(); g.FromStream != 2 || g.ReadBack != 1 || g.OverBudget != 0 || g.Read == 0 || g.BufferBytes != 0 {
 			t.Errorf("%+v, want the second walk read back, the others from the stream, the buffer empty", g)
 		}
 		if diff := cmp.Diff(want, h.bouts()); diff != "" {
@@ -225,7 +247,7 @@ func TestGaitMissedSamplesReadBack(t *testing.T) {
 			t.Fatalf("%d batches dropped, want %d", dropped, inWalk2-1)
 		}
 		// The first two walks' spans reach into the caught-up gap.
-		if g := h.gaitStats(); g.FromStream != 1 || g.ReadBack != 2 || g.ReadGait == 0 || g.BufferBytes != 0 {
+		if g := h.gaitStats(); g.FromStream != 1 || g.ReadBack != 2 || g.Read == 0 || g.BufferBytes != 0 {
 			t.Errorf("%+v, want the first two walks read back, the last from the stream, the buffer empty", g)
 		}
 		if diff := cmp.Diff(want, h.bouts()); diff != "" {
@@ -250,7 +272,7 @@ func TestGaitMissedSamplesReadBack(t *testing.T) {
 		h.waitIdle()
 		// The rest of walk 2 opens a span whose context the new run did
 		// not see: read back; walk 3 from the stream.
-		if g := h.gaitStats(); g.FromStream != 1 || g.ReadBack != 1 || g.ReadGait == 0 || g.BufferBytes != 0 {
+		if g := h.gaitStats(); g.FromStream != 1 || g.ReadBack != 1 || g.Read == 0 || g.BufferBytes != 0 {
 			t.Errorf("after the restart %+v, want the rest of the second walk read back, the third from the stream", g)
 		}
 	})
