@@ -2,31 +2,14 @@ package monitor_test
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/balance-pt/balance"
-	"github.com/balance-pt/balance/influx"
-	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/monitor"
 )
-
-// influxHarness is a harness on the shared InfluxDB 1.8 with a patient and
-// device of its own (the database is shared by the tests).
-func influxHarness(t *testing.T, cfg monitor.Config) (*harness, string) {
-	t.Helper()
-	in := testenv.SharedInflux(t)
-	s, err := influx.New(influx.Config{URL: in.URL, RawBucket: testenv.RawBucket, DerivedBucket: testenv.DerivedBucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	id := fmt.Sprint(time.Now().UnixNano())
-	return newHarnessStore(t, cfg, s, "p-"+id, "d-"+id), id
-}
 
 // addDevice registers one more patient and device in the harness's state
 // database.
@@ -80,7 +63,7 @@ func TestReadBackLimitDefersWithoutDelayingLiveFalls(t *testing.T) {
 	cfg := monitor.DefaultConfig()
 	cfg.Workers = 1 // C shares B's worker: what it raises did not wait for B
 	cfg.ReadBackPerS = 2000
-	h, id := influxHarness(t, cfg)
+	h, id := influxHarness(t, cfg, "")
 	h.mon.RefillEvery = 100 * time.Millisecond
 	ctx := context.Background()
 	pA, dA, pC, dC := "pa-"+id, "da-"+id, "pc-"+id, "dc-"+id
@@ -202,7 +185,7 @@ func TestReadBackLimitDefersWithoutDelayingLiveFalls(t *testing.T) {
 // nothing is deferred and every fall is raised.
 func TestReadBackDefaultLimitDefersNothing(t *testing.T) {
 	t.Run("restart", func(t *testing.T) {
-		h, _ := influxHarness(t, monitor.DefaultConfig())
+		h, _ := influxHarness(t, monitor.DefaultConfig(), "")
 		ctx := context.Background()
 		ss, _, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
 		if err := h.store.WriteBatches(ctx, []*balance.Batch{{DeviceID: h.device, PatientID: h.patient, RateHz: 100, Samples: ss}}); err != nil {
@@ -223,7 +206,7 @@ func TestReadBackDefaultLimitDefersNothing(t *testing.T) {
 	t.Run("dropped batches", func(t *testing.T) {
 		cfg := monitor.DefaultConfig()
 		cfg.QueueLen, cfg.Workers = 1, 1
-		h, _ := influxHarness(t, cfg)
+		h, _ := influxHarness(t, cfg, "")
 		ss, _, segs := scenario(t, named("falls"), time.Now().Add(-time.Hour).Truncate(time.Second))
 		h.mon.BatchWait = time.Millisecond
 		// Before the workers start: batch 0 is queued, the rest dropped.

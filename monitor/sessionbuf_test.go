@@ -17,9 +17,10 @@ import (
 	"github.com/balance-pt/balance/sim"
 )
 
-// newInfluxHarness is a harness on the shared InfluxDB, with a patient
-// and device of its own.
-func newInfluxHarness(t *testing.T, cfg monitor.Config, suffix string) *harness {
+// influxHarness is a harness on the shared InfluxDB 1.8 (the database is
+// shared by the tests) with a patient and device of its own, "p-"+id and
+// "d-"+id, id made of the clock and suffix.
+func influxHarness(t *testing.T, cfg monitor.Config, suffix string) (*harness, string) {
 	t.Helper()
 	in := testenv.SharedInflux(t)
 	s, err := influx.New(influx.Config{URL: in.URL, RawBucket: testenv.RawBucket, DerivedBucket: testenv.DerivedBucket})
@@ -28,7 +29,7 @@ func newInfluxHarness(t *testing.T, cfg monitor.Config, suffix string) *harness 
 	}
 	t.Cleanup(func() { s.Close() })
 	id := fmt.Sprint(time.Now().UnixNano(), suffix)
-	return newHarnessStore(t, cfg, s, "p-"+id, "d-"+id)
+	return newHarnessStore(t, cfg, s, "p-"+id, "d-"+id), id
 }
 
 func (h *harness) sessionStats() sessionStats {
@@ -113,7 +114,7 @@ func TestSessionsFromStream(t *testing.T) {
 	if n != 6 {
 		t.Fatalf("%d sessions in the scenario, want 6 (one of each kind)", n)
 	}
-	kept := newInfluxHarness(t, monitor.DefaultConfig(), "kept")
+	kept, _ := influxHarness(t, monitor.DefaultConfig(), "kept")
 	kept.start()
 	// Up to the middle of the sway test (after 3 s idle, a 40-step walk
 	// of about 22 s and 5 s idle; 30 s long): open.
@@ -137,7 +138,7 @@ func TestSessionsFromStream(t *testing.T) {
 
 	cfg := monitor.DefaultConfig()
 	cfg.GaitBufferMB = tinyGaitBuffer
-	read := newInfluxHarness(t, cfg, "read")
+	read, _ := influxHarness(t, cfg, "read")
 	read.start()
 	read.feed(ss, 100, evs)
 	read.waitIdle()
@@ -208,7 +209,7 @@ func (h *harness) feedStartLate(ss []balance.Sample, evs []balance.DeviceEvent, 
 // Both store what the clean stream stores.
 func TestSessionStartLate(t *testing.T) {
 	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
-	clean := newInfluxHarness(t, monitor.DefaultConfig(), "clean")
+	clean, _ := influxHarness(t, monitor.DefaultConfig(), "clean")
 	clean.start()
 	clean.feed(ss, 100, evs)
 	clean.waitIdle()
@@ -227,7 +228,7 @@ func TestSessionStartLate(t *testing.T) {
 		{10 * time.Second, 0, 1},
 	} {
 		t.Run(c.delay.String(), func(t *testing.T) {
-			h := newInfluxHarness(t, monitor.DefaultConfig(), "late"+c.delay.String())
+			h, _ := influxHarness(t, monitor.DefaultConfig(), "late"+c.delay.String())
 			h.start()
 			h.feedStartLate(ss, evs, c.delay)
 			h.waitIdle()
@@ -281,7 +282,7 @@ func (g *gatedState) open() {
 // what the clean stream stores.
 func TestSessionDroppedBatchesReadBack(t *testing.T) {
 	ss, evs, _ := scenario(t, named("sway"), time.Now().Add(-time.Hour).Truncate(time.Second))
-	clean := newInfluxHarness(t, monitor.DefaultConfig(), "clean")
+	clean, _ := influxHarness(t, monitor.DefaultConfig(), "clean")
 	clean.start()
 	clean.feed(ss, 100, evs)
 	clean.waitIdle()
@@ -289,7 +290,7 @@ func TestSessionDroppedBatchesReadBack(t *testing.T) {
 
 	cfg := monitor.DefaultConfig()
 	cfg.QueueLen, cfg.Workers = 2, 1
-	h := newInfluxHarness(t, cfg, "dropped")
+	h, _ := influxHarness(t, cfg, "dropped")
 	gate := &gatedState{State: h.state}
 	var err error
 	if h.mon, err = monitor.New(cfg, monitor.Deps{Store: h.store, State: gate, Sink: h.sink, CheckEvery: 20 * time.Millisecond}); err != nil {

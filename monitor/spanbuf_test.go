@@ -1,7 +1,6 @@
 package monitor_test
 
 import (
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/balance-pt/balance"
-	"github.com/balance-pt/balance/influx"
 	"github.com/balance-pt/balance/internal/testenv"
 	"github.com/balance-pt/balance/monitor"
 	"github.com/balance-pt/balance/sim"
@@ -114,14 +112,8 @@ func TestGaitFromStream(t *testing.T) {
 	}{
 		{"sqlite", func(t *testing.T, cfg monitor.Config, _ string) *harness { return newHarness(t, cfg) }},
 		{"influx", func(t *testing.T, cfg monitor.Config, suffix string) *harness {
-			in := testenv.SharedInflux(t)
-			s, err := influx.New(influx.Config{URL: in.URL, RawBucket: testenv.RawBucket, DerivedBucket: testenv.DerivedBucket})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			id := fmt.Sprint(time.Now().UnixNano(), suffix)
-			return newHarnessStore(t, cfg, s, "p-"+id, "d-"+id)
+			h, _ := influxHarness(t, cfg, suffix)
+			return h
 		}},
 	}
 	walksOf := []struct {
