@@ -283,6 +283,9 @@ func (c *Config) Validate() error {
 	if c.Sim.Devices < 0 || c.Sim.Devices > 10000 {
 		bad("sim.devices %d must be 0..10000", c.Sim.Devices)
 	}
+	if c.Sim.Devices > 0 && len(c.NATS.Servers) > 0 && c.MQTT.Broker == "" && !c.EmbeddedBroker.Enabled {
+		bad("sim.devices %d with nats.servers: set mqtt.broker to a NATS node's MQTT listener (e.g. tcp://n1:1883) for the simulated devices to publish to", c.Sim.Devices)
+	}
 	if c.Sim.HistoryDays < 0 || c.Sim.HistoryDays > 120 || c.Sim.HistoryDays > 0 && c.Sim.HistoryDays < 14 {
 		bad("sim.history_days %d must be 0 (none) or 14..120", c.Sim.HistoryDays)
 	}

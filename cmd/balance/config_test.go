@@ -80,6 +80,7 @@ func TestBadConfigsAreRefusedWithClearMessages(t *testing.T) {
 		{"nats url scheme", "nats:\n  servers: [127.0.0.1:4222]\n", []string{`nats.servers: "127.0.0.1:4222" must start with nats://`}},
 		{"nats with embedded broker", "embedded_broker: {enabled: true}\nnats:\n  servers: [nats://n1:4222]\n", []string{"nats.servers is set with embedded_broker.enabled"}},
 		{"nats bad instance", "nats:\n  servers: [nats://n1:4222]\n  instance: \"a b\"\n", []string{`nats.instance "a b"`}},
+		{"nats with simulated devices and no broker", "nats:\n  servers: [nats://n1:4222]\nmqtt:\n  broker: \"\"\nsim:\n  devices: 5\n", []string{"sim.devices 5 with nats.servers: set mqtt.broker"}},
 		{"nats both credentials", "nats:\n  servers: [nats://n1:4222]\n  username: u\n  password: p\n  creds_file: /x.creds\n", []string{"nats: set username/password or creds_file, not both"}},
 	}
 	for _, c := range cases {
