@@ -234,13 +234,43 @@ func (s SOS) FiltFilt(dst, x []float64) []float64 {
 // of a step of height y[0] (scipy.signal.sosfilt_zi(sos)·y[0]).
 func (s SOS) filterSteady(y []float64) {
 	scale := y[0]
+	var z [][2]float64 // each section's initial state
 	for _, c := range s {
 		b0, b1, b2, a1, a2 := c[0]/c[3], c[1]/c[3], c[2]/c[3], c[4]/c[3], c[5]/c[3]
 		g := (b0 + b1 + b2) / (1 + a1 + a2) // DC gain of the section
 		z1 := scale * (b2 - a2*g)
 		z0 := scale*(b1-a1*g) + z1
-		s.runSection(c, y, z0, z1)
+		z = append(z, [2]float64{z0, z1})
 		scale *= g
+	}
+	if len(s) == 2 {
+		// Second-order band-pass and fourth-order filters: both sections
+		// in one pass.
+		s.runTwoSections(y, z[0], z[1])
+		return
+	}
+	for k, c := range s {
+		s.runSection(c, y, z[k][0], z[k][1])
+	}
+}
+
+// runTwoSections filters y in place through the two sections of s from
+// states p and q, sample by sample: the arithmetic of runSection over
+// each section in turn, in one pass, where the processor overlaps the two
+// sections' recurrences.
+func (s SOS) runTwoSections(y []float64, p, q [2]float64) {
+	c, d := s[0], s[1]
+	b0, b1, b2, a1, a2 := c[0]/c[3], c[1]/c[3], c[2]/c[3], c[4]/c[3], c[5]/c[3]
+	e0, e1, e2, f1, f2 := d[0]/d[3], d[1]/d[3], d[2]/d[3], d[4]/d[3], d[5]/d[3]
+	z0, z1, w0, w1 := p[0], p[1], q[0], q[1]
+	for i, xi := range y {
+		yi := b0*xi + z0
+		z0 = b1*xi - a1*yi + z1
+		z1 = b2*xi - a2*yi
+		ui := e0*yi + w0
+		w0 = e1*yi - f1*ui + w1
+		w1 = e2*yi - f2*ui
+		y[i] = ui
 	}
 }
 
