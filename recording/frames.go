@@ -2,7 +2,6 @@ package recording
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -26,21 +25,8 @@ func isFramesFormatLine(l []byte) bool {
 	return strings.TrimSpace(k) == "format" && strings.TrimSpace(v) == framesMagic
 }
 
-// What the reader needs of a frame's header to know its length (the layout
-// itself is package wire's, which decodes the frame): the magic "BF" and
-// version at bytes 0-2, the flags byte 3 (bit 0: gyroscope present; other
-// bits reserved, 0), the sample count n (uint16, little-endian) at byte 28,
-// 30 header bytes, n×6 (n×12 with gyroscope) sample bytes and a 4-byte CRC.
-const (
-	frameHeaderSize = 30
-	frameCRCSize    = 4
-	frameFlagsAt    = 3
-	frameCountAt    = 28
-	frameFlagGyro   = 1
-)
-
 // frameStart is the magic and version every frame starts with.
-var frameStart = []byte{'B', 'F', wire.Version}
+var frameStart = wire.BinaryFrameStart
 
 // framesDec reads frames through a buffer of its own that grows to the
 // largest frame met (at most 30+65535×12+4 bytes).
@@ -177,40 +163,34 @@ func (d *framesDec) fill(k int) bool {
 
 // next returns the bytes of the next well-formed frame (magic, version,
 // flags and a length within the file; its CRC is not checked yet), valid
-// until the next call, with its file offset and sample count; io.EOF at the
+// until the next call, with its file offset and header; io.EOF at the
 // end. What does not start a frame is skipped as a bad spot.
-func (d *framesDec) next() (frame []byte, off int64, n int, err error) {
+func (d *framesDec) next() (frame []byte, off int64, h wire.BinaryHeader, err error) {
 	for {
 		if !d.fill(1) {
-			return nil, 0, 0, d.end()
+			return nil, 0, h, d.end()
 		}
-		if !d.fill(frameHeaderSize) {
+		if !d.fill(wire.BinaryHeaderSize) {
 			if d.srcErr != nil {
-				return nil, 0, 0, d.srcErr
+				return nil, 0, h, d.srcErr
 			}
 			d.bad()
 			d.r = d.w // a truncated frame at the end
 			continue
 		}
-		h := d.buf[d.r : d.r+frameHeaderSize]
-		if !bytes.HasPrefix(h, frameStart) || h[frameFlagsAt]&^frameFlagGyro != 0 {
+		h, ok := wire.ReadBinaryHeader(d.buf[d.r:d.w])
+		if !ok {
 			d.resync()
 			continue
 		}
-		n = int(binary.LittleEndian.Uint16(h[frameCountAt:]))
-		size := 6
-		if h[frameFlagsAt]&frameFlagGyro != 0 {
-			size = 12
-		}
-		length := frameHeaderSize + n*size + frameCRCSize
-		if !d.fill(length) {
+		if !d.fill(h.Size) {
 			if d.srcErr != nil {
-				return nil, 0, 0, d.srcErr
+				return nil, 0, h, d.srcErr
 			}
 			d.resync() // its length runs past the end
 			continue
 		}
-		return d.buf[d.r : d.r+length], d.base + int64(d.r), n, nil
+		return d.buf[d.r : d.r+h.Size], d.base + int64(d.r), h, nil
 	}
 }
 
@@ -271,11 +251,11 @@ func (d *framesDec) resync() {
 // other problem of a frame is an error naming it.
 func (d *framesDec) decodeNext(dst *balance.Batch, room int) error {
 	for {
-		frame, off, n, err := d.next()
+		frame, off, h, err := d.next()
 		if err != nil {
 			return err
 		}
-		if n > room {
+		if h.N > room {
 			return errFrameTooBig
 		}
 		if err := d.wd.DecodeBinary(frame, dst); err != nil {
@@ -286,14 +266,15 @@ func (d *framesDec) decodeNext(dst *balance.Batch, room int) error {
 			return fmt.Errorf("recording: frames: frame %d at byte %d: %w", d.frames+1, off, err)
 		}
 		d.frames++
-		if !frameInRange(frame) {
+		if h.MaxAcc > balance.MaxAccMS2 || h.MaxGyro > balance.MaxGyroRadS {
+			// Its scales allow values beyond the plausible ranges.
 			for i := range dst.Samples {
 				if err := dst.Samples[i].Validate(); err != nil {
 					return fmt.Errorf("recording: frames: frame %d at byte %d: sample %d: %w", d.frames, off, i, err)
 				}
 			}
 		}
-		gyro := frame[frameFlagsAt]&frameFlagGyro != 0
+		gyro := h.Gyro
 		first := dst.Samples[0].TimeNS
 		switch {
 		case d.frames == 1:
@@ -345,13 +326,4 @@ func (d *framesDec) read(p []balance.Sample) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// frameInRange reports whether no count of the frame's scales (bytes 20 and
-// 24, float32, see docs/wire-format.md) can be beyond balance's plausible
-// ranges: then its samples need no check one by one.
-func frameInRange(frame []byte) bool {
-	acc := float64(math.Float32frombits(binary.LittleEndian.Uint32(frame[20:])))
-	gyro := float64(math.Float32frombits(binary.LittleEndian.Uint32(frame[24:])))
-	return 32768*acc <= balance.MaxAccMS2 && (frame[frameFlagsAt]&frameFlagGyro == 0 || 32768*gyro <= balance.MaxGyroRadS)
 }

@@ -230,3 +230,45 @@ func (d *Decoder) DecodeBinary(p []byte, dst *balance.Batch) error {
 	}
 	return nil
 }
+
+// BinaryHeaderSize is the length of a binary frame's header, which
+// BinaryFrameHeader reads.
+const BinaryHeaderSize = binaryHeaderSize
+
+// BinaryFrameStart is what every binary frame of this version starts with:
+// its magic and version.
+var BinaryFrameStart = []byte{binaryMagic0, binaryMagic1, Version}
+
+// BinaryHeader is what a binary frame's header says of its layout.
+type BinaryHeader struct {
+	// Size is the frame's length in bytes, CRC included; N its samples.
+	Size, N int
+	// Gyro: the samples carry gyroscope values.
+	Gyro bool
+	// MaxAcc and MaxGyro are the largest magnitudes its counts can give
+	// (32768 × each scale), m/s² and rad/s.
+	MaxAcc, MaxGyro float64
+}
+
+// ReadBinaryHeader reads the header at the start of h (at least
+// BinaryHeaderSize bytes), for readers of stored frames that must know a
+// frame's length before they have it whole; ok is false when h does not
+// start a frame of this version (magic, version, reserved flags). Nothing
+// else is checked: DecodeBinary checks the frame.
+func ReadBinaryHeader(h []byte) (hd BinaryHeader, ok bool) {
+	if len(h) < binaryHeaderSize || h[0] != binaryMagic0 || h[1] != binaryMagic1 || h[2] != Version || h[3]&^flagGyro != 0 {
+		return BinaryHeader{}, false
+	}
+	hd.Gyro = h[3]&flagGyro != 0
+	hd.N = int(binary.LittleEndian.Uint16(h[28:]))
+	axes := 3
+	if hd.Gyro {
+		axes = 6
+	}
+	hd.Size = binaryHeaderSize + hd.N*axes*2 + binaryCRCSize
+	hd.MaxAcc = -math.MinInt16 * float64(math.Float32frombits(binary.LittleEndian.Uint32(h[20:])))
+	if hd.Gyro {
+		hd.MaxGyro = -math.MinInt16 * float64(math.Float32frombits(binary.LittleEndian.Uint32(h[24:])))
+	}
+	return hd, true
+}

@@ -154,3 +154,32 @@ func TestBinaryClamp(t *testing.T) {
 		t.Errorf("Saturated = %d, want 2", s)
 	}
 }
+
+// TestReadBinaryHeader: the header of frames AppendBinary writes gives
+// their length, count, gyroscope flag and largest magnitudes (32768 × the
+// float32 scale); what does not start a frame is refused.
+func TestReadBinaryHeader(t *testing.T) {
+	b := &balance.Batch{RateHz: 100}
+	for i := range 7 {
+		b.Samples = append(b.Samples, balance.Sample{TimeNS: int64(i) * 1e7, Acc: [3]float64{0, 0, 9.8}})
+	}
+	for _, gyroScale := range []float64{0, 0.001} {
+		f := wire.AppendBinary(nil, b, 0.0024, gyroScale)
+		h, ok := wire.ReadBinaryHeader(f)
+		if !ok || h.Size != len(f) || h.N != 7 || h.Gyro != (gyroScale > 0) {
+			t.Errorf("gyro scale %v: %+v, %v; want size %d, 7 samples", gyroScale, h, ok, len(f))
+		}
+		if want := 32768 * float64(float32(0.0024)); h.MaxAcc != want {
+			t.Errorf("MaxAcc %v, want %v", h.MaxAcc, want)
+		}
+		if want := 32768 * float64(float32(gyroScale)); h.MaxGyro != want {
+			t.Errorf("MaxGyro %v, want %v", h.MaxGyro, want)
+		}
+	}
+	f := wire.AppendBinary(nil, b, 0.0024, 0)
+	for _, bad := range [][]byte{f[:wire.BinaryHeaderSize-1], append([]byte{'X'}, f[1:]...), append(append([]byte{}, f[:3]...), append([]byte{0x80}, f[4:]...)...)} {
+		if h, ok := wire.ReadBinaryHeader(bad); ok {
+			t.Errorf("%q... read as a header: %+v", bad[:4], h)
+		}
+	}
+}
