@@ -1,8 +1,8 @@
 package monitor
 
 import (
+	"iter"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/balance-pt/balance"
@@ -108,17 +108,31 @@ func (sb *sessionBuf) stop(t time.Time) {
 // watermark, in time order) to the buffers of the device's open sessions
 // and of its stopped sessions still waiting for their last samples.
 func (w *worker) bufferSessions(d *deviceState, s balance.Sample) {
-	for _, o := range d.open {
-		w.appendSession(d, o.buf, s)
+	for sb := range d.sessionBufs() {
+		w.appendSession(d, sb, s)
 	}
-	for _, p := range d.pending {
-		w.appendSession(d, p.buf, s)
+}
+
+// sessionBufs yields the buffers of the device's open sessions and of its
+// stopped sessions still waiting for their last samples (not the nil ones).
+func (d *deviceState) sessionBufs() iter.Seq[*sessionBuf] {
+	return func(yield func(*sessionBuf) bool) {
+		for _, o := range d.open {
+			if o.buf != nil && !yield(o.buf) {
+				return
+			}
+		}
+		for _, p := range d.pending {
+			if p.buf != nil && !yield(p.buf) {
+				return
+			}
+		}
 	}
 }
 
 // appendSession adds s to a session's buffer when it falls in its window.
 func (w *worker) appendSession(d *deviceState, sb *sessionBuf, s balance.Sample) {
-	if sb == nil || sb.ss == nil {
+	if sb.ss == nil {
 		return
 	}
 	if sb.needHead {
@@ -144,15 +158,8 @@ func (w *worker) appendSession(d *deviceState, sb *sessionBuf, s balance.Sample)
 // touchSessions notes that the device's sessions got samples now (wall
 // time; once a batch, for staleSessions).
 func (d *deviceState) touchSessions(now time.Time) {
-	for _, o := range d.open {
-		if o.buf != nil {
-			o.buf.grew = now
-		}
-	}
-	for _, p := range d.pending {
-		if p.buf != nil {
-			p.buf.grew = now
-		}
+	for sb := range d.sessionBufs() {
+		sb.grew = now
 	}
 }
 
@@ -179,9 +186,7 @@ func (w *worker) takeSessionBuf(d *deviceState, p pendingSession, ready bool) (s
 	if to == 0 {
 		to = p.stop.Add(time.Microsecond).UnixNano()
 	}
-	lo := sort.Search(len(sb.ss), func(i int) bool { return sb.ss[i].TimeNS >= sb.from })
-	hi := sort.Search(len(sb.ss), func(i int) bool { return sb.ss[i].TimeNS >= to })
-	ss, bytes = sb.ss[lo:hi], sb.bytes
+	ss, bytes = inWindow(sb.ss, sb.from, to), sb.bytes
 	sb.ss, sb.bytes, sb.readBack = nil, 0, true
 	return ss, bytes, true
 }
@@ -196,14 +201,9 @@ func (m *Monitor) dropSessionBuf(sb *sessionBuf) {
 // markSessionsMissed frees the buffers of the device's sessions whose
 // window reaches back to t, up to which the stream missed samples.
 func (w *worker) markSessionsMissed(d *deviceState, t int64) {
-	for _, o := range d.open {
-		if o.buf != nil && o.buf.from <= t {
-			w.m.dropSessionBuf(o.buf)
-		}
-	}
-	for _, p := range d.pending {
-		if p.buf != nil && p.buf.from <= t {
-			w.m.dropSessionBuf(p.buf)
+	for sb := range d.sessionBufs() {
+		if sb.from <= t {
+			w.m.dropSessionBuf(sb)
 		}
 	}
 }
@@ -212,14 +212,9 @@ func (w *worker) markSessionsMissed(d *deviceState, t int64) {
 // sent nothing for spanStale (wall time): a silent device does not hold the
 // budget; they are read back when analysed.
 func (w *worker) staleSessions(d *deviceState, now time.Time) {
-	for _, o := range d.open {
-		if o.buf != nil && o.buf.ss != nil && now.Sub(o.buf.grew) > spanStale {
-			w.m.dropSessionBuf(o.buf)
-		}
-	}
-	for _, p := range d.pending {
-		if p.buf != nil && p.buf.ss != nil && now.Sub(p.buf.grew) > spanStale {
-			w.m.dropSessionBuf(p.buf)
+	for sb := range d.sessionBufs() {
+		if sb.ss != nil && now.Sub(sb.grew) > spanStale {
+			w.m.dropSessionBuf(sb)
 		}
 	}
 }
@@ -227,10 +222,7 @@ func (w *worker) staleSessions(d *deviceState, now time.Time) {
 // dropSessionBufs frees the buffers of the device's sessions (its state is
 // dropped, or the monitor stops).
 func (w *worker) dropSessionBufs(d *deviceState) {
-	for _, o := range d.open {
-		w.m.dropSessionBuf(o.buf)
-	}
-	for _, p := range d.pending {
-		w.m.dropSessionBuf(p.buf)
+	for sb := range d.sessionBufs() {
+		w.m.dropSessionBuf(sb)
 	}
 }

@@ -131,6 +131,14 @@ func (m *Monitor) reserveBuf(n int64) bool {
 	}
 }
 
+// inWindow returns the samples of ss (in time order) in [from, to) of
+// device time.
+func inWindow(ss []balance.Sample, from, to int64) []balance.Sample {
+	lo := sort.Search(len(ss), func(i int) bool { return ss[i].TimeNS >= from })
+	hi := sort.Search(len(ss), func(i int) bool { return ss[i].TimeNS >= to })
+	return ss[lo:max(lo, hi)]
+}
+
 // releaseBuf gives n bytes back to the sample buffer budget.
 func (m *Monitor) releaseBuf(n int64) { m.stats.GaitBufferBytes.Add(-n) }
 
@@ -272,9 +280,7 @@ func (w *worker) handOff(d *deviceState) {
 		return
 	}
 	m.stats.GaitFromStream.Add(1)
-	lo := sort.Search(len(sb.ss), func(i int) bool { return sb.ss[i].TimeNS >= sb.from })
-	hi := sort.Search(len(sb.ss), func(i int) bool { return sb.ss[i].TimeNS >= sb.to })
-	ss, bytes := sb.ss[lo:hi], sb.bytes
+	ss, bytes := inWindow(sb.ss, sb.from, sb.to), sb.bytes
 	sb.ss, sb.bytes = nil, 0
 	m.goSlow(func(ctx context.Context) {
 		defer m.releaseBuf(bytes)
