@@ -503,7 +503,7 @@ func (p *Pipeline) writeAtStop(items []item) {
 			n += len(items[k].batch.Samples)
 			k++
 		}
-		bs := batchesOf1(items[:k])
+		bs, _ := batchesOf(items[:k])
 		if !p.storeUp.Load() || p.write(bs) != nil {
 			p.log.Warn("store unavailable at stop: leaving the queued messages unacknowledged; the broker delivers them again", "batches", len(items))
 			return
@@ -512,11 +512,6 @@ func (p *Pipeline) writeAtStop(items []item) {
 		p.ackAll(items[:k], bs)
 		items = items[k:]
 	}
-}
-
-func batchesOf1(items []item) []*balance.Batch {
-	bs, _ := batchesOf(items)
-	return bs
 }
 
 // spoolAtStop makes what is still queued at a stop durable in the spool

@@ -33,13 +33,18 @@ const dayFileEnv = "BALANCE_ANALYZE_DAY_FILE"
 // writes (PREFIX-full.pprof, PREFIX-7digits.pprof).
 const dayProfileEnv = "BALANCE_ANALYZE_DAY_PROFILE"
 
+// dayStart is when the simulated day begins: midnight UTC two days ago
+// (a whole second, so that samples lie on the frames' microsecond grid).
+func dayStart() int64 {
+	return time.Now().UTC().Truncate(24 * time.Hour).Add(-48 * time.Hour).UnixNano()
+}
+
 // dayHours calls f with each hour of simulated free living (balance sim,
 // 1-h blocks of standing with walks of 40-120 steps every 2-5 minutes and
-// a fall every 6 hours) at 100 Hz from 2026-01-01 00:00 UTC, 360,000
-// samples an hour, as the typical sensor gives them.
-func dayHours(tb testing.TB, hours int, f func([]balance.Sample)) {
+// a fall every 6 hours) at 100 Hz from start (dayStart), 360,000 samples
+// an hour, as the typical sensor gives them.
+func dayHours(tb testing.TB, start int64, hours int, f func([]balance.Sample)) {
 	tb.Helper()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 	body := sim.DefaultBody()
 	for h := 0; h < hours; h++ {
 		sc := sim.NewScenario(body, 100, uint64(h+1))
@@ -72,11 +77,11 @@ func writeDay(tb testing.TB, path string, hours int, digits int) int {
 		tb.Fatal(err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	start := dayStart()
 	fmt.Fprintf(bw, "# format: balance-csv/1\n# rate_hz: 100\n# acc_unit: m/s2\n# gyro_unit: rad/s\n# start_unix_ns: %d\n# height_m: 1.70\ntime_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n", start)
 	n := 0
 	buf := make([]byte, 0, 256)
-	dayHours(tb, hours, func(s []balance.Sample) {
+	dayHours(tb, start, hours, func(s []balance.Sample) {
 		for i := range s {
 			buf = strconv.AppendFloat(buf[:0], float64(n)/100, 'f', -1, 64)
 			for k := 0; k < 6; k++ {
@@ -118,7 +123,7 @@ func writeDayFrames(tb testing.TB, path string, hours int) int {
 		tb.Fatal(err)
 	}
 	n := 0
-	dayHours(tb, hours, func(s []balance.Sample) {
+	dayHours(tb, dayStart(), hours, func(s []balance.Sample) {
 		if err := fw.Write(s); err != nil {
 			tb.Fatal(err)
 		}
