@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/ratelog"
 	"github.com/balance-pt/balance/spool"
 	"github.com/balance-pt/balance/wire"
 )
@@ -116,7 +117,7 @@ type Pipeline struct {
 	cfg   Config
 	deps  Deps
 	log   *slog.Logger
-	rlog  *rateLog
+	rlog  *ratelog.Logger
 	m     *metrics
 	queue chan item
 	spool *spool.Spool
@@ -171,7 +172,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		cfg:   cfg,
 		deps:  deps,
 		log:   deps.Logger,
-		rlog:  newRateLog(deps.Logger, 10*time.Second),
+		rlog:  ratelog.New(deps.Logger, 10*time.Second),
 		queue: make(chan item, cfg.QueueBatches),
 		spool: deps.Spool,
 		seqs:  newSeqGaps(),

@@ -235,7 +235,7 @@ func New(cfg Config, deps Deps) (*Monitor, error) {
 		raised: map[string]bool{}, behind: map[string]bool{}, evBehind: map[string]time.Time{},
 		slow: make(chan func(context.Context), cfg.QueueLen), slowStop: make(chan struct{}), StopGrace: 4 * time.Second, BatchWait: 2 * time.Second, RefillEvery: 10 * time.Second}
 	m.bufBudget = int64(cfg.GaitBufferMB * (1 << 20))
-	m.readLimit = newReadLimiter(cfg.ReadBackPerS)
+	m.readLimit = newReadLimiter(cfg.ReadBackPerS, deps.Log)
 	m.runCtx, m.runCancel = context.WithCancel(context.Background())
 	for range cfg.Workers {
 		m.queues = append(m.queues, make(chan job, cfg.QueueLen))

@@ -1,11 +1,13 @@
 package monitor
 
 import (
+	"log/slog"
 	"math"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/balance-pt/balance/internal/ratelog"
 )
 
 // DefaultReadBackPerS is the default Config.ReadBackPerS (samples/s): 200,000,
@@ -42,12 +44,7 @@ const readBackMinBurst = int(catchUpMax/time.Second) * 100
 type readLimiter struct {
 	lim   *rate.Limiter
 	burst int
-
-	// A log line at most every readLimitLogEvery, with the deferrals
-	// since the previous one.
-	mu       sync.Mutex
-	loggedAt time.Time
-	unlogged int64
+	log   *ratelog.Logger // a line at most every readLimitLogEvery
 }
 
 // readLimitLogEvery paces the log line about deferred read-backs.
@@ -55,10 +52,10 @@ const readLimitLogEvery = time.Minute
 
 // newReadLimiter returns the limit of perS samples/s (> 0, finite); its
 // burst is the larger of readBackMinBurst and one second at the limit, and
-// the bucket starts full.
-func newReadLimiter(perS float64) *readLimiter {
+// the bucket starts full. Deferrals are logged to log.
+func newReadLimiter(perS float64, log *slog.Logger) *readLimiter {
 	burst := max(readBackMinBurst, int(math.Ceil(perS)))
-	return &readLimiter{lim: rate.NewLimiter(rate.Limit(perS), burst), burst: burst}
+	return &readLimiter{lim: rate.NewLimiter(rate.Limit(perS), burst), burst: burst, log: ratelog.New(log, readLimitLogEvery)}
 }
 
 // estimate returns the samples a read of [from, to) (device ns) at fs Hz
@@ -77,7 +74,7 @@ func (l *readLimiter) estimate(from, to int64, fs float64) int {
 // [from, to) (device ns) for reason why may run now, taking its estimated
 // samples from the Monitor's bucket. When it may not, the deferral is
 // counted (Stats.ReadBacksDeferred) and logged at most once a minute for
-// the whole Monitor, and the caller leaves the interval as a hole.
+// the whole Monitor (with the count of the others), and the caller leaves the interval as a hole.
 func (w *worker) allowRead(d *deviceState, why readReason, from, to int64) bool {
 	l := w.m.readLimit
 	n := l.estimate(from, to, d.rate)
@@ -85,18 +82,7 @@ func (w *worker) allowRead(d *deviceState, why readReason, from, to int64) bool 
 		return true
 	}
 	w.m.stats.ReadBacksDeferred.Add(1)
-	l.mu.Lock()
-	l.unlogged++
-	now := time.Now()
-	var deferred int64
-	if now.Sub(l.loggedAt) >= readLimitLogEvery {
-		deferred, l.unlogged, l.loggedAt = l.unlogged, 0, now
-	}
-	l.mu.Unlock()
-	if deferred > 0 {
-		w.m.log.Warn("monitor: read-backs of missed samples deferred by monitoring.read_back_samples_per_s; the intervals are re-read as holes when the limit allows",
-			"deferred", deferred, "since", readLimitLogEvery, "device", d.id, "reason", readReasonNames[why], "samples", n,
-			"limit_per_s", float64(l.lim.Limit()), "burst", l.burst)
-	}
+	l.log.Warn(time.Now(), "read-back-deferred", "monitor: read-backs of missed samples deferred by monitoring.read_back_samples_per_s; the intervals are re-read as holes when the limit allows",
+		"device", d.id, "reason", readReasonNames[why], "samples", n, "limit_per_s", float64(l.lim.Limit()), "burst", l.burst)
 	return false
 }

@@ -17,8 +17,12 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/balance-pt/balance"
+	"github.com/balance-pt/balance/internal/ratelog"
 	"github.com/balance-pt/balance/natsingest"
 )
+
+// refuseLogEvery paces the log lines of refused log-ins (each reason).
+const refuseLogEvery = 10 * time.Second
 
 // Subject is where nats-server sends authorization requests
 // (nats-server server/auth_callout.go, AuthCalloutSubject).
@@ -158,6 +162,7 @@ type Service struct {
 	cfg    Config
 	reg    Registry
 	log    *slog.Logger
+	rlog   *ratelog.Logger // refusals: a line per reason and refuseLogEvery
 	kp     nkeys.KeyPair
 	pub    string
 	sem    chan struct{}
@@ -197,7 +202,7 @@ func New(cfg Config, reg Registry, log *slog.Logger) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, reg: reg, log: log, kp: kp, pub: pub, sem: make(chan struct{}, cfg.Workers)}, nil
+	return &Service{cfg: cfg, reg: reg, log: log, rlog: ratelog.New(log, refuseLogEvery), kp: kp, pub: pub, sem: make(chan struct{}, cfg.Workers)}, nil
 }
 
 // PublicKey is the issuer's public key, the server's auth_callout.issuer.
@@ -271,10 +276,13 @@ func (s *Service) answer(m *nats.Msg) {
 	}
 	ci, co := req.ClientInformation, req.ConnectOptions
 	user := co.Username
-	log := s.log.With("device", user, "client_id", ci.MQTT, "remote", ci.Host, "server", req.Server.Name)
+	who := []any{"device", user, "client_id", ci.MQTT, "remote", ci.Host, "server", req.Server.Name}
+	log := s.log.With(who...)
 	refuse := func(reason string) {
 		s.refuse.Add(1)
-		log.Warn("nats auth: log-in refused", "reason", reason)
+		// At most a line per reason and refuseLogEvery, whoever tries:
+		// a storm of bad log-ins is counted, not a flood in the log.
+		s.rlog.Warn(time.Now(), reason, "nats auth: log-in refused", append([]any{"reason", reason}, who...)...)
 		s.reply(m, req, "", "not authorized")
 	}
 	switch {
